@@ -1,0 +1,5 @@
+"""`counterflow` commands of the intel room (registered on import)."""
+
+from __future__ import annotations
+
+from flows.cli import app  # noqa: F401

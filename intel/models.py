@@ -1,0 +1,345 @@
+"""The tables of the store (one schema for SQLite and PostgreSQL).
+
+Multi-valued controlled-vocabulary fields (exploitation types, means of control,
+recruitment, transport) are stored as ``|``-joined taxonomy codes: they never
+contain ``|``, they bulk-load at full speed and pandas splits them in one call.
+Free-form structured values (reasons, payloads, params) are JSON.
+
+Times are timezone-aware UTC; ``observed_on`` is a calendar date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+
+
+def _json(default: Any = None) -> Any:
+    factory = (lambda: {}) if default is None else (lambda: list(default))
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+# --- intelligence ----------------------------------------------------------------
+
+
+class Source(SQLModel, table=True):
+    """Where intelligence comes from, graded on the Admiralty reliability scale A-F."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # news, court, ngo_report, un_report, law_enforcement, spreadsheet, app_tip, campaign_tip
+    name: str = Field(index=True)
+    reliability: str = Field(default="F", max_length=1)  # A (reliable) .. F (cannot be judged)
+
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One import of one file: what was read, stored, merged and rejected."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str
+    sha256: str = Field(index=True)
+    spec: str = "reports"
+    status: str = "running"  # running, done, failed
+    started_at: dt.datetime = _ts()
+    finished_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+
+
+class Report(SQLModel, table=True):
+    """One piece of intelligence, with its main place and the route it describes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
+    import_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
+    line: int | None = None  # line in the imported file
+    observed_on: dt.date = Field(index=True)
+    received_at: dt.datetime = _ts()
+    language: str | None = None
+    summary: str | None = None
+    reliability: str = Field(default="F", max_length=1)  # A-F, from the source, editable
+    credibility: int = 6  # 1 (confirmed) .. 6 (cannot be judged)
+    exploitation: str = ""  # |-joined taxonomy codes
+    recruitment: str = ""
+    control: str = ""
+    transport: str = ""
+    age_band: str | None = None
+    gender: str | None = None
+    victim_count: int = 1
+    is_aggregate: bool = False  # statistical aggregate (e.g. UNODC), never an individual case
+    # main place (where it happened / was observed), EPSG:4326
+    place: str | None = None
+    admin1: str | None = None
+    country: str | None = Field(default=None, max_length=2, index=True)  # ISO 3166-1 alpha-2
+    lat: float | None = None
+    lon: float | None = None
+    role: str = "incident"  # incident, exploitation, origin, transit, destination
+    # the movement it describes: place names or ISO-2 codes
+    origin: str | None = None
+    transit: str = ""  # |-joined, in order
+    destination: str | None = None
+    fingerprint: str = Field(index=True)  # content hash: re-imports add nothing
+    duplicate_of: int | None = Field(default=None, foreign_key="report.id", index=True)
+    simulated: bool = False  # made by the demo scenario, never real intelligence
+    extra: dict[str, Any] = _json()
+
+
+class Reject(SQLModel, table=True):
+    """A row that could not be imported, kept with its reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
+    file_name: str
+    line: int
+    reason: str
+    raw: str
+    created_at: dt.datetime = _ts()
+
+
+class Place(SQLModel, table=True):
+    """A gazetteer entry the store refers to (copied from the offline gazetteer)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    country: str = Field(max_length=2)
+    admin1: str | None = None
+    lat: float
+    lon: float
+    population: int = 0
+    timezone: str | None = None
+
+
+class Route(SQLModel, table=True):
+    """Named ordered waypoints and a corridor width."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    waypoints: list[dict[str, Any]] = _json([])  # [{"name", "lat", "lon", "country"}]
+    corridor_km: float = 150.0
+    created_at: dt.datetime = _ts()
+
+
+# --- hotspots --------------------------------------------------------------------
+
+
+class HotspotRun(SQLModel, table=True):
+    """A dated hotspot analysis: its parameters and the reports it saw."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = _ts()
+    route_id: int | None = Field(default=None, foreign_key="route.id")
+    method: str = "gistar-h3"
+    resolution: int | None = None
+    n_reports: int = 0
+    n_cells: int = 0
+    n_significant: int = 0
+    params: dict[str, Any] = _json()
+    map_path: str | None = None
+
+
+class Hotspot(SQLModel, table=True):
+    """A cell or place of a run, with its statistics and its reasons."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="hotspotrun.id", index=True)
+    cell: str  # H3 index or place key
+    lat: float
+    lon: float
+    place: str | None = None
+    admin1: str | None = None
+    country: str | None = None
+    count: int = 0
+    weight: float = 0.0
+    z: float = 0.0
+    p: float = 1.0
+    bin: int = 0  # -3..3, FDR-corrected confidence (ArcGIS Gi_Bin)
+    trend: str | None = None  # emerging hot spot category
+    rank: int | None = None  # rank along the route, 1 = first pick
+    segment: int | None = None
+    distance_km: float | None = None  # distance along the route
+    extent_km: float | None = None  # radius that covers the cell's reports
+    reasons: dict[str, Any] = _json()
+
+
+# --- campaigns -------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str  # campaign_manager, analyst, director, admin
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    route_id: int | None = Field(default=None, foreign_key="route.id")
+    hotspot_run_id: int | None = Field(default=None, foreign_key="hotspotrun.id")
+    status: str = "draft"  # draft, approved, scheduled, published, finished
+    author: str
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    audience: dict[str, Any] = _json()  # {"age_min", "age_max", "genders", "languages"}
+    budget: float = 0.0  # lifetime budget in `currency`
+    currency: str = "USD"
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    objective: str = "OUTCOME_AWARENESS"
+    channel: str = "outbox"
+    allow_fuzzy: bool = False  # dry-run only: schedule drafted (fuzzy) copy, said loudly
+    created_at: dt.datetime = _ts()
+
+
+class Target(SQLModel, table=True):
+    """A radius around one hotspot, with its languages and audience."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    hotspot_id: int | None = Field(default=None, foreign_key="hotspot.id")
+    name: str
+    lat: float
+    lon: float
+    radius_km: float
+    country: str
+    admin1: str | None = None
+    timezone: str = "UTC"
+    languages: str = ""  # |-joined locale codes
+    population: int = 0
+    reach_estimate: int = 0
+    is_eu: bool = False
+
+
+class AdSet(SQLModel, table=True):
+    """One ad set per target x language x age group: the unit of delivery and insights."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    locale: str
+    age_min: int
+    age_max: int
+    genders: str = ""  # |-joined: 1 men, 2 women; empty = all
+    teen: bool = False
+    targeting: dict[str, Any] = _json()  # the platform targeting spec
+    budget: float = 0.0
+
+
+class Asset(SQLModel, table=True):
+    """Localised copy for one ad set, with its tracking code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    adset_id: int | None = Field(default=None, foreign_key="adset.id")
+    locale: str
+    family: str = "recruitment_fraud"
+    tracking_code: str = Field(unique=True)
+    headline: str
+    body: str
+    cta: str
+    link: str
+    helpline: str | None = None
+    direction: str = "ltr"
+    fuzzy: bool = False
+
+
+class ScheduledPost(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    asset_id: int = Field(foreign_key="asset.id", index=True)
+    publish_at: dt.datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]  # UTC
+    local_time: str  # ISO local time with offset, as shown to the manager
+    timezone: str
+    status: str = "scheduled"  # scheduled, published, failed, cancelled
+
+
+class Delivery(SQLModel, table=True):
+    """One object sent to a channel, keyed so that a retried publish never posts twice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    channel: str
+    key: str  # idempotency key, e.g. "adset:12"
+    kind: str  # campaign, adset, creative, ad, post
+    status: str = "pending"  # pending, sent, failed
+    external_id: str | None = None
+    payload: dict[str, Any] = _json()
+    error: str | None = None
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+
+
+class Metric(SQLModel, table=True):
+    """Daily delivery insights per ad set (or post)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    adset_id: int | None = Field(default=None, foreign_key="adset.id")
+    tracking_code: str | None = Field(default=None, index=True)
+    day: dt.date
+    reach: int = 0
+    impressions: int = 0
+    frequency: float = 0.0
+    clicks: int = 0
+    ctr: float = 0.0
+    unique_ctr: float = 0.0
+    spend: float = 0.0
+    video_p25: int = 0
+    video_p50: int = 0
+    video_p75: int = 0
+    video_p100: int = 0
+    video_avg_time_s: float = 0.0
+    source: str = "platform"  # platform, export, simulated
+    simulated: bool = False
+
+    __table_args__ = (UniqueConstraint("campaign_id", "tracking_code", "day", "source"),)
+
+
+class Tip(SQLModel, table=True):
+    """A tip from the public: text encrypted at rest, location coarsened."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: dt.datetime = _ts()
+    tracking_code: str | None = Field(default=None, index=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    target_id: int | None = Field(default=None, foreign_key="target.id")
+    locale: str | None = None
+    text_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    place: str | None = None
+    country: str | None = None
+    lat: float | None = None  # coarsened (about 10 km) before storing
+    lon: float | None = None
+    exploitation: str = ""
+    status: str = "new"  # new, actionable, not_actionable, referred
+    triaged_by: str | None = None
+    triaged_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    simulated: bool = False
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _ts()
+    actor: str
+    action: str
+    object_type: str
+    object_id: int | None = None
+    detail: dict[str, Any] = _json()
+
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
