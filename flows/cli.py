@@ -40,7 +40,9 @@ def upgrade() -> None:
 
     settings = get_settings()
     engine = get_engine(settings)
-    typer.echo(f"store ready: {engine.url.render_as_string(hide_password=True)} ({len(table_names(engine))} tables)")
+    typer.echo(
+        f"store ready: {engine.url.render_as_string(hide_password=True)} ({len(table_names(engine))} tables)"
+    )
 
 
 def _register() -> None:

@@ -26,8 +26,9 @@ def _ts(**kw: Any) -> Any:
 
 
 def _json(default: Any = None) -> Any:
-    factory = (lambda: {}) if default is None else (lambda: list(default))
-    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+    if default is None:
+        return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    return Field(default_factory=lambda: list(default), sa_column=Column(JSON, nullable=False))
 
 
 # --- intelligence ----------------------------------------------------------------
@@ -37,7 +38,9 @@ class Source(SQLModel, table=True):
     """Where intelligence comes from, graded on the Admiralty reliability scale A-F."""
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(index=True)  # news, court, ngo_report, un_report, law_enforcement, spreadsheet, app_tip, campaign_tip
+    kind: str = Field(
+        index=True
+    )  # news, court, ngo_report, un_report, law_enforcement, spreadsheet, app_tip, campaign_tip
     name: str = Field(index=True)
     reliability: str = Field(default="F", max_length=1)  # A (reliable) .. F (cannot be judged)
 

@@ -90,7 +90,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
     """Settings on an SQLite file only, for tests that are not about the store."""
-    return Settings(environment="test", home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'one.db'}")
+    return Settings(
+        environment="test", home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'one.db'}"
+    )
 
 
 @pytest.fixture
@@ -122,7 +124,9 @@ def chromium_path() -> str:
     """Path of Debian's Chromium for Playwright (Playwright cannot download browsers here)."""
     import shutil
 
-    path = os.environ.get("COUNTERFLOW_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("COUNTERFLOW_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not path:
         pytest.fail("Chromium is needed for the page tests: run `bash tests/run.sh`, which installs it")
     return path

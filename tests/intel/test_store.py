@@ -18,7 +18,9 @@ def test_migrations_create_every_model_table(engine):
 
 def test_migrations_match_the_models(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata
+        )
     assert diff == [], f"models and migrations differ: add a migration for {diff}"
 
 
