@@ -205,6 +205,13 @@ class Campaign(SQLModel, table=True):
     channel: str = "outbox"
     allow_fuzzy: bool = False  # dry-run only: schedule drafted (fuzzy) copy, said loudly
     created_at: dt.datetime = _ts()
+    # platform policy (campaigns.policy): social-issue ads, disclaimer, EU DSA transparency
+    special_ad_categories: list[str] = _json([])  # e.g. ["ISSUES_ELECTIONS_POLITICS"]
+    special_ad_category_country: list[str] = _json([])  # ISO-2 codes of the targeted countries
+    paid_for_by: str | None = None  # the "Paid for by" disclaimer
+    dsa_beneficiary: str | None = None  # EU Digital Services Act: who benefits from the ads
+    dsa_payor: str | None = None  # EU Digital Services Act: who pays for the ads
+    plan_notes: list[dict[str, Any]] = _json([])  # planner findings (merged targets, dropped teen ad sets)
 
 
 class Target(SQLModel, table=True):
@@ -224,6 +231,8 @@ class Target(SQLModel, table=True):
     population: int = 0
     reach_estimate: int = 0
     is_eu: bool = False
+    city: str | None = None  # city-or-larger place for teen ad sets (no radius pin)
+    notes: list[dict[str, Any]] = _json([])  # merged hotspots, overlaps with other targets
 
 
 class AdSet(SQLModel, table=True):
@@ -258,6 +267,7 @@ class Asset(SQLModel, table=True):
     helpline: str | None = None
     direction: str = "ltr"
     fuzzy: bool = False
+    description: str = ""  # link description (placement limit 30 characters)
 
 
 class ScheduledPost(SQLModel, table=True):

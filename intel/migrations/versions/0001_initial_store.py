@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 15:36:57.210915
+Create Date: 2026-11-29 15:42:21.843140
 """
 
 from __future__ import annotations
@@ -185,6 +185,12 @@ def upgrade() -> None:
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('allow_fuzzy', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('special_ad_categories', sa.JSON(), nullable=False),
+    sa.Column('special_ad_category_country', sa.JSON(), nullable=False),
+    sa.Column('paid_for_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('dsa_beneficiary', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('dsa_payor', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('plan_notes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['hotspot_run_id'], ['hotspotrun.id'], ),
     sa.ForeignKeyConstraint(['route_id'], ['route.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -249,6 +255,8 @@ def upgrade() -> None:
     sa.Column('population', sa.Integer(), nullable=False),
     sa.Column('reach_estimate', sa.Integer(), nullable=False),
     sa.Column('is_eu', sa.Boolean(), nullable=False),
+    sa.Column('city', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('notes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
     sa.ForeignKeyConstraint(['hotspot_id'], ['hotspot.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -317,6 +325,7 @@ def upgrade() -> None:
     sa.Column('helpline', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('fuzzy', sa.Boolean(), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['adset_id'], ['adset.id'], ),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
     sa.ForeignKeyConstraint(['target_id'], ['target.id'], ),
