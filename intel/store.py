@@ -75,7 +75,7 @@ def load_reports(
     )
     cols = [getattr(Report, c) for c in REPORT_COLUMNS if c not in ("source_kind", "corroboration")]
     stmt = select(
-        *cols, Source.kind.label("source_kind"), (corroboration + 1).label("corroboration")
+        *cols, col(Source.kind).label("source_kind"), (corroboration + 1).label("corroboration")
     ).outerjoin(  # type: ignore[attr-defined]
         Source, col(Source.id) == col(Report.source_id)
     )
