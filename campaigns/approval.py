@@ -1,0 +1,84 @@
+"""The human approval step: nothing is published until a user other than the author approves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlmodel import Session, select
+
+from intel.errors import Conflict, CounterflowError, Forbidden, NotFound
+from intel.models import AuditEvent, Campaign, User, utcnow
+
+log = logging.getLogger(__name__)
+
+APPROVER_ROLES = {"campaign_manager", "director", "admin"}
+
+
+def _same_person(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def approve_campaign(
+    session: Session, *, campaign_id: int, approver: str, now: dt.datetime | None = None
+) -> Campaign:
+    """Record ``approver``'s approval of the campaign (``approved_by``/``approved_at`` + audit event).
+
+    Refuses the campaign's own author, an unknown campaign and, where the user is registered in
+    the ``User`` table, a user whose role may not approve. Approving again is a no-op when the
+    same user already approved; another approval is refused with who approved and when.
+    """
+    approver = approver.strip()
+    if not approver:
+        raise CounterflowError(
+            "the approver's name is empty", "pass --as NAME with the approving user's name"
+        )
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(
+            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+        )
+    if _same_person(approver, campaign.author):
+        raise Forbidden(
+            f"{approver} is the author of campaign {campaign_id} and cannot approve it",
+            f"ask another campaign manager to run `counterflow approve {campaign_id} --as THEIR_NAME`",
+        )
+    user = session.exec(select(User).where(User.name == approver)).first()
+    if user is not None and user.role not in APPROVER_ROLES:
+        raise Forbidden(
+            f"{approver} has the role {user.role!r}, which cannot approve campaigns",
+            f"ask a user with one of the roles {sorted(APPROVER_ROLES)}",
+        )
+    if campaign.approved_by:
+        if _same_person(campaign.approved_by, approver):
+            return campaign
+        raise Conflict(
+            f"campaign {campaign_id} was already approved by {campaign.approved_by} at {campaign.approved_at}",
+            "nothing to do; the first approval stands",
+        )
+    campaign.approved_by = approver
+    campaign.approved_at = now or utcnow()
+    if campaign.status == "draft":
+        campaign.status = "approved"
+    session.add(campaign)
+    session.add(
+        AuditEvent(
+            actor=approver,
+            action="campaign.approved",
+            object_type="campaign",
+            object_id=campaign_id,
+            detail={"author": campaign.author, "status": campaign.status},
+        )
+    )
+    session.flush()
+    log.info("campaign %s approved by %s", campaign_id, approver)
+    return campaign
+
+
+def require_approved(campaign: Campaign) -> None:
+    """Raise a clear error unless the campaign carries an approval by someone other than its author."""
+    if not campaign.approved_by or _same_person(campaign.approved_by, campaign.author):
+        raise Forbidden(
+            f"campaign {campaign.id} is not approved (status {campaign.status}, author {campaign.author})",
+            f"a user other than {campaign.author} must run `counterflow approve {campaign.id} --as NAME` first",
+        )
