@@ -14,6 +14,7 @@ from tests.campaigns.factories_publish import make_campaign
 def test_author_cannot_approve_and_another_user_can(engine):
     with Session(engine) as s:
         c = make_campaign(s, author="amara")
+        cid = c.id
         with pytest.raises(Forbidden, match="Amara is the author"):
             approve_campaign(s, campaign_id=c.id, approver=" Amara ")
         with pytest.raises(Forbidden, match="not approved"):
@@ -21,15 +22,15 @@ def test_author_cannot_approve_and_another_user_can(engine):
         approve_campaign(s, campaign_id=c.id, approver="bello")
         s.commit()
     with Session(engine) as s:
-        c2 = s.get(Campaign, c.id)
+        c2 = s.get(Campaign, cid)
         assert c2.approved_by == "bello" and c2.approved_at is not None and c2.status == "approved"
         require_approved(c2)
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "campaign.approved")).all()
-        assert [(e.actor, e.object_id, e.detail["author"]) for e in events] == [("bello", c.id, "amara")]
+        assert [(e.actor, e.object_id, e.detail["author"]) for e in events] == [("bello", cid, "amara")]
         # the same approver again is a no-op; someone else is told who approved
-        approve_campaign(s, campaign_id=c.id, approver="bello")
+        approve_campaign(s, campaign_id=cid, approver="bello")
         with pytest.raises(Conflict, match="already approved by bello"):
-            approve_campaign(s, campaign_id=c.id, approver="chidi")
+            approve_campaign(s, campaign_id=cid, approver="chidi")
 
 
 def test_a_registered_user_without_the_role_cannot_approve(engine):
