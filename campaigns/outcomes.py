@@ -1,0 +1,346 @@
+"""Outcome metrics of a campaign, for directors.
+
+Reach
+    The platform reports *daily* reach: the same person reached on two days counts twice in
+    the sum, and a lifetime unique reach cannot be recovered from daily rows. We report
+    ``reach`` as the sum of daily reach **capped at the target's population** (an upper bound
+    on unique people reached, which keeps "tips per 100k reached" and "share of population
+    reached" on the conservative side), and ``reach_peak_day`` (the largest single day: a
+    lower bound). Both are shown; the caveat travels with the numbers (``Outcomes.notes``).
+
+Video completion rate
+    ``video_p100 / impressions``: the share of impressions watched to the end (we do not
+    receive plays, so this is a completion rate per impression).
+
+Change at targeted hotspots (difference in differences)
+    For the campaign's hotspot run: reports within each targeted hotspot's radius, in the
+    window of the campaign's length before its start and the same length after; the same for
+    the run's other significant hot spots (bin >= 1) that no target covers, with the median
+    target radius. ``did = (after - before at targeted) - (after - before at untargeted)``,
+    as mean reports per hotspot. Reports that came from our own tips (source kind
+    ``campaign_tip``) and duplicates are left out: a campaign that produces tips must not
+    count its own tips as a change in activity.
+
+Simulated data (``Metric.simulated``, ``Tip.simulated``) is flagged per row and in total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from intel.errors import NotFound
+from intel.models import AdSet, Asset, Campaign, Hotspot, Metric, Report, Source, Target, Tip
+
+ACTIONABLE = ("actionable", "referred")
+DEFAULT_WINDOW_DAYS = 90
+
+ROW_COLUMNS = [
+    "target_id",
+    "target",
+    "country",
+    "locale",
+    "population",
+    "reach",
+    "reach_peak_day",
+    "impressions",
+    "clicks",
+    "ctr",
+    "video_completion",
+    "spend",
+    "population_share",
+    "tips",
+    "actionable_tips",
+    "tips_per_100k",
+    "cost_per_actionable_tip",
+    "simulated",
+]
+
+
+@dataclass
+class ActivityChange:
+    """Report counts before and after the campaign start at targeted and untargeted hotspots."""
+
+    window_days: int
+    targeted_hotspots: int
+    untargeted_hotspots: int
+    targeted_before: float  # mean reports per hotspot
+    targeted_after: float
+    untargeted_before: float
+    untargeted_after: float
+
+    @property
+    def did(self) -> float | None:
+        if self.targeted_hotspots == 0 or self.untargeted_hotspots == 0:
+            return None
+        return (self.targeted_after - self.targeted_before) - (self.untargeted_after - self.untargeted_before)
+
+
+@dataclass
+class Outcomes:
+    """What a campaign achieved.
+
+    Attributes
+    ----------
+    campaign_id, campaign_name
+        The campaign.
+    rows
+        One row per target x locale with the columns of ``ROW_COLUMNS``.
+    totals
+        The same measures over the whole campaign (reach summed over targets, each capped).
+    change
+        Report activity at targeted vs untargeted hotspots, or None without a hotspot run.
+    simulated
+        True when any metric or tip behind these numbers was simulated.
+    notes
+        Caveats to show beside the numbers.
+    """
+
+    campaign_id: int
+    campaign_name: str
+    currency: str
+    rows: pd.DataFrame
+    totals: dict[str, Any]
+    change: ActivityChange | None
+    simulated: bool
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [{k: _plain(v) for k, v in r.items()} for r in self.rows.to_dict(orient="records")]
+        change = None
+        if self.change is not None:
+            change = dict(vars(self.change), did=self.change.did)
+        return {
+            "campaign_id": self.campaign_id,
+            "campaign": self.campaign_name,
+            "currency": self.currency,
+            "simulated": self.simulated,
+            "rows": rows,
+            "totals": {k: _plain(v) for k, v in self.totals.items()},
+            "change_at_hotspots": change,
+            "notes": self.notes,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready Python value: numpy scalars unwrapped, NaN as None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _ratio(num: float, den: float, scale: float = 1.0) -> float | None:
+    return None if not den else num / den * scale
+
+
+def _metric_frame(session: Session, campaign_id: int) -> pd.DataFrame:
+    """Metrics joined to target and locale (by tracking code, else by ad set)."""
+    metrics = session.exec(select(Metric).where(Metric.campaign_id == campaign_id)).all()
+    assets = {a.tracking_code: a for a in session.exec(select(Asset).where(Asset.campaign_id == campaign_id))}
+    adsets = {a.id: a for a in session.exec(select(AdSet).where(AdSet.campaign_id == campaign_id))}
+    out = []
+    for m in metrics:
+        target_id: int | None = None
+        locale: str | None = None
+        if m.tracking_code and m.tracking_code in assets:
+            target_id, locale = assets[m.tracking_code].target_id, assets[m.tracking_code].locale
+        elif m.adset_id in adsets:
+            target_id, locale = adsets[m.adset_id].target_id, adsets[m.adset_id].locale
+        out.append(
+            {
+                "target_id": target_id,
+                "locale": locale,
+                "reach": m.reach,
+                "impressions": m.impressions,
+                "clicks": m.clicks,
+                "spend": m.spend,
+                "video_p100": m.video_p100,
+                "simulated": m.simulated,
+            }
+        )
+    cols = ["target_id", "locale", "reach", "impressions", "clicks", "spend", "video_p100", "simulated"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def _tip_frame(session: Session, campaign_id: int) -> pd.DataFrame:
+    rows = session.exec(
+        select(Tip.target_id, Tip.locale, Tip.status, Tip.simulated).where(Tip.campaign_id == campaign_id)
+    ).all()
+    return pd.DataFrame(rows, columns=["target_id", "locale", "status", "simulated"])
+
+
+def _measures(
+    *, reach: float, peak: float, m: pd.DataFrame, t: pd.DataFrame, population: int
+) -> dict[str, Any]:
+    impressions = float(m["impressions"].sum())
+    clicks = float(m["clicks"].sum())
+    spend = float(m["spend"].sum())
+    tips = len(t)
+    actionable = int(t["status"].isin(ACTIONABLE).sum())
+    return {
+        "population": population,
+        "reach": int(reach),
+        "reach_peak_day": int(peak),
+        "impressions": int(impressions),
+        "clicks": int(clicks),
+        "ctr": _ratio(clicks, impressions, 100.0),
+        "video_completion": _ratio(float(m["video_p100"].sum()), impressions),
+        "spend": round(spend, 2),
+        "population_share": _ratio(reach, population),
+        "tips": tips,
+        "actionable_tips": actionable,
+        "tips_per_100k": _ratio(tips, reach, 100_000.0),
+        "cost_per_actionable_tip": _ratio(spend, actionable),
+        "simulated": bool(m["simulated"].any() or t["simulated"].any()),
+    }
+
+
+def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | None = None) -> Outcomes:
+    """Outcome metrics per target x locale and in total, plus the change at targeted hotspots.
+
+    Parameters
+    ----------
+    session
+        A session on the store (borrowed).
+    campaign_id
+        The campaign.
+    today
+        Upper bound of the "after" window (default: today).
+    """
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(
+            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+        )
+    targets = list(
+        session.exec(select(Target).where(Target.campaign_id == campaign_id).order_by(col(Target.id)))
+    )
+    metrics = _metric_frame(session, campaign_id)
+    tips = _tip_frame(session, campaign_id)
+
+    rows: list[dict[str, Any]] = []
+    for target in targets:
+        locales = [x for x in target.languages.split("|") if x]
+        for loc in sorted(
+            set(locales) | set(metrics.loc[metrics["target_id"] == target.id, "locale"].dropna())
+        ):
+            m = metrics[(metrics["target_id"] == target.id) & (metrics["locale"] == loc)]
+            t = tips[(tips["target_id"] == target.id) & (tips["locale"] == loc)]
+            reach = float(m["reach"].sum())
+            if target.population:
+                reach = min(reach, float(target.population))
+            peak = float(m["reach"].max()) if len(m) else 0.0
+            row = {"target_id": target.id, "target": target.name, "country": target.country, "locale": loc}
+            row.update(_measures(reach=reach, peak=peak, m=m, t=t, population=target.population))
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+    # Totals: per target the reach over its locales, capped at its population, then summed.
+    total_reach = 0.0
+    for target in targets:
+        r = float(metrics.loc[metrics["target_id"] == target.id, "reach"].sum())
+        total_reach += min(r, float(target.population)) if target.population else r
+    unattributed = metrics[metrics["target_id"].isna()]
+    total_reach += float(unattributed["reach"].sum())
+    population = int(sum(t.population for t in targets))
+    peak_total = float(frame["reach_peak_day"].max()) if len(frame) else 0.0
+    totals = _measures(reach=total_reach, peak=peak_total, m=metrics, t=tips, population=population)
+
+    change = activity_change(session, campaign=campaign, targets=targets, today=today)
+    simulated = bool(metrics["simulated"].any() or tips["simulated"].any())
+    notes = [
+        "reach is the sum of daily reach capped at each target's population: an upper bound on "
+        "unique people reached; reach_peak_day is a lower bound",
+        "video completion is video_p100 / impressions",
+    ]
+    if change is not None:
+        notes.append(
+            "change at hotspots leaves out reports made from this campaign's own tips and duplicates"
+        )
+    if simulated:
+        notes.append("SIMULATED: some metrics or tips are simulated (demo data), not real results")
+    return Outcomes(
+        campaign_id=campaign_id,
+        campaign_name=campaign.name,
+        currency=campaign.currency,
+        rows=frame,
+        totals=totals,
+        change=change,
+        simulated=simulated,
+        notes=notes,
+    )
+
+
+def _haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    p1, p2 = np.radians(lat), math.radians(lat0)
+    dlat = p2 - p1
+    dlon = np.radians(lon0 - lon)
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dlon / 2) ** 2
+    return np.asarray(6371.0088 * 2 * np.arcsin(np.sqrt(a)))
+
+
+def activity_change(
+    session: Session, *, campaign: Campaign, targets: list[Target], today: dt.date | None = None
+) -> ActivityChange | None:
+    """Difference in differences of report counts at targeted vs untargeted hot spots.
+
+    Returns None when the campaign has no hotspot run or no start date.
+    """
+    if campaign.hotspot_run_id is None or campaign.starts_on is None:
+        return None
+    start = campaign.starts_on
+    end = campaign.ends_on or (start + dt.timedelta(days=DEFAULT_WINDOW_DAYS))
+    window = max((end - start).days, 1)
+    stop = min(start + dt.timedelta(days=window), today or dt.date.today())
+    after_days = max((stop - start).days, 0)
+    hotspots = list(session.exec(select(Hotspot).where(Hotspot.run_id == campaign.hotspot_run_id)))
+    targeted_ids = {t.hotspot_id for t in targets if t.hotspot_id is not None}
+    radius_by_hotspot = {t.hotspot_id: t.radius_km for t in targets if t.hotspot_id is not None}
+    default_radius = float(np.median([t.radius_km for t in targets])) if targets else 25.0
+    treated = [h for h in hotspots if h.id in targeted_ids]
+    control = [h for h in hotspots if h.id not in targeted_ids and h.bin >= 1]
+
+    tip_sources = select(Source.id).where(Source.kind == "campaign_tip")
+    query = select(Report.lat, Report.lon, Report.observed_on).where(
+        col(Report.lat).is_not(None),
+        col(Report.duplicate_of).is_(None),
+        col(Report.observed_on) >= start - dt.timedelta(days=window),
+        col(Report.observed_on) < start + dt.timedelta(days=window),
+        (col(Report.source_id).is_(None)) | (col(Report.source_id).not_in(tip_sources)),
+    )
+    reps = pd.DataFrame(session.exec(query).all(), columns=["lat", "lon", "observed_on"])
+    lat = reps["lat"].to_numpy(dtype=float)
+    lon = reps["lon"].to_numpy(dtype=float)
+    days = (pd.to_datetime(reps["observed_on"]) - pd.Timestamp(start)).dt.days.to_numpy()
+    before_mask = (days < 0) & (days >= -after_days) if after_days else np.zeros(len(days), bool)
+    after_mask = (days >= 0) & (days < after_days)
+
+    def counts(group: list[Hotspot], radius: dict[int | None, float]) -> tuple[float, float]:
+        if not group:
+            return 0.0, 0.0
+        b = a = 0
+        for h in group:
+            near = _haversine_km(lat, lon, h.lat, h.lon) <= radius.get(h.id, default_radius)
+            b += int((near & before_mask).sum())
+            a += int((near & after_mask).sum())
+        return b / len(group), a / len(group)
+
+    tb, ta = counts(treated, dict(radius_by_hotspot))
+    cb, ca = counts(control, {})
+    return ActivityChange(
+        window_days=after_days,
+        targeted_hotspots=len(treated),
+        untargeted_hotspots=len(control),
+        targeted_before=tb,
+        targeted_after=ta,
+        untargeted_before=cb,
+        untargeted_after=ca,
+    )
