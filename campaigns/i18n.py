@@ -1,0 +1,248 @@
+"""Catalogs, translations and locale-correct formatting for campaign copy.
+
+The catalogs live in the ``locales`` package: ``messages.pot`` and
+``<code>/LC_MESSAGES/messages.po`` for each code of ``LOCALES``. ``.mo`` files are build output:
+``get_translations`` compiles a catalog in memory on first use (cached per file version) and
+``compile_catalogs`` writes them beside the ``.po`` files for tools that want them.
+
+Formatting rule for locales without CLDR data
+---------------------------------------------
+Numbers, dates and plural *rules for formatting* come from Babel's CLDR data. CLDR has no data
+for Edo (``bin``), so **a catalog code that Babel does not know formats numbers and dates as the
+locale named in ``FORMAT_FALLBACK`` (``bin`` -> ``en_NG``, Nigerian English: the same country,
+script and digits), and as ``en`` if it is not listed there**. Text direction falls back the same
+way (left to right). The catalog's own ``Plural-Forms`` header still chooses the plural message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _format_date
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from intel.errors import CounterflowError, NotFound
+
+log = logging.getLogger(__name__)
+
+LOCALES: tuple[str, ...] = ("en", "pcm", "yo", "ig", "ha", "bin", "ar", "it", "fr")
+"""Every catalog we ship, in display order."""
+REVIEWED_BY_DEFAULT = frozenset({"en"})
+"""Catalogs that ship reviewed; every other one ships fuzzy until a reviewer clears it."""
+FORMAT_FALLBACK: dict[str, str] = {"bin": "en_NG"}
+"""Formatting locale for catalog codes without CLDR data (see the module docstring)."""
+DOMAIN = "messages"
+REVIEW_MARK = "Reviewed-by:"
+
+
+def locales_dir() -> Path:
+    """Folder of the packaged catalogs."""
+    return Path(str(files("locales")))
+
+
+def po_path(code: str) -> Path:
+    return locales_dir() / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def pot_path() -> Path:
+    return locales_dir() / f"{DOMAIN}.pot"
+
+
+def check_locale(code: str) -> str:
+    """``code`` if we ship a catalog for it, else a CounterflowError naming it and the choices."""
+    if code not in LOCALES:
+        raise NotFound(
+            f"locale {code!r} has no catalog",
+            f"use one of {', '.join(LOCALES)} (or add locales/{code}/LC_MESSAGES/messages.po)",
+        )
+    return code
+
+
+def formatting_locale(code: str) -> Locale:
+    """The Babel locale that formats numbers and dates for a catalog code (``bin`` -> ``en_NG``)."""
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FORMAT_FALLBACK.get(code, "en"))
+
+
+def direction(code: str) -> str:
+    """``"rtl"`` or ``"ltr"`` for a catalog code (from CLDR, with the fallback rule)."""
+    return "rtl" if formatting_locale(code).character_order == "right-to-left" else "ltr"
+
+
+def format_number(value: float, code: str) -> str:
+    """A number in the locale's digits and separators (``1234567`` -> ``1,234,567`` in en)."""
+    return format_decimal(value, locale=formatting_locale(code))
+
+
+def format_date(value: dt.date, code: str, *, format: str = "long") -> str:
+    """A date in the locale's words and order (``bin`` formats as ``en_NG``)."""
+    return _format_date(value, format=format, locale=formatting_locale(code))
+
+
+def load_catalog(code: str) -> Catalog:
+    """The parsed ``.po`` catalog of a locale."""
+    path = po_path(check_locale(code))
+    if not path.exists():
+        raise NotFound(f"catalog {code!r} is missing", "run `counterflow locales status` to see what exists")
+    with path.open("rb") as fh:
+        return read_po(fh, locale=None if code in FORMAT_FALLBACK else code)
+
+
+def load_template() -> Catalog:
+    with pot_path().open("rb") as fh:
+        return read_po(fh)
+
+
+def _mo_bytes(catalog: Catalog, *, use_fuzzy: bool) -> bytes:
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=use_fuzzy)
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=64)
+def _translations(code: str, use_fuzzy: bool, _version: float) -> Translations:
+    return Translations(fp=io.BytesIO(_mo_bytes(load_catalog(code), use_fuzzy=use_fuzzy)), domain=DOMAIN)
+
+
+def get_translations(code: str, *, use_fuzzy: bool = False) -> Translations:
+    """Translations of one locale, compiled in memory on first use (cached per file version).
+
+    Without ``use_fuzzy`` a fuzzy (unreviewed) message is left out and renders as English: that
+    is why ``campaigns.policy`` refuses to schedule fuzzy copy unless the campaign opts in.
+    """
+    path = po_path(check_locale(code))
+    return _translations(code, use_fuzzy, path.stat().st_mtime if path.exists() else 0.0)
+
+
+def compile_catalogs(codes: tuple[str, ...] = LOCALES, *, use_fuzzy: bool = True) -> list[Path]:
+    """Write ``messages.mo`` beside each ``.po`` (build output, gitignored); returns the paths."""
+    out = []
+    for code in codes:
+        mo = po_path(code).with_suffix(".mo")
+        mo.write_bytes(_mo_bytes(load_catalog(code), use_fuzzy=use_fuzzy))
+        out.append(mo)
+    return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Coverage and review of one locale for one message family (msgctxt)."""
+
+    locale: str
+    family: str
+    total: int
+    translated: int
+    fuzzy: int
+    missing: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return self.total > 0 and self.translated == self.total and self.fuzzy == 0
+
+
+def _complete(message: object) -> bool:
+    s = message.string  # type: ignore[attr-defined]
+    if isinstance(s, tuple | list):
+        return all(bool(x) for x in s)
+    return bool(s)
+
+
+def coverage(code: str, *, template: Catalog | None = None) -> list[Coverage]:
+    """Coverage per family of one locale against the template (``messages.pot``)."""
+    template = template or load_template()
+    catalog = load_catalog(code)
+    families: dict[str, list[object]] = {}
+    for msg in template:
+        if msg.id:
+            families.setdefault(msg.context or "", []).append(msg)
+    result = []
+    for family, msgs in sorted(families.items()):
+        translated = fuzzy = 0
+        missing = []
+        for tmsg in msgs:
+            found = catalog.get(tmsg.id, context=tmsg.context)  # type: ignore[attr-defined]
+            if found is None or not _complete(found):
+                missing.append(str(tmsg.id if isinstance(tmsg.id, str) else tmsg.id[0]))  # type: ignore[attr-defined]
+                continue
+            translated += 1
+            if found.fuzzy:
+                fuzzy += 1
+        result.append(Coverage(code, family, len(msgs), translated, fuzzy, missing))
+    return result
+
+
+def reviewer_of(catalog: Catalog) -> str | None:
+    """The reviewer recorded in a catalog's header comment, if any."""
+    for line in (catalog.header_comment or "").splitlines():
+        text = line.lstrip("# ").strip()
+        if text.startswith(REVIEW_MARK):
+            return text[len(REVIEW_MARK) :].strip()
+    return None
+
+
+def review(code: str, *, reviewer: str, on: dt.date | None = None) -> int:
+    """Clear the fuzzy flags of a catalog and record the reviewer; returns how many were cleared.
+
+    Refuses when messages are missing: a reviewer cannot clear copy that does not exist.
+    """
+    if not reviewer.strip():
+        raise CounterflowError("reviewer was empty", "pass --reviewer 'Full Name' of the person who checked")
+    gaps = [c for c in coverage(code) if c.missing]
+    if gaps:
+        listed = "; ".join(f"{c.family}: {len(c.missing)}" for c in gaps)
+        raise CounterflowError(
+            f"catalog {code!r} has missing messages ({listed})",
+            f"translate them in locales/{code}/LC_MESSAGES/messages.po, then review again",
+        )
+    catalog = load_catalog(code)
+    cleared = 0
+    for msg in catalog:
+        if msg.id and msg.fuzzy:
+            msg.flags.discard("fuzzy")
+            cleared += 1
+    catalog.fuzzy = False
+    day = (on or dt.date.today()).isoformat()
+    lines = [ln for ln in (catalog.header_comment or "").splitlines() if REVIEW_MARK not in ln]
+    lines.append(f"# {REVIEW_MARK} {reviewer.strip()} ({day})")
+    catalog.header_comment = "\n".join(lines)
+    with po_path(code).open("wb") as fh:
+        write_po(fh, catalog, width=100)
+    _translations.cache_clear()
+    log.info("catalog %s reviewed by %s: %d fuzzy flags cleared", code, reviewer, cleared)
+    return cleared
+
+
+def extract_template() -> Catalog:
+    """Extract the campaign copy (``campaigns/messages.py``) with Babel's default keywords."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+
+    source = Path(__file__).parent / "messages.py"
+    catalog = Catalog(project="counterflow", version="0.1", msgid_bugs_address="", charset="utf-8")
+    for lineno, message, comments, context in extract_from_file(
+        "python", source, keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=False
+    ):
+        catalog.add(
+            message, None, [("campaigns/messages.py", lineno)], auto_comments=comments, context=context
+        )
+    return catalog
+
+
+def write_template() -> Path:
+    """Write ``locales/messages.pot`` from the sources; returns its path."""
+    path = pot_path()
+    with path.open("wb") as fh:
+        write_po(fh, extract_template(), width=100, omit_header=False)
+    return path
