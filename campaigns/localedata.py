@@ -1,0 +1,113 @@
+"""Locale data of the ``locales`` package: languages per area, platform locale ids, helplines.
+
+Data only (TOML); this module reads it once per process.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from intel.gazetteer import normalise
+
+_ADMIN_SUFFIXES = ("state", "governorate", "region", "district", "province")
+
+
+def _read(name: str) -> dict[str, Any]:
+    return tomllib.loads(files("locales").joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def languages_data() -> dict[str, Any]:
+    return _read("languages.toml")
+
+
+@lru_cache(maxsize=1)
+def helplines_data() -> dict[str, Any]:
+    return _read("helplines.toml")
+
+
+def _admin_key(name: str) -> str:
+    words = normalise(name).split()
+    while words and words[-1] in _ADMIN_SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
+def local_languages(country: str, admin1: str | None = None) -> list[str]:
+    """Languages of a country and admin-1 area, main language first.
+
+    >>> local_languages("NG", "Edo State")
+    ['en', 'pcm', 'bin']
+    >>> local_languages("LY")
+    ['ar']
+    """
+    data = languages_data()
+    entry = data.get("countries", {}).get(country.upper())
+    if entry is None:
+        return list(data.get("default", ["en"]))
+    if admin1:
+        wanted = _admin_key(admin1)
+        for name, langs in entry.get("admin1", {}).items():
+            if _admin_key(name) == wanted:
+                return list(langs)
+    return list(entry["languages"])
+
+
+@dataclass(frozen=True)
+class PlatformLocale:
+    """The platform's numeric locale ids for one of our catalog codes (empty: no locale pin)."""
+
+    code: str
+    name: str
+    ids: tuple[int, ...]
+    verified: bool
+    note: str
+
+
+def platform_locale(code: str) -> PlatformLocale:
+    entry = languages_data().get("platform_locales", {}).get(code)
+    if entry is None:
+        return PlatformLocale(code, code, (), False, f"no platform locale is known for {code!r}")
+    return PlatformLocale(
+        code,
+        str(entry.get("name", code)),
+        tuple(int(i) for i in entry.get("ids", [])),
+        bool(entry.get("verified", False)),
+        str(entry.get("note", "")),
+    )
+
+
+def known_platform_locale_ids() -> set[int]:
+    return {
+        i for entry in languages_data().get("platform_locales", {}).values() for i in entry.get("ids", [])
+    }
+
+
+@dataclass(frozen=True)
+class Helpline:
+    """A helpline or partner contact shown on the assets of one country."""
+
+    country: str
+    name: str
+    phone: str
+    display: str
+    about: str
+    verified: bool
+
+
+def helpline_for(country: str) -> Helpline | None:
+    entry = helplines_data().get(country.upper())
+    if entry is None:
+        return None
+    return Helpline(
+        country.upper(),
+        str(entry["name"]),
+        str(entry.get("phone", "")),
+        str(entry.get("display") or entry["name"]),
+        str(entry.get("about", "")),
+        bool(entry.get("verified", False)),
+    )

@@ -1,0 +1,416 @@
+"""The campaign planner: a route's hotspot run and an audience become targets and ad sets.
+
+How the plan is made
+--------------------
+1. Hotspots: the run's ranked hotspots first (rank 1 = first pick), then unranked hot cells
+   (``bin > 0``) by z-score, until ``top_n`` targets exist.
+2. Radius: the hotspot's ``extent_km`` bounded to ``RADIUS_BOUNDS_KM`` (2..40 km, inside the
+   platform's 1..80); ``DEFAULT_RADIUS_KM`` when the extent is unknown.
+3. Overlaps: a hotspot whose centre lies inside an accepted target's circle is **merged** into it
+   (the circle grows to cover both, up to 40 km; a ``merged`` note); circles that only overlap
+   are **flagged** on both targets (an ``overlap`` note). Both become warn findings.
+4. Place: country and admin-1 from the gazetteer's nearest place, time zone from the point; teen
+   ad sets use the nearest city of at least ``TEEN_CITY_MIN_POP`` people within 60 km (else the
+   nearest place) by name, never a radius.
+5. Languages: ``"local"`` reads ``locales/languages.toml`` by country and admin-1 area.
+6. Ad sets: one per target x language x age group. An audience that includes 13-17 is split
+   into a teen ad set (ages 13-17, city only: no gender, language or radius) and an 18+ ad set
+   (which keeps genders, the language's platform locale ids and the radius). Teen ad sets for
+   EU/EEA targets are not created; a ``teen_eu_dropped`` warn says so.
+7. Budget: split across targets in proportion to their reach estimates (evenly when every
+   estimate is 0), then evenly across each target's ad sets; amounts in cents, the rounding
+   remainder goes to the largest share.
+8. Policy fields: ``ISSUES_ELECTIONS_POLITICS`` with every targeted country; ``paid_for_by``,
+   ``dsa_beneficiary`` and ``dsa_payor`` as given (beneficiary and payor default to
+   ``paid_for_by``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session
+
+from campaigns import crud
+from campaigns.i18n import LOCALES
+from campaigns.localedata import local_languages, platform_locale
+from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu
+from campaigns.reach import EstimateFn, estimate_reach
+from intel.errors import CounterflowError
+from intel.gazetteer import EARTH_RADIUS_KM, get_gazetteer, haversine_km, timezone_at
+from intel.models import Campaign, Hotspot
+from intel.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RADIUS_BOUNDS_KM = (2.0, 40.0)
+DEFAULT_RADIUS_KM = 10.0
+TEEN_CITY_MIN_POP = 50_000
+GENDER_IDS = {"men": 1, "women": 2}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who the campaign speaks to: ages, genders (``[]`` = all) and languages (``"local"``)."""
+
+    age_min: int
+    age_max: int
+    genders: list[str] = field(default_factory=list)
+    languages: str | list[str] = "local"
+
+    def __post_init__(self) -> None:
+        if not (AGE_MIN <= self.age_min <= self.age_max <= AGE_MAX):
+            raise CounterflowError(
+                f"ages were {self.age_min}-{self.age_max}",
+                f"give an age range within {AGE_MIN}-{AGE_MAX}, e.g. --ages 13-28",
+            )
+        for g in self.genders:
+            if g not in GENDER_IDS:
+                raise CounterflowError(f"gender {g!r} is not known", "use women, men or all")
+        if self.languages != "local":
+            for code in self.languages:
+                if code not in LOCALES:
+                    raise CounterflowError(
+                        f"language {code!r} has no catalog",
+                        f"use 'local' or codes among {', '.join(LOCALES)}",
+                    )
+
+    @classmethod
+    def parse(cls, *, ages: str, genders: str = "all", languages: str = "local") -> Audience:
+        """From CLI text: ``--ages 13-28 --genders women --languages local|en,pcm``."""
+        try:
+            lo, hi = (int(x) for x in ages.split("-", 1))
+        except ValueError:
+            raise CounterflowError(f"--ages was {ages!r}", "write it as MIN-MAX, e.g. 13-28") from None
+        g = [] if genders.strip() in ("", "all") else [x.strip() for x in genders.split(",")]
+        langs: str | list[str] = (
+            "local"
+            if languages.strip() == "local"
+            else [x.strip() for x in languages.split(",") if x.strip()]
+        )
+        return cls(lo, hi, g, langs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "genders": self.genders,
+            "languages": self.languages,
+        }
+
+
+@dataclass
+class TargetPlan:
+    """A target before it is stored."""
+
+    hotspot: Hotspot
+    name: str
+    lat: float
+    lon: float
+    radius_km: float
+    country: str
+    admin1: str | None
+    city: str
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def bounded_radius(extent_km: float | None) -> float:
+    lo, hi = RADIUS_BOUNDS_KM
+    if extent_km is None or not np.isfinite(extent_km):
+        return DEFAULT_RADIUS_KM
+    return float(min(hi, max(lo, extent_km)))
+
+
+def _teen_city(lat: float, lon: float) -> str:
+    """Nearest place of at least TEEN_CITY_MIN_POP people within 60 km, else the nearest place."""
+    gaz = get_gazetteer()
+    places = gaz.places
+    la, lo = np.radians(places["lat"].to_numpy()), np.radians(places["lon"].to_numpy())
+    p, q = np.radians(lat), np.radians(lon)
+    a = np.sin((la - p) / 2) ** 2 + np.cos(p) * np.cos(la) * np.sin((lo - q) / 2) ** 2
+    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+    ok = (places["population"].to_numpy() >= TEEN_CITY_MIN_POP) & (d <= 60)
+    if ok.any():
+        i = int(np.flatnonzero(ok)[np.argmin(d[ok])])
+        return str(places.at[i, "name"])
+    return gaz.nearest(lat, lon).name
+
+
+def _ordered(hotspots: list[Hotspot]) -> list[Hotspot]:
+    ranked = sorted((h for h in hotspots if h.rank is not None), key=lambda h: h.rank or 0)
+    rest = sorted((h for h in hotspots if h.rank is None and h.bin > 0), key=lambda h: -h.z)
+    return ranked + rest
+
+
+def choose_targets(hotspots: list[Hotspot], *, top_n: int) -> tuple[list[TargetPlan], list[Finding]]:
+    """Pick, place, bound and merge/flag the targets of a plan (pure; no session)."""
+    gaz = get_gazetteer()
+    plans: list[TargetPlan] = []
+    findings: list[Finding] = []
+    for h in _ordered(hotspots):
+        radius = bounded_radius(h.extent_km)
+        host = next((p for p in plans if haversine_km(p.lat, p.lon, h.lat, h.lon) < p.radius_km), None)
+        label = f"hotspot {h.id} ({h.place or h.cell}, rank {h.rank})"
+        if host is not None:
+            d = haversine_km(host.lat, host.lon, h.lat, h.lon)
+            grown = min(RADIUS_BOUNDS_KM[1], max(host.radius_km, d + radius))
+            note = {
+                "level": "warn",
+                "rule": "merged",
+                "object": f"target {host.name}",
+                "problem": f"{label} lies {d:.1f} km from its centre, inside its circle: merged",
+                "fix": f"radius grown from {host.radius_km:g} to {grown:g} km; plan again with a smaller --top to undo",
+            }
+            host.radius_km = grown
+            host.notes.append(note)
+            findings.append(Finding.from_dict(note))
+            continue
+        if len(plans) >= top_n:
+            break
+        place = gaz.nearest(h.lat, h.lon)
+        name = h.place or place.name
+        if any(p.name == name for p in plans):
+            name = f"{name} ({h.cell[-4:]})"
+        plan = TargetPlan(
+            h, name, h.lat, h.lon, radius, place.country, place.admin1, _teen_city(h.lat, h.lon)
+        )
+        for other in plans:
+            d = haversine_km(other.lat, other.lon, plan.lat, plan.lon)
+            if d < other.radius_km + plan.radius_km:
+                note = {
+                    "level": "warn",
+                    "rule": "overlap",
+                    "object": f"targets {other.name} and {plan.name}",
+                    "problem": f"their circles overlap ({d:.1f} km apart, radii {other.radius_km:g} and {plan.radius_km:g} km)",
+                    "fix": "people in the overlap may see both; shrink a radius if that matters",
+                }
+                other.notes.append(note)
+                plan.notes.append(note)
+                findings.append(Finding.from_dict(note))
+        plans.append(plan)
+    return plans, findings
+
+
+def targeting_spec(
+    plan_lat: float,
+    plan_lon: float,
+    radius_km: float,
+    *,
+    country: str,
+    city: str,
+    admin1: str | None,
+    locale: str,
+    age_min: int,
+    age_max: int,
+    genders: list[str],
+    teen: bool,
+) -> dict[str, Any]:
+    """The platform targeting spec of one ad set (``teen``: age and city only)."""
+    if teen:
+        return {
+            "age_min": age_min,
+            "age_max": age_max,
+            "geo_locations": {"cities": [{"name": city, "country": country, "region": admin1}]},
+        }
+    spec: dict[str, Any] = {
+        "age_min": age_min,
+        "age_max": age_max,
+        "geo_locations": {
+            "custom_locations": [
+                {
+                    "latitude": round(plan_lat, 5),
+                    "longitude": round(plan_lon, 5),
+                    "radius": round(radius_km, 1),
+                    "distance_unit": "kilometer",
+                }
+            ]
+        },
+    }
+    if genders:
+        spec["genders"] = sorted(GENDER_IDS[g] for g in genders)
+    ids = platform_locale(locale).ids
+    if ids:
+        spec["locales"] = list(ids)
+    return spec
+
+
+def _split_cents(total: float, weights: list[float]) -> list[float]:
+    cents = int(round(total * 100))
+    w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0:
+        w = np.ones(len(weights))
+    parts = np.floor(cents * w / w.sum()).astype(int)
+    if len(parts):
+        parts[int(np.argmax(w))] += cents - int(parts.sum())
+    return [p / 100 for p in parts]
+
+
+def plan_campaign(
+    session: Session,
+    *,
+    name: str,
+    route_id: int | None = None,
+    hotspot_run_id: int,
+    author: str,
+    audience: Audience,
+    budget: float,
+    currency: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    top_n: int = 8,
+    settings: Settings,
+    paid_for_by: str | None = None,
+    dsa_beneficiary: str | None = None,
+    dsa_payor: str | None = None,
+    allow_fuzzy: bool = False,
+    estimate_fn: EstimateFn | None = None,
+) -> Campaign:
+    """Plan a draft campaign on a hotspot run; stores the campaign, targets and ad sets.
+
+    See the module docstring for the rules. Raises CounterflowError for bad input (dates,
+    budget, an empty run) naming the value and the fix. The caller owns the transaction.
+    """
+    if ends_on <= starts_on:
+        raise CounterflowError(
+            f"the campaign ends on {ends_on} but starts on {starts_on}", "give an end date after the start"
+        )
+    if budget <= 0:
+        raise CounterflowError(
+            f"budget was {budget:g}", "give a positive lifetime budget, e.g. --budget 5000"
+        )
+    if top_n < 1:
+        raise CounterflowError(f"top was {top_n}", "pick at least one hotspot, e.g. --top 8")
+    hotspots = crud.run_hotspots(session, run_id=hotspot_run_id)
+    plans, _ = choose_targets(hotspots, top_n=top_n)
+    if not plans:
+        raise CounterflowError(
+            f"hotspot run {hotspot_run_id} has no ranked or hot cells to target",
+            "run the hotspot analysis on more reports, or pick another --run",
+        )
+    campaign = crud.create_campaign(
+        session,
+        name=name,
+        route_id=route_id,
+        hotspot_run_id=hotspot_run_id,
+        author=author,
+        audience=audience.as_dict(),
+        budget=float(budget),
+        currency=currency.upper(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        channel=settings.channel,
+        allow_fuzzy=allow_fuzzy,
+        special_ad_categories=[SOCIAL_ISSUES],
+        special_ad_category_country=sorted({p.country for p in plans}),
+        paid_for_by=paid_for_by,
+        dsa_beneficiary=dsa_beneficiary or paid_for_by,
+        dsa_payor=dsa_payor or paid_for_by,
+    )
+    assert campaign.id is not None
+    notes: list[dict[str, Any]] = []
+    rows: list[tuple[Any, list[dict[str, Any]]]] = []
+    for plan in plans:
+        langs = (
+            local_languages(plan.country, plan.admin1)
+            if audience.languages == "local"
+            else list(audience.languages)
+        )
+        reach = estimate_reach(
+            lat=plan.lat,
+            lon=plan.lon,
+            radius_km=plan.radius_km,
+            country=plan.country,
+            age_min=audience.age_min,
+            age_max=audience.age_max,
+            genders=audience.genders,
+            estimate_fn=estimate_fn,
+        )
+        eu = is_eu(plan.country)
+        target = crud.add_target(
+            session,
+            campaign_id=campaign.id,
+            hotspot_id=plan.hotspot.id,
+            name=plan.name,
+            lat=plan.lat,
+            lon=plan.lon,
+            radius_km=plan.radius_km,
+            country=plan.country,
+            admin1=plan.admin1,
+            timezone=timezone_at(plan.lat, plan.lon),
+            languages="|".join(langs),
+            population=reach.population,
+            reach_estimate=reach.estimate,
+            is_eu=eu,
+            city=plan.city,
+            notes=plan.notes,
+        )
+        groups: list[tuple[int, int, bool]] = []
+        if audience.age_min <= TEEN_MAX:
+            groups.append((audience.age_min, min(TEEN_MAX, audience.age_max), True))
+        if audience.age_max > TEEN_MAX:
+            groups.append((max(TEEN_MAX + 1, audience.age_min), audience.age_max, False))
+        specs = []
+        for locale in langs:
+            for lo, hi, teen in groups:
+                if teen and eu:
+                    continue
+                specs.append(
+                    {
+                        "locale": locale,
+                        "age_min": lo,
+                        "age_max": hi,
+                        "teen": teen,
+                        "genders": ""
+                        if teen
+                        else "|".join(str(GENDER_IDS[g]) for g in sorted(audience.genders)),
+                        "targeting": targeting_spec(
+                            plan.lat,
+                            plan.lon,
+                            plan.radius_km,
+                            country=plan.country,
+                            city=plan.city,
+                            admin1=plan.admin1,
+                            locale=locale,
+                            age_min=lo,
+                            age_max=hi,
+                            genders=audience.genders,
+                            teen=teen,
+                        ),
+                    }
+                )
+        if eu and any(teen for *_, teen in groups):
+            notes.append(
+                {
+                    "level": "warn",
+                    "rule": "teen_eu_dropped",
+                    "object": f"target {target.id} ({target.name})",
+                    "problem": f"no 13-17 ad sets for {target.country} (EU/EEA: teen ads are paused there)",
+                    "fix": "the 18+ ad sets run; reach 13-17-year-olds there through partners, not ads",
+                }
+            )
+        rows.append((target, specs))
+    for p in plans:
+        for n in p.notes:
+            if n not in notes:
+                notes.append(n)
+    if not any(specs for _, specs in rows):
+        raise CounterflowError(
+            "no ad set is left: every target is in the EU/EEA and the audience is 13-17 only",
+            "include ages 18+ or targets outside the EU/EEA",
+        )
+    weights = [float(t.reach_estimate) if specs else 0.0 for t, specs in rows]
+    if sum(weights) <= 0:
+        weights = [1.0 if specs else 0.0 for _, specs in rows]
+    target_budgets = _split_cents(budget, weights)
+    for (target, specs), tb in zip(rows, target_budgets, strict=True):
+        for spec, amount in zip(specs, _split_cents(tb, [1.0] * len(specs)), strict=True):
+            crud.add_adset(session, campaign_id=campaign.id, target_id=target.id, budget=amount, **spec)
+    campaign.plan_notes = notes
+    session.add(campaign)
+    session.flush()
+    log.info("planned campaign %s: %d targets", campaign.id, len(rows))
+    return campaign
