@@ -1,5 +1,258 @@
-"""`counterflow` commands of the campaigns room (registered on import)."""
+"""`counterflow` commands of the campaigns room (registered on import): plan, preflight, assets,
+and the ``locales`` group (status, compile, review, extract)."""
 
 from __future__ import annotations
 
-from flows.cli import app  # noqa: F401
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from flows.cli import app
+from intel.errors import CounterflowError
+
+if TYPE_CHECKING:
+    from campaigns.policy import Finding
+    from intel.models import AdSet, Target
+
+locales_app = typer.Typer(
+    help="Catalogs of the campaign copy: coverage, review, compile.", no_args_is_help=True
+)
+app.add_typer(locales_app, name="locales")
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CounterflowError(
+            f"{option} was {value!r}", "write the date as YYYY-MM-DD, e.g. 2027-01-10"
+        ) from None
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _echo_targets(targets: Sequence[Target], adsets: Sequence[AdSet], currency: str) -> None:
+    from campaigns.i18n import format_number
+
+    rows = []
+    for t in targets:
+        mine = [a for a in adsets if a.target_id == t.id]
+        teen = sum(a.teen for a in mine)
+        rows.append(
+            (
+                t.name,
+                t.country + (" (EU)" if t.is_eu else ""),
+                f"{t.radius_km:g} km",
+                t.languages.replace("|", ","),
+                format_number(t.population, "en"),
+                format_number(t.reach_estimate, "en"),
+                f"{len(mine)} ({teen} teen)",
+                f"{format_number(sum(a.budget for a in mine), 'en')} {currency}",
+            )
+        )
+    typer.echo(
+        _table(
+            ["target", "country", "radius", "languages", "population", "reach est.", "ad sets", "budget"],
+            rows,
+        )
+    )
+
+
+def _echo_findings(findings: Sequence[Finding], *, allow_fuzzy: bool) -> None:
+    from campaigns.policy import refusals
+
+    refused = refusals(findings)
+    for f in sorted(findings, key=lambda f: (f.level != "refuse", f.rule)):
+        mark = "REFUSE" if f.level == "refuse" else "warn  "
+        typer.echo(f"{mark} [{f.rule}] {f.object}: {f.problem}\n         fix: {f.fix}")
+    if allow_fuzzy and any(f.rule == "locale_fuzzy" for f in findings):
+        typer.echo("")
+        typer.echo("!!! DRY RUN WITH UNREVIEWED (FUZZY) COPY: allow_fuzzy is on; the outbox only. !!!")
+    warns = len(findings) - len(refused)
+    if refused:
+        typer.echo(
+            f"\npreflight: {len(refused)} refusals, {warns} warnings: this campaign CANNOT be scheduled"
+        )
+    else:
+        typer.echo(f"\npreflight: passes ({warns} warnings)")
+
+
+@app.command()
+def plan(
+    route: str = typer.Option(
+        ..., help='Route name, e.g. "Benin City > Agadez > Tripoli > Lampedusa > Rome".'
+    ),
+    run: int | None = typer.Option(
+        None, "--run", help="Hotspot run id (default: the latest run for the route)."
+    ),
+    name: str = typer.Option(..., help="Campaign name."),
+    author: str = typer.Option(..., help="Who plans it (campaign manager)."),
+    ages: str = typer.Option(
+        "18-35", help="Age range MIN-MAX within 13-65; 13-17 is split into teen ad sets."
+    ),
+    genders: str = typer.Option("all", help="all, women or men."),
+    languages: str = typer.Option("local", help="'local' (per country and area) or codes, e.g. en,pcm."),
+    budget: float = typer.Option(..., help="Lifetime budget."),
+    currency: str = typer.Option("USD", help="ISO currency code."),
+    starts: str = typer.Option(..., help="First day, YYYY-MM-DD."),
+    ends: str = typer.Option(..., help="Last day, YYYY-MM-DD."),
+    top: int = typer.Option(8, help="How many hotspots become targets."),
+    paid_for_by: str | None = typer.Option(None, help="'Paid for by' disclaimer (required by policy)."),
+    dsa_beneficiary: str | None = typer.Option(
+        None, help="DSA beneficiary for EU targets (default: --paid-for-by)."
+    ),
+    dsa_payor: str | None = typer.Option(None, help="DSA payor for EU targets (default: --paid-for-by)."),
+    allow_fuzzy: bool = typer.Option(False, help="Dry-run only: allow unreviewed (fuzzy) copy, said loudly."),
+) -> None:
+    """Plan a draft campaign on a route's hotspot run; print targets and preflight; make the assets."""
+    from campaigns import crud
+    from campaigns.assets import generate_assets
+    from campaigns.planner import Audience, plan_campaign
+    from campaigns.policy import preflight
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    audience = Audience.parse(ages=ages, genders=genders, languages=languages)
+    starts_on, ends_on = _date(starts, "--starts"), _date(ends, "--ends")
+    settings = get_settings()
+    with session_scope(get_engine(settings)) as session:
+        found = crud.find_route(session, name=route)
+        route_id = found.id if found is not None else None
+        run_id = (
+            run if run is not None else (crud.latest_run_id(session, route_id=route_id) if found else None)
+        )
+        if run_id is None:
+            raise CounterflowError(
+                f"route {route!r} has no hotspot run",
+                f'run `counterflow hotspots --route "{route}"` first, or pass --run RUN_ID',
+            )
+        campaign = plan_campaign(
+            session,
+            name=name,
+            route_id=route_id,
+            hotspot_run_id=run_id,
+            author=author,
+            audience=audience,
+            budget=budget,
+            currency=currency,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            top_n=top,
+            settings=settings,
+            paid_for_by=paid_for_by,
+            dsa_beneficiary=dsa_beneficiary,
+            dsa_payor=dsa_payor,
+            allow_fuzzy=allow_fuzzy,
+        )
+        assert campaign.id is not None
+        generate_assets(session, campaign_id=campaign.id, settings=settings)
+        campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign.id)
+        findings = preflight(campaign, targets, adsets, assets)
+    typer.echo(f"campaign {campaign.id} ({campaign.name}): draft on hotspot run {run_id}")
+    _echo_targets(targets, adsets, campaign.currency)
+    typer.echo(f"\n{len(assets)} assets in {len({a.locale for a in assets})} locales\n")
+    _echo_findings(findings, allow_fuzzy=campaign.allow_fuzzy)
+
+
+@app.command("preflight")
+def preflight_cmd(campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
+    """Check a campaign against platform policy; exit 1 while any refusal stands."""
+    from campaigns import crud
+    from campaigns.policy import preflight, refusals
+    from intel.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign_id)
+        findings = preflight(campaign, targets, adsets, assets)
+    _echo_findings(findings, allow_fuzzy=campaign.allow_fuzzy)
+    if refusals(findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def assets(
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    export: Path | None = typer.Option(
+        None, "--export", help="Folder for the HTML preview page and the CSV."
+    ),
+) -> None:
+    """Make the campaign's missing assets, list them, and optionally export previews."""
+    from campaigns import crud
+    from campaigns.assets import export_assets, generate_assets
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    settings = get_settings()
+    with session_scope(get_engine(settings)) as session:
+        made = generate_assets(session, campaign_id=campaign_id, settings=settings)
+        campaign, targets, _, _ = crud.campaign_bundle(session, campaign_id=campaign_id)
+    names = {t.id: t.name for t in targets}
+    rows = [
+        (
+            a.tracking_code,
+            names.get(a.target_id, "?"),
+            a.locale,
+            a.family,
+            "draft" if a.fuzzy else "reviewed",
+            a.headline,
+        )
+        for a in made
+    ]
+    typer.echo(_table(["code", "target", "locale", "family", "review", "headline"], rows))
+    if export is not None:
+        page, table = export_assets(campaign=campaign, targets=targets, assets=made, out_dir=export)
+        typer.echo(f"\npreview: {page}\nassets:  {table}")
+
+
+@locales_app.command("status")
+def locales_status() -> None:
+    """Coverage and review (fuzzy) per locale and message family."""
+    from campaigns.i18n import LOCALES, coverage, load_catalog, load_template, reviewer_of
+
+    template = load_template()
+    rows = []
+    for code in LOCALES:
+        reviewer = reviewer_of(load_catalog(code)) or "-"
+        for c in coverage(code, template=template):
+            state = "ready" if c.ready else ("missing" if c.missing else "fuzzy")
+            bar = "#" * round(10 * c.translated / c.total) if c.total else ""
+            rows.append((code, c.family, f"{c.translated}/{c.total}", f"{bar:<10}", c.fuzzy, state, reviewer))
+    typer.echo(_table(["locale", "family", "translated", "coverage", "fuzzy", "state", "reviewed by"], rows))
+
+
+@locales_app.command("compile")
+def locales_compile() -> None:
+    """Compile every catalog to .mo beside its .po (build output; the app also compiles on first use)."""
+    from campaigns.i18n import compile_catalogs
+
+    for path in compile_catalogs():
+        typer.echo(f"compiled {path.parent.parent.name}: {path.name}")
+
+
+@locales_app.command("review")
+def locales_review(
+    locale: str = typer.Argument(..., help="Catalog code, e.g. pcm."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Full name of the native speaker who checked it."),
+) -> None:
+    """Clear a catalog's fuzzy flags after review and record the reviewer in its header."""
+    from campaigns.i18n import review
+
+    cleared = review(locale, reviewer=reviewer)
+    typer.echo(f"{locale}: {cleared} messages cleared, reviewed by {reviewer}")
+
+
+@locales_app.command("extract")
+def locales_extract() -> None:
+    """Re-extract the campaign copy into locales/messages.pot (Babel, default keywords)."""
+    from campaigns.i18n import write_template
+
+    typer.echo(f"wrote {write_template().name}")
