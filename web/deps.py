@@ -1,0 +1,113 @@
+"""Dependencies of the routes: settings, the request's session, the current user and roles.
+
+Authentication here is a **placeholder for real auth**: the user name comes from the
+``X-Counterflow-User`` header or from HTTP Basic (the user name; the password is ignored), and
+the role from the ``User`` table. It trusts whatever sits in front of the app, so it is refused
+in the ``production`` environment unless the app was created with ``trust_user_header=True``
+(``counterflow web --trust-user-header``) behind a proxy that authenticates people and sets the
+header. The public pages (the tip form, ``POST /api/tips``) need no user.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session, select
+
+from intel.db import session_scope
+from intel.errors import CounterflowError, Forbidden
+from intel.models import User
+from intel.settings import Settings
+
+USER_HEADER = "X-Counterflow-User"
+ROLES = ("campaign_manager", "analyst", "director", "admin")
+
+
+class NotAuthenticated(CounterflowError):
+    status = 401
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request owns the session: committed when the route returns, rolled back on error."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def _user_name(request: Request) -> str | None:
+    name = request.headers.get(USER_HEADER)
+    if name:
+        return name.strip()
+    auth = request.headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[0].strip() or None
+    return None
+
+
+def get_optional_user(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user, or None (the public)."""
+    name = _user_name(request)
+    if name is None:
+        return None
+    if not request.app.state.header_auth:
+        raise Forbidden(
+            "user names from headers are not trusted in production",
+            "put an authenticating proxy in front and start with `counterflow web --trust-user-header`",
+        )
+    user = session.exec(select(User).where(User.name == name)).first()
+    if user is None:
+        raise Forbidden(f"user {name!r} is not known", "ask an admin to add you to the User table")
+    return user
+
+
+OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_user(user: OptionalUserDep) -> User:
+    """The signed-in user; 401 (with a Basic challenge) for the public."""
+    if user is None:
+        raise NotAuthenticated(
+            "this page is for staff and you are not signed in",
+            f"sign in with your user name (HTTP Basic) or send the {USER_HEADER} header",
+        )
+    return user
+
+
+UserDep = Annotated[User, Depends(get_user)]
+
+
+def require(*roles: str) -> Callable[[User], User]:
+    """A dependency that lets only ``roles`` (and admins) through."""
+    allowed = set(roles) | {"admin"}
+
+    def check(user: UserDep) -> User:
+        if user.role not in allowed:
+            raise Forbidden(
+                f"user {user.name!r} has the role {user.role!r}, and this page is for {', '.join(sorted(allowed))}",
+                "ask a colleague with that role, or an admin to change your role",
+            )
+        return user
+
+    return check
+
+
+AnalystDep = Annotated[User, Depends(require("analyst"))]
+ManagerDep = Annotated[User, Depends(require("campaign_manager"))]
+OutcomesReaderDep = Annotated[User, Depends(require("director", "campaign_manager"))]

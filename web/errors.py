@@ -1,0 +1,99 @@
+"""One handler renders every error as a page or as JSON.
+
+``CounterflowError`` carries its own presentation (problem, fix, status). Other HTTP errors and
+request validation errors are turned into the same shape; anything unexpected becomes a 500
+that names no internals. JSON is chosen for ``/api/`` paths and for clients that ask for it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from intel.errors import CounterflowError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def render_error(request: Request, error: CounterflowError) -> Response:
+    headers = {"WWW-Authenticate": 'Basic realm="counterflow"'} if error.status == 401 else None
+    if wants_json(request):
+        return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+    from web.templating import render
+
+    response = render(request, "error.html", status=error.status, error=error)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _validation_error(exc: RequestValidationError) -> CounterflowError:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+        value = err.get("input")
+        secret = where.split(".")[-1] in {"text"}  # a tip's text is never echoed
+        shown = ""
+        if value is not None and not isinstance(value, dict | list) and not secret:
+            shown = f" (was {str(value)[:60]!r})"
+        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}{shown}")
+    problem = "the request is not valid: " + "; ".join(parts)
+    return CounterflowError(problem, "correct the named fields and send it again", status=422)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(CounterflowError)
+    async def _counterflow(request: Request, exc: CounterflowError) -> Response:
+        return render_error(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            error = CounterflowError(
+                f"there is no page at {request.url.path}", "start from the home page /", status=404
+            )
+        elif exc.status_code == 405:
+            error = CounterflowError(
+                f"{request.method} is not allowed on {request.url.path}",
+                "use the page's form or link",
+                status=405,
+            )
+        else:
+            error = CounterflowError(
+                str(exc.detail), "try again or go back to the home page /", status=exc.status_code
+            )
+        return render_error(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Never echo a tip's text back into logs; only the field names and short values go out.
+        return render_error(request, _validation_error(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.error(
+            "unexpected error on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        error = CounterflowError(
+            "something went wrong on our side",
+            "try again; if it persists, tell an admin the time it happened",
+            status=500,
+        )
+        return render_error(request, error)

@@ -1,0 +1,109 @@
+"""The JSON API under ``/api``: hotspots, campaigns, tips (``POST /api/tips`` is public), outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import SQLModel
+
+from campaigns.outcomes import campaign_outcomes
+from campaigns.tips import list_tips, submit_tip
+from intel.errors import CounterflowError
+from web.deps import AnalystDep, OutcomesReaderDep, SessionDep, SettingsDep, UserDep
+from web.routes.campaigns import campaign_detail
+from web.routes.hotspots import get_run, list_runs
+from web.routes.public import PRIVATE_HEADERS, limiter
+
+router = APIRouter(prefix="/api")
+
+
+def _dump(row: SQLModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
+    return row.model_dump(mode="json", exclude=exclude)
+
+
+class TipIn(BaseModel):
+    """A tip sent by an app or a partner's form."""
+
+    text: str
+    tracking_code: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=8)
+    place: str | None = Field(default=None, max_length=200)
+    lat: float | None = None
+    lon: float | None = None
+
+
+@router.get("/hotspots")
+def api_runs(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
+    """Hotspot runs, newest first."""
+    return [dict(_dump(run), route=route.name if route else None) for run, route in list_runs(session)]
+
+
+@router.get("/hotspots/{run_id}")
+def api_run(session: SessionDep, user: UserDep, run_id: int) -> dict[str, Any]:
+    """One run and its cells in route order."""
+    run, route, ranked = get_run(session, run_id)
+    return {
+        "run": _dump(run),
+        "route": _dump(route) if route else None,
+        "hotspots": [_dump(h) for h in ranked],
+    }
+
+
+@router.get("/campaigns")
+def api_campaigns(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
+    """All campaigns."""
+    from sqlmodel import col, select
+
+    from intel.models import Campaign
+
+    return [_dump(c) for c in session.exec(select(Campaign).order_by(col(Campaign.id)))]
+
+
+@router.get("/campaigns/{campaign_id}")
+def api_campaign(session: SessionDep, user: UserDep, campaign_id: int) -> dict[str, Any]:
+    """One campaign with targets, ad sets, assets, schedule and outbox."""
+    detail = campaign_detail(session, campaign_id)
+    return {
+        "campaign": _dump(detail["campaign"]),
+        **{
+            key: [_dump(r) for r in detail[key]]
+            for key in ("targets", "adsets", "assets", "posts", "deliveries")
+        },
+    }
+
+
+@router.post("/tips", status_code=201)
+def api_submit_tip(request: Request, session: SessionDep, settings: SettingsDep, tip: TipIn) -> JSONResponse:
+    """Submit a tip anonymously (no user needed). Returns only whether it was attributed."""
+    if not limiter(request).allow():
+        raise CounterflowError(
+            "too many tips are arriving right now", "wait a minute and send it again", status=429
+        )
+    row = submit_tip(
+        session,
+        text=tip.text,
+        tracking_code=tip.tracking_code,
+        locale=tip.locale,
+        place=tip.place,
+        lat=tip.lat,
+        lon=tip.lon,
+        settings=settings,
+    )
+    session.commit()
+    body = {"status": "received", "attributed": row.campaign_id is not None}
+    return JSONResponse(body, status_code=201, headers=PRIVATE_HEADERS)
+
+
+@router.get("/tips")
+def api_tips(session: SessionDep, user: AnalystDep, status: str | None = None) -> list[dict[str, Any]]:
+    """Tips for triage, without their text."""
+    return [_dump(t, exclude={"text_encrypted"}) for t in list_tips(session, status=status)]
+
+
+@router.get("/outcomes/{campaign_id}")
+def api_outcomes(session: SessionDep, user: OutcomesReaderDep, campaign_id: int) -> dict[str, Any]:
+    """A campaign's outcome metrics (``simulated`` says whether demo data is behind them)."""
+    return campaign_outcomes(session, campaign_id=campaign_id).to_dict()

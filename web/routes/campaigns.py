@@ -1,0 +1,86 @@
+"""Campaign pages: list, one campaign (targets, ad sets, assets, schedule, outbox), approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from intel.errors import NotFound
+from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
+from web.deps import ManagerDep, SessionDep, UserDep
+from web.templating import render
+
+router = APIRouter()
+
+
+def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist", "pick a campaign from /campaigns")
+    targets = session.exec(
+        select(Target).where(Target.campaign_id == campaign_id).order_by(col(Target.id))
+    ).all()
+    assets = session.exec(
+        select(Asset)
+        .where(Asset.campaign_id == campaign_id)
+        .order_by(col(Asset.target_id), col(Asset.locale))
+    ).all()
+    return {
+        "campaign": campaign,
+        "targets": targets,
+        "adsets": session.exec(
+            select(AdSet).where(AdSet.campaign_id == campaign_id).order_by(col(AdSet.id))
+        ).all(),
+        "assets": assets,
+        "posts": session.exec(
+            select(ScheduledPost)
+            .where(ScheduledPost.campaign_id == campaign_id)
+            .order_by(col(ScheduledPost.publish_at))
+        ).all(),
+        "deliveries": session.exec(
+            select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(col(Delivery.id))
+        ).all(),
+        "target_names": {t.id: t.name for t in targets},
+        "asset_codes": {a.id: f"{a.tracking_code} ({a.locale})" for a in assets},
+    }
+
+
+def approval_state(campaign: Campaign, user: User) -> tuple[bool, str | None]:
+    """Whether ``user`` may press Approve, and why not."""
+    if campaign.approved_by:
+        return False, None
+    if user.role not in ("campaign_manager", "admin"):
+        return False, "Only campaign managers other than the author can approve."
+    if user.name.strip().casefold() == campaign.author.strip().casefold():
+        return False, "You wrote this campaign: another campaign manager must approve it."
+    return True, None
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaigns(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    """All campaigns."""
+    rows = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).all()
+    return render(request, "campaigns.html", user=user, campaigns=rows)
+
+
+@router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
+def campaign(request: Request, session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
+    """One campaign with its assets per language, schedule and outbox."""
+    detail = campaign_detail(session, campaign_id)
+    can_approve, reason = approval_state(detail["campaign"], user)
+    return render(
+        request, "campaign.html", user=user, can_approve=can_approve, approve_reason=reason, **detail
+    )
+
+
+@router.post("/campaigns/{campaign_id}/approve")
+def approve(session: SessionDep, user: ManagerDep, campaign_id: int) -> RedirectResponse:
+    """Approve a campaign (someone other than its author)."""
+    from campaigns.approval import approve_campaign
+
+    approve_campaign(session, campaign_id=campaign_id, approver=user.name)
+    session.commit()
+    return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)

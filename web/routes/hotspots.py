@@ -1,0 +1,50 @@
+"""Hotspot pages: runs, one run's map and its ranked route list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session, col, select
+
+from intel.errors import NotFound
+from intel.models import Hotspot, HotspotRun, Route
+from web.deps import SessionDep, UserDep
+from web.maps import offline_html, run_map
+from web.templating import render
+
+router = APIRouter()
+
+
+def list_runs(session: Session) -> list[tuple[HotspotRun, Route | None]]:
+    runs = session.exec(select(HotspotRun).order_by(col(HotspotRun.id).desc())).all()
+    return [(r, session.get(Route, r.route_id) if r.route_id else None) for r in runs]
+
+
+def get_run(session: Session, run_id: int) -> tuple[HotspotRun, Route | None, list[Hotspot]]:
+    run = session.get(HotspotRun, run_id)
+    if run is None:
+        raise NotFound(f"hotspot run {run_id} does not exist", "pick a run from /hotspots")
+    route = session.get(Route, run.route_id) if run.route_id else None
+    cells = session.exec(select(Hotspot).where(Hotspot.run_id == run_id)).all()
+    ranked = sorted(cells, key=lambda h: (h.rank is None, h.rank or 0, -h.z))
+    return run, route, ranked
+
+
+@router.get("/hotspots", response_class=HTMLResponse)
+def hotspot_runs(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    """The list of hotspot runs."""
+    return render(request, "hotspots.html", user=user, runs=list_runs(session))
+
+
+@router.get("/hotspots/{run_id}", response_class=HTMLResponse)
+def hotspot_run(request: Request, session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
+    """One run: the map and the ranked list along the route."""
+    run, route, ranked = get_run(session, run_id)
+    return render(request, "hotspot_run.html", user=user, run=run, route=route, hotspots=ranked)
+
+
+@router.get("/hotspots/{run_id}/map", response_class=HTMLResponse)
+def hotspot_run_map(session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
+    """The run's folium map as a full page (embedded by the run page), with vendored assets only."""
+    run, route, ranked = get_run(session, run_id)
+    return HTMLResponse(offline_html(run_map(run, ranked, route)))

@@ -1,0 +1,57 @@
+"""Outcome page for directors, with inline SVG charts."""
+
+from __future__ import annotations
+
+from gettext import gettext as _
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from campaigns.outcomes import campaign_outcomes
+from web.charts import bar_chart
+from web.deps import OutcomesReaderDep, SessionDep
+from web.templating import render
+
+router = APIRouter()
+
+
+def _none(v: object) -> float | None:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    return float(v)  # type: ignore[arg-type]
+
+
+@router.get("/outcomes/{campaign_id}", response_class=HTMLResponse)
+def outcomes(
+    request: Request, session: SessionDep, user: OutcomesReaderDep, campaign_id: int
+) -> HTMLResponse:
+    """A campaign's outcome metrics with charts."""
+    out = campaign_outcomes(session, campaign_id=campaign_id)
+    rows = out.to_dict()["rows"]
+    labels = [f"{r['target']} · {r['locale']}" for r in rows]
+    sim = out.simulated
+    return render(
+        request,
+        "outcomes.html",
+        user=user,
+        out=out,
+        rows=rows,
+        reach_chart=bar_chart(
+            labels, [_none(r["reach"]) for r in rows], title=_("Reach (upper bound)"), simulated=sim
+        ),
+        ctr_chart=bar_chart(
+            labels,
+            [_none(r["ctr"]) for r in rows],
+            title=_("Click-through rate"),
+            unit="%",
+            digits=2,
+            simulated=sim,
+        ),
+        tips_chart=bar_chart(
+            labels,
+            [_none(r["tips_per_100k"]) for r in rows],
+            title=_("Tips per 100k reached"),
+            digits=1,
+            simulated=sim,
+        ),
+    )

@@ -1,0 +1,190 @@
+"""The public, anonymous tip form: ``/t/{tracking_code}`` and ``/tip``.
+
+Privacy: no cookies are set, the client address is never read or logged, the form's text goes
+straight to the tip service (encrypted there), and responses say ``Cache-Control: no-store`` and
+``Referrer-Policy: no-referrer``. The rate limit is per process and global (no per-person state).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from campaigns.tips import TipInvalid, submit_tip
+from intel.models import Asset
+from web import i18n
+from web.deps import SessionDep, SettingsDep
+from web.templating import render
+from web.tipform import RateLimiter, Texts
+
+router = APIRouter()
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "pcm": "Naijá",
+    "yo": "Yorùbá",
+    "ig": "Igbo",
+    "ha": "Hausa",
+    "bin": "Ẹ̀dó",
+    "ar": "العربية",
+    "it": "Italiano",
+    "fr": "Français",
+}
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def limiter(request: Request) -> RateLimiter:
+    rl: RateLimiter = request.app.state.tip_limiter
+    return rl
+
+
+def _asset_locale(session: SessionDep, code: str | None) -> str | None:
+    if not code:
+        return None
+    asset = session.exec(select(Asset).where(Asset.tracking_code == code)).first()
+    return asset.locale if asset else None
+
+
+def _texts(locale: str) -> Texts:
+    tr = i18n.translations(locale)
+    return Texts(tr.gettext, lambda v: i18n.format_number(v, locale))
+
+
+def _page(
+    request: Request,
+    template: str,
+    *,
+    locale: str,
+    status: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    response = render(
+        request,
+        template,
+        status=status,
+        locale=locale,
+        dir=i18n.direction(locale),
+        t=_texts(locale),
+        _=i18n.translations(locale).gettext,
+        languages=[(c, LANGUAGE_NAMES[c]) for c in i18n.LOCALES],
+        **context,
+    )
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def _locale(request: Request, session: SessionDep, code: str | None, asked: str | None) -> str:
+    return i18n.pick_locale(
+        asked=asked,
+        asset_locale=_asset_locale(session, code),
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+def _form(request: Request, session: SessionDep, code: str | None, lang: str | None) -> HTMLResponse:
+    locale = _locale(request, session, code, lang)
+    action = f"/t/{code}" if code else "/tip"
+    return _page(request, "tip_form.html", locale=locale, action=action, text="", place="", error=None)
+
+
+def _submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str | None,
+    text: str,
+    place: str,
+    lang: str | None,
+) -> Response:
+    locale = _locale(request, session, code, lang)
+    action = f"/t/{code}" if code else "/tip"
+    texts = _texts(locale)
+    if not limiter(request).allow():
+        return _page(
+            request,
+            "tip_form.html",
+            locale=locale,
+            status=429,
+            action=action,
+            text=text,
+            place=place,
+            error=texts.busy,
+        )
+    try:
+        submit_tip(session, text=text, tracking_code=code, locale=locale, place=place, settings=settings)
+    except TipInvalid as err:
+        message = (
+            texts.fmt(err.code, **err.values)
+            if err.code == "too_long"
+            else getattr(texts, err.code, texts.problem)
+        )
+        return _page(
+            request,
+            "tip_form.html",
+            locale=locale,
+            status=422,
+            action=action,
+            text=text,
+            place=place,
+            error=message,
+        )
+    session.commit()
+    response = RedirectResponse(f"{action}/thanks?lang={locale}", status_code=303)
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+@router.get("/t/{code}", response_class=HTMLResponse)
+def tip_form(request: Request, session: SessionDep, code: str, lang: str | None = None) -> HTMLResponse:
+    """The tip form behind a campaign link, in the language of the link's asset."""
+    return _form(request, session, code, lang)
+
+
+@router.post("/t/{code}")
+def tip_post(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str,
+    text: Annotated[str, Form()] = "",
+    place: Annotated[str, Form()] = "",
+    lang: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Receive a tip from the form."""
+    return _submit(request, session, settings, code, text, place, lang)
+
+
+@router.get("/t/{code}/thanks", response_class=HTMLResponse)
+def tip_thanks(request: Request, session: SessionDep, code: str, lang: str | None = None) -> HTMLResponse:
+    """The thank-you page."""
+    locale = _locale(request, session, code, lang)
+    return _page(request, "tip_thanks.html", locale=locale, again=f"/t/{code}?lang={locale}")
+
+
+@router.get("/tip", response_class=HTMLResponse)
+def tip_form_plain(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
+    """The tip form without a campaign link (tips stay unattributed)."""
+    return _form(request, session, None, lang)
+
+
+@router.post("/tip")
+def tip_post_plain(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    text: Annotated[str, Form()] = "",
+    place: Annotated[str, Form()] = "",
+    lang: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Receive a tip without a campaign link."""
+    return _submit(request, session, settings, None, text, place, lang)
+
+
+@router.get("/tip/thanks", response_class=HTMLResponse)
+def tip_thanks_plain(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
+    """The thank-you page (no campaign link)."""
+    locale = _locale(request, session, None, lang)
+    return _page(request, "tip_thanks.html", locale=locale, again=f"/tip?lang={locale}")
