@@ -1,0 +1,76 @@
+"""H3 helpers: vectorised cell assignment (h3ronpy), rings and centres.
+
+Cells are ``uint64`` arrays; strings only at the edges (storage, maps). Coordinates are
+EPSG:4326 degrees in and out.
+"""
+
+from __future__ import annotations
+
+import h3
+import h3ronpy
+import numpy as np
+import pyarrow as pa
+from h3ronpy import vector as h3v
+
+#: Average hexagon edge length in km per resolution (H3 documentation).
+EDGE_KM = np.array(
+    [1281.256, 483.057, 182.513, 68.979, 26.072, 9.854, 3.725, 1.406, 0.531, 0.201, 0.076, 0.029,
+     0.011, 0.004, 0.0015, 0.0006]
+)  # fmt: skip
+
+
+def choose_resolution(extent_km: float, *, cells_across: float = 200.0) -> int:
+    """The resolution whose hexagon edge is closest to ``extent_km / cells_across``.
+
+    Clamped to 2..9: coarser cells are too big to target, finer ones too sparse to test.
+
+    >>> choose_resolution(4500.0)
+    4
+    >>> choose_resolution(50.0)
+    9
+    """
+    target = max(extent_km, 1.0) / cells_across
+    res = int(np.argmin(np.abs(np.log(EDGE_KM) - np.log(target))))
+    return int(min(max(res, 2), 9))
+
+
+def cells_of(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
+    """H3 cell of each point, vectorised (no Python object per point)."""
+    if len(lat) == 0:
+        return np.zeros(0, np.uint64)
+    arr = h3v.coordinates_to_cells(
+        np.ascontiguousarray(lat, np.float64), np.ascontiguousarray(lon, np.float64), resolution
+    )
+    return np.asarray(pa.array(arr).to_numpy(zero_copy_only=False), dtype=np.uint64)
+
+
+def disks(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k``-disk (cell included) of each cell as (row index, neighbour cell) pairs."""
+    if len(cells) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    lists = pa.array(h3ronpy.grid_disk(np.asarray(cells, np.uint64), k, flatten=False))
+    offsets = lists.offsets.to_numpy()
+    flat = np.asarray(lists.flatten().to_numpy(zero_copy_only=False), dtype=np.uint64)
+    rows = np.repeat(np.arange(len(cells)), np.diff(offsets))
+    return rows, flat
+
+
+def centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) of each cell's centre."""
+    if len(cells) == 0:
+        return np.zeros(0), np.zeros(0)
+    batch = pa.record_batch(h3v.cells_to_coordinates(np.asarray(cells, np.uint64)))
+    return batch.column("lat").to_numpy(), batch.column("lng").to_numpy()
+
+
+def to_str(cells: np.ndarray) -> list[str]:
+    return [h3.int_to_str(int(c)) for c in cells]
+
+
+def from_str(cells: list[str]) -> np.ndarray:
+    return np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64)
+
+
+def boundary(cell: str) -> list[tuple[float, float]]:
+    """The hexagon of a cell as (lat, lon) vertices."""
+    return [(float(a), float(b)) for a, b in h3.cell_to_boundary(cell)]

@@ -1,0 +1,365 @@
+"""The hotspot analysis the other rooms call: :func:`analyse`.
+
+Reports (the frame of ``intel.store.load_reports``) in; scored cells and a ranked, explained
+list of hotspots out. No session, no network.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from hotspots import h3cells
+from hotspots.core import Cells, in_corridor, score_cells
+from hotspots.emerging import NO_PATTERN, choose_step, classify, mann_kendall, step_labels
+from hotspots.gistar import binary_weights, fdr_bins, gi_star
+from hotspots.params import HotspotParams
+from hotspots.ranking import rank_hotspots
+from hotspots.routes import RouteSpec, route_distance, unit_xyz
+from hotspots.weights import FACTORS, report_weights
+from intel.errors import CounterflowError
+from intel.gazetteer import EARTH_RADIUS_KM, get_gazetteer
+
+log = logging.getLogger(__name__)
+
+CELL_COLUMNS = [
+    "cell", "lat", "lon", "cell_lat", "cell_lon", "place", "admin1", "country", "count", "victims",
+    "weight", *FACTORS, "z", "p", "bin", "trend", "trend_z", "trend_p", "segment", "distance_km",
+    "off_route_km", "extent_km",
+]  # fmt: skip
+
+
+@dataclass
+class HotspotResult:
+    """What :func:`analyse` returns.
+
+    Attributes
+    ----------
+    cells
+        One row per unit of the study area (cells with reports, and their empty neighbours),
+        columns ``CELL_COLUMNS``: ``lat``/``lon`` is the weighted centroid of the cell's reports
+        (the cell centre for empty cells), ``count``, ``victims``, ``weight`` (the sum of report
+        weights) and the mean of each weight factor (``w_reliability``, ``w_credibility``,
+        ``w_victims``, ``w_recency``), Gi* ``z``, two-sided ``p``, FDR ``bin`` (-3..3), the
+        emerging hot spot ``trend`` with its Mann-Kendall ``trend_z``/``trend_p``, and along a
+        route its ``segment``, ``distance_km`` along it and ``off_route_km``.
+    ranked
+        The top hotspots, ``rank`` 1 first, with ``reasons`` (a dict per row) and ``extent_km``.
+    params
+        The :class:`HotspotParams` used (with the resolution actually chosen).
+    route
+        The route, or ``None``.
+    n_reports
+        Reports analysed (after the corridor filter).
+    notes
+        Human-readable remarks (waypoint choices, dropped reports, time step).
+    """
+
+    cells: pd.DataFrame
+    ranked: pd.DataFrame
+    params: HotspotParams
+    route: RouteSpec | None
+    n_reports: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def resolution(self) -> int | None:
+        return self.params.resolution
+
+    @property
+    def n_significant(self) -> int:
+        return int((self.cells["bin"] != 0).sum()) if len(self.cells) else 0
+
+
+def analyse(
+    reports: pd.DataFrame, *, route: RouteSpec | None = None, params: HotspotParams | None = None
+) -> HotspotResult:
+    """Score and rank hotspots.
+
+    Parameters
+    ----------
+    reports
+        Frame with the columns of ``intel.store.REPORT_COLUMNS`` (at least ``observed_on``,
+        ``lat``, ``lon``, ``reliability``, ``credibility``, ``victim_count``); rows without
+        coordinates are left out and counted in ``notes``.
+    route
+        A :class:`~hotspots.routes.RouteSpec` (see :func:`hotspots.routes.parse_route`); only
+        reports inside its corridor are analysed, and the ranking spreads along it.
+    params
+        :class:`HotspotParams`; default settings if omitted.
+
+    Returns
+    -------
+    HotspotResult
+
+    Raises
+    ------
+    CounterflowError
+        When no report has coordinates, or none is inside the corridor.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"observed_on": pd.to_datetime(["2024-01-01"] * 3), "lat": [6.3, 6.31, 9.0],
+    ...     "lon": [5.6, 5.61, 7.5], "reliability": "B", "credibility": 2, "victim_count": 1})
+    >>> res = analyse(df, params=HotspotParams(resolution=5, trends=False))
+    >>> int(res.cells["count"].sum())
+    3
+    """
+    params = params or HotspotParams()
+    notes: list[str] = []
+    if route is not None:
+        params = params.with_(corridor_km=route.corridor_km)
+        notes.extend(route.notes)
+    has_xy = reports["lat"].notna() & reports["lon"].notna()
+    if not has_xy.all():
+        notes.append(f"{int((~has_xy).sum())} report(s) without coordinates left out")
+    df = reports[has_xy].reset_index(drop=True)
+    if df.empty:
+        raise CounterflowError(
+            "no report has coordinates", "ingest reports with a place or lat/lon (counterflow ingest FILE)"
+        )
+    lat = df["lat"].to_numpy(float)
+    lon = df["lon"].to_numpy(float)
+    seg = along = off = None
+    if route is not None:
+        corr = in_corridor(route, lat, lon)
+        if len(corr.index) == 0:
+            raise CounterflowError(
+                f"no report lies within {route.corridor_km:g} km of the route {route.name}",
+                "widen the corridor (--corridor-km) or check the route's waypoints",
+            )
+        df = df.iloc[corr.index].reset_index(drop=True)
+        lat, lon = lat[corr.index], lon[corr.index]
+        seg, along, off = corr.segment, corr.along_km, corr.off_km
+    wts = report_weights(df, half_life_days=params.half_life_days, as_of=params.as_of)
+    resolution = params.resolution
+    if resolution is None:
+        resolution = h3cells.choose_resolution(_extent_km(lat, lon, route))
+    params = params.with_(resolution=resolution)
+    weight = wts["weight"].to_numpy()
+    if params.unit == "place":
+        sc = _score_places(df, weight, params)
+    else:
+        sc = score_cells(lat, lon, weight, resolution=resolution, k=params.k, route=route)
+    cells = _cell_frame(df, wts, sc, lat, lon, params)
+    if route is not None and seg is not None and along is not None and off is not None:
+        _route_columns(cells, sc, route, seg, along, off)
+    if params.trends:
+        step = params.time_step if params.time_step != "auto" else choose_step(df["observed_on"].to_numpy())
+        notes.append(f"trends: Gi* per {step}, Mann-Kendall at 0.05")
+        _trends(cells, sc, df, wts, step)
+    ranked = rank_hotspots(cells, params=params, route=route)
+    ranked = _explain(ranked, cells, df, sc)
+    return HotspotResult(
+        cells=cells, ranked=ranked, params=params, route=route, n_reports=len(df), notes=notes
+    )
+
+
+def _extent_km(lat: np.ndarray, lon: np.ndarray, route: RouteSpec | None) -> float:
+    if route is not None:
+        return route.length_km + 2 * route.corridor_km
+    xyz = unit_xyz(np.array([lat.min(), lat.max()]), np.array([lon.min(), lon.max()]))
+    return float(np.arccos(np.clip(xyz[0] @ xyz[1], -1, 1)) * EARTH_RADIUS_KM)
+
+
+def _score_places(df: pd.DataFrame, weight: np.ndarray, params: HotspotParams) -> Cells:
+    """Places as units: reports grouped by (place, country); Gi* over each place and its 8 nearest."""
+    key = df["place"].fillna("?").astype(str) + "|" + df["country"].fillna("").astype(str)
+    codes, uniq = pd.factorize(key, sort=True)
+    n = len(uniq)
+    count = np.bincount(codes, minlength=n).astype(np.int64)
+    wsum = np.bincount(codes, weights=weight, minlength=n)
+    la = np.bincount(codes, weights=df["lat"].to_numpy(float), minlength=n) / count
+    lo = np.bincount(codes, weights=df["lon"].to_numpy(float), minlength=n) / count
+    kk = min(9, n)
+    _, nb = cKDTree(unit_xyz(la, lo)).query(unit_xyz(la, lo), k=kk)
+    nb = np.asarray(nb).reshape(n, kk)
+    w = binary_weights(np.repeat(np.arange(n), kk), nb.ravel(), n)
+    z, p = gi_star(wsum, w)
+    sc = Cells(
+        cells=np.asarray(uniq, dtype=object), n_observed=n, inverse=codes, count=count, weight=wsum,
+        w=w, z=z, p=p, bin=fdr_bins(z, p), resolution=-1,
+    )  # fmt: skip
+    return sc
+
+
+def _cell_frame(
+    df: pd.DataFrame, wts: pd.DataFrame, sc: Cells, lat: np.ndarray, lon: np.ndarray, params: HotspotParams
+) -> pd.DataFrame:
+    n, m = len(sc.cells), sc.n_observed
+    inv = sc.inverse
+    wsum = np.bincount(inv, weights=wts["weight"].to_numpy(), minlength=m)
+    safe = np.where(wsum > 0, wsum, 1.0)
+    cnt = np.maximum(sc.count[:m], 1)
+    if params.unit == "place":
+        keys = [str(c) for c in sc.cells]
+        c_lat = np.bincount(inv, weights=lat, minlength=m) / cnt
+        c_lon = np.bincount(inv, weights=lon, minlength=m) / cnt
+    else:
+        keys = h3cells.to_str(sc.cells)
+        c_lat, c_lon = h3cells.centres(sc.cells)
+    # weighted centroid of the reports (a target's centre), the cell centre for empty cells
+    g_lat = np.concatenate(
+        (np.bincount(inv, weights=lat * wts["weight"].to_numpy(), minlength=m) / safe, c_lat[m:])
+    )
+    g_lon = np.concatenate(
+        (np.bincount(inv, weights=lon * wts["weight"].to_numpy(), minlength=m) / safe, c_lon[m:])
+    )
+    out = pd.DataFrame(
+        {"cell": keys, "lat": g_lat, "lon": g_lon, "cell_lat": c_lat[:n], "cell_lon": c_lon[:n]}
+    )
+    out["count"] = sc.count
+    out["victims"] = _pad(
+        np.bincount(inv, weights=df["victim_count"].to_numpy(float), minlength=m), n
+    ).astype(np.int64)
+    out["weight"] = sc.weight
+    for f in FACTORS:
+        out[f] = _pad(np.bincount(inv, weights=wts[f].to_numpy(), minlength=m) / cnt, n, np.nan)
+    out["z"], out["p"], out["bin"] = sc.z, sc.p, sc.bin
+    out["trend"] = None
+    out["trend_z"] = np.nan
+    out["trend_p"] = np.nan
+    out["segment"] = pd.array([pd.NA] * n, dtype="Int64")
+    out["distance_km"] = np.nan
+    out["off_route_km"] = np.nan
+    out["extent_km"] = _pad(_extents(inv, lat, lon, g_lat[:m], g_lon[:m], params, sc.resolution), n, np.nan)
+    _name_cells(out, df, inv, m)
+    return out[CELL_COLUMNS]
+
+
+def _pad(a: np.ndarray, n: int, fill: float = 0.0) -> np.ndarray:
+    return np.concatenate((a, np.full(n - len(a), fill)))
+
+
+def _extents(
+    inv: np.ndarray, lat: np.ndarray, lon: np.ndarray, g_lat: np.ndarray, g_lon: np.ndarray,
+    params: HotspotParams, resolution: int,
+) -> np.ndarray:  # fmt: skip
+    """Radius around each cell's centroid covering ``extent_quantile`` of its reports (km)."""
+    a = unit_xyz(lat, lon)
+    b = unit_xyz(g_lat[inv], g_lon[inv])
+    d = np.arctan2(np.linalg.norm(np.cross(a, b), axis=1), np.sum(a * b, axis=1)) * EARTH_RADIUS_KM
+    order = np.lexsort((d, inv))
+    inv_s, d_s = inv[order], d[order]
+    starts = np.searchsorted(inv_s, np.arange(len(g_lat)))
+    counts = np.bincount(inv, minlength=len(g_lat))
+    pick = starts + np.maximum(np.ceil(params.extent_quantile * counts).astype(np.int64) - 1, 0)
+    ext = d_s[np.minimum(pick, len(d_s) - 1)]
+    floor = h3cells.EDGE_KM[resolution] if resolution >= 0 else 1.0
+    return np.maximum(ext, floor)
+
+
+def _mode_by_group(inv: np.ndarray, values: pd.Series, m: int) -> list[Any]:
+    tmp = pd.DataFrame({"g": inv, "v": values.to_numpy()}).dropna()
+    if tmp.empty:
+        return [None] * m
+    top = (
+        tmp.groupby(["g", "v"]).size().reset_index(name="n").sort_values(["g", "n"], ascending=[True, False])
+    )
+    first = top.drop_duplicates("g").set_index("g")["v"]
+    return [first.get(i) for i in range(m)]
+
+
+def _name_cells(out: pd.DataFrame, df: pd.DataFrame, inv: np.ndarray, m: int) -> None:
+    """A cell's place: the most reported place in it, else the nearest gazetteer place."""
+    place = _mode_by_group(inv, df["place"].replace("", None), m) if "place" in df else [None] * m
+    country = _mode_by_group(inv, df["country"].replace("", None), m) if "country" in df else [None] * m
+    admin1 = _mode_by_group(inv, df["admin1"].replace("", None), m) if "admin1" in df else [None] * m
+    n = len(out)
+    place += [None] * (n - m)
+    country += [None] * (n - m)
+    admin1 += [None] * (n - m)
+    missing = [i for i in range(n) if place[i] is None]
+    if missing:
+        gaz = get_gazetteer()
+        idx = gaz.nearest_index(out["cell_lat"].to_numpy()[missing], out["cell_lon"].to_numpy()[missing])
+        rows = gaz.places.iloc[idx]
+        for i, (_, r) in zip(missing, rows.iterrows(), strict=True):
+            place[i] = f"near {r['name']}"
+            country[i] = country[i] or r["country"]
+            admin1[i] = admin1[i] or (r["admin1"] if isinstance(r["admin1"], str) else None)
+    out["place"], out["country"], out["admin1"] = place, country, admin1
+
+
+def _route_columns(
+    cells: pd.DataFrame, sc: Cells, route: RouteSpec, seg: np.ndarray, along: np.ndarray, off: np.ndarray
+) -> None:
+    d, s, a = route_distance(route, cells["lat"].to_numpy(), cells["lon"].to_numpy())
+    cells["segment"] = pd.array(s, dtype="Int64")
+    cells["distance_km"] = a
+    cells["off_route_km"] = d
+
+
+def _trends(cells: pd.DataFrame, sc: Cells, df: pd.DataFrame, wts: pd.DataFrame, step: str) -> None:
+    """Emerging hot spot analysis. Values per step leave out the recency decay, which would
+    otherwise make every location look intensifying."""
+    steps = step_labels(df["observed_on"].to_numpy(), step)
+    t = int(steps.max()) + 1 if len(steps) else 0
+    n = len(sc.cells)
+    if t < 3:
+        cells["trend"] = NO_PATTERN
+        return
+    base = (wts["weight"] / wts["w_recency"]).to_numpy()
+    y = np.zeros((t, n))
+    np.add.at(y, (steps, sc.inverse), base)
+    zs = np.zeros((t, n))
+    bins = np.zeros((t, n), dtype=np.int64)
+    for i in range(t):
+        z, p = gi_star(y[i], sc.w)
+        zs[i], bins[i] = z, fdr_bins(z, p)
+    trend = [NO_PATTERN] * n
+    tz = np.full(n, np.nan)
+    tp = np.full(n, np.nan)
+    for j in np.flatnonzero((bins != 0).any(axis=0)):
+        _, z_mk, p_mk = mann_kendall(zs[:, j])
+        tz[j], tp[j] = z_mk, p_mk
+        trend[j] = classify(bins[:, j], z_mk, p_mk)
+    cells["trend"], cells["trend_z"], cells["trend_p"] = trend, tz, tp
+
+
+def _top(values: pd.Series, k: int = 3, *, split: bool = False) -> dict[str, int]:
+    v = values.dropna().astype(str)
+    if split:
+        v = v.str.split("|").explode()
+    v = v[v != ""]
+    return {str(a): int(b) for a, b in v.value_counts().head(k).items()}
+
+
+def _explain(ranked: pd.DataFrame, cells: pd.DataFrame, df: pd.DataFrame, sc: Cells) -> pd.DataFrame:
+    """Reasons for each ranked hotspot: what a reader needs to trust (or doubt) the pick."""
+    ranked = ranked.copy()
+    unit_of_cell = {c: i for i, c in enumerate(cells["cell"])}
+    reasons = []
+    for _, r in ranked.iterrows():
+        i = unit_of_cell[r["cell"]]
+        sub = df[sc.inverse == i] if i < sc.n_observed else df.iloc[0:0]
+        reasons.append(
+            {
+                "count": int(r["count"]),
+                "victims": int(r["victims"]),
+                "weight": round(float(r["weight"]), 3),
+                "weight_parts": {f: round(float(r[f]), 3) for f in FACTORS if pd.notna(r[f])},
+                "z": round(float(r["z"]), 2),
+                "p": float(f"{r['p']:.3g}"),
+                "bin": int(r["bin"]),
+                "significant": bool(r["bin"] > 0),
+                "trend": r["trend"],
+                "exploitation": _top(sub["exploitation"], split=True) if "exploitation" in sub else {},
+                "countries": _top(sub["country"]) if "country" in sub else {},
+                "places": _top(sub["place"]) if "place" in sub else {},
+                "source_kinds": _top(sub["source_kind"]) if "source_kind" in sub else {},
+                "first_seen": str(pd.to_datetime(sub["observed_on"]).min().date()) if len(sub) else None,
+                "last_seen": str(pd.to_datetime(sub["observed_on"]).max().date()) if len(sub) else None,
+                "distance_km": None if pd.isna(r["distance_km"]) else round(float(r["distance_km"]), 1),
+                "segment": None if pd.isna(r["segment"]) else int(r["segment"]),
+                "extent_km": round(float(r["extent_km"]), 1),
+            }
+        )
+    ranked["reasons"] = reasons
+    return ranked

@@ -1,0 +1,80 @@
+"""Ranking hotspots: significance first, then score, spread along a route, never crowded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hotspots import h3cells
+from hotspots.params import HotspotParams
+from hotspots.routes import RouteSpec, unit_xyz
+from intel.gazetteer import EARTH_RADIUS_KM
+
+
+def rank_hotspots(
+    cells: pd.DataFrame, *, params: HotspotParams, route: RouteSpec | None = None
+) -> pd.DataFrame:
+    """The top ``params.top`` hotspots.
+
+    Candidates are the significant hot units (``bin > 0``) ordered by ``z`` then ``weight``;
+    when there are fewer than ``top``, the rest are filled with the heaviest non-significant
+    units that hold reports (their reasons say "not significant"). A candidate closer than
+    ``min_separation_km`` to one already picked is skipped (a hotspot spans several cells).
+    Along a route, picks go round the segments: every segment with a candidate gets its best
+    before any segment gets a second one.
+
+    Returns
+    -------
+    DataFrame
+        The chosen rows of ``cells`` with ``rank`` (1 = first) and ``round`` (1 = first pass).
+    """
+    if cells.empty:
+        return cells.assign(rank=pd.Series(dtype="int64"), round=pd.Series(dtype="int64"))
+    sep = params.min_separation_km
+    if sep is None:
+        res = params.resolution if params.resolution is not None and params.unit == "h3" else None
+        sep = float(h3cells.EDGE_KM[res] * 2 * (2 * params.k + 1)) if res is not None else 0.0
+    sig = cells[(cells["bin"] > 0) & (cells["count"] > 0)].sort_values(["z", "weight"], ascending=False)
+    rest = cells[(cells["bin"] <= 0) & (cells["count"] > 0)].sort_values(["weight", "z"], ascending=False)
+    picked: list[int] = []
+    rounds: list[int] = []
+    xyz = unit_xyz(cells["lat"].to_numpy(), cells["lon"].to_numpy())
+    pos = {idx: i for i, idx in enumerate(cells.index)}
+
+    def far_enough(idx: int) -> bool:
+        if sep <= 0 or not picked:
+            return True
+        a = xyz[pos[idx]]
+        b = xyz[[pos[p] for p in picked]]
+        d = np.arctan2(np.linalg.norm(np.cross(b, a), axis=1), b @ a) * EARTH_RADIUS_KM
+        return bool((d >= sep).all())
+
+    for pool in (sig, rest):
+        if len(picked) >= params.top:
+            break
+        if route is None or pool["segment"].isna().all():
+            for idx in pool.index:
+                if len(picked) >= params.top:
+                    break
+                if far_enough(idx):
+                    picked.append(idx)
+                    rounds.append(1 if pool is sig else 2)
+            continue
+        queues = {int(s): list(g.index) for s, g in pool.groupby("segment", sort=True)}
+        rnd = max(rounds, default=0)  # the fill pool starts after the significant rounds
+        while len(picked) < params.top and any(queues.values()):
+            rnd += 1
+            for s in sorted(queues):
+                q = queues[s]
+                while q and not far_enough(q[0]):
+                    q.pop(0)
+                if q and len(picked) < params.top:
+                    picked.append(q.pop(0))
+                    rounds.append(rnd)
+    out = cells.loc[picked].copy()
+    out["round"] = rounds
+    if route is not None:
+        # within a round, strongest first; rounds in order
+        out = out.sort_values(["round", "bin", "z"], ascending=[True, False, False], kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
