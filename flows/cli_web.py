@@ -1,0 +1,216 @@
+"""`counterflow` commands of the web and tips room: web, tips, triage, tips-export, outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+
+from flows.cli import app
+from intel.errors import CounterflowError
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@app.command()
+def web(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    trust_user_header: bool = typer.Option(
+        False,
+        "--trust-user-header",
+        help="In production, accept user names from X-Counterflow-User / HTTP Basic (only behind an authenticating proxy).",
+    ),
+) -> None:
+    """Serve the web app (pages per role, the public tip form, the JSON API) with uvicorn.
+
+    The access log is off: the tip form promises not to record IP addresses.
+    """
+    import uvicorn
+
+    from intel.settings import get_settings
+    from web.app import create_app
+
+    if not 0 < port < 65536:
+        raise CounterflowError(f"--port was {port}", "use a port between 1 and 65535, e.g. 8000")
+    settings = get_settings()
+    application = create_app(settings, trust_user_header=True if trust_user_header else None)
+    typer.echo(f"counterflow web on http://{host}:{port}/ (store: {settings.home}); Ctrl+C stops it")
+    uvicorn.run(application, host=host, port=port, access_log=False, log_level=settings.log_level.lower())
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    return session_scope(get_engine(get_settings()))
+
+
+@app.command()
+def tips(
+    status: str | None = typer.Option(
+        None, help="Only tips with this status: new, actionable, not_actionable, referred."
+    ),
+    show_text: bool = typer.Option(
+        False, "--show-text", help="Show each tip's text (analysts and admins; audited)."
+    ),
+    as_user: str | None = typer.Option(None, "--as", help="Your user name (needed with --show-text)."),
+    limit: int = typer.Option(200, help="At most this many tips, newest first."),
+) -> None:
+    """The triage list of tips; their text only with --show-text --as AN_ANALYST."""
+    from campaigns.tips import list_tips, read_tip_text
+    from intel.settings import get_settings
+
+    if status is not None and status not in ("new", "actionable", "not_actionable", "referred"):
+        raise CounterflowError(f"--status was {status!r}", "use new, actionable, not_actionable or referred")
+    if show_text and not as_user:
+        raise CounterflowError("--show-text needs to know who reads", "add --as YOUR_USER_NAME (an analyst)")
+    settings = get_settings()
+    with _session() as session:
+        rows = list_tips(session, status=status, limit=limit)
+        table = []
+        for t in rows:
+            row: list[object] = [
+                t.id,
+                t.received_at.strftime("%Y-%m-%d %H:%M"),
+                t.status + (" (simulated)" if t.simulated else ""),
+                t.campaign_id if t.campaign_id is not None else "unattributed",
+                t.target_id,
+                t.locale,
+                t.place,
+            ]
+            if show_text:
+                assert as_user is not None
+                text = read_tip_text(session, tip_id=t.id, actor=as_user, settings=settings)  # type: ignore[arg-type]
+                row.append(" ".join(text.split())[:120])
+            table.append(row)
+    headers = ["id", "received (UTC)", "status", "campaign", "target", "locale", "place"]
+    if show_text:
+        headers.append("text")
+    typer.echo(_table(headers, table) if table else "no tips")
+
+
+@app.command()
+def triage(
+    tip_id: int = typer.Argument(..., help="The tip's id (see `counterflow tips`)."),
+    actionable: bool | None = typer.Option(
+        None, "--actionable/--not-actionable", help="Your decision; an actionable tip becomes a report."
+    ),
+    as_user: str = typer.Option(..., "--as", help="Your user name (an analyst or admin)."),
+    exploitation: str | None = typer.Option(None, help="Taxonomy codes joined by |, e.g. sexual|labour."),
+    place: str | None = typer.Option(
+        None, help="Where it happened (resolved with the gazetteer, coarsened)."
+    ),
+) -> None:
+    """Triage a tip: actionable tips become reports that the next hotspot run sees."""
+    from campaigns.tips import triage_tip
+
+    if actionable is None:
+        raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
+    with _session() as session:
+        tip = triage_tip(
+            session,
+            tip_id=tip_id,
+            actor=as_user,
+            actionable=actionable,
+            exploitation=exploitation,
+            place=place,
+        )
+        report = f"; report {tip.report_id}" if tip.report_id else ""
+        typer.echo(f"tip {tip.id}: {tip.status}{report}")
+
+
+@app.command("tips-export")
+def tips_export(
+    campaign_id: int = typer.Argument(..., help="The campaign."),
+    out: Path | None = typer.Option(None, help="Write CSV here (default: print)."),
+) -> None:
+    """Aggregated tip counts for partners (no text, no places; counts under 3 shown as <3)."""
+    from campaigns.tips import export_tips_aggregated
+
+    with _session() as session:
+        frame = export_tips_aggregated(session, campaign_id=campaign_id)
+    if out is None:
+        typer.echo(frame.to_csv(index=False), nl=False)
+    else:
+        frame.to_csv(out, index=False)
+        typer.echo(f"wrote {len(frame)} rows to {out}")
+
+
+@app.command()
+def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> None:
+    """Outcome metrics of a campaign per target x language, and the change at targeted hotspots."""
+    from campaigns.outcomes import campaign_outcomes
+
+    with _session() as session:
+        out = campaign_outcomes(session, campaign_id=campaign_id)
+
+    def f(v: object, digits: int = 0) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return "-"
+        return f"{v:,.{digits}f}" if isinstance(v, int | float) else str(v)
+
+    title = f"campaign {out.campaign_id}: {out.campaign_name}"
+    typer.echo(title + ("  [SIMULATED DATA]" if out.simulated else ""))
+    headers = [
+        "target",
+        "locale",
+        "reach",
+        "ctr %",
+        "completion",
+        "spend",
+        "pop. share",
+        "tips",
+        "actionable",
+        "per 100k",
+        "cost/actionable",
+    ]
+    rows = [
+        [
+            r["target"],
+            r["locale"],
+            f(r["reach"]),
+            f(r["ctr"], 2),
+            f(r["video_completion"], 3),
+            f(r["spend"], 2),
+            f(r["population_share"], 4),
+            r["tips"],
+            r["actionable_tips"],
+            f(r["tips_per_100k"], 1),
+            f(r["cost_per_actionable_tip"], 2),
+        ]
+        for r in out.to_dict()["rows"]
+    ]
+    t = out.totals
+    rows.append(
+        [
+            "TOTAL",
+            "",
+            f(t["reach"]),
+            f(t["ctr"], 2),
+            f(t["video_completion"], 3),
+            f(t["spend"], 2),
+            f(t["population_share"], 4),
+            t["tips"],
+            t["actionable_tips"],
+            f(t["tips_per_100k"], 1),
+            f(t["cost_per_actionable_tip"], 2),
+        ]
+    )
+    typer.echo(_table(headers, rows))
+    if out.change is not None:
+        c = out.change
+        typer.echo(
+            f"reports per hotspot over {c.window_days} days, before -> after: targeted ({c.targeted_hotspots}) "
+            f"{c.targeted_before:.2f} -> {c.targeted_after:.2f}; untargeted ({c.untargeted_hotspots}) "
+            f"{c.untargeted_before:.2f} -> {c.untargeted_after:.2f}; difference in differences {f(c.did, 2)}"
+        )
+    for note in out.notes:
+        typer.echo(f"note: {note}")
