@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -15,7 +16,7 @@ def get_campaign(session: Session, *, campaign_id: int) -> Campaign:
     if campaign is None:
         raise NotFound(
             f"campaign {campaign_id} does not exist",
-            "list campaigns with `counterflow plan --help` or plan one",
+            "use the id `counterflow plan` printed (campaign N)",
         )
     return campaign
 
@@ -93,10 +94,10 @@ def find_route(session: Session, *, name: str) -> Route | None:
 
 def latest_run_id(session: Session, *, route_id: int | None) -> int | None:
     """The newest hotspot run of a route (``intel.hotspot_store.latest_run`` when it exists)."""
-    try:
-        from intel import hotspot_store  # written by the hotspots room
+    try:  # written by the hotspots room; may not exist yet
+        hotspot_store: Any = importlib.import_module("intel.hotspot_store")
     except ImportError:
-        hotspot_store = None  # type: ignore[assignment]
+        hotspot_store = None
     if hotspot_store is not None and hasattr(hotspot_store, "latest_run"):
         run = hotspot_store.latest_run(session, route_id=route_id)
         return None if run is None else run.id

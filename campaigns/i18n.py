@@ -51,12 +51,13 @@ def locales_dir() -> Path:
     return Path(str(files("locales")))
 
 
-def po_path(code: str) -> Path:
-    return locales_dir() / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(code: str, *, root: Path | None = None) -> Path:
+    """Path of a locale's ``.po`` under ``root`` (default: the packaged catalogs)."""
+    return (root or locales_dir()) / code / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def pot_path() -> Path:
-    return locales_dir() / f"{DOMAIN}.pot"
+def pot_path(*, root: Path | None = None) -> Path:
+    return (root or locales_dir()) / f"{DOMAIN}.pot"
 
 
 def check_locale(code: str) -> str:
@@ -92,17 +93,17 @@ def format_date(value: dt.date, code: str, *, format: str = "long") -> str:
     return _format_date(value, format=format, locale=formatting_locale(code))
 
 
-def load_catalog(code: str) -> Catalog:
+def load_catalog(code: str, *, root: Path | None = None) -> Catalog:
     """The parsed ``.po`` catalog of a locale."""
-    path = po_path(check_locale(code))
+    path = po_path(check_locale(code), root=root)
     if not path.exists():
         raise NotFound(f"catalog {code!r} is missing", "run `counterflow locales status` to see what exists")
     with path.open("rb") as fh:
         return read_po(fh, locale=None if code in FORMAT_FALLBACK else code)
 
 
-def load_template() -> Catalog:
-    with pot_path().open("rb") as fh:
+def load_template(*, root: Path | None = None) -> Catalog:
+    with pot_path(root=root).open("rb") as fh:
         return read_po(fh)
 
 
@@ -127,11 +128,18 @@ def get_translations(code: str, *, use_fuzzy: bool = False) -> Translations:
     return _translations(code, use_fuzzy, path.stat().st_mtime if path.exists() else 0.0)
 
 
-def compile_catalogs(codes: tuple[str, ...] = LOCALES, *, use_fuzzy: bool = True) -> list[Path]:
-    """Write ``messages.mo`` beside each ``.po`` (build output, gitignored); returns the paths."""
+def compile_catalogs(
+    codes: tuple[str, ...] = LOCALES, *, use_fuzzy: bool = True, out_dir: Path | None = None
+) -> list[Path]:
+    """Write ``<code>/LC_MESSAGES/messages.mo`` for each catalog; returns the paths.
+
+    By default beside each ``.po`` (build output, gitignored); ``out_dir`` writes a separate tree
+    that ``gettext.translation(..., localedir=out_dir)`` reads.
+    """
     out = []
     for code in codes:
-        mo = po_path(code).with_suffix(".mo")
+        mo = po_path(code, root=out_dir).with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
         mo.write_bytes(_mo_bytes(load_catalog(code), use_fuzzy=use_fuzzy))
         out.append(mo)
     return out
@@ -160,10 +168,10 @@ def _complete(message: object) -> bool:
     return bool(s)
 
 
-def coverage(code: str, *, template: Catalog | None = None) -> list[Coverage]:
+def coverage(code: str, *, template: Catalog | None = None, root: Path | None = None) -> list[Coverage]:
     """Coverage per family of one locale against the template (``messages.pot``)."""
-    template = template or load_template()
-    catalog = load_catalog(code)
+    template = template or load_template(root=root)
+    catalog = load_catalog(code, root=root)
     families: dict[str, list[object]] = {}
     for msg in template:
         if msg.id:
@@ -193,21 +201,21 @@ def reviewer_of(catalog: Catalog) -> str | None:
     return None
 
 
-def review(code: str, *, reviewer: str, on: dt.date | None = None) -> int:
+def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | None = None) -> int:
     """Clear the fuzzy flags of a catalog and record the reviewer; returns how many were cleared.
 
     Refuses when messages are missing: a reviewer cannot clear copy that does not exist.
     """
     if not reviewer.strip():
         raise CounterflowError("reviewer was empty", "pass --reviewer 'Full Name' of the person who checked")
-    gaps = [c for c in coverage(code) if c.missing]
+    gaps = [c for c in coverage(code, root=root) if c.missing]
     if gaps:
         listed = "; ".join(f"{c.family}: {len(c.missing)}" for c in gaps)
         raise CounterflowError(
             f"catalog {code!r} has missing messages ({listed})",
             f"translate them in locales/{code}/LC_MESSAGES/messages.po, then review again",
         )
-    catalog = load_catalog(code)
+    catalog = load_catalog(code, root=root)
     cleared = 0
     for msg in catalog:
         if msg.id and msg.fuzzy:
@@ -218,7 +226,7 @@ def review(code: str, *, reviewer: str, on: dt.date | None = None) -> int:
     lines = [ln for ln in (catalog.header_comment or "").splitlines() if REVIEW_MARK not in ln]
     lines.append(f"# {REVIEW_MARK} {reviewer.strip()} ({day})")
     catalog.header_comment = "\n".join(lines)
-    with po_path(code).open("wb") as fh:
+    with po_path(code, root=root).open("wb") as fh:
         write_po(fh, catalog, width=100)
     _translations.cache_clear()
     log.info("catalog %s reviewed by %s: %d fuzzy flags cleared", code, reviewer, cleared)

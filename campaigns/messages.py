@@ -12,7 +12,7 @@ Placement limits (see ``campaigns.policy.COPY_LIMITS``): headline 40 characters,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 FAMILIES: tuple[str, ...] = ("recruitment_fraud", "know_the_signs", "where_to_get_help")
 """Message families an asset can carry (``Asset.family``)."""
@@ -21,9 +21,9 @@ DEFAULT_DEADLINE_DAYS = 3
 
 
 class Translator(Protocol):
-    def pgettext(self, context: str, message: str) -> str: ...
+    def pgettext(self, context: str, message: str) -> Any: ...
 
-    def npgettext(self, context: str, singular: str, plural: str, num: int) -> str: ...
+    def npgettext(self, context: str, singular: str, plural: str, num: int) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -230,12 +230,14 @@ def locales_status() -> None:
 
 
 @locales_app.command("compile")
-def locales_compile() -> None:
-    """Compile every catalog to .mo beside its .po (build output; the app also compiles on first use)."""
+def locales_compile(
+    out: Path | None = typer.Option(None, "--out", help="Folder for the .mo tree (default: beside each .po)."),
+) -> None:
+    """Compile every catalog to .mo (build output; the app also compiles on first use)."""
     from campaigns.i18n import compile_catalogs
 
-    for path in compile_catalogs():
-        typer.echo(f"compiled {path.parent.parent.name}: {path.name}")
+    for path in compile_catalogs(out_dir=out):
+        typer.echo(f"compiled {path.parent.parent.name}: {path}")
 
 
 @locales_app.command("review")
