@@ -2,4 +2,113 @@
 
 from __future__ import annotations
 
-from flows.cli import app  # noqa: F401
+from pathlib import Path
+
+import typer
+
+from flows.cli import app
+
+TEXT_SUFFIXES = {".txt", ".html", ".htm", ".xml", ".rss", ".atom"}
+
+
+@app.command()
+def ingest(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV, XLSX, JSON or JSONL file of reports; or an article (.txt, .html) or feed (.xml, .rss, .atom).",
+    ),
+    spec: str = typer.Option(
+        "reports",
+        "--spec",
+        help="Import spec: reports, ctdc, unodc, iom, tip_edges, or a .toml path (see `counterflow specs`).",
+    ),
+    source_kind: str | None = typer.Option(
+        None,
+        "--source-kind",
+        "--kind",
+        help="Source kind for rows without one: news, court, ngo_report, un_report, gov_report, law_enforcement, spreadsheet, app_tip, campaign_tip.",
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="Source name for rows without one (default: the spec's source or the file name).",
+    ),
+    no_dedup: bool = typer.Option(False, "--no-dedup", help="Do not merge reports of one incident."),
+    min_population: int = typer.Option(
+        15000,
+        "--min-population",
+        help="Text sources: ignore places smaller than this unless their country is named nearby.",
+    ),
+) -> None:
+    """Import a file of reports (or a news article / feed) into the store, with a summary."""
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    settings = get_settings()
+    engine = get_engine(settings)
+    if file.suffix.lower() in TEXT_SUFFIXES and spec == "reports":
+        from intel.textsources import ingest_text_file
+
+        with session_scope(engine) as session:
+            summary = ingest_text_file(
+                session, path=file, source_kind=source_kind or "news", source_name=source,
+                settings=settings, min_population=min_population,
+            )  # fmt: skip
+    else:
+        from intel.ingest import ingest_file
+
+        with session_scope(engine) as session:
+            summary = ingest_file(
+                session, path=file, spec=spec, source_kind=source_kind, source_name=source,
+                settings=settings, progress=True, dedup=False if no_dedup else None,
+            )  # fmt: skip
+    for line in summary.lines():
+        typer.echo(line)
+
+
+@app.command()
+def specs() -> None:
+    """List the import specs (built-in and in COUNTERFLOW_HOME/specs/)."""
+    from intel.settings import get_settings
+    from intel.specs import list_specs
+
+    for s in list_specs(home=get_settings().home):
+        typer.echo(f"{s.name:<12} {s.format:<5} {s.description}")
+
+
+@app.command()
+def rejects(
+    import_id: int | None = typer.Option(None, "--import", help="Only the rejects of this import."),
+    limit: int = typer.Option(50, "--limit", help="Show at most this many rows."),
+) -> None:
+    """Show rejected rows with their file, line and reason."""
+    from intel.db import get_engine, session_scope
+    from intel.ingest import list_rejects
+
+    with session_scope(get_engine()) as session:
+        frame = list_rejects(session, import_id=import_id, limit=limit)
+    if frame.empty:
+        typer.echo("no rejected rows" + (f" in import #{import_id}" if import_id is not None else ""))
+        return
+    for r in frame.itertuples(index=False):
+        typer.echo(f"#{r.import_id} {r.file}:{r.line}: {r.reason}")
+        typer.echo(f"    {r.raw[:200]}")
+
+
+@app.command()
+def grade(
+    report_id: int = typer.Argument(..., help="Id of the report."),
+    reliability: str | None = typer.Option(
+        None, "--reliability", help="Source reliability A (completely reliable) .. F (cannot be judged)."
+    ),
+    credibility: int | None = typer.Option(
+        None, "--credibility", help="Information credibility 1 (confirmed) .. 6 (cannot be judged)."
+    ),
+) -> None:
+    """Change the reliability and credibility of one report."""
+    from intel.db import get_engine, session_scope
+    from intel.grading import grade_report
+
+    with session_scope(get_engine()) as session:
+        r = grade_report(session, report_id=report_id, reliability=reliability, credibility=credibility)
+        typer.echo(f"report {r.id}: reliability {r.reliability}, credibility {r.credibility}")

@@ -241,3 +241,102 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return float(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)))
+
+
+_DEMONYMS = {
+    "filipino": "PH",
+    "filippino": "PH",
+    "philippine": "PH",
+    "dutch": "NL",
+    "british": "GB",
+    "english": "GB",
+    "scottish": "GB",
+    "welsh": "GB",
+    "french": "FR",
+    "swiss": "CH",
+    "thai": "TH",
+    "lao": "LA",
+    "laotian": "LA",
+    "burmese": "MM",
+    "vietnamese": "VN",
+    "chinese": "CN",
+    "japanese": "JP",
+    "nepali": "NP",
+    "nepalese": "NP",
+    "sudanese": "SD",
+    "south sudanese": "SS",
+    "senegalese": "SN",
+    "congolese": "CD",
+    "ivorian": "CI",
+    "beninese": "BJ",
+    "togolese": "TG",
+    "malian": "ML",
+    "nigerien": "NE",
+    "nigerian": "NG",
+    "ghanaian": "GH",
+    "eritrean": "ER",
+    "somali": "SO",
+    "ethiopian": "ET",
+    "afghan": "AF",
+    "pakistani": "PK",
+    "bangladeshi": "BD",
+    "iraqi": "IQ",
+    "yemeni": "YE",
+    "libyan": "LY",
+    "tunisian": "TN",
+    "moroccan": "MA",
+    "algerian": "DZ",
+    "egyptian": "EG",
+    "north korean": "KP",
+    "south korean": "KR",
+    "korean": "KR",
+    "american": "US",
+    "slovak": "SK",
+    "slovaks": "SK",
+    "czech": "CZ",
+    "polish": "PL",
+    "spanish": "ES",
+    "portuguese": "PT",
+    "greek": "GR",
+    "turkish": "TR",
+    "ukrainian": "UA",
+    "russian": "RU",
+    "romanian": "RO",
+    "bulgarian": "BG",
+    "albanian": "AL",
+    "moldovan": "MD",
+    "guinean": "GN",
+    "gambian": "GM",
+    "cameroonian": "CM",
+}
+
+
+@lru_cache(maxsize=8192)
+def country_from_text(value: str) -> str | None:
+    """ISO-2 code for a country name, code or demonym ("Cambodian", "Filippino"), else None.
+
+    Demonyms come from a small table and, failing that, from stripping a demonym ending
+    ("-ian", "-ean", "-ese", "-i", "-s") and matching the start of one country's name.
+    """
+    raw = value.strip()
+    if not raw:
+        return None
+    try:
+        return country_code(raw)
+    except CounterflowError:
+        pass
+    key = normalise(raw)
+    if key in _DEMONYMS:
+        return _DEMONYMS[key]
+    for suffix in ("ians", "eans", "ans", "ian", "ean", "ese", "an", "s", "i", "n"):
+        if key.endswith(suffix) and len(key) - len(suffix) >= 4:
+            stem = key[: -len(suffix)]
+            hits = {
+                str(c.alpha_2)
+                for c in pycountry.countries
+                for nm in {c.name, getattr(c, "common_name", c.name)}
+                if normalise(nm).startswith(stem)
+            }
+            if len(hits) == 1:
+                return hits.pop()
+    return None

@@ -61,6 +61,9 @@ class ImportBatch(SQLModel, table=True):
     rows_stored: int = 0
     rows_duplicate: int = 0
     rows_rejected: int = 0
+    rows_skipped: int = 0  # exact copies of reports already in the store (same fingerprint)
+    rejects_path: str | None = None  # the rejects CSV written next to the store
+    source_kind: str | None = None
 
 
 class Report(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 15:42:21.843140
+Create Date: 2026-11-29 15:47:34.122253
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ def upgrade() -> None:
     sa.Column('rows_stored', sa.Integer(), nullable=False),
     sa.Column('rows_duplicate', sa.Integer(), nullable=False),
     sa.Column('rows_rejected', sa.Integer(), nullable=False),
+    sa.Column('rows_skipped', sa.Integer(), nullable=False),
+    sa.Column('rejects_path', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('source_kind', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('importbatch', schema=None) as batch_op:

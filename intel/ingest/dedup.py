@@ -1,0 +1,184 @@
+"""Merge reports of one incident: fingerprints for exact copies, a rule for corroboration.
+
+Two reports describe the same incident when they are in the same grid cell of about
+``radius_km`` and within ``radius_km`` of each other, observed within ``window_days``, share
+an exploitation type (or one of them has none), come from different sources (a source does
+not corroborate itself) and, when both have a summary, share some of their words. The later report gets ``duplicate_of`` = the
+first report's id; ``intel.store.load_reports`` then counts it as corroboration.
+
+Only rows that share a cell with another row (in the file or in the store) go through the
+pairwise check, so a million scattered rows cost a sort and a few vectorised passes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from intel.gazetteer import EARTH_RADIUS_KM
+
+FINGERPRINT_COLUMNS = (
+    "observed_on", "lat", "lon", "place", "country", "exploitation", "recruitment", "control",
+    "transport", "summary", "victim_count", "origin", "transit", "destination", "age_band",
+    "gender", "role", "is_aggregate", "source_key", "extra_json",
+)  # fmt: skip
+
+
+def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
+    """A 128-bit content hash per row (hex); the k-th identical row in an import gets its own.
+
+    ``seen`` counts identical contents across the batches of one import, so identical rows
+    (distinct people in k-anonymised data) stay distinct, while re-importing the same rows
+    reproduces the same fingerprints.
+    """
+    cols = pd.DataFrame({c: values[c].astype(str) if c in values else "" for c in FINGERPRINT_COLUMNS})
+    cols["lat"] = values["lat"].round(5).astype(str)
+    cols["lon"] = values["lon"].round(5).astype(str)
+    base = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-01").to_numpy()
+    base_s = pd.Series(base)
+    k = base_s.groupby(base_s).cumcount().to_numpy().astype("uint64")
+    if seen:
+        k = k + base_s.map(seen).fillna(0).to_numpy().astype("uint64")
+    for h, c in base_s.value_counts().items():
+        seen[int(h)] = seen.get(int(h), 0) + int(c)
+    cols["_k"] = k.astype(str)
+    h1 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-01").to_numpy()
+    h2 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-02").to_numpy()
+    return np.array(
+        [f"{a:016x}{b:016x}" for a, b in zip(h1.tolist(), h2.tolist(), strict=True)], dtype=object
+    )
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _tokens(text: Any) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.casefold())) if isinstance(text, str) else frozenset()
+
+
+#: Two summaries of one incident share at least this share of their words (Jaccard).
+SUMMARY_OVERLAP = 0.15
+
+
+def similar(a: frozenset[str], b: frozenset[str], threshold: float = SUMMARY_OVERLAP) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / len(a | b) >= threshold
+
+
+@dataclass
+class Deduper:
+    """Incident state across the batches of one import (and the store's existing incidents)."""
+
+    radius_km: float = 5.0
+    window_days: int = 14
+    anchors: list[pd.DataFrame] = field(default_factory=list)
+
+    def _cells(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        step = self.radius_km / 111.2
+        cy = np.floor(lat / step).astype("int64")
+        lon_step = step / np.maximum(np.cos(np.radians(cy * step)), 0.01)
+        cx = np.floor(lon / lon_step).astype("int64")
+        return cy * 1_000_000 + cx
+
+    def add_existing(self, frame: pd.DataFrame) -> None:
+        """Incidents already in the store: columns id, lat, lon, observed_on, exploitation,
+        source_key, summary."""
+        if frame.empty:
+            return
+        f = frame.copy()
+        f["cell"] = self._cells(f["lat"].to_numpy(float), f["lon"].to_numpy(float))
+        f["day"] = pd.to_datetime(f["observed_on"]).to_numpy().astype("datetime64[D]").astype("int64")
+        f["ref"] = f["id"].astype(object)
+        self.anchors.append(f[["cell", "day", "lat", "lon", "exploitation", "source_key", "summary", "ref"]])
+
+    def assign(self, values: pd.DataFrame, ok: np.ndarray, refs: np.ndarray) -> np.ndarray:
+        """``duplicate_of`` for each row: an existing id (int), a fingerprint of an earlier new
+        row (str), or None. Rows that stay first of their incident become anchors."""
+        n = len(values)
+        out = np.full(n, None, dtype=object)
+        lat = values["lat"].to_numpy(float)
+        lon = values["lon"].to_numpy(float)
+        use = ok & ~np.isnan(lat) & ~np.isnan(lon) & ~values["is_aggregate"].to_numpy(bool)
+        if not use.any():
+            return out
+        idx = np.flatnonzero(use)
+        batch = pd.DataFrame(
+            {
+                "cell": self._cells(lat[idx], lon[idx]),
+                "day": values["observed_on"].to_numpy()[idx].astype("datetime64[D]").astype("int64"),
+                "lat": lat[idx],
+                "lon": lon[idx],
+                "exploitation": values["exploitation"].to_numpy(dtype=object)[idx],
+                "source_key": values["source_key"].to_numpy(dtype=object)[idx],
+                "summary": values["summary"].to_numpy(dtype=object)[idx] if "summary" in values else None,
+                "ref": refs[idx],
+                "row": idx,
+            }
+        )
+        cells = pd.Index(batch["cell"].unique())
+        olds = [a[a["cell"].isin(cells)] for a in self.anchors]
+        old = (
+            pd.concat([o for o in olds if not o.empty], ignore_index=True)
+            if any(not o.empty for o in olds)
+            else None
+        )
+        crowded = batch["cell"].duplicated(keep=False).to_numpy()
+        if old is not None:
+            crowded |= batch["cell"].isin(pd.Index(old["cell"].unique())).to_numpy()
+        dup_rows: set[int] = set()
+        if crowded.any():
+            todo = batch[crowded].sort_values(["cell", "day", "row"], kind="stable")
+            old_by_cell = {c: g for c, g in old.groupby("cell")} if old is not None else {}
+            for cell, group in todo.groupby("cell", sort=False):
+                # incidents of this cell sorted by day: each row looks only at its date window
+                incidents: list[tuple[int, int, tuple[Any, ...]]] = []
+                prev = old_by_cell.get(cell)
+                if prev is not None:
+                    for seq, r in enumerate(prev.itertuples(index=False)):
+                        incidents.append((int(r.day), -1 - seq, _incident(r)))
+                    incidents.sort()
+                for r in group.itertuples(index=False):
+                    me = _incident(r)
+                    lo = bisect.bisect_left(incidents, (me[0] - self.window_days, -(2**62)))
+                    hi = bisect.bisect_right(incidents, (me[0] + self.window_days, 2**62))
+                    match = None
+                    for _, _, inc in sorted(incidents[lo:hi], key=lambda t: (t[0], t[1])):
+                        if _same(inc, me, self.radius_km, self.window_days):
+                            match = inc[6]
+                            break
+                    if match is not None:
+                        out[r.row] = match
+                        dup_rows.add(int(r.row))
+                    else:
+                        bisect.insort(incidents, (me[0], int(r.row), me))
+        keep = ~batch["row"].isin(list(dup_rows)).to_numpy()
+        self.anchors.append(
+            batch.loc[keep, ["cell", "day", "lat", "lon", "exploitation", "source_key", "summary", "ref"]]
+        )
+        return out
+
+
+def _incident(r: Any) -> tuple[int, float, float, frozenset[str], Any, frozenset[str], Any]:
+    types = frozenset(t for t in str(r.exploitation or "").split("|") if t)
+    return (int(r.day), float(r.lat), float(r.lon), types, r.source_key, _tokens(r.summary), r.ref)
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...], radius_km: float, window_days: int) -> bool:
+    if abs(b[0] - a[0]) > window_days:
+        return False
+    if a[3] and b[3] and not (a[3] & b[3]):
+        return False
+    if a[4] == b[4]:
+        return False  # a source does not corroborate itself (exact copies go by fingerprint)
+    if a[5] and b[5] and not similar(a[5], b[5], SUMMARY_OVERLAP):
+        return False
+    p1, p2 = np.radians(a[1]), np.radians(b[1])
+    dl = np.radians(b[2] - a[2])
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(1.0, h)))) <= radius_km

@@ -1,0 +1,102 @@
+"""Place every row: resolve place names, reverse-geocode lat/lon, check the country.
+
+Coordinates are EPSG:4326. Names are resolved once per distinct (place, country) pair; points
+without a country get the country of their nearest gazetteer place in one vectorised query.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from intel.errors import CounterflowError
+
+log = logging.getLogger(__name__)
+
+
+def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool) -> pd.DataFrame:
+    """Fill ``lat``, ``lon``, ``country``, ``admin1`` and ``place``; record failures in ``reasons``."""
+    from intel.gazetteer import AmbiguousPlace, get_gazetteer
+
+    n = len(values)
+    v = values
+    for col in ("lat", "lon"):
+        if col not in v:
+            v[col] = np.full(n, np.nan)
+    for col in ("place", "country", "admin1"):
+        if col not in v:
+            v[col] = pd.Series([None] * n, dtype=object)
+    lat = v["lat"].to_numpy(dtype="float64", copy=True)
+    lon = v["lon"].to_numpy(dtype="float64", copy=True)
+    has_lat, has_lon = ~np.isnan(lat), ~np.isnan(lon)
+    pending = pd.isna(reasons)
+
+    half = (has_lat ^ has_lon) & pending
+    if half.any():
+        reasons[half] = "only one of lat/lon is given; give both (decimal degrees) or neither"
+
+    place = v["place"]
+    has_place = place.notna().to_numpy() & (place.fillna("").to_numpy() != "")
+    named = has_place & ~(has_lat & has_lon) & pd.isna(reasons)
+    gaz = None
+    if named.any():
+        gaz = get_gazetteer()
+        pairs = pd.DataFrame({"place": place[named], "country": v["country"][named]})
+        resolved: dict[tuple[str, str | None], object] = {}
+        for name, country in pairs.drop_duplicates().itertuples(index=False, name=None):
+            key = (name, country if isinstance(country, str) else None)
+            try:
+                resolved[key] = gaz.resolve(name, key[1])
+            except AmbiguousPlace as exc:
+                resolved[key] = f"{exc.problem}; {exc.fix}"
+            except CounterflowError as exc:
+                resolved[key] = f"{exc.problem}; {exc.fix}"
+        idx = np.flatnonzero(named)
+        countries = v["country"].to_numpy(dtype=object)
+        names = place.to_numpy(dtype=object)
+        admin1 = v["admin1"].to_numpy(dtype=object).copy()
+        out_country = countries.copy()
+        for i in idx:
+            c = countries[i]
+            got = resolved[(names[i], c if isinstance(c, str) else None)]
+            if isinstance(got, str):
+                reasons[i] = got
+                continue
+            lat[i], lon[i] = got.lat, got.lon  # type: ignore[attr-defined]
+            out_country[i] = got.country  # type: ignore[attr-defined]
+            if admin1[i] is None:
+                admin1[i] = got.admin1  # type: ignore[attr-defined]
+        v["country"] = out_country
+        v["admin1"] = admin1
+
+    located = ~np.isnan(lat) & ~np.isnan(lon)
+    needs_country = located & pd.isna(reasons) & (v["country"].isna().to_numpy() | ~has_place)
+    if needs_country.any():
+        gaz = gaz or get_gazetteer()
+        near = gaz.nearest_index(lat[needs_country], lon[needs_country])
+        table = gaz.places
+        countries = v["country"].to_numpy(dtype=object).copy()
+        names = v["place"].to_numpy(dtype=object).copy()
+        admin1 = v["admin1"].to_numpy(dtype=object).copy()
+        rows = np.flatnonzero(needs_country)
+        near_country = table["country"].to_numpy()[near]
+        near_name = table["name"].to_numpy()[near]
+        near_admin = table["admin1"].to_numpy()[near]
+        for j, i in enumerate(rows):
+            if countries[i] is None or (isinstance(countries[i], float)):
+                countries[i] = near_country[j]
+            if names[i] is None or names[i] == "":
+                names[i] = near_name[j]
+                admin1[i] = near_admin[j]
+        v["country"], v["place"], v["admin1"] = countries, names, admin1
+
+    if require_location:
+        nowhere = ~located & pd.isna(reasons)
+        if nowhere.any():
+            reasons[nowhere] = (
+                "the row has no place and no lat/lon; fill column 'place' (a town) or 'lat' and 'lon'"
+            )
+    v["lat"], v["lon"] = lat, lon
+    return v

@@ -1,0 +1,259 @@
+"""Read CSV, XLSX, JSON and JSONL files as batches of text cells with their line numbers.
+
+Every cell comes out as ``str`` (blank = ``""``) so that the spec decides what a value means;
+a record whose field count does not match the header is not dropped: it comes out as a
+reject with its line and raw text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from intel.errors import CounterflowError
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass
+class RawBatch:
+    """A batch of records: text cells, their first line in the file, and unreadable records."""
+
+    frame: pd.DataFrame
+    lines: list[int]
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
+    consumed: int = 0  # characters (or records) consumed, for the progress bar
+
+
+def detect_format(path: Path, default: str) -> str:
+    suffix = path.suffix.lower()
+    return {".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, default)
+
+
+def _frame(header: list[str], rows: list[list[str]]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
+    cols = list(zip(*rows, strict=True))
+    return pd.DataFrame({h: pd.Series(c, dtype=object) for h, c in zip(header, cols, strict=True)})
+
+
+def _dedupe_header(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in header:
+        name = h.strip()
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def raw_line(cells: list[str], delimiter: str = ",") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(cells)
+    return buf.getvalue()
+
+
+def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: int) -> Iterator[RawBatch]:
+    try:
+        fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed in finally
+    except LookupError:
+        raise CounterflowError(
+            f"encoding {encoding!r} is not known", "use utf-8, latin-1 or cp1252 in the spec"
+        ) from None
+    try:
+        consumed = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal consumed
+            for line in fh:
+                consumed += len(line)
+                # a NUL byte would stop the csv module: keep the row, show the byte as U+FFFD
+                yield line.replace("\x00", "\ufffd") if "\x00" in line else line
+
+        reader = csv.reader(lines(), delimiter=delimiter)
+        try:
+            header = _dedupe_header(next(reader))
+        except StopIteration:
+            raise CounterflowError(
+                f"{path.name} is empty", "give a file with a header row and data rows"
+            ) from None
+        width = len(header)
+        rows: list[list[str]] = []
+        starts: list[int] = []
+        bad: list[tuple[int, str, str]] = []
+        prev_end = reader.line_num
+        for row in reader:
+            start = prev_end + 1
+            prev_end = reader.line_num
+            if len(row) == width:
+                rows.append(row)
+                starts.append(start)
+            elif not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            else:
+                bad.append(
+                    (start, f"the row has {len(row)} fields but the header has {width}; check the "
+                     f"delimiter {delimiter!r} and the quoting of cells that contain it", raw_line(row, delimiter))
+                )  # fmt: skip
+            if len(rows) >= batch_size:
+                yield RawBatch(_frame(header, rows), starts, bad, consumed)
+                rows, starts, bad = [], [], []
+        yield RawBatch(_frame(header, rows), starts, bad, consumed)
+    except UnicodeDecodeError as exc:
+        raise CounterflowError(
+            f"{path.name} is not valid {encoding}: byte {exc.object[exc.start : exc.start + 1]!r} at position {exc.start}",
+            'save the file as UTF-8, or set encoding = "latin-1" (or cp1252) in the import spec',
+        ) from None
+    except csv.Error as exc:
+        raise CounterflowError(
+            f"{path.name} is not a readable CSV: {exc}", "check the quoting of the file"
+        ) from None
+    finally:
+        fh.close()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _records_batches(records: Iterator[tuple[int, Any]], *, name: str, batch_size: int) -> Iterator[RawBatch]:
+    header: list[str] = []
+    rows: list[dict[str, str]] = []
+    starts: list[int] = []
+    bad: list[tuple[int, str, str]] = []
+    n = 0
+
+    def flush() -> RawBatch:
+        cols = {h: [r.get(h, "") for r in rows] for h in header}
+        frame = pd.DataFrame({h: pd.Series(v, dtype=object) for h, v in cols.items()})
+        return RawBatch(frame, list(starts), list(bad), n)
+
+    for line, rec in records:
+        n += 1
+        if not isinstance(rec, dict):
+            reason = getattr(rec, "reason", "the record is not an object with field names")
+            bad.append((line, reason, _text(rec)[:2000]))
+            continue
+        cells = {str(k).strip(): _text(v) for k, v in rec.items()}
+        for k in cells:
+            if k not in header:
+                header.append(k)
+        rows.append(cells)
+        starts.append(line)
+        if len(rows) >= batch_size:
+            yield flush()
+            rows, starts, bad = [], [], []
+    yield flush()
+
+
+def read_jsonl_batches(path: Path, *, encoding: str, batch_size: int) -> Iterator[RawBatch]:
+    def records() -> Iterator[tuple[int, Any]]:
+        with open(path, encoding=encoding) as fh:
+            for i, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield i, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield i, _BadJson(f"line {i} is not JSON: {exc.msg}", line.rstrip("\n"))
+
+    yield from _records_batches(records(), name=path.name, batch_size=batch_size)
+
+
+class _BadJson(str):
+    def __new__(cls, reason: str, raw: str) -> _BadJson:
+        obj = super().__new__(cls, raw)
+        obj.reason = reason  # type: ignore[attr-defined]
+        return obj
+
+
+def read_json_batches(path: Path, *, encoding: str, batch_size: int) -> Iterator[RawBatch]:
+    try:
+        data = json.loads(path.read_text(encoding=encoding))
+    except json.JSONDecodeError as exc:
+        raise CounterflowError(
+            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}",
+            "fix the JSON, or save it as JSON Lines",
+        ) from None
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise CounterflowError(
+                f"{path.name} holds an object without one list of records",
+                'give a list of objects, or {"reports": [...]}',
+            )
+        data = lists[0]
+    if not isinstance(data, list):
+        raise CounterflowError(f"{path.name} does not hold a list of records", "give a JSON list of objects")
+    # JSON has no line per record: the record number stands for the line
+    yield from _records_batches(iter(enumerate(data, start=1)), name=path.name, batch_size=batch_size)
+
+
+def read_xlsx_batches(path: Path, *, batch_size: int) -> Iterator[RawBatch]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise CounterflowError(
+            f"{path.name} is not a readable .xlsx workbook: {exc}", "save it again as .xlsx"
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        try:
+            header = _dedupe_header([_text(v) for v in next(it)])
+        except StopIteration:
+            raise CounterflowError(
+                f"{path.name} has an empty first sheet", "put the reports on the first sheet"
+            ) from None
+        width = len(header)
+        rows: list[list[str]] = []
+        starts: list[int] = []
+        n = 0
+        for i, values in enumerate(it, start=2):
+            n += 1
+            cells = [_text(v) for v in values][:width]
+            if not any(c.strip() for c in cells):
+                continue
+            cells += [""] * (width - len(cells))
+            rows.append(cells)
+            starts.append(i)
+            if len(rows) >= batch_size:
+                yield RawBatch(_frame(header, rows), starts, [], n)
+                rows, starts = [], []
+        yield RawBatch(_frame(header, rows), starts, [], n)
+    finally:
+        wb.close()
+
+
+def read_batches(
+    path: Path, *, fmt: str, delimiter: str, encoding: str, batch_size: int
+) -> Iterator[RawBatch]:
+    readers: dict[str, Callable[[], Iterator[RawBatch]]] = {
+        "csv": lambda: read_csv_batches(path, delimiter=delimiter, encoding=encoding, batch_size=batch_size),
+        "jsonl": lambda: read_jsonl_batches(path, encoding=encoding, batch_size=batch_size),
+        "json": lambda: read_json_batches(path, encoding=encoding, batch_size=batch_size),
+        "xlsx": lambda: read_xlsx_batches(path, batch_size=batch_size),
+    }
+    return readers[fmt]()

@@ -1,0 +1,682 @@
+"""Import a file (or rows) into the store: read, map, validate, geocode, de-duplicate, write.
+
+The whole import runs inside the caller's transaction, in batches: a crash or a kill part-way
+leaves nothing of the file in the store (the ``ImportBatch`` row goes too), and running the
+import again does it once. A file already imported (same sha256, same spec) adds nothing, and
+a row already in the store (same fingerprint) is counted as skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from intel import grading
+from intel.errors import CounterflowError, NotFound
+from intel.ingest.dedup import Deduper, fingerprints
+from intel.ingest.geocode import geocode
+from intel.ingest.mapping import apply_spec
+from intel.ingest.readers import RawBatch, detect_format, raw_line, read_batches
+from intel.ingest.writer import (
+    REPORT_INSERT_COLUMNS,
+    extra_json,
+    insert_rejects,
+    insert_reports,
+    set_duplicates,
+)
+from intel.models import ImportBatch, Source, utcnow
+from intel.settings import Settings, get_settings
+from intel.specs import Spec, builtin_names, load_spec
+
+log = logging.getLogger(__name__)
+
+ROLES = ("incident", "exploitation", "origin", "transit", "destination")
+BATCH_SIZE = 50_000
+
+
+@dataclass
+class ImportSummary:
+    """What one import did."""
+
+    import_id: int
+    file_name: str
+    spec: str
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_duplicate: int = 0  # stored, merged into an earlier report of the same incident
+    rows_skipped: int = 0  # exact copies of reports already in the store: not stored again
+    rows_rejected: int = 0
+    rejects_path: Path | None = None
+    already_imported: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    fingerprints: list[str] = field(default_factory=list)  # per stored-or-skipped row, when asked
+
+    def lines(self) -> list[str]:
+        """The summary as a person reads it."""
+        if self.already_imported:
+            return [f"{self.file_name} was already imported (import #{self.import_id}): nothing added"]
+        out = [
+            f"import #{self.import_id}: {self.file_name} (spec {self.spec})",
+            f"  rows read:              {self.rows_read}",
+            f"  stored:                 {self.rows_stored}",
+            f"  merged as duplicates:   {self.rows_duplicate}  (stored, linked to the first report of the incident)",
+            f"  already in the store:   {self.rows_skipped}",
+            f"  rejected:               {self.rows_rejected}",
+        ]
+        if self.rejects_path is not None:
+            out.append(f"  rejects written to:     {self.rejects_path}")
+        if self.ignored_columns:
+            out.append(f"  columns not in the spec (ignored): {', '.join(self.ignored_columns)}")
+        return out
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _Sources:
+    """Get-or-create sources by (kind, name), graded by kind on creation."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[tuple[str, str], tuple[int, str]] = {}
+
+    def get(self, kind: str, name: str) -> tuple[int, str]:
+        key = (kind, name)
+        if key not in self.cache:
+            src = self.session.exec(select(Source).where(Source.kind == kind, Source.name == name)).first()
+            if src is None:
+                src = Source(kind=kind, name=name, reliability=grading.default_grades(kind)[0])
+                self.session.add(src)
+                self.session.flush()
+            assert src.id is not None
+            self.cache[key] = (src.id, src.reliability)
+        return self.cache[key]
+
+
+class _StoreIndex:
+    """Fingerprints and incidents already in the store, loaded per date range as needed."""
+
+    def __init__(self, session: Session, import_id: int, deduper: Deduper | None) -> None:
+        self.session = session
+        self.import_id = import_id
+        self.deduper = deduper
+        self.lo: dt.date | None = None
+        self.hi: dt.date | None = None
+        self.known: set[str] = set()
+        self.empty = session.connection().execute(text("SELECT 1 FROM report LIMIT 1")).first() is None
+
+    def cover(self, lo: dt.date, hi: dt.date) -> None:
+        if self.empty:
+            return
+        if self.deduper is not None:
+            pad = dt.timedelta(days=self.deduper.window_days)
+            lo, hi = lo - pad, hi + pad
+        ranges = []
+        if self.lo is None or self.hi is None:
+            ranges.append((lo, hi))
+        else:
+            if lo < self.lo:
+                ranges.append((lo, self.lo - dt.timedelta(days=1)))
+            if hi > self.hi:
+                ranges.append((self.hi + dt.timedelta(days=1), hi))
+        for a, b in ranges:
+            self._load(a, b)
+        self.lo = lo if self.lo is None else min(lo, self.lo)
+        self.hi = hi if self.hi is None else max(hi, self.hi)
+
+    def _load(self, a: dt.date, b: dt.date) -> None:
+        conn = self.session.connection()
+        params = {"a": a, "b": b, "imp": self.import_id}
+        rows = conn.execute(
+            text(
+                "SELECT fingerprint FROM report WHERE observed_on BETWEEN :a AND :b AND (import_id IS NULL OR import_id <> :imp)"
+            ),
+            params,
+        )
+        self.known.update(r[0] for r in rows)
+        if self.deduper is None:
+            return
+        got = conn.execute(
+            text(
+                "SELECT r.id, r.lat, r.lon, r.observed_on, r.exploitation, s.kind, s.name, r.summary "
+                "FROM report r LEFT JOIN source s ON s.id = r.source_id "
+                "WHERE r.observed_on BETWEEN :a AND :b AND r.duplicate_of IS NULL AND r.is_aggregate = :f "
+                "AND r.lat IS NOT NULL AND r.lon IS NOT NULL AND (r.import_id IS NULL OR r.import_id <> :imp)"
+            ),
+            {**params, "f": False},
+        ).all()
+        if got:
+            f = pd.DataFrame.from_records(
+                got, columns=["id", "lat", "lon", "observed_on", "exploitation", "kind", "name", "summary"]
+            )
+            f["source_key"] = f["kind"].fillna("") + ":" + f["name"].fillna("")
+            self.deduper.add_existing(f)
+
+
+@dataclass
+class _Run:
+    """The state of one import while its batches stream through."""
+
+    session: Session
+    spec: Spec
+    batch: ImportBatch
+    file_name: str
+    default_kind: str
+    default_name: str
+    deduper: Deduper | None
+    index: _StoreIndex
+    sources: _Sources
+    rejects_tmp: Path | None
+    received_at: dt.datetime
+    summary: ImportSummary
+    seen: dict[int, int] = field(default_factory=dict)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    collect: bool = False
+    header_checked: bool = False
+    _rejects_fh: Any = None
+    _rejects_writer: Any = None
+
+    def reject(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        insert_rejects(self.session, import_id=self.batch.id or 0, file_name=self.file_name, rejects=rows)
+        self.summary.rows_rejected += len(rows)
+        if self.rejects_tmp is not None:
+            if self._rejects_fh is None:
+                self.rejects_tmp.parent.mkdir(parents=True, exist_ok=True)
+                self._rejects_fh = open(self.rejects_tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
+                self._rejects_writer = csv.writer(self._rejects_fh)
+                self._rejects_writer.writerow(["file", "line", "reason", "raw"])
+            self._rejects_writer.writerows(
+                [(self.file_name, line, reason, raw) for line, reason, raw in rows]
+            )
+
+    def close_rejects(self, keep: bool) -> Path | None:
+        if self._rejects_fh is not None:
+            self._rejects_fh.close()
+            self._rejects_fh = None
+            if self.rejects_tmp is not None:
+                final = self.rejects_tmp.with_name(self.rejects_tmp.name.removesuffix(".part"))
+                if keep:
+                    os.replace(self.rejects_tmp, final)
+                    return final
+                self.rejects_tmp.unlink(missing_ok=True)
+        return None
+
+
+def _check_header(run: _Run, frame: pd.DataFrame) -> None:
+    spec = run.spec
+    present = set(frame.columns)
+    missing = sorted(spec.required_columns() - present)
+    if missing:
+        shown = ", ".join(repr(c[:40]) for c in list(frame.columns)[:10])
+        header = " ".join(frame.columns)
+        fits = [
+            name for name in builtin_names()
+            if name != spec.name and all(c in header for c in load_spec(name).required_columns())
+        ]  # fmt: skip
+        hint = (
+            f"this looks like a {fits[0]!r} file: add --spec {fits[0]}"
+            if fits
+            else (
+                "rename the column, or pick the spec that fits the file with --spec (see `counterflow specs`)"
+            )
+        )
+        raise CounterflowError(
+            f"{run.file_name} has no column {', '.join(repr(m) for m in missing)} needed by spec {spec.name!r} "
+            f"(its columns: {shown})",
+            hint,
+        )
+    if spec.require_location:
+        fields = spec.fields
+        place_cols = {fields[n].column for n in ("place", "coordinates") if n in fields}
+        has_place = bool(place_cols & present)
+        has_latlon = all(n in fields and fields[n].column in present for n in ("lat", "lon"))
+        if not (has_place or has_latlon):
+            raise CounterflowError(
+                f"{run.file_name} has neither a place column nor lat and lon columns",
+                "add a 'place' column (town names) or 'lat' and 'lon' columns (decimal degrees)",
+            )
+    run.summary.ignored_columns = sorted(present - spec.columns_used() - {""})[:20]
+    run.header_checked = True
+
+
+def _process(
+    run: _Run,
+    raw: RawBatch,
+    *,
+    extras: list[dict[str, Any]] | None = None,
+    simulated: np.ndarray | None = None,
+) -> None:
+    frame = raw.frame
+    run.summary.rows_read += len(frame) + len(raw.bad)
+    run.reject(raw.bad)
+    if frame.empty:
+        return
+    if not run.header_checked:
+        _check_header(run, frame)
+    spec = run.spec
+    mapped = apply_spec(frame, spec)
+    reasons = mapped.reasons
+    v = geocode(mapped.values, reasons, require_location=spec.require_location)
+    n = len(v)
+    if "observed_on" not in v:
+        v["observed_on"] = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
+    no_date = v["observed_on"].isna().to_numpy() & pd.isna(reasons)
+    reasons[no_date] = "the date is empty; fill the date column (YYYY-MM-DD)"
+
+    # sources and grades
+    kinds = (
+        v["source_kind"].fillna(run.default_kind) if "source_kind" in v else pd.Series([run.default_kind] * n)
+    )
+    kinds = kinds.where(kinds != "", run.default_kind).astype(str).str.strip().str.lower()
+    bad_kind = ~kinds.isin(grading.SOURCE_KINDS).to_numpy() & pd.isna(reasons)
+    if bad_kind.any():
+        reasons[bad_kind] = [
+            f"source_kind {k!r} is not known; use one of {', '.join(grading.SOURCE_KINDS)}"
+            for k in kinds[bad_kind]
+        ]
+    names = v["source"].fillna(run.default_name) if "source" in v else pd.Series([run.default_name] * n)
+    names = names.where(names != "", run.default_name).astype(str).str.strip().str.slice(0, 200)
+    roles = v["role"].fillna("incident") if "role" in v else pd.Series(["incident"] * n)
+    roles = roles.where(roles != "", "incident").astype(str).str.strip().str.lower()
+    bad_role = ~roles.isin(ROLES).to_numpy() & pd.isna(reasons)
+    if bad_role.any():
+        reasons[bad_role] = [
+            f"role {r!r} is not known; use one of {', '.join(ROLES)}" for r in roles[bad_role]
+        ]
+    ok = pd.isna(reasons)
+
+    # rejects: keep every failing row with its line, reason and raw text
+    if (~ok).any():
+        cells = frame.to_numpy(dtype=object)
+        run.reject(
+            (raw.lines[i], str(reasons[i]), raw_line([str(c) for c in cells[i]], spec.delimiter))
+            for i in np.flatnonzero(~ok)
+        )
+    if not ok.any():
+        return
+    keep = np.flatnonzero(ok)
+    v = v.iloc[keep].reset_index(drop=True)
+    kinds = kinds.iloc[keep].reset_index(drop=True)
+    names = names.iloc[keep].reset_index(drop=True)
+    notes = [mapped.notes[i] for i in keep]
+    if extras is not None:
+        notes = [{**(extras[i] or {}), **(notes[j] or {})} or None for j, i in enumerate(keep)]
+    m = len(v)
+
+    src_ids = np.empty(m, dtype=object)
+    src_rel = np.empty(m, dtype=object)
+    pairs_kn = pd.DataFrame({"k": kinds, "n": names})
+    for (k, nm), grp in pairs_kn.groupby(["k", "n"], sort=False).groups.items():
+        sid, rel = run.sources.get(str(k), str(nm))
+        src_ids[grp] = sid
+        src_rel[grp] = rel
+    out = pd.DataFrame(index=v.index)
+    out["source_id"] = src_ids
+    out["import_id"] = run.batch.id
+    out["line"] = [raw.lines[i] for i in keep]
+    out["observed_on"] = v["observed_on"]
+    for c in ("language", "summary", "exploitation", "recruitment", "control", "transport", "age_band",
+              "gender", "place", "admin1", "country", "origin", "transit", "destination"):  # fmt: skip
+        col_v = v[c] if c in v else pd.Series([None] * m)
+        if c in ("exploitation", "recruitment", "control", "transport", "transit"):
+            col_v = col_v.fillna("")
+        out[c] = col_v.to_numpy(dtype=object)
+    out["language"] = out["language"].map(lambda s: s.lower()[:8] if isinstance(s, str) else None)
+    rel = v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object)
+    out["reliability"] = np.where(pd.isna(rel), src_rel, rel)
+    default_cred = kinds.map(lambda k: grading.default_grades(k)[1]).to_numpy()
+    cred = v["credibility"].to_numpy(dtype=object) if "credibility" in v else np.full(m, None, dtype=object)
+    out["credibility"] = np.where(pd.isna(cred), default_cred, cred)
+    counts = (
+        v["victim_count"].to_numpy(dtype=object) if "victim_count" in v else np.full(m, None, dtype=object)
+    )
+    out["victim_count"] = np.where(pd.isna(counts), 1, counts)
+    out["is_aggregate"] = bool(spec.is_aggregate)
+    out["lat"] = v["lat"].to_numpy(dtype="float64")
+    out["lon"] = v["lon"].to_numpy(dtype="float64")
+    out["role"] = roles.iloc[keep].to_numpy() if len(roles) == n else "incident"
+    out["simulated"] = simulated[keep] if simulated is not None else False
+    out["extra"] = extra_json(notes)
+    out["source_key"] = (kinds + ":" + names).to_numpy(dtype=object)
+    out["extra_json"] = out["extra"]
+    out["fingerprint"] = fingerprints(out, run.seen)
+
+    days = out["observed_on"]
+    run.index.cover(days.min().date(), days.max().date())
+    fresh = ~out["fingerprint"].isin(run.index.known).to_numpy()
+    run.summary.rows_skipped += int((~fresh).sum())
+    if run.collect:
+        run.summary.fingerprints.extend(out["fingerprint"].tolist())
+    out = out[fresh].reset_index(drop=True)
+    if out.empty:
+        return
+    dup = np.full(len(out), None, dtype=object)
+    if run.deduper is not None:
+        dup = run.deduper.assign(out, np.ones(len(out), bool), out["fingerprint"].to_numpy(dtype=object))
+    is_int = np.array([isinstance(d, int | np.integer) for d in dup], dtype=bool)
+    is_fp = np.array([isinstance(d, str) for d in dup], dtype=bool)
+    out["duplicate_of"] = np.where(is_int, dup, None)
+    run.pairs.extend(zip(out["fingerprint"][is_fp].tolist(), dup[is_fp].tolist(), strict=True))
+    run.summary.rows_duplicate += int(is_int.sum() + is_fp.sum())
+    run.summary.rows_stored += insert_reports(
+        run.session,
+        out[[c for c in REPORT_INSERT_COLUMNS if c != "received_at"]],
+        received_at=run.received_at,
+    )
+
+
+def _run_batches(
+    session: Session,
+    *,
+    batches: Iterator[RawBatch],
+    spec: Spec,
+    file_name: str,
+    sha256: str,
+    source_kind: str | None,
+    source_name: str | None,
+    settings: Settings,
+    dedup: bool | None,
+    radius_km: float,
+    window_days: int,
+    progress: Any = None,
+    on_batch: Callable[[ImportSummary], None] | None = None,
+    collect: bool = False,
+    extras: list[dict[str, Any]] | None = None,
+    simulated: np.ndarray | None = None,
+) -> ImportSummary:
+    started = time.perf_counter()
+    default_kind = grading.check_source_kind(source_kind or spec.source_kind or "spreadsheet")
+    batch = ImportBatch(file_name=file_name, sha256=sha256, spec=spec.name, source_kind=default_kind)
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    deduper = (
+        Deduper(radius_km=radius_km, window_days=window_days)
+        if (spec.dedup if dedup is None else dedup)
+        else None
+    )
+    safe_stem = (
+        "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(file_name).stem)[:60] or "rows"
+    )
+    run = _Run(
+        session=session,
+        spec=spec,
+        batch=batch,
+        file_name=file_name,
+        default_kind=default_kind,
+        default_name=source_name or spec.source_name or Path(file_name).name,
+        deduper=deduper,
+        index=_StoreIndex(session, batch.id, deduper),
+        sources=_Sources(session),
+        rejects_tmp=settings.home / "rejects" / f"import-{batch.id:05d}-{safe_stem}.csv.part",
+        received_at=utcnow(),
+        summary=ImportSummary(import_id=batch.id, file_name=file_name, spec=spec.name),
+        collect=collect,
+    )
+    ok = False
+    try:
+        for raw in batches:
+            _process(run, raw, extras=extras, simulated=simulated)
+            if progress is not None:
+                progress.update(raw.consumed - progress.n)
+            if on_batch is not None:
+                on_batch(run.summary)
+        set_duplicates(session, import_id=batch.id, pairs=run.pairs)
+        ok = True
+    finally:
+        path = run.close_rejects(keep=ok)
+    s = run.summary
+    s.rejects_path = path
+    s.seconds = time.perf_counter() - started
+    batch.status = "done"
+    batch.finished_at = utcnow()
+    batch.rows_read, batch.rows_stored, batch.rows_duplicate = s.rows_read, s.rows_stored, s.rows_duplicate
+    batch.rows_rejected, batch.rows_skipped = s.rows_rejected, s.rows_skipped
+    batch.rejects_path = str(path) if path else None
+    session.add(batch)
+    session.flush()
+    log.info(
+        "import #%s %s: %s read, %s stored, %s rejected",
+        batch.id,
+        file_name,
+        s.rows_read,
+        s.rows_stored,
+        s.rows_rejected,
+    )
+    return s
+
+
+def _resolve_spec(spec: str | Spec, settings: Settings) -> Spec:
+    return spec if isinstance(spec, Spec) else load_spec(spec, home=settings.home)
+
+
+def ingest_file(
+    session: Session,
+    *,
+    path: str | Path,
+    spec: str | Spec = "reports",
+    source_kind: str | None = None,
+    source_name: str | None = None,
+    settings: Settings | None = None,
+    progress: bool = False,
+    dedup: bool | None = None,
+    radius_km: float = 5.0,
+    window_days: int = 14,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Import one file (CSV, XLSX, JSON, JSONL) with an import spec, in the caller's transaction.
+
+    Parameters
+    ----------
+    path
+        The file. Its format comes from its suffix (``.xlsx``, ``.json``, ``.jsonl``) or the spec.
+    spec
+        A built-in spec name (``reports``, ``ctdc``, ``unodc``, ``iom``, ``tip_edges``), the name of a
+        spec in ``<home>/specs/``, a path to a ``.toml`` spec, or a ``Spec``.
+    source_kind, source_name
+        Defaults for rows without ``source_kind`` / ``source`` cells.
+    dedup
+        Merge reports of one incident (default: as the spec says).
+    radius_km, window_days
+        The incident rule: same place within ``radius_km``, observed within ``window_days``.
+    on_batch
+        Called after each batch is written (progress reporting; tests inject failures here).
+
+    Returns
+    -------
+    ImportSummary
+        Counts of rows read, stored, merged as duplicates, skipped and rejected, and where the
+        rejects file is. Nothing is committed: the caller's session scope commits.
+    """
+    settings = settings or get_settings()
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(
+            f"file {str(path)!r} does not exist", "check the path (it is relative to the current folder)"
+        )
+    the_spec = _resolve_spec(spec, settings)
+    sha = file_sha256(p)
+    done = session.exec(
+        select(ImportBatch).where(
+            ImportBatch.sha256 == sha, ImportBatch.spec == the_spec.name, ImportBatch.status == "done"
+        )
+    ).first()
+    if done is not None and done.id is not None:
+        return ImportSummary(import_id=done.id, file_name=p.name, spec=the_spec.name, already_imported=True)
+    fmt = detect_format(p, the_spec.format)
+    batches = read_batches(
+        p, fmt=fmt, delimiter=the_spec.delimiter, encoding=the_spec.encoding, batch_size=batch_size
+    )
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        total = p.stat().st_size if fmt == "csv" else None
+        bar = tqdm(
+            total=total, unit="B", unit_scale=True, desc=f"ingest {p.name}", file=sys.stderr, leave=False
+        )
+    try:
+        return _run_batches(
+            session, batches=batches, spec=the_spec, file_name=p.name, sha256=sha, source_kind=source_kind,
+            source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km,
+            window_days=window_days, progress=bar, on_batch=on_batch,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    def cell(x: Any) -> str:
+        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NaT:
+            return ""
+        if isinstance(x, list | tuple | set):
+            return "|".join(str(i) for i in x)
+        if isinstance(x, dt.datetime | dt.date | pd.Timestamp):
+            return x.strftime("%Y-%m-%d")
+        if isinstance(x, bool):
+            return "true" if x else "false"
+        return str(x)
+
+    return pd.DataFrame(
+        {str(c): pd.Series([cell(x) for x in frame[c].tolist()], dtype=object) for c in frame.columns}
+    )
+
+
+def ingest_frame(
+    session: Session,
+    *,
+    frame: pd.DataFrame,
+    file_name: str,
+    spec: str | Spec = "reports",
+    source_kind: str | None = None,
+    source_name: str | None = None,
+    settings: Settings | None = None,
+    dedup: bool | None = None,
+    radius_km: float = 5.0,
+    window_days: int = 14,
+) -> ImportSummary:
+    """Import rows already in a frame (columns as the spec's file columns), like ``ingest_file``."""
+    settings = settings or get_settings()
+    the_spec = _resolve_spec(spec, settings)
+    cells = _text_frame(frame)
+    sha = hashlib.sha256(pd.util.hash_pandas_object(cells, index=False).to_numpy().tobytes()).hexdigest()
+    raw = RawBatch(cells, list(range(2, len(cells) + 2)), [], len(cells))
+    return _run_batches(
+        session, batches=iter([raw]), spec=the_spec, file_name=file_name, sha256=sha, source_kind=source_kind,
+        source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km, window_days=window_days,
+    )  # fmt: skip
+
+
+#: Report field -> column of the generic ``reports`` spec, for ``add_reports``.
+_FIELD_TO_COLUMN = {"observed_on": "date"}
+
+
+def add_reports(
+    session: Session,
+    *,
+    rows: list[dict[str, Any]],
+    source_kind: str,
+    source_name: str,
+    settings: Settings | None = None,
+) -> list[int]:
+    """Store reports given as dicts of ``Report`` fields (e.g. an actionable tip); their ids.
+
+    Each dict needs ``observed_on`` and a place (``place`` with ``country``, or ``lat``/``lon``).
+    Fingerprints and the incident rule apply as for a file: a copy of a stored report returns the
+    stored report's id; a corroborating report is stored with ``duplicate_of`` set. ``extra``
+    (a dict) and ``simulated`` (bool) are kept. A row that cannot be stored raises
+    ``CounterflowError`` with its reason (and nothing is stored).
+    """
+    if not rows:
+        return []
+    settings = settings or get_settings()
+    extras = [dict(r.get("extra") or {}) for r in rows]
+    simulated = np.array([bool(r.get("simulated", False)) for r in rows], dtype=bool)
+    records = [
+        {
+            _FIELD_TO_COLUMN.get(k, k): v
+            for k, v in r.items()
+            if k not in ("extra", "simulated", "id", "fingerprint")
+        }
+        for r in rows
+    ]
+    cells = _text_frame(pd.DataFrame.from_records(records))
+    spec = load_spec("reports", home=settings.home)
+    unknown = set(cells.columns) - spec.columns_used()
+    if unknown:
+        raise CounterflowError(
+            f"add_reports got unknown fields {sorted(unknown)}",
+            f"use Report fields: {', '.join(sorted(spec.columns_used()))}",
+        )
+    digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+    raw = RawBatch(cells, list(range(1, len(cells) + 1)), [], len(cells))
+    summary = _run_batches(
+        session, batches=iter([raw]), spec=spec, file_name=f"add_reports:{source_kind}:{source_name}",
+        sha256=digest, source_kind=source_kind, source_name=source_name, settings=settings, dedup=None,
+        radius_km=5.0, window_days=14, collect=True, extras=extras, simulated=simulated,
+    )  # fmt: skip
+    if summary.rows_rejected:
+        from intel.models import Reject
+
+        first = session.exec(select(Reject).where(Reject.import_id == summary.import_id)).first()
+        reason = first.reason if first else "a row was rejected"
+        raise CounterflowError(
+            f"report row {first.line if first else '?'} cannot be stored: {reason}",
+            "fix that field and call again",
+        )
+    fps = summary.fingerprints
+    from intel.models import Report
+
+    ids: dict[str, int] = {}
+    for chunk in range(0, len(fps), 500):
+        part = fps[chunk : chunk + 500]
+        for rid, fp in session.connection().execute(
+            select(col(Report.id), col(Report.fingerprint))
+            .where(col(Report.fingerprint).in_(part))
+            .order_by(col(Report.id))
+        ):
+            ids.setdefault(fp, rid)
+    return [ids[fp] for fp in fps]
+
+
+def list_rejects(session: Session, *, import_id: int | None = None, limit: int = 200) -> pd.DataFrame:
+    """Rejected rows (newest import first, or of one import) as a frame."""
+    from intel.models import Reject
+
+    stmt = select(Reject).order_by(col(Reject.import_id).desc(), col(Reject.line)).limit(limit)
+    if import_id is not None:
+        stmt = stmt.where(Reject.import_id == import_id)
+    rows = session.exec(stmt).all()
+    return pd.DataFrame(
+        [
+            {"import_id": r.import_id, "file": r.file_name, "line": r.line, "reason": r.reason, "raw": r.raw}
+            for r in rows
+        ],
+        columns=["import_id", "file", "line", "reason", "raw"],
+    )

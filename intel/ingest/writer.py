@@ -1,0 +1,131 @@
+"""Bulk writes inside the caller's transaction: never one ORM object per row.
+
+SQLite: ``executemany`` on the driver connection under the session's connection (same
+transaction). PostgreSQL: ``COPY ... FROM STDIN`` through psycopg. Either way a rollback of the
+session's transaction removes every row written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session
+
+REPORT_INSERT_COLUMNS = (
+    "source_id", "import_id", "line", "observed_on", "received_at", "language", "summary",
+    "reliability", "credibility", "exploitation", "recruitment", "control", "transport",
+    "age_band", "gender", "victim_count", "is_aggregate", "place", "admin1", "country", "lat",
+    "lon", "role", "origin", "transit", "destination", "fingerprint", "duplicate_of",
+    "simulated", "extra",
+)  # fmt: skip
+
+
+def _driver(session: Session) -> tuple[str, Any]:
+    conn = session.connection()
+    return conn.dialect.name, conn.connection.driver_connection
+
+
+def _sqlite_ts(value: dt.datetime) -> str:
+    # the text layout SQLAlchemy's SQLite DateTime reads back
+    return value.astimezone(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def report_rows(frame: pd.DataFrame, *, dialect: str, received_at: dt.datetime) -> list[tuple[Any, ...]]:
+    """Rows for the insert, in ``REPORT_INSERT_COLUMNS`` order, as plain Python values."""
+    n = len(frame)
+    cols: list[Sequence[Any]] = []
+    for c in REPORT_INSERT_COLUMNS:
+        if c == "received_at":
+            cols.append([_sqlite_ts(received_at) if dialect == "sqlite" else received_at] * n)
+        elif c == "observed_on":
+            days = frame[c].to_numpy().astype("datetime64[D]")
+            cols.append(days.astype(str).tolist() if dialect == "sqlite" else days.astype(object).tolist())
+        elif c in ("lat", "lon"):
+            arr = frame[c].to_numpy(dtype="float64")
+            cols.append([None if np.isnan(x) else x for x in arr.tolist()])
+        elif c in ("is_aggregate", "simulated"):
+            b = frame[c].to_numpy(dtype=bool)
+            cols.append(b.astype(int).tolist() if dialect == "sqlite" else b.tolist())
+        elif c in ("credibility", "victim_count", "line", "source_id", "import_id"):
+            cols.append([None if v is None or v != v else int(v) for v in frame[c].tolist()])
+        else:
+            cols.append(
+                [None if v is None or (isinstance(v, float) and v != v) else v for v in frame[c].tolist()]
+            )
+    return list(zip(*cols, strict=True))
+
+
+def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.datetime) -> int:
+    """Insert the rows of ``frame`` (columns ``REPORT_INSERT_COLUMNS``) in bulk."""
+    if frame.empty:
+        return 0
+    dialect, raw = _driver(session)
+    rows = report_rows(frame, dialect=dialect, received_at=received_at)
+    names = ", ".join(REPORT_INSERT_COLUMNS)
+    if dialect == "sqlite":
+        marks = ", ".join("?" for _ in REPORT_INSERT_COLUMNS)
+        cur = raw.cursor()
+        cur.executemany(f"INSERT INTO report ({names}) VALUES ({marks})", rows)
+        cur.close()
+    elif dialect == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY report ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:  # any other engine: SQLAlchemy Core executemany
+        from sqlalchemy import insert
+
+        from intel.models import Report
+
+        session.connection().execute(
+            insert(Report), [dict(zip(REPORT_INSERT_COLUMNS, r, strict=True)) for r in rows]
+        )
+    return len(rows)
+
+
+def insert_rejects(
+    session: Session, *, import_id: int, file_name: str, rejects: Iterable[tuple[int, str, str]]
+) -> int:
+    """Keep rejected rows with their line, reason and raw text."""
+    from sqlalchemy import insert
+
+    from intel.models import Reject, utcnow
+
+    now = utcnow()
+    rows = [
+        {
+            "import_id": import_id,
+            "file_name": file_name,
+            "line": line,
+            "reason": reason,
+            "raw": raw,
+            "created_at": now,
+        }
+        for line, reason, raw in rejects
+    ]
+    if rows:
+        session.connection().execute(insert(Reject), rows)
+    return len(rows)
+
+
+def set_duplicates(session: Session, *, import_id: int, pairs: list[tuple[str, str]]) -> None:
+    """For rows of this import: ``duplicate_of`` = the id of the row with the anchor fingerprint."""
+    if not pairs:
+        return
+    from sqlalchemy import text
+
+    session.connection().execute(
+        text(
+            "UPDATE report SET duplicate_of = (SELECT a.id FROM report a WHERE a.fingerprint = :anchor "
+            "AND a.import_id = :imp) WHERE fingerprint = :fp AND import_id = :imp"
+        ),
+        [{"anchor": a, "fp": fp, "imp": import_id} for fp, a in pairs],
+    )
+
+
+def extra_json(notes: list[dict[str, Any] | None]) -> list[str]:
+    return ["{}" if not d else json.dumps(d, ensure_ascii=False, sort_keys=True, default=str) for d in notes]

@@ -1,0 +1,285 @@
+"""Import specifications: a saved mapping (TOML) from a file's columns to report fields.
+
+A spec says how to read a file (format, delimiter, encoding), which column feeds which
+``Report`` field (with value maps, defaults, separators, date formats and conditions), which
+0/1 flag columns add taxonomy codes, and which columns are kept in ``Report.extra``.
+Built-in specs live next to this module; an analyst's own specs are TOML files in
+``<COUNTERFLOW_HOME>/specs/`` or any path given to ``--spec``.
+
+>>> load_spec("reports").fields["observed_on"].column
+'date'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from intel.errors import CounterflowError, NotFound
+
+#: Report fields a spec may fill, and how their text is converted.
+FIELD_KINDS: dict[str, str] = {
+    "observed_on": "date",
+    "place": "text",
+    "admin1": "text",
+    "country": "country",
+    "lat": "float",
+    "lon": "float",
+    "coordinates": "latlon",  # "lat, lon" in one cell -> lat and lon
+    "exploitation": "codes",
+    "recruitment": "codes",
+    "control": "codes",
+    "transport": "codes",
+    "summary": "text",
+    "language": "text",
+    "victim_count": "count",
+    "age_band": "text",
+    "gender": "text",
+    "role": "text",
+    "origin": "country_or_place",
+    "transit": "places",
+    "destination": "country_or_place",
+    "reliability": "reliability",
+    "credibility": "credibility",
+    "source_kind": "text",
+    "source": "text",
+}
+FORMATS = ("csv", "xlsx", "json", "jsonl")
+ON_ERROR = ("reject", "keep", "blank")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one report field is read from a file."""
+
+    name: str
+    column: str | None = None
+    columns: tuple[str, ...] = ()  # joined with `join` (e.g. several text columns -> summary)
+    join: str = ": "
+    default: Any = None
+    required: bool = False
+    map: dict[str, str] = field(default_factory=dict)
+    separator: str | None = None
+    formats: tuple[str, ...] = ()
+    when_column: str | None = None
+    when_in: tuple[str, ...] = ()
+    on_error: str = "reject"  # reject the row, keep the raw text in extra, or leave the field blank
+
+    @property
+    def kind(self) -> str:
+        return FIELD_KINDS[self.name]
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        cols = self.columns or ((self.column,) if self.column else ())
+        return cols + ((self.when_column,) if self.when_column else ())
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole import specification (see the built-in ``reports.toml`` for every key)."""
+
+    name: str
+    description: str = ""
+    format: str = "csv"
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    source_kind: str | None = None
+    source_name: str | None = None
+    require_location: bool = True
+    is_aggregate: bool = False
+    dedup: bool = True
+    date_precision: str = "day"
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> {column: code}
+    flag_true: tuple[str, ...] = ("1", "true", "yes", "y", "x")
+    extra: dict[str, str] = field(default_factory=dict)  # extra key -> column
+    constants: dict[str, Any] = field(default_factory=dict)  # field -> constant value
+    path: str | None = None
+
+    def columns_used(self) -> set[str]:
+        cols: set[str] = set()
+        for f in self.fields.values():
+            cols.update(f.source_columns)
+        for mapping in self.flags.values():
+            cols.update(mapping)
+        cols.update(self.extra.values())
+        return cols
+
+    def required_columns(self) -> set[str]:
+        return {c for f in self.fields.values() if f.required for c in f.source_columns}
+
+
+def _bad(spec: str, key: str, value: Any, fix: str) -> CounterflowError:
+    return CounterflowError(f"import spec {spec!r}: {key} was {value!r}", fix)
+
+
+def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> Spec:
+    """Validate a spec's TOML table; every mistake names the key, the value and the fix."""
+    known = {
+        "name", "description", "format", "delimiter", "encoding", "source_kind", "source_name",
+        "require_location", "is_aggregate", "dedup", "date_precision", "fields", "flags", "flag_true",
+        "extra", "constants",
+    }  # fmt: skip
+    for key in data:
+        if key not in known:
+            raise _bad(name, "key", key, f"use only {', '.join(sorted(known))}")
+    spec_name = str(data.get("name", name))
+    fmt = str(data.get("format", "csv")).lower()
+    if fmt not in FORMATS:
+        raise _bad(spec_name, "format", fmt, f"use one of {', '.join(FORMATS)}")
+    delimiter = str(data.get("delimiter", ","))
+    if len(delimiter) != 1:
+        raise _bad(spec_name, "delimiter", delimiter, "use a single character such as ',' or ';'")
+    fields: dict[str, FieldSpec] = {}
+    raw_fields = data.get("fields", {})
+    if not isinstance(raw_fields, dict):
+        raise _bad(spec_name, "fields", raw_fields, "write one [fields.NAME] table per report field")
+    for fname, raw in raw_fields.items():
+        if fname not in FIELD_KINDS:
+            raise _bad(spec_name, "field", fname, f"map columns to one of {', '.join(FIELD_KINDS)}")
+        if isinstance(raw, str):
+            raw = {"column": raw}
+        if not isinstance(raw, dict):
+            raise _bad(spec_name, f"fields.{fname}", raw, "give a column name or a table with column = ...")
+        fkeys = {
+            "column",
+            "columns",
+            "join",
+            "default",
+            "required",
+            "map",
+            "separator",
+            "formats",
+            "when",
+            "on_error",
+        }
+        for key in raw:
+            if key not in fkeys:
+                raise _bad(
+                    spec_name, f"fields.{fname}.{key}", raw[key], f"use only {', '.join(sorted(fkeys))}"
+                )
+        when = raw.get("when", {})
+        if when and not (isinstance(when, dict) and "column" in when and "in" in when):
+            raise _bad(
+                spec_name, f"fields.{fname}.when", when, 'write when = {column = "Dimension", in = ["..."]}'
+            )
+        on_error = str(raw.get("on_error", "reject"))
+        if on_error not in ON_ERROR:
+            raise _bad(spec_name, f"fields.{fname}.on_error", on_error, f"use one of {', '.join(ON_ERROR)}")
+        fmts = raw.get("formats", [])
+        fields[fname] = FieldSpec(
+            name=fname,
+            column=raw.get("column"),
+            columns=tuple(raw.get("columns", ())),
+            join=str(raw.get("join", ": ")),
+            default=raw.get("default"),
+            required=bool(raw.get("required", False)),
+            map={str(k): str(v) for k, v in raw.get("map", {}).items()},
+            separator=raw.get("separator"),
+            formats=tuple([fmts] if isinstance(fmts, str) else fmts),
+            when_column=when.get("column") if when else None,
+            when_in=tuple(str(v) for v in when.get("in", ())) if when else (),
+            on_error=on_error,
+        )
+        if not fields[fname].source_columns and fields[fname].default is None:
+            raise _bad(spec_name, f"fields.{fname}", raw, 'give column = "..." or a default')
+    flags = data.get("flags", {})
+    for facet, mapping in flags.items():
+        if facet not in ("exploitation", "control", "recruitment", "transport"):
+            raise _bad(
+                spec_name,
+                "flags",
+                facet,
+                "use flags.exploitation, flags.control, flags.recruitment or flags.transport",
+            )
+        from intel.taxonomy import codes
+
+        for column, code in mapping.items():
+            if code not in codes(facet):
+                raise _bad(
+                    spec_name, f"flags.{facet}.{column}", code, f"use one of {', '.join(codes(facet))}"
+                )
+    constants = dict(data.get("constants", {}))
+    for key in constants:
+        if key not in FIELD_KINDS:
+            raise _bad(spec_name, "constants", key, f"use report fields: {', '.join(FIELD_KINDS)}")
+    precision = str(data.get("date_precision", "day"))
+    if precision not in ("day", "month", "year"):
+        raise _bad(spec_name, "date_precision", precision, "use day, month or year")
+    return Spec(
+        name=spec_name,
+        description=str(data.get("description", "")),
+        format=fmt,
+        delimiter=delimiter,
+        encoding=str(data.get("encoding", "utf-8-sig")),
+        source_kind=data.get("source_kind"),
+        source_name=data.get("source_name"),
+        require_location=bool(data.get("require_location", True)),
+        is_aggregate=bool(data.get("is_aggregate", False)),
+        dedup=bool(data.get("dedup", True)),
+        date_precision=precision,
+        fields=fields,
+        flags={k: {str(c): str(v) for c, v in m.items()} for k, m in flags.items()},
+        flag_true=tuple(str(v).lower() for v in data.get("flag_true", ("1", "true", "yes", "y", "x"))),
+        extra={str(k): str(v) for k, v in data.get("extra", {}).items()},
+        constants=constants,
+        path=path,
+    )
+
+
+def _builtin_dir() -> Any:
+    return files("intel.specs")
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def _user_dir(home: Path | None) -> Path | None:
+    return (home / "specs") if home is not None else None
+
+
+def _read_toml(text: str, *, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CounterflowError(
+            f"import spec {where} is not valid TOML: {exc}", "fix the TOML syntax at that line"
+        ) from None
+
+
+def load_spec(name: str, *, home: Path | None = None) -> Spec:
+    """A spec by built-in name, by name in ``<home>/specs/``, or by path to a ``.toml`` file."""
+    as_path = Path(name)
+    if name.endswith(".toml") and as_path.is_file():
+        return parse_spec(
+            _read_toml(as_path.read_text("utf-8"), where=name), name=as_path.stem, path=str(as_path)
+        )
+    user = _user_dir(home)
+    if user is not None and (user / f"{name}.toml").is_file():
+        p = user / f"{name}.toml"
+        return parse_spec(_read_toml(p.read_text("utf-8"), where=str(p)), name=name, path=str(p))
+    res = _builtin_dir().joinpath(f"{name}.toml")
+    if res.is_file():
+        return parse_spec(_read_toml(res.read_text("utf-8"), where=name), name=name, path=f"built-in:{name}")
+    raise NotFound(
+        f"import spec {name!r} does not exist",
+        f"use one of {', '.join(list_spec_names(home=home))} (`counterflow specs`), or a path to a .toml file",
+    )
+
+
+def list_spec_names(*, home: Path | None = None) -> list[str]:
+    names = set(builtin_names())
+    user = _user_dir(home)
+    if user is not None and user.is_dir():
+        names.update(p.stem for p in user.glob("*.toml"))
+    return sorted(names)
+
+
+def list_specs(*, home: Path | None = None) -> list[Spec]:
+    """Every spec available: built-ins and the analyst's own."""
+    return [load_spec(n, home=home) for n in list_spec_names(home=home)]
