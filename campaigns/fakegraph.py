@@ -124,7 +124,9 @@ def invalid(message: str, *, user_title: str = "Invalid parameter", subcode: int
 
 
 def required(name: str) -> GraphError:
-    return GraphError(400, {"message": f"(#100) The parameter {name} is required", "type": "OAuthException", "code": 100})
+    return GraphError(
+        400, {"message": f"(#100) The parameter {name} is required", "type": "OAuthException", "code": 100}
+    )
 
 
 @dataclass
@@ -221,11 +223,15 @@ class FakeGraph:
         return [o for o in self.objects.values() if o["kind"] == kind]
 
     def duplicates(self) -> dict[str, int]:
-        """Names (or post message + time) held by more than one object: should be empty."""
+        """Names (or post message + link + time) held by more than one object: should be empty."""
         seen: dict[str, int] = {}
         for o in self.objects.values():
             p = o["params"]
-            key = o["kind"] + ":" + (p.get("name") or f"{p.get('message')}@{p.get('scheduled_publish_time')}")
+            key = (
+                o["kind"]
+                + ":"
+                + (p.get("name") or f"{p.get('message')}|{p.get('link')}@{p.get('scheduled_publish_time')}")
+            )
             seen[key] = seen.get(key, 0) + 1
         return {k: v for k, v in seen.items() if v > 1}
 
@@ -262,14 +268,22 @@ class FakeGraph:
         if not hmac.compare_digest(token, self.token):
             raise GraphError(
                 400,
-                {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190},
+                {
+                    "message": "Invalid OAuth access token - Cannot parse access token",
+                    "type": "OAuthException",
+                    "code": 190,
+                },
             )
         if self.app_secret:
             proof = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
             if not hmac.compare_digest(query.get("appsecret_proof", ""), proof):
                 raise GraphError(
                     400,
-                    {"message": "Invalid appsecret_proof provided in the API argument", "type": "GraphMethodException", "code": 100},
+                    {
+                        "message": "Invalid appsecret_proof provided in the API argument",
+                        "type": "GraphMethodException",
+                        "code": 100,
+                    },
                 )
 
     def handle(self, method: str, raw_path: str, body: str) -> tuple[int, dict[str, Any], Any]:
@@ -314,7 +328,9 @@ class FakeGraph:
     def _route(self, method: str, path: str, p: dict[str, Any], raw_path: str) -> tuple[int, dict[str, Any]]:
         segs = [s for s in path.split("/") if s]
         if not segs or not re.fullmatch(r"v\d+\.\d+", segs[0]):
-            raise GraphError(400, {"message": "Unknown path components", "type": "OAuthException", "code": 2500})
+            raise GraphError(
+                400, {"message": "Unknown path components", "type": "OAuthException", "code": 2500}
+            )
         segs = segs[1:]
         if len(segs) == 2 and segs[0].startswith("act_"):
             if segs[0] != self.account_id:
@@ -332,6 +348,8 @@ class FakeGraph:
             if method == "GET" and segs[1] == "scheduled_posts":
                 posts = [o for o in self.of_kind("post") if o["params"].get("published") is False]
                 return 200, self._list(posts, p, raw_path)
+        if segs == ["search"] and method == "GET":
+            return 200, self._search(p)
         if len(segs) == 1 and method == "GET" and segs[0] in self.objects:
             return 200, self._fields(self.objects[segs[0]], p)
         raise self._no_object("/".join(segs), method)
@@ -382,7 +400,11 @@ class FakeGraph:
         if not isinstance(cats, list) or any(c not in SPECIAL_AD_CATEGORIES for c in cats):
             raise invalid(f"special_ad_categories {cats!r} is not valid")
         self._check_paused(p)
-        if "daily_budget" not in p and "lifetime_budget" not in p and "is_adset_budget_sharing_enabled" not in p:
+        if (
+            "daily_budget" not in p
+            and "lifetime_budget" not in p
+            and "is_adset_budget_sharing_enabled" not in p
+        ):
             raise invalid(
                 "Must specify True or False in is_adset_budget_sharing_enabled field if you are not using "
                 "campaign budget",
@@ -503,7 +525,10 @@ class FakeGraph:
         page = rows[start : start + limit]
         out: dict[str, Any] = {"data": page}
         end = start + len(page)
-        cursors = {"before": base64.b64encode(str(start).encode()).decode(), "after": base64.b64encode(str(end).encode()).decode()}
+        cursors = {
+            "before": base64.b64encode(str(start).encode()).decode(),
+            "after": base64.b64encode(str(end).encode()).decode(),
+        }
         out["paging"] = {"cursors": cursors}
         if end < len(rows):
             parts = urlsplit(raw_path)
@@ -522,13 +547,28 @@ class FakeGraph:
             objs = [
                 o
                 for o in objs
-                if (value in o["params"].get("name", "") if op == "CONTAIN" else o["params"].get("name") == value)
+                if (
+                    value in o["params"].get("name", "")
+                    if op == "CONTAIN"
+                    else o["params"].get("name") == value
+                )
             ]
         rows = [self._fields(o, p) for o in objs]
         out = self._page(rows, p, raw_path)
         if str(p.get("summary", "")).lower() == "true":
             out["summary"] = {"total_count": len(rows)}
         return out
+
+    def _search(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The targeting search for cities (``type=adgeolocation``): a deterministic key per
+        (name, country); names starting with "Nowhere" are not found."""
+        if p.get("type") != "adgeolocation":
+            raise invalid(f"search type {p.get('type')!r} is not supported here")
+        q, cc = str(p.get("q", "")).strip(), str(p.get("country_code", "")).upper()
+        if not q or q.lower().startswith("nowhere"):
+            return {"data": []}
+        key = str(int(hashlib.sha1(f"{q.lower()}|{cc}".encode()).hexdigest()[:7], 16))
+        return {"data": [{"key": key, "name": q, "type": "city", "country_code": cc, "supports_city": True}]}
 
     def _insights(self, p: dict[str, Any], raw_path: str) -> dict[str, Any]:
         if p.get("level") not in ("adset", "ad", "campaign", "account"):
@@ -547,7 +587,9 @@ class FakeGraph:
             if flt.get("field") == "campaign.id":
                 campaign_filter = str(flt.get("value"))
         adsets = [
-            o for o in self.of_kind("adset") if campaign_filter is None or str(o["params"]["campaign_id"]) == campaign_filter
+            o
+            for o in self.of_kind("adset")
+            if campaign_filter is None or str(o["params"]["campaign_id"]) == campaign_filter
         ]
         rows = []
         for o in adsets:
@@ -562,7 +604,7 @@ class FakeGraph:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return  # the default writes request lines (with the token) to stderr
 
             def _do(self, method: str) -> None:
@@ -572,7 +614,9 @@ class FakeGraph:
                 number = len(fake.requests) + 1
                 if hold is not None and hold[0] == number and not hold[1]:
                     with fake._lock:
-                        fake.requests.append({"n": number, "method": method, "path": self.path.split("?")[0], "held": True})
+                        fake.requests.append(
+                            {"n": number, "method": method, "path": self.path.split("?")[0], "held": True}
+                        )
                     fake._held.set()
                     fake._release.wait()
                     self.close_connection = True
@@ -591,13 +635,13 @@ class FakeGraph:
                 except OSError:
                     pass  # the client went away (killed while we held its request)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._do("GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._do("POST")
 
-            def do_DELETE(self) -> None:  # noqa: N802
+            def do_DELETE(self) -> None:
                 self._do("DELETE")
 
         server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -644,11 +688,20 @@ def _check_targeting(t: Any) -> None:
         for banned in ("genders", "locales"):
             if t.get(banned):
                 raise invalid(
-                    f"ads to people under 18 cannot be targeted by {banned}", user_title="Teen targeting restricted"
+                    f"ads to people under 18 cannot be targeted by {banned}",
+                    user_title="Teen targeting restricted",
                 )
         if geo.get("custom_locations"):
             raise invalid(
                 "ads to people under 18 can be targeted by city or larger locations only, not by a radius",
+                user_title="Teen targeting restricted",
+            )
+    for city in geo.get("cities") or []:
+        if not city.get("key"):
+            raise invalid(f"geo_locations.cities entry {city!r} needs the key from the targeting search")
+        if age_min < 18 and "radius" in city:
+            raise invalid(
+                "ads to people under 18 cannot use a radius around a city",
                 user_title="Teen targeting restricted",
             )
     for loc in geo.get("custom_locations") or []:

@@ -53,7 +53,9 @@ def publish_campaign(
     """
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`")
+        raise NotFound(
+            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+        )
     require_approved(campaign)
     if campaign.channel != channel.name:
         # the policy depends on the channel (drafted copy and unverified helplines: outbox only)

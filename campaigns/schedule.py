@@ -100,6 +100,7 @@ def schedule_campaign(
     spacing: dt.timedelta = dt.timedelta(minutes=20),
     posts_per_day: int | None = None,
     now: dt.datetime | None = None,
+    preflight: bool = True,
 ) -> list[ScheduledPost]:
     """Lay out the campaign's posts in each target's local time; replace unpublished slots.
 
@@ -119,6 +120,8 @@ def schedule_campaign(
         daypart is covered.
     now
         The current time (aware); slots earlier than ``now`` plus ten minutes are skipped.
+    preflight
+        Run the platform-policy preflight first and refuse on any refusal (default).
 
     Returns
     -------
@@ -152,6 +155,10 @@ def schedule_campaign(
     if not assets:
         raise CounterflowError(f"campaign {campaign_id} has no assets", "render its assets before scheduling")
     targets = {t.id: t for t in session.exec(select(Target).where(Target.campaign_id == campaign_id)).all()}
+    if preflight:
+        from campaigns.publish import run_preflight
+
+        run_preflight(session, campaign)
 
     # replace the slots that have not gone out yet; keep published history
     for old in session.exec(
@@ -210,7 +217,8 @@ def schedule_campaign(
     return posts
 
 
-def _windows_of(session: Session, campaign_id: int) -> list[Window]:
+def schedule_windows(session: Session, *, campaign_id: int) -> list[Window] | None:
+    """The dayparting windows of the campaign's latest schedule, or None if it has none."""
     event = session.exec(
         select(AuditEvent)
         .where(
@@ -221,7 +229,7 @@ def _windows_of(session: Session, campaign_id: int) -> list[Window]:
         .order_by(col(AuditEvent.id).desc())
     ).first()
     if event is None:
-        return list(DEFAULT_WINDOWS)
+        return None
     return [(int(h), int(m)) for h, m in event.detail.get("windows", DEFAULT_WINDOWS)]
 
 
@@ -234,7 +242,7 @@ def recheck_slots(
     Returns the moved posts.
     """
     now = now or dt.datetime.now(dt.UTC)
-    wins = _windows_of(session, campaign_id)
+    wins = schedule_windows(session, campaign_id=campaign_id) or list(DEFAULT_WINDOWS)
     moved: list[ScheduledPost] = []
     posts = session.exec(
         select(ScheduledPost).where(

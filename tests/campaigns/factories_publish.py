@@ -21,6 +21,7 @@ TARGETS: list[dict[str, Any]] = [
         "radius_km": 10.0,
         "country": "NG",
         "timezone": "Africa/Lagos",
+        "city": "Benin City",
         "languages": "en|pcm",
         "is_eu": False,
     },
@@ -31,13 +32,18 @@ TARGETS: list[dict[str, Any]] = [
         "radius_km": 5.0,
         "country": "IT",
         "timezone": "Europe/Rome",
+        "city": "Rome",
         "languages": "en|it",
         "is_eu": True,
     },
 ]
 
-# the platform's numeric locale ids (6 = English (US), 10 = Italian; Pidgin has none: English)
-LOCALE_IDS = {"en": [6], "pcm": [6], "it": [10]}
+# the platform's numeric locale ids (1001 = English (All), 10 = Italian); Nigerian Pidgin has none:
+# its ad set is targeted by geography only
+LOCALE_IDS: dict[str, list[int]] = {"en": [1001], "pcm": [], "it": [10]}
+
+# English only: the other catalogs are unreviewed drafts, which the live channel refuses
+ENGLISH_ONLY = [dict(t, languages="en") for t in TARGETS]
 
 
 def make_campaign(
@@ -57,6 +63,12 @@ def make_campaign(
         author=author,
         audience={"age_min": 18, "age_max": 35, "genders": [2], "special_ad_categories": []},
         budget=300.0,
+        allow_fuzzy=True,  # the dry-run outbox may show unreviewed drafts; facebook refuses them
+        special_ad_categories=["ISSUES_ELECTIONS_POLITICS"],
+        special_ad_category_country=sorted({t["country"] for t in (targets or TARGETS)}),
+        paid_for_by="Counterflow Test Foundation",
+        dsa_beneficiary="Counterflow Test Foundation",
+        dsa_payor="Counterflow Test Foundation",
         starts_on=starts_on,
         ends_on=starts_on + dt.timedelta(days=days - 1),
     )
@@ -72,7 +84,7 @@ def make_campaign(
             age_min, age_max = (13, 17) if teen else (18, 35)
             geo: dict[str, Any]
             if teen:
-                geo = {"countries": [target.country]}
+                geo = {"cities": [{"name": target.city or target.name, "country": target.country}]}
                 targeting: dict[str, Any] = {"age_min": age_min, "age_max": age_max, "geo_locations": geo}
             else:
                 geo = {
@@ -85,13 +97,9 @@ def make_campaign(
                         }
                     ]
                 }
-                targeting = {
-                    "age_min": age_min,
-                    "age_max": age_max,
-                    "genders": [2],
-                    "geo_locations": geo,
-                    "locales": LOCALE_IDS[locale],
-                }
+                targeting = {"age_min": age_min, "age_max": age_max, "genders": [2], "geo_locations": geo}
+                if LOCALE_IDS[locale]:
+                    targeting["locales"] = LOCALE_IDS[locale]
             adset = AdSet(
                 campaign_id=campaign.id,
                 target_id=target.id,
@@ -118,6 +126,7 @@ def make_campaign(
                     cta="Learn more",
                     link=f"http://127.0.0.1:8000/t/{code}",
                     helpline="+234 800 000 0000",
+                    description="Free, confidential advice",
                 )
             )
     session.commit()
