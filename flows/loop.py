@@ -1,0 +1,266 @@
+"""Prefect flows: one per step of the loop, and one that runs the whole loop.
+
+Tasks are one call into a step of :mod:`flows.steps` (which are the same functions the CLI
+commands call); each task owns its session. Flows only orchestrate and read as labelled steps.
+Retries are declared on the network tasks only (publish, insights).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NONE
+from sqlmodel import Session
+
+from flows import steps
+from intel.settings import Settings
+
+DEMO_ROUTE = "Benin City > Agadez > Sabha > Tripoli > Lampedusa > Rome"
+
+
+def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Settings:
+    """Settings for a flow run: flows take plain values so their parameters stay serialisable."""
+    return Settings(home=Path(home), database_url=database_url, **extra)
+
+
+@contextmanager
+def _session(home: str, database_url: str | None) -> Iterator[tuple[Session, Settings]]:
+    from intel.db import get_engine, session_scope
+
+    settings = settings_for(home, database_url)
+    with session_scope(get_engine(settings)) as session:
+        yield session, settings
+
+
+# --- tasks: one call each ------------------------------------------------------------------
+
+
+@task(name="ingest", cache_policy=NONE)
+def ingest_task(path: str, spec: str, home: str, database_url: str | None = None) -> dict[str, Any]:
+    """Import one file into the store."""
+    with _session(home, database_url) as (s, settings):
+        return steps.ingest(s, path=Path(path), spec=spec, settings=settings)
+
+
+@task(name="hotspots", cache_policy=NONE)
+def hotspots_task(
+    route: str | None,
+    home: str,
+    database_url: str | None = None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+    until: dt.date | None = None,
+    label: str = "",
+) -> dict[str, Any]:
+    """Score and rank hotspots along a route, store the run and draw its map."""
+    with _session(home, database_url) as (s, settings):
+        return steps.hotspots(
+            s, route=route, corridor_km=corridor_km, top=top, until=until, settings=settings, label=label
+        )
+
+
+@task(name="plan", cache_policy=NONE)
+def plan_task(plan: dict[str, Any], home: str, database_url: str | None = None) -> dict[str, Any]:
+    """Plan a draft campaign on a stored hotspot run, with its localised assets."""
+    with _session(home, database_url) as (s, settings):
+        return steps.plan(s, settings=settings, **plan)
+
+
+@task(name="approve", cache_policy=NONE)
+def approve_task(
+    campaign_id: int, approver: str, home: str, database_url: str | None = None
+) -> dict[str, Any]:
+    """Record a second person's approval."""
+    with _session(home, database_url) as (s, _):
+        return steps.approve(s, campaign_id=campaign_id, approver=approver)
+
+
+@task(name="schedule", cache_policy=NONE)
+def schedule_task(campaign_id: int, home: str, database_url: str | None = None) -> dict[str, Any]:
+    """Place the posts in each target's local time."""
+    with _session(home, database_url) as (s, settings):
+        return steps.schedule(s, campaign_id=campaign_id, settings=settings)
+
+
+@task(name="publish", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+def publish_task(
+    campaign_id: int,
+    channel: str,
+    home: str,
+    database_url: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Send the approved campaign to a channel (exactly once per object, so retries are safe)."""
+    with _session(home, database_url) as (s, settings):
+        return steps.publish(
+            s, campaign_id=campaign_id, channel=channel, settings=settings, **(options or {})
+        )
+
+
+@task(name="insights", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30])
+def insights_task(
+    campaign_id: int,
+    channel: str,
+    home: str,
+    database_url: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Fetch daily delivery insights from a channel into the store."""
+    with _session(home, database_url) as (s, settings):
+        return steps.insights(
+            s, campaign_id=campaign_id, channel=channel, settings=settings, **(options or {})
+        )
+
+
+@task(name="feedback", cache_policy=NONE)
+def feedback_task(
+    campaign_id: int,
+    home: str,
+    database_url: str | None = None,
+    metrics: str | None = None,
+    tips: str | None = None,
+    simulate: bool = False,
+    analyst: str = "analyst",
+) -> dict[str, Any]:
+    """Load (or simulate) metrics and tips; actionable tips become reports."""
+    with _session(home, database_url) as (s, settings):
+        return steps.feedback(
+            s,
+            campaign_id=campaign_id,
+            settings=settings,
+            metrics_path=Path(metrics) if metrics else None,
+            tips_path=Path(tips) if tips else None,
+            simulate=simulate,
+            analyst=analyst,
+        )
+
+
+@task(name="compare runs", cache_policy=NONE)
+def compare_task(
+    before_run: int, after_run: int, home: str, database_url: str | None = None
+) -> dict[str, Any]:
+    """What changed between two hotspot runs."""
+    with _session(home, database_url) as (s, _):
+        return steps.compare(s, before_run=before_run, after_run=after_run)
+
+
+@task(name="outcomes", cache_policy=NONE)
+def outcomes_task(campaign_id: int, home: str, database_url: str | None = None) -> dict[str, Any]:
+    """Outcome metrics for directors."""
+    with _session(home, database_url) as (s, settings):
+        return steps.outcomes(s, campaign_id=campaign_id, settings=settings)
+
+
+# --- flows -----------------------------------------------------------------------------------
+
+
+@flow(name="ingest")
+def ingest_flow(
+    path: str, spec: str = "reports", home: str = "counterflow-data", database_url: str | None = None
+):
+    """Import a file of reports."""
+    return ingest_task(path, spec, home, database_url)
+
+
+@flow(name="hotspots")
+def hotspots_flow(
+    route: str | None = DEMO_ROUTE,
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+):
+    """Find and rank the hotspots along a route."""
+    return hotspots_task(route, home, database_url, corridor_km, top)
+
+
+@flow(name="plan")
+def plan_flow(plan: dict[str, Any], home: str = "counterflow-data", database_url: str | None = None):
+    """Plan a campaign and its assets."""
+    return plan_task(plan, home, database_url)
+
+
+@flow(name="publish")
+def publish_flow(
+    campaign_id: int,
+    approver: str | None = None,
+    channel: str = "outbox",
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+):
+    """Approve (if an approver is given), schedule and publish a campaign."""
+    if approver:
+        approve_task(campaign_id, approver, home, database_url)
+    scheduled = schedule_task(campaign_id, home, database_url)
+    published = publish_task(campaign_id, channel, home, database_url)
+    return {"schedule": scheduled, "publish": published}
+
+
+@flow(name="feedback")
+def feedback_flow(
+    campaign_id: int,
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+    metrics: str | None = None,
+    tips: str | None = None,
+    simulate: bool = False,
+    analyst: str = "analyst",
+):
+    """Bring back what a campaign achieved: metrics and tips."""
+    return feedback_task(campaign_id, home, database_url, metrics, tips, simulate, analyst)
+
+
+@flow(name="loop")
+def loop_flow(
+    reports_file: str,
+    plan: dict[str, Any],
+    approver: str,
+    analyst: str,
+    route: str = DEMO_ROUTE,
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+    channel: str = "outbox",
+    simulate_feedback: bool = True,
+    metrics: str | None = None,
+    tips: str | None = None,
+    extra_channels: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The whole loop: ingest -> hotspots -> plan -> approve -> schedule -> publish -> feedback ->
+    hotspots again, and what changed."""
+    ingested = ingest_task(reports_file, "reports", home, database_url)
+    before = hotspots_task(route, home, database_url, corridor_km, top, None, "before the campaign")
+    planned = plan_task({**plan, "route": route, "run_id": before["run_id"]}, home, database_url)
+    campaign_id = int(planned["campaign_id"])
+    approve_task(campaign_id, approver, home, database_url)
+    scheduled = schedule_task(campaign_id, home, database_url)
+    published = publish_task(campaign_id, channel, home, database_url)
+    also = {
+        name: publish_task(campaign_id, name, home, database_url, options)
+        for name, options in (extra_channels or {}).items()
+    }
+    fed = feedback_task(campaign_id, home, database_url, metrics, tips, simulate_feedback, analyst)
+    after = hotspots_task(route, home, database_url, corridor_km, top, None, "after the feedback")
+    changed = compare_task(int(before["run_id"]), int(after["run_id"]), home, database_url)
+    outcome = outcomes_task(campaign_id, home, database_url)
+    return {
+        "ingest": ingested,
+        "hotspots_before": before,
+        "plan": planned,
+        "schedule": scheduled,
+        "publish": published,
+        "publish_also": also,
+        "feedback": fed,
+        "hotspots_after": after,
+        "changes": changed,
+        "outcomes": outcome,
+    }
+
+
+ALL_FLOWS = [ingest_flow, hotspots_flow, plan_flow, publish_flow, feedback_flow, loop_flow]

@@ -1,0 +1,209 @@
+"""The steps of the loop, each a short call into the packages, shared by the CLI and the flows.
+
+Every step borrows a session (the CLI command or the Prefect task owns it) and returns a plain
+dict that a flow can pass on and a person can read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from intel.errors import CounterflowError
+from intel.settings import Settings
+
+
+def ingest(session: Session, *, path: Path, spec: str, settings: Settings) -> dict[str, Any]:
+    """Import one file (see :func:`intel.ingest.ingest_file`)."""
+    from intel.ingest import ingest_file
+
+    summary = ingest_file(session, path=path, spec=spec, settings=settings)
+    out = dataclasses.asdict(summary)
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
+
+
+def plan(
+    session: Session,
+    *,
+    settings: Settings,
+    route: str,
+    name: str,
+    author: str,
+    ages: str = "18-35",
+    genders: str = "all",
+    languages: str = "local",
+    budget: float,
+    currency: str = "USD",
+    starts_on: dt.date,
+    ends_on: dt.date,
+    top: int = 8,
+    run_id: int | None = None,
+    paid_for_by: str | None = None,
+    allow_fuzzy: bool = False,
+) -> dict[str, Any]:
+    """Plan a draft campaign on the route's hotspot run, make its assets and run preflight."""
+    from campaigns import crud
+    from campaigns.assets import generate_assets
+    from campaigns.planner import Audience, plan_campaign
+    from campaigns.policy import preflight
+
+    audience = Audience.parse(ages=ages, genders=genders, languages=languages)
+    found = crud.find_route(session, name=route)
+    route_id = found.id if found is not None else None
+    if run_id is None:
+        run_id = crud.latest_run_id(session, route_id=route_id) if found is not None else None
+    if run_id is None:
+        raise CounterflowError(
+            f"route {route!r} has no hotspot run",
+            f'run `counterflow hotspots --route "{route}"` first, or pass --run RUN_ID',
+        )
+    campaign = plan_campaign(
+        session,
+        name=name,
+        route_id=route_id,
+        hotspot_run_id=run_id,
+        author=author,
+        audience=audience,
+        budget=budget,
+        currency=currency,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        top_n=top,
+        settings=settings,
+        paid_for_by=paid_for_by,
+        allow_fuzzy=allow_fuzzy,
+    )
+    assert campaign.id is not None
+    generate_assets(session, campaign_id=campaign.id, settings=settings)
+    campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign.id)
+    findings = preflight(campaign, targets, adsets, assets)
+    return {
+        "campaign_id": campaign.id,
+        "run_id": run_id,
+        "targets": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "country": t.country,
+                "radius_km": t.radius_km,
+                "languages": t.languages,
+                "population": t.population,
+                "reach_estimate": t.reach_estimate,
+            }
+            for t in targets
+        ],
+        "adsets": len(adsets),
+        "assets": len(assets),
+        "locales": sorted({a.locale for a in assets}),
+        "findings": [f.as_dict() for f in findings],
+        "allow_fuzzy": campaign.allow_fuzzy,
+    }
+
+
+def approve(session: Session, *, campaign_id: int, approver: str) -> dict[str, Any]:
+    """Record a second person's approval."""
+    from campaigns.approval import approve_campaign
+
+    c = approve_campaign(session, campaign_id=campaign_id, approver=approver)
+    return {"campaign_id": c.id, "approved_by": c.approved_by, "approved_at": str(c.approved_at)}
+
+
+def schedule(session: Session, *, campaign_id: int, settings: Settings) -> dict[str, Any]:
+    """Lay out the posts in each target's local time (after preflight passes)."""
+    from campaigns.schedule import schedule_campaign
+
+    posts = schedule_campaign(session, campaign_id=campaign_id)
+    first = min((p.publish_at for p in posts), default=None)
+    last = max((p.publish_at for p in posts), default=None)
+    return {
+        "campaign_id": campaign_id,
+        "posts": len(posts),
+        "first_utc": str(first) if first else None,
+        "last_utc": str(last) if last else None,
+        "timezones": sorted({p.timezone for p in posts}),
+    }
+
+
+def publish(
+    session: Session, *, campaign_id: int, channel: str, settings: Settings, **options: Any
+) -> dict[str, Any]:
+    """Send an approved campaign to a channel, exactly once per object."""
+    from campaigns.channels import get_channel
+
+    ch = get_channel(channel, settings, **options)
+    report = ch.publish(session, campaign_id=campaign_id)
+    out: dict[str, Any] = {
+        "channel": report.channel,
+        "sent": len(report.sent),
+        "skipped": len(report.skipped),
+        "reconciled": len(report.reconciled),
+        "failed": [list(f) for f in report.failed],
+    }
+    if channel == "outbox":
+        from campaigns.channels.outbox import outbox_path
+
+        out["outbox"] = str(outbox_path(settings, campaign_id))
+    return out
+
+
+def insights(
+    session: Session,
+    *,
+    campaign_id: int,
+    channel: str,
+    settings: Settings,
+    since: dt.date,
+    until: dt.date,
+    **options: Any,
+) -> dict[str, Any]:
+    """Fetch daily insights from a channel into the store."""
+    from campaigns.insights import upsert_metrics
+
+    from campaigns.channels import get_channel
+
+    ch = get_channel(channel, settings, **options)
+    rows = ch.insights(session, campaign_id=campaign_id, since=since, until=until)
+    if rows:
+        upsert_metrics(session, campaign_id=campaign_id, rows=rows, source="platform")
+    return {"campaign_id": campaign_id, "channel": channel, "rows": len(rows)}
+
+
+def feedback(
+    session: Session,
+    *,
+    campaign_id: int,
+    settings: Settings,
+    metrics_path: Path | None = None,
+    tips_path: Path | None = None,
+    simulate: bool = False,
+    analyst: str = "analyst",
+) -> dict[str, Any]:
+    """Load metrics and tips files, or simulate them; actionable tips become reports."""
+    from campaigns.feedback import load_feedback, simulate_feedback
+
+    if simulate:
+        summary = simulate_feedback(session, campaign_id=campaign_id, settings=settings, analyst=analyst)
+    else:
+        summary = load_feedback(
+            session,
+            campaign_id=campaign_id,
+            settings=settings,
+            metrics_path=metrics_path,
+            tips_path=tips_path,
+            triage_as=analyst,
+        )
+    out = dataclasses.asdict(summary)
+    out.pop("reject_rows")
+    out["rejects_path"] = str(summary.rejects_path) if summary.rejects_path else None
+    return out
+
+
+def outcomes(session: Session, *, campaign_id: int, settings: Settings) -> dict[str, Any]:
+    """Outcome metrics for directors (see :func:`campaigns.outcomes.campaign_outcomes`)."""
+    from campaigns.outcomes import campaign_outcomes
+
+    return campaign_outcomes(session, campaign_id=campaign_id).to_dict()

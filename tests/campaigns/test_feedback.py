@@ -1,0 +1,114 @@
+"""Feedback files: metrics and tips with tracking codes, attributed; bad rows kept with reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from campaigns.feedback import load_feedback, simulate_feedback
+from intel.db import session_scope
+from intel.errors import CounterflowError
+from intel.models import Metric, Reject, Report, Tip
+from intel.users import add_user
+from tests.campaigns.factories_publish import make_campaign
+
+
+@pytest.fixture
+def campaign(engine):
+    with session_scope(engine) as s:
+        add_user(s, name="chidi", role="analyst")
+        c = make_campaign(s)
+        codes = sorted(a.tracking_code for a in c_assets(s, c.id))
+        return c.id, codes
+
+
+def c_assets(session, campaign_id):
+    from intel.models import Asset
+
+    return session.exec(select(Asset).where(Asset.campaign_id == campaign_id)).all()
+
+
+def test_metrics_file_is_attributed_and_bad_rows_are_kept(engine, settings, campaign, tmp_path):
+    cid, codes = campaign
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "tracking_code,day,reach,impressions,clicks,spend\n"
+        f"{codes[0]},2027-01-10,1000,2000,100,12.5\n"
+        f"{codes[1]},2027-01-10,500,900,40,6\n"
+        f"nosuchcode,2027-01-10,5,5,1,0\n"
+        f"{codes[0]},10/01/2027,1,1,1,0\n"
+        f"{codes[0]},2027-01-11,10,5,9,0\n",
+        encoding="utf-8",
+    )
+    with session_scope(engine) as s:
+        out = load_feedback(s, campaign_id=cid, settings=settings, metrics_path=path)
+    assert (out.metrics_read, out.metrics_stored, out.rejected) == (5, 2, 3)
+    reasons = [r[2] for r in out.reject_rows]
+    assert "nosuchcode" in reasons[0]
+    assert "10/01/2027" in reasons[1] and "YYYY-MM-DD" in reasons[1]
+    assert "clicks (9) exceed impressions (5)" in reasons[2]
+    assert out.rejects_path is not None and out.rejects_path.exists()
+    with session_scope(engine) as s:
+        rows = s.exec(select(Metric).where(Metric.campaign_id == cid)).all()
+        assert sorted((m.tracking_code, m.reach, m.clicks) for m in rows) == sorted(
+            [(codes[0], 1000, 100), (codes[1], 500, 40)]
+        )
+        assert len(s.exec(select(Reject)).all()) == 3
+    # loading the same file again updates the same rows: nothing is counted twice
+    with session_scope(engine) as s:
+        load_feedback(s, campaign_id=cid, settings=settings, metrics_path=path)
+    with session_scope(engine) as s:
+        assert len(s.exec(select(Metric).where(Metric.campaign_id == cid)).all()) == 2
+
+
+def test_tips_file_attributes_triages_and_creates_reports(engine, settings, campaign, tmp_path):
+    cid, codes = campaign
+    path = tmp_path / "tips.csv"
+    secret = "The madam at the salon keeps the girls' passports"
+    path.write_text(
+        "tracking_code,text,received_on,actionable,lat,lon\n"
+        f'{codes[0]},"{secret}",2027-01-12,yes,6.34,5.63\n'
+        f"{codes[1]},Nothing to add,2027-01-13,no,,\n"
+        f",Unattributed but kept,2027-01-13,,,\n"
+        f"{codes[0]},Bad decision,2027-01-13,maybe,,\n"
+        f'{codes[0]},"",2027-01-13,no,,\n',
+        encoding="utf-8",
+    )
+    with session_scope(engine) as s:
+        n_reports = len(s.exec(select(Report)).all())
+        out = load_feedback(s, campaign_id=cid, settings=settings, tips_path=path, triage_as="chidi")
+    assert (out.tips_read, out.tips_stored, out.tips_attributed) == (5, 3, 2)
+    assert (out.tips_actionable, out.reports_created, out.rejected) == (1, 1, 2)
+    assert "maybe" in out.reject_rows[0][2]
+    # the rejects file never holds tip text
+    assert secret not in out.rejects_path.read_text(encoding="utf-8")
+    with session_scope(engine) as s:
+        tips = s.exec(select(Tip).order_by(Tip.id)).all()
+        assert [t.status for t in tips] == ["actionable", "not_actionable", "new"]
+        assert tips[0].received_at.date() == dt.date(2027, 1, 12)
+        assert secret.encode() not in tips[0].text_encrypted
+        assert len(s.exec(select(Report)).all()) == n_reports + 1
+
+
+def test_missing_columns_name_the_fix(engine, settings, campaign, tmp_path):
+    cid, _ = campaign
+    path = tmp_path / "m.csv"
+    path.write_text("code,date\nx,2027-01-01\n", encoding="utf-8")
+    with session_scope(engine) as s, pytest.raises(CounterflowError) as err:
+        load_feedback(s, campaign_id=cid, settings=settings, metrics_path=path)
+    assert "tracking_code" in err.value.problem and "columns" in err.value.fix
+
+
+def test_simulated_feedback_is_labelled(engine, settings, campaign):
+    cid, codes = campaign
+    with session_scope(engine) as s:
+        out = simulate_feedback(s, campaign_id=cid, settings=settings, analyst="chidi", days=10)
+    assert out.simulated and out.metrics_stored == 10 * len(codes)
+    with session_scope(engine) as s:
+        metrics = s.exec(select(Metric).where(Metric.campaign_id == cid)).all()
+        assert metrics and all(m.source == "simulated" for m in metrics)
+        tips = s.exec(select(Tip)).all()
+        assert all(t.simulated for t in tips)
+        assert sum(t.status == "actionable" for t in tips) == out.tips_actionable
