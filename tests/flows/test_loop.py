@@ -1,0 +1,77 @@
+"""The whole loop as a Prefect flow run (under Prefect's test harness), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlmodel import func, select
+
+from flows.deployments import SCHEDULES, build_deployments
+from flows.loop import ALL_FLOWS, DEMO_ROUTE, loop_flow
+from intel.db import get_engine, session_scope
+from intel.models import Delivery, Metric, Report, Tip
+from intel.simulate import write_scenario_csv
+from intel.users import add_user
+
+
+def test_every_flow_has_a_deployment(sqlite_settings):
+    names = {f.name for f in ALL_FLOWS}
+    assert names == set(SCHEDULES)
+    deployments = build_deployments(sqlite_settings)
+    assert sorted(d.flow_name for d in deployments) == sorted(names)
+
+
+def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
+    csv_path = write_scenario_csv(tmp_path / "reports.csv", n=900, seed=5)
+    engine = get_engine(settings)
+    with session_scope(engine) as s:
+        for name, role in {"amara": "campaign_manager", "bola": "campaign_manager", "chidi": "analyst"}.items():
+            add_user(s, name=name, role=role)
+    starts = dt.date.today() + dt.timedelta(days=2)
+    summary = loop_flow(
+        reports_file=str(csv_path),
+        plan={
+            "name": "test campaign",
+            "author": "amara",
+            "ages": "13-28",
+            "genders": "women",
+            "budget": 5000.0,
+            "starts_on": starts,
+            "ends_on": starts + dt.timedelta(days=10),
+            "top": 5,
+            "paid_for_by": "Test NGO",
+            "allow_fuzzy": True,
+        },
+        approver="bola",
+        analyst="chidi",
+        route=DEMO_ROUTE,
+        home=str(settings.home),
+        database_url=settings.database_url,
+    )
+    ingest = summary["ingest"]
+    assert ingest["rows_read"] > 900 and ingest["rows_stored"] + ingest["rows_duplicate"] == ingest["rows_read"]
+    before, after = summary["hotspots_before"], summary["hotspots_after"]
+    assert 1 <= len(before["ranked"]) <= 8
+    assert Path(before["map"]).exists()
+    plan = summary["plan"]
+    assert not [f for f in plan["findings"] if f["level"] == "refuse"]
+    assert summary["schedule"]["posts"] > 0
+    outbox = Path(summary["publish"]["outbox"])
+    lines = [json.loads(x) for x in outbox.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == summary["publish"]["sent"] > 0
+    fb = summary["feedback"]
+    assert fb["simulated"] and fb["metrics_stored"] > 0
+    with session_scope(engine) as s:
+        n_tip_reports = s.exec(select(func.count()).select_from(Report).where(Report.source_id.is_not(None))).one()
+        assert s.exec(select(func.count()).select_from(Tip)).one() == fb["tips_stored"]
+        assert s.exec(select(func.count()).select_from(Metric)).one() == fb["metrics_stored"]
+        assert s.exec(select(func.count()).select_from(Delivery)).one() >= summary["publish"]["sent"]
+    assert n_tip_reports >= fb["reports_created"]
+    assert after["run_id"] != before["run_id"]
+    if fb["reports_created"]:  # actionable tips near the targets are new reports in the corridor
+        assert after["n_reports"] > before["n_reports"]
+    assert summary["changes"]["lines"]
+    assert summary["outcomes"]["simulated"] is True
+    assert summary["outcomes"]["totals"]["reach"] > 0
