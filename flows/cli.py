@@ -48,6 +48,7 @@ def upgrade() -> None:
 def _register() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
     from flows import cli_campaigns, cli_hotspots, cli_intel, cli_loop, cli_web  # noqa: F401
+    from flows import cli_publish  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
