@@ -1,0 +1,238 @@
+"""Every route through FastAPI's TestClient, and the one error handler."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from intel.models import AuditEvent, Campaign, Report, Tip
+from intel.settings import Settings
+from tests.web.conftest import Seeded, as_user, seed
+from web.app import create_app
+
+SECRET = "The agent in Ekpoma keeps our passports"
+
+
+def test_home_is_public_and_links_each_role(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    for link in ('href="/hotspots"', 'href="/campaigns"', 'href="/tips"', 'href="/tip"'):
+        assert link in r.text
+    assert "set-cookie" not in r.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/hotspots", "/campaigns", "/tips", "/outcomes/1", "/api/hotspots", "/api/tips"]
+)
+def test_staff_pages_need_a_user(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Basic")
+
+
+def test_unknown_user_and_wrong_role_are_refused_with_a_fix(client: TestClient, seeded: Seeded) -> None:
+    r = client.get("/hotspots", headers=as_user("mallory"))
+    assert r.status_code == 403 and "mallory" in r.text and "ask an admin" in r.text
+    r = client.get("/api/tips", headers=as_user("dina"))  # a director
+    assert r.status_code == 403
+    assert r.json()["error"].startswith("user 'dina' has the role 'director'")
+    assert r.json()["fix"]
+
+
+def test_http_basic_carries_the_user_name(client: TestClient, seeded: Seeded) -> None:
+    token = base64.b64encode(b"ana:ignored").decode()
+    r = client.get("/hotspots", headers={"Authorization": f"Basic {token}"})
+    assert r.status_code == 200 and "ana · analyst" in r.text
+
+
+def test_production_refuses_header_auth_unless_trusted(
+    tmp_path, sqlite_settings: Settings, sqlite_engine: Engine
+) -> None:
+    seed(sqlite_engine)
+    prod = sqlite_settings.model_copy(update={"environment": "production"})
+    with TestClient(create_app(prod)) as c:
+        r = c.get("/hotspots", headers=as_user("ana"))
+        assert r.status_code == 403 and "--trust-user-header" in r.text
+        assert c.get("/t/anything").status_code == 200  # the public form still works
+    with TestClient(create_app(prod, trust_user_header=True)) as c:
+        assert c.get("/hotspots", headers=as_user("ana")).status_code == 200
+
+
+def test_hotspot_pages_show_the_ranked_list_and_an_offline_map(client: TestClient, seeded: Seeded) -> None:
+    r = client.get("/hotspots", headers=as_user("ana"))
+    assert f'href="/hotspots/{seeded.run.id}"' in r.text
+    r = client.get(f"/hotspots/{seeded.run.id}", headers=as_user("ana"))
+    assert r.status_code == 200
+    ranked = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td>", r.text)
+    assert ranked == [("1", "Benin City"), ("2", "Agadez"), ("3", "Sabha"), ("4", "Tripoli")]
+    assert "intensifying hot spot" in r.text
+    assert f'src="/hotspots/{seeded.run.id}/map"' in r.text
+    m = client.get(f"/hotspots/{seeded.run.id}/map", headers=as_user("ana"))
+    assert m.status_code == 200 and "L.map(" in m.text
+    assert "/static/vendor/leaflet/leaflet.js" in m.text
+    assert not re.search(r"(src|href)=\"https?://", m.text), "the map must load nothing from outside"
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+def test_missing_run_is_a_404_page_naming_it(client: TestClient, seeded: Seeded) -> None:
+    r = client.get("/hotspots/999", headers=as_user("ana"))
+    assert r.status_code == 404
+    assert "hotspot run 999 does not exist" in r.text and "pick a run from /hotspots" in r.text
+    r = client.get("/api/hotspots/999", headers=as_user("ana"))
+    assert r.json() == {
+        "error": "hotspot run 999 does not exist",
+        "fix": "pick a run from /hotspots",
+        "status": 404,
+    }
+
+
+def test_unknown_path_and_bad_parameter_render_through_the_handler(
+    client: TestClient, seeded: Seeded
+) -> None:
+    r = client.get("/nowhere")
+    assert r.status_code == 404 and "there is no page at /nowhere" in r.text
+    r = client.get("/hotspots/abc", headers=as_user("ana"))
+    assert r.status_code == 422 and "run_id" in r.text and "'abc'" in unescape(r.text)
+    r = client.get("/api/outcomes/abc", headers=as_user("dina"))
+    assert r.status_code == 422 and "run_id" not in r.json()["error"] and "campaign_id" in r.json()["error"]
+    r = client.get("/tips?status=weird", headers=as_user("ana"))
+    assert r.status_code == 400 and "status was 'weird'" in unescape(r.text)
+
+
+def test_campaign_page_shows_assets_per_language_schedule_and_outbox(
+    client: TestClient, seeded: Seeded
+) -> None:
+    cid = seeded.rows.campaign.id
+    r = client.get("/campaigns", headers=as_user("cam"))
+    assert f'href="/campaigns/{cid}"' in r.text
+    r = client.get(f"/campaigns/{cid}", headers=as_user("cam"))
+    assert r.status_code == 200
+    assert 'lang="ar" dir="rtl"' in r.text and "تحذير من عروض العمل الكاذبة" in r.text
+    assert 'lang="pcm" dir="ltr"' in r.text
+    assert "2026-03-01T09:00:00+01:00" in r.text  # local time of a post
+    assert '"status": "PAUSED"' in unescape(r.text)  # a pretty-printed outbox payload
+    assert 'id="approve"' not in r.text and "another campaign manager must approve" in r.text
+
+
+def test_approval_by_another_manager(client: TestClient, seeded: Seeded, sqlite_engine: Engine) -> None:
+    cid = seeded.rows.campaign.id
+    page = client.get(f"/campaigns/{cid}", headers=as_user("cleo"))
+    assert 'id="approve"' in page.text
+    r = client.post(f"/campaigns/{cid}/approve", headers=as_user("cam"))  # the author
+    assert r.status_code == 403 and "author" in r.text
+    r = client.post(f"/campaigns/{cid}/approve", headers=as_user("dina"))  # a director: not on this page
+    assert r.status_code == 403
+    r = client.post(f"/campaigns/{cid}/approve", headers=as_user("cleo"), follow_redirects=False)
+    assert r.status_code == 303
+    with Session(sqlite_engine) as s:
+        campaign = s.get(Campaign, cid)
+        assert campaign is not None and campaign.approved_by == "cleo" and campaign.status == "approved"
+    assert 'id="approved-by">cleo' in client.get(f"/campaigns/{cid}", headers=as_user("cam")).text
+
+
+def test_tip_triage_pages(client: TestClient, seeded: Seeded, sqlite_engine: Engine) -> None:
+    benin = seeded.rows.targets[0]
+    code = seeded.rows.assets[(benin.id, "en")].tracking_code
+    r = client.post(f"/t/{code}", data={"text": SECRET, "place": "Ekpoma"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/t/{code}/thanks?lang=en"
+    with Session(sqlite_engine) as s:
+        tip = s.exec(select(Tip)).one()
+    listing = client.get("/tips", headers=as_user("ana"))
+    assert listing.status_code == 200 and f'href="/tips/{tip.id}"' in listing.text
+    assert SECRET not in listing.text  # the list never shows text
+    assert client.get(f"/tips/{tip.id}", headers=as_user("cam")).status_code == 403
+    page = client.get(f"/tips/{tip.id}", headers=as_user("ana"))
+    assert page.status_code == 200 and SECRET in page.text
+    r = client.post(
+        f"/tips/{tip.id}/triage",
+        headers=as_user("ana"),
+        data={"decision": "actionable", "exploitation": "labour", "place": ""},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = client.get(f"/tips/{tip.id}", headers=as_user("ana"))
+    assert "Became report" in page.text
+    audit = re.findall(r"<td>(ana|public)</td><td>(tip\.[a-z]+)</td>", page.text)
+    assert audit == [
+        ("public", "tip.submitted"),
+        ("ana", "tip.read"),
+        ("ana", "tip.triaged"),
+        ("ana", "tip.read"),
+    ]
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Report)).one().exploitation == "labour"
+    bad = client.post(f"/tips/{tip.id}/triage", headers=as_user("ana"), data={"decision": "maybe"})
+    assert bad.status_code == 400 and "decision was 'maybe'" in unescape(bad.text)
+
+
+def test_outcomes_page_has_charts_and_the_simulated_label(client: TestClient, seeded: Seeded) -> None:
+    cid = seeded.rows.campaign.id
+    assert client.get(f"/outcomes/{cid}", headers=as_user("ana")).status_code == 403
+    r = client.get(f"/outcomes/{cid}", headers=as_user("dina"))
+    assert r.status_code == 200
+    assert 'id="simulated"' in r.text and "SIMULATED" in r.text
+    assert r.text.count("<svg") == 3 and "Tips per 100k reached" in r.text
+    assert 'id="did-value"' in r.text
+    data = client.get(f"/api/outcomes/{cid}", headers=as_user("dina")).json()
+    assert data["simulated"] is True and len(data["rows"]) == 3
+    assert data["change_at_hotspots"]["targeted_hotspots"] == 2
+
+
+def test_json_api(client: TestClient, seeded: Seeded) -> None:
+    runs = client.get("/api/hotspots", headers=as_user("ana")).json()
+    assert runs[0]["id"] == seeded.run.id and runs[0]["route"]
+    run = client.get(f"/api/hotspots/{seeded.run.id}", headers=as_user("ana")).json()
+    assert [h["place"] for h in run["hotspots"]] == ["Benin City", "Agadez", "Sabha", "Tripoli"]
+    campaigns = client.get("/api/campaigns", headers=as_user("cam")).json()
+    assert [c["name"] for c in campaigns] == ["Safe journeys"]
+    detail = client.get(f"/api/campaigns/{seeded.rows.campaign.id}", headers=as_user("cam")).json()
+    assert len(detail["assets"]) == 3 and len(detail["deliveries"]) == 3
+    assert {a["locale"] for a in detail["assets"]} == {"en", "pcm", "ar"}
+
+
+def test_api_tips_is_public_and_never_returns_text(engine: Engine, settings: Settings) -> None:
+    seeded = seed(engine)
+    code = seeded.rows.assets[(seeded.rows.targets[1].id, "ar")].tracking_code
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/api/tips", json={"text": SECRET, "tracking_code": code, "lat": 32.8876, "lon": 13.1912})
+        assert r.status_code == 201 and r.json() == {"status": "received", "attributed": True}
+        assert r.headers["cache-control"] == "no-store" and "set-cookie" not in r.headers
+        r = c.post("/api/tips", json={"text": "  "})
+        assert r.status_code == 422 and r.json()["error"] == "the tip text was empty"
+        r = c.post("/api/tips", json={"text": "x", "lat": 200, "lon": 0})
+        assert r.status_code == 422 and "200" in r.json()["error"]
+        r = c.post("/api/tips", json={"place": "Agadez"})
+        assert r.status_code == 422 and "text" in r.json()["error"]
+        listed = c.get("/api/tips", headers=as_user("ana")).json()
+    assert len(listed) == 1 and "text_encrypted" not in listed[0]
+    assert (listed[0]["lat"], listed[0]["lon"]) == (32.9, 13.2)
+    assert listed[0]["target_id"] == seeded.rows.targets[1].id and listed[0]["locale"] == "ar"
+    with engine.connect() as conn:
+        raw = conn.execute(text("SELECT text_encrypted FROM tip")).scalar_one()
+    assert SECRET.encode() not in bytes(raw)
+    with Session(engine) as s:
+        actions = [e.action for e in s.exec(select(AuditEvent))]
+    assert actions == ["tip.submitted"]
+
+
+def test_unexpected_errors_become_a_500_without_internals(
+    sqlite_settings: Settings, sqlite_engine: Engine
+) -> None:
+    app = create_app(sqlite_settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("internal detail")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+        assert r.status_code == 500 and "something went wrong on our side" in r.text
+        assert "internal detail" not in r.text
+        r = c.get("/boom", headers={"Accept": "application/json"})
+        assert r.json()["status"] == 500

@@ -1,0 +1,124 @@
+"""The public tip form: its language, its errors in that language, its catalogs, its privacy."""
+
+from __future__ import annotations
+
+import logging
+from html import unescape
+
+import pytest
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from intel.models import Tip
+from intel.settings import Settings
+from tests.web.conftest import Seeded
+from web import i18n
+from web.app import create_app
+from web.tipform import MESSAGES, RateLimiter
+
+SECRET = "Oga Sunday sells girls at the Agadez motor park"
+
+
+@pytest.mark.parametrize("code", i18n.LOCALES)
+def test_every_catalog_compiles_and_covers_the_form(code: str) -> None:
+    with i18n.po_path(code).open("rb") as fh:
+        catalog = read_po(fh)
+    with i18n.pot_path().open("rb") as fh:
+        template = read_po(fh)
+    assert {m.id for m in catalog if m.id} == {m.id for m in template if m.id} == set(MESSAGES.values())
+    tr = i18n.translations(code)
+    pidgin = i18n.translations("pcm")
+    for message in catalog:
+        if not message.id:
+            continue
+        if code == "bin":  # no drafted Edo yet: every message falls back to Pidgin
+            assert not message.string and tr.gettext(message.id) == pidgin.gettext(message.id)
+        else:
+            assert message.string, f"{code} has no translation for {message.id!r}"
+            assert tr.gettext(message.id) == message.string
+
+
+def test_edo_falls_back_to_pidgin_message_by_message() -> None:
+    assert i18n.translations("bin").gettext(MESSAGES["send"]) == i18n.translations("pcm").gettext(
+        MESSAGES["send"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("ar-LY,ar;q=0.9,en;q=0.5", "ar"),
+        ("fr-FR,fr;q=0.9", "fr"),
+        ("de-DE,it;q=0.4", "it"),
+        ("de-DE", None),
+        ("", None),
+    ],
+)
+def test_accept_language(header: str, expected: str | None) -> None:
+    assert i18n.negotiate(header) == expected
+
+
+def test_locale_order_explicit_then_asset_then_browser() -> None:
+    assert i18n.pick_locale(asked="yo", asset_locale="ar", accept_language="fr") == "yo"
+    assert i18n.pick_locale(asked=None, asset_locale="ar", accept_language="fr") == "ar"
+    assert i18n.pick_locale(asked="xx", asset_locale=None, accept_language="fr-CA") == "fr"
+    assert i18n.pick_locale(asked=None, asset_locale=None, accept_language=None) == "en"
+
+
+def test_form_speaks_the_language_of_the_link(client: TestClient, seeded: Seeded) -> None:
+    tripoli = seeded.rows.targets[1]
+    code = seeded.rows.assets[(tripoli.id, "ar")].tracking_code
+    r = client.get(f"/t/{code}", headers={"Accept-Language": "it"})
+    assert r.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in r.text and "ماذا حدث؟" in r.text
+    assert "set-cookie" not in r.headers and r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    r = client.get("/t/unknown-code", headers={"Accept-Language": "it-IT,it;q=0.9"})
+    assert '<html lang="it" dir="ltr">' in r.text and "Che cosa è successo?" in r.text
+    r = client.get("/tip?lang=ha")
+    assert '<html lang="ha"' in r.text and "Me ya faru?" in r.text
+
+
+def test_errors_name_the_problem_in_the_visitors_language(client: TestClient, seeded: Seeded) -> None:
+    r = client.post("/t/whatever", data={"text": "   ", "lang": "fr"})
+    assert r.status_code == 422
+    assert "Veuillez écrire ce qui s'est passé avant d'envoyer." in unescape(r.text)
+    r = client.post("/tip", data={"text": "x" * 5001, "lang": "it"})
+    assert r.status_code == 422
+    assert "La tua segnalazione è lunga 5.001 caratteri. Resta sotto i 5.000 caratteri." in unescape(r.text)
+    assert "x" * 5001 in r.text  # what they wrote is given back, not lost
+
+
+def test_thanks_page_and_unattributed_tip(client: TestClient, seeded: Seeded, sqlite_engine: Engine) -> None:
+    r = client.post("/tip", data={"text": SECRET, "lang": "pcm"})
+    assert r.status_code == 200 and "Thank you. We don receive your tip." in r.text
+    with Session(sqlite_engine) as s:
+        tip = s.exec(select(Tip)).one()
+    assert tip.campaign_id is None and tip.locale == "pcm"
+
+
+def test_rate_limit_is_gentle_and_global(sqlite_settings: Settings, sqlite_engine: Engine) -> None:
+    limiter = RateLimiter(limit=2, window=60)
+    assert limiter.allow(0.0) and limiter.allow(1.0) and not limiter.allow(2.0)
+    assert limiter.allow(61.0)
+    with TestClient(create_app(sqlite_settings, tip_rate_limit=1)) as c:
+        assert c.post("/tip", data={"text": "one", "lang": "en"}).status_code == 200
+        r = c.post("/tip", data={"text": "two", "lang": "yo"})
+        assert r.status_code == 429 and "Jọ̀wọ́ dúró fún ìṣẹ́jú kan" in r.text
+        r = c.post("/api/tips", json={"text": "three"})
+        assert r.status_code == 429 and r.json()["fix"] == "wait a minute and send it again"
+
+
+def test_no_tip_text_or_client_address_in_the_logs(
+    client: TestClient, seeded: Seeded, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    code = seeded.rows.assets[(seeded.rows.targets[0].id, "en")].tracking_code
+    client.post(f"/t/{code}", data={"text": SECRET, "place": "Agadez"})
+    client.post("/api/tips", json={"text": SECRET, "tracking_code": code})
+    client.post("/api/tips", json={"text": SECRET, "lat": 99, "lon": 0})  # an error path too
+    assert any("received" in r.getMessage() for r in caplog.records), "the submissions were logged"
+    assert SECRET not in caplog.text
+    assert "testclient" not in caplog.text  # TestClient's client host
