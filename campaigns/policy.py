@@ -30,6 +30,7 @@ Rules (``Finding.rule``)
 ``helpline``          where-to-get-help copy names the country's helpline; an unverified
                       helpline is refused on a live channel and warned on the dry-run outbox.
 ``locale_missing`` / ``locale_fuzzy``  see ``check_locales_ready``.
+``assets``            a campaign without assets cannot be scheduled.
 plus the planner's own notes (``overlap``, ``merged``, ``teen_eu_dropped``) carried as warns.
 
 Copy limits (characters)
@@ -332,8 +333,18 @@ def check_adset(adset: AdSet, target: Target | None) -> list[Finding]:
                 "map the language with campaigns.localedata.platform_locale (e.g. en -> 1001)",
             )
         )
+    pl = platform_locale(adset.locale)
+    if not teen and not bad and spec.get("locales") and set(spec["locales"]) != set(pl.ids):
+        out.append(
+            Finding(
+                "refuse",
+                "locale_ids",
+                obj,
+                f"locales had {spec['locales']!r} but {adset.locale} maps to {list(pl.ids)!r}",
+                "rebuild the targeting from the ad set's locale (plan again)",
+            )
+        )
     if not teen and not spec.get("locales"):
-        pl = platform_locale(adset.locale)
         if not pl.ids:
             out.append(
                 Finding(
