@@ -13,7 +13,15 @@ DEMO_ROUTE = "Benin City > Agadez > Tripoli > Lampedusa > Rome"
 # (place, lat, lon, rank, extent_km, bin, z): hand-picked points along the demo route.
 DEMO_HOTSPOTS: list[tuple[str, float, float, int | None, float | None, int, float]] = [
     ("Benin City", 6.338, 5.626, 1, 12.0, 3, 6.1),
-    ("Benin City east", 6.36, 5.68, 2, 8.0, 3, 5.2),  # centre inside Benin City's circle: merged, circle grows
+    (
+        "Benin City east",
+        6.36,
+        5.68,
+        2,
+        8.0,
+        3,
+        5.2,
+    ),  # centre inside Benin City's circle: merged, circle grows
     ("Agadez", 16.973, 7.991, 3, 8.0, 2, 4.0),
     ("Tripoli", 32.887, 13.187, 4, 15.0, 3, 5.5),
     ("Zawiya", 32.757, 12.728, 5, 35.0, 2, 3.9),  # 45 km from Tripoli, radii 15 + 35: flagged

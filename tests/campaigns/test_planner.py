@@ -96,7 +96,15 @@ def test_demo_route_becomes_targets_that_pass_preflight(engine: Engine, settings
     assert refusals(findings) == []
     rules = {f.rule for f in findings}
     assert {"teen_eu_dropped", "merged", "overlap", "locale_unpinned", "locale_fuzzy"} <= rules
-    assert {a.locale for a in assets} == {"en", "pcm", "bin", "fr", "ha", "ar", "it"}  # no yo/ig on this route
+    assert {a.locale for a in assets} == {
+        "en",
+        "pcm",
+        "bin",
+        "fr",
+        "ha",
+        "ar",
+        "it",
+    }  # no yo/ig on this route
 
 
 def test_without_opt_in_drafted_copy_cannot_be_scheduled(engine: Engine, settings: Settings) -> None:
@@ -177,7 +185,9 @@ def test_audience_errors(ages: str, genders: str, languages: str, words: str) ->
         Audience.parse(ages=ages, genders=genders, languages=languages)
 
 
-@pytest.mark.parametrize(("extent", "radius"), [(None, 10.0), (0.1, 2.0), (2.0, 2.0), (17.5, 17.5), (40, 40.0), (500, 40.0)])
+@pytest.mark.parametrize(
+    ("extent", "radius"), [(None, 10.0), (0.1, 2.0), (2.0, 2.0), (17.5, 17.5), (40, 40.0), (500, 40.0)]
+)
 def test_radius_is_bounded(extent: float | None, radius: float) -> None:
     assert bounded_radius(extent) == radius
 
@@ -185,8 +195,12 @@ def test_radius_is_bounded(extent: float | None, radius: float) -> None:
 def test_choose_targets_flags_partial_overlap_and_merges_contained() -> None:
     spots = [
         Hotspot(id=1, run_id=1, cell="a", lat=10.0, lon=10.0, rank=1, extent_km=10.0, bin=3),
-        Hotspot(id=2, run_id=1, cell="b", lat=10.0, lon=10.05, rank=2, extent_km=6.0, bin=3),  # 5.5 km: inside
-        Hotspot(id=3, run_id=1, cell="c", lat=10.0, lon=10.15, rank=3, extent_km=10.0, bin=3),  # 16 km: overlaps
+        Hotspot(
+            id=2, run_id=1, cell="b", lat=10.0, lon=10.05, rank=2, extent_km=6.0, bin=3
+        ),  # 5.5 km: inside
+        Hotspot(
+            id=3, run_id=1, cell="c", lat=10.0, lon=10.15, rank=3, extent_km=10.0, bin=3
+        ),  # 16 km: overlaps
         Hotspot(id=4, run_id=1, cell="d", lat=11.0, lon=10.0, rank=4, extent_km=10.0, bin=3),  # far
     ]
     plans, findings = choose_targets(spots, top_n=8)

@@ -26,7 +26,9 @@ NG_ADULT_SPEC = {
     "genders": [2],
     "locales": [1001],
     "geo_locations": {
-        "custom_locations": [{"latitude": 6.34, "longitude": 5.63, "radius": 12, "distance_unit": "kilometer"}]
+        "custom_locations": [
+            {"latitude": 6.34, "longitude": 5.63, "radius": 12, "distance_unit": "kilometer"}
+        ]
     },
 }
 NG_TEEN_SPEC = {
@@ -50,8 +52,12 @@ class World:
             dsa_beneficiary="Org",
             dsa_payor="Org",
         )
-        self.ng = Target(id=1, campaign_id=1, name="Benin City", lat=6.34, lon=5.63, radius_km=12, country="NG")
-        self.it = Target(id=2, campaign_id=1, name="Rome", lat=41.9, lon=12.5, radius_km=40, country="IT", is_eu=True)
+        self.ng = Target(
+            id=1, campaign_id=1, name="Benin City", lat=6.34, lon=5.63, radius_km=12, country="NG"
+        )
+        self.it = Target(
+            id=2, campaign_id=1, name="Rome", lat=41.9, lon=12.5, radius_km=40, country="IT", is_eu=True
+        )
         self.adult = AdSet(
             id=1, campaign_id=1, target_id=1, locale="en", age_min=18, age_max=28, genders="2",
             targeting=copy.deepcopy(NG_ADULT_SPEC),
@@ -206,7 +212,9 @@ def test_fuzzy_copy_is_a_loud_warning_only_for_a_dry_run_that_opts_in() -> None:
     assert [f.level for f in found] == ["warn"]
     assert "UNREVIEWED COPY IN A DRY RUN" in found[0].problem
     w.campaign.channel = "facebook"  # a live channel never takes drafts, even with allow_fuzzy
-    assert [f.level for f in check_locales_ready(w.campaign, [w.asset]) if f.rule == "locale_fuzzy"] == ["refuse"]
+    assert [f.level for f in check_locales_ready(w.campaign, [w.asset]) if f.rule == "locale_fuzzy"] == [
+        "refuse"
+    ]
 
 
 def test_locales_ready_names_each_locale_once() -> None:
@@ -227,7 +235,9 @@ def test_no_assets_is_a_refusal() -> None:
     assert any(f.rule == "assets" and f.level == "refuse" for f in found)
 
 
-@pytest.mark.parametrize(("km", "ok"), [(0.99, False), (1, True), (40, True), (80, True), (80.01, False), (900, False)])
+@pytest.mark.parametrize(
+    ("km", "ok"), [(0.99, False), (1, True), (40, True), (80, True), (80.01, False), (900, False)]
+)
 def test_radius_bounds(km: float, ok: bool) -> None:
     assert (radius_problem(km) is None) is ok
 
