@@ -15,7 +15,7 @@ It can answer with the platform's real errors, in the platform's JSON shape::
     fake.stop()
 
 Error kinds: ``rate_limit`` (#17), ``reduce_data`` (code 1), ``expired_token`` (190),
-``transient`` (code 2, ``is_transient``). :meth:`FakeGraph.hold_at` freezes the Nth request (the
+``transient`` (code 2, ``is_transient``), and a permanent ``invalid_parameter`` (100). :meth:`FakeGraph.hold_at` freezes the Nth request (the
 kill-and-retry test kills the publisher while it waits).
 """
 
@@ -87,6 +87,17 @@ ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
             "type": "OAuthException",
             "code": 190,
             "error_subcode": 463,
+        },
+    ),
+    "invalid_parameter": (
+        400,
+        {
+            "message": "Invalid parameter",
+            "type": "OAuthException",
+            "code": 100,
+            "is_transient": False,
+            "error_user_title": "Budget too low",
+            "error_user_msg": "The budget for this ad set is too low for its schedule.",
         },
     ),
     "transient": (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +28,28 @@ DRY_RUN_PAGE = "0"
 
 
 def sdk_request(spec: ObjectSpec, params: dict[str, Any], *, account_id: str, page_id: str) -> Any:
-    """The SDK's own pending request for ``spec`` (no network; no API instance needed)."""
+    """The SDK's own pending request for ``spec`` (no network; no API instance needed).
+
+    The SDK's parameter type warnings are kept on the request as ``sdk_warnings``.
+    """
     from facebook_business.adobjects.adaccount import AdAccount
     from facebook_business.adobjects.page import Page
 
-    if spec.node == "page":
-        return Page(page_id).create_feed(params=params, pending=True)
-    account = AdAccount(account_id)
-    create = {
-        "campaigns": account.create_campaign,
-        "adsets": account.create_ad_set,
-        "adcreatives": account.create_ad_creative,
-        "ads": account.create_ad,
-    }[spec.edge]
-    return create(params=params, pending=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if spec.node == "page":
+            request = Page(page_id).create_feed(params=params, pending=True)
+        else:
+            account = AdAccount(account_id)
+            create = {
+                "campaigns": account.create_campaign,
+                "adsets": account.create_ad_set,
+                "adcreatives": account.create_ad_creative,
+                "ads": account.create_ad,
+            }[spec.edge]
+            request = create(params=params, pending=True)
+    request.sdk_warnings = [str(w.message) for w in caught]
+    return request
 
 
 def describe_request(request: Any, api_version: str) -> dict[str, Any]:
@@ -48,12 +57,15 @@ def describe_request(request: Any, api_version: str) -> dict[str, Any]:
     from facebook_business.api import _top_level_param_json_encode
 
     params = request.get_params()
-    return {
+    out = {
         "method": request._method,
         "path": "/" + "/".join([api_version, *map(str, request._path)]),
         "params": params,
         "form": _top_level_param_json_encode(params),
     }
+    if getattr(request, "sdk_warnings", None):
+        out["sdk_warnings"] = request.sdk_warnings
+    return out
 
 
 def outbox_path(settings: Settings, campaign_id: int) -> Path:

@@ -24,9 +24,14 @@ Window = tuple[int, int]
 
 @dataclass(frozen=True)
 class Ref:
-    """A placeholder for the external id of the object with idempotency key ``key``."""
+    """A placeholder for the external id of the object with idempotency key ``key``.
+
+    ``numeric``: the SDK types the field as an integer id (``adset_id``); a numeric id is then
+    passed as an int.
+    """
 
     key: str
+    numeric: bool = False
 
 
 @dataclass
@@ -64,7 +69,8 @@ def tag(campaign: Campaign, key: str) -> str:
 def resolve(value: Any, ids: dict[str, str]) -> Any:
     """``value`` with every :class:`Ref` replaced by its external id from ``ids``."""
     if isinstance(value, Ref):
-        return ids[value.key]
+        found = ids[value.key]
+        return int(found) if value.numeric and found.isdigit() else found
     if isinstance(value, dict):
         return {k: resolve(v, ids) for k, v in value.items()}
     if isinstance(value, list):
@@ -220,7 +226,7 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
                 tag=tag(c, adk),
                 params={
                     "name": f"{asset.tracking_code} {tag(c, adk)}",
-                    "adset_id": Ref(ask),
+                    "adset_id": Ref(ask, numeric=True),
                     "creative": {"creative_id": Ref(crk)},
                     "status": "PAUSED",
                 },
