@@ -33,7 +33,7 @@ def bar_chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}">',
         f"<title>{escape(title)}</title>",
-        f'<text x="0" y="18" class="chart-title">{escape(title)}'
+        f'<text x="8" y="18" class="chart-title">{escape(title)}'
         + (' <tspan class="sim">(simulated)</tspan>' if simulated else "")
         + "</text>",
     ]

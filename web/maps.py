@@ -1,6 +1,6 @@
 """Hotspot maps for the pages: a folium map from a function, served with vendored assets only.
 
-The map comes from ``hotspots.maps.hotspot_map`` when that module provides it; otherwise from
+The map comes from ``hotspots.maps.hotspot_map_from_rows``; if that fails, from
 ``fallback_map`` here (cells coloured by confidence bin, the route as a line). ``offline_html``
 renders any folium map and points its JavaScript and CSS at the copies vendored under
 ``/static/vendor`` (folium's defaults are public CDNs), dropping the ones the map does not need.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 import folium
 
@@ -127,16 +126,11 @@ def fallback_map(run: HotspotRun, hotspots: list[Hotspot], route: Route | None =
 
 
 def run_map(run: HotspotRun, hotspots: list[Hotspot], route: Route | None = None) -> folium.Map:
-    """The hotspot room's map when it is available, else ``fallback_map``."""
+    """The hotspot room's map (``hotspots.maps.hotspot_map_from_rows``), else ``fallback_map``."""
     try:
-        from hotspots import maps as hotspot_maps  # type: ignore[attr-defined]
-    except ImportError:
-        return fallback_map(run, hotspots, route)
-    builder: Any = getattr(hotspot_maps, "hotspot_map_from_rows", None)
-    if builder is None:
-        return fallback_map(run, hotspots, route)
-    try:
-        return builder(run=run, hotspots=hotspots, route=route)  # type: ignore[no-any-return]
+        from hotspots.maps import hotspot_map_from_rows
+
+        return hotspot_map_from_rows(run=run, hotspots=hotspots, route=route)
     except Exception as exc:  # their map failing must not take the page down
         log.warning("hotspots.maps failed (%s); showing the simple map", type(exc).__name__)
         return fallback_map(run, hotspots, route)

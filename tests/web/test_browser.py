@@ -1,0 +1,148 @@
+"""The real pages, served by uvicorn on 127.0.0.1, in headless Chromium (Debian's, via Playwright)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy import Engine, text
+
+from intel.settings import Settings
+from tests.web.conftest import Seeded, seed
+from web.app import create_app
+
+pytestmark = pytest.mark.browser
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SECRET = "رأيت رجلاً يأخذ جوازات سفر الفتيات في سوق الجمعة"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(sqlite_settings: Settings, sqlite_engine: Engine) -> Iterator[tuple[str, Seeded]]:
+    seeded = seed(sqlite_engine)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(sqlite_settings), host="127.0.0.1", port=port, access_log=False, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", seeded
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        yield b
+        b.close()
+
+
+def _no_outside_requests(page, base: str) -> list[str]:  # type: ignore[no-untyped-def]
+    outside: list[str] = []
+
+    def check(route, request) -> None:  # type: ignore[no-untyped-def]
+        if request.url.startswith(base) or request.url.startswith(("data:", "about:")):
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    page.route("**/*", check)
+    return outside
+
+
+def test_arabic_tip_form_is_rtl_and_the_tip_lands_encrypted_and_attributed(
+    live: tuple[str, Seeded], browser: Browser, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    base, seeded = live
+    tripoli = seeded.rows.targets[1]
+    code = seeded.rows.assets[(tripoli.id, "ar")].tracking_code
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    outside = _no_outside_requests(page, base)
+    page.goto(f"{base}/t/{code}")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.locator("label[for=text]").inner_text() == "ماذا حدث؟"
+    box = page.locator("h1").bounding_box()
+    width = page.viewport_size["width"] if page.viewport_size else 1280
+    assert box is not None and box["x"] + box["width"] > width / 2  # the heading sits on the right
+    page.fill("#text", SECRET)
+    page.fill("#place", "طرابلس")
+    page.screenshot(path=str(tmp_path / "tip_form_ar.png"), full_page=True)
+    page.click("#send")
+    page.wait_for_selector("#thanks")
+    assert page.locator("#thanks").inner_text() == "شكرًا لك. لقد تلقّينا بلاغك."
+    assert context.cookies() == []
+    assert outside == []
+    context.close()
+    with sqlite_engine.connect() as conn:
+        raw, target_id, campaign_id, locale, place = conn.execute(
+            text("SELECT text_encrypted, target_id, campaign_id, locale, place FROM tip")
+        ).one()
+    assert SECRET.encode() not in bytes(raw) and "رأيت".encode() not in bytes(raw)
+    assert (target_id, campaign_id, locale, place) == (tripoli.id, seeded.rows.campaign.id, "ar", "طرابلس")
+
+
+def test_hotspot_page_shows_the_map_and_the_ranked_list(
+    live: tuple[str, Seeded], browser: Browser, tmp_path: Path
+) -> None:
+    base, seeded = live
+    context = browser.new_context(
+        extra_http_headers={"X-Counterflow-User": "ana"}, viewport={"width": 1200, "height": 1100}
+    )
+    page = context.new_page()
+    outside = _no_outside_requests(page, base)
+    page.goto(f"{base}/hotspots/{seeded.run.id}")
+    frame = page.frame_locator("#hotspot-map")
+    frame.locator(".leaflet-container").wait_for()
+    markers = frame.locator("path.leaflet-interactive")
+    markers.first.wait_for()
+    assert markers.count() >= 4
+    places = page.locator("#ranked tbody tr td:nth-child(2)").all_inner_texts()
+    assert places == ["Benin City", "Agadez", "Sabha", "Tripoli"]
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(tmp_path / "hotspots.png"), full_page=True)
+    assert outside == []
+    context.close()
+
+
+def test_outcomes_page_draws_charts(live: tuple[str, Seeded], browser: Browser, tmp_path: Path) -> None:
+    base, seeded = live
+    context = browser.new_context(extra_http_headers={"X-Counterflow-User": "dina"})
+    page = context.new_page()
+    page.goto(f"{base}/outcomes/{seeded.rows.campaign.id}")
+    assert page.locator("#simulated").is_visible()
+    bars = page.locator("#charts svg rect")
+    assert bars.count() == 9  # 3 charts x 3 target-locales (no tips: zero-width bars still drawn)
+    page.screenshot(path=str(tmp_path / "outcomes.png"), full_page=True)
+    context.close()
