@@ -75,6 +75,33 @@ class HotspotResult:
     def n_significant(self) -> int:
         return int((self.cells["bin"] != 0).sum()) if len(self.cells) else 0
 
+    def hotspot_frame(self) -> pd.DataFrame:
+        """What a run stores: the ranked hotspots (with ``rank`` and ``reasons``) then every other
+        cell that holds reports or is significant, in the columns of the ``Hotspot`` table."""
+        ranked = self.ranked
+        rest = self.cells[~self.cells["cell"].isin(ranked["cell"])]
+        rest = rest[(rest["count"] > 0) | (rest["bin"] != 0)].copy()
+        rest["rank"] = pd.NA
+        rest["reasons"] = [
+            {
+                "count": int(c),
+                "weight_parts": {f: None if pd.isna(r[f]) else round(float(r[f]), 3) for f in FACTORS},
+            }
+            for c, (_, r) in zip(rest["count"], rest.iterrows(), strict=True)
+        ]
+        out = pd.concat([ranked, rest], ignore_index=True)
+        out["rank"] = pd.array(out["rank"], dtype="Int64")
+        return out
+
+    def stored_params(self) -> dict[str, Any]:
+        """Parameters and context stored with the run."""
+        d = self.params.to_dict()
+        if self.route is not None:
+            d["route"] = self.route.name
+            d["waypoints"] = [w.to_dict() for w in self.route.waypoints]
+        d["notes"] = list(self.notes)
+        return d
+
 
 def analyse(
     reports: pd.DataFrame, *, route: RouteSpec | None = None, params: HotspotParams | None = None

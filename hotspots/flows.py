@@ -1,0 +1,235 @@
+"""Movement: origin -> destination matrix, flow reach, frequent chains and transit chokepoints.
+
+Report fields ``origin``, ``transit`` (``|``-joined, in order) and ``destination`` hold place
+names or ISO-2 country codes. Reach follows UNODC's classes: domestic (same country),
+subregional (same subregion), intraregional (same region, other subregion) and transregional
+(other region), with UN M49 regions and subregions (the
+intermediate regions for Sub-Saharan Africa and Latin America), packaged in
+``hotspots/data/m49_subregions.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+import pandas as pd
+
+from intel.errors import CounterflowError
+from intel.gazetteer import get_gazetteer
+
+REACH = ("domestic", "subregional", "intraregional", "transregional", "unknown")
+
+
+@lru_cache(maxsize=1)
+def m49() -> dict[str, tuple[str, str]]:
+    """ISO-2 -> (region, subregion)."""
+    text = (files("hotspots") / "data" / "m49_subregions.csv").read_text(encoding="utf-8")
+    return {r["iso2"]: (r["region"], r["subregion"]) for r in csv.DictReader(text.splitlines())}
+
+
+def reach(origin_country: str | None, destination_country: str | None) -> str:
+    """UNODC flow reach between two ISO-2 countries.
+
+    >>> reach("NG", "NG"), reach("NG", "NE"), reach("NG", "LY"), reach("NG", "IT")
+    ('domestic', 'subregional', 'intraregional', 'transregional')
+    """
+    if not origin_country or not destination_country:
+        return "unknown"
+    if origin_country == destination_country:
+        return "domestic"
+    table = m49()
+    a, b = table.get(origin_country), table.get(destination_country)
+    if a is None or b is None:
+        return "unknown"
+    if a[1] == b[1]:
+        return "subregional"
+    if a[0] == b[0]:
+        return "intraregional"
+    return "transregional"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    country: str | None
+    lat: float | None
+    lon: float | None
+
+
+@lru_cache(maxsize=8192)
+def resolve_endpoint(value: str) -> Endpoint:
+    """A flow endpoint: an ISO-2 code (located at the country's most populous place) or a place
+    name (the most populous match when several countries share it). Unknown names keep their
+    label with no country."""
+    text = value.strip()
+    gaz = get_gazetteer()
+    if len(text) == 2 and text.isalpha() and text.upper() in m49():
+        code = text.upper()
+        rows = gaz.places[gaz.places["country"] == code]
+        if len(rows):
+            top = rows.loc[rows["population"].idxmax()]
+            return Endpoint(code, code, float(top["lat"]), float(top["lon"]))
+        return Endpoint(code, code, None, None)
+    try:
+        p = gaz.resolve(text)
+    except CounterflowError:
+        found = gaz.candidates(text.split(",")[0])
+        if not found:
+            return Endpoint(text, None, None, None)
+        p = found[0]
+    return Endpoint(p.name, p.country, p.lat, p.lon)
+
+
+def chains(reports: pd.DataFrame) -> list[list[str]]:
+    """The movement of each report as a list of stops (origin, transits..., destination)."""
+    out = []
+    origin = reports["origin"].fillna("").astype(str)
+    transit = reports["transit"].fillna("").astype(str)
+    dest = reports["destination"].fillna("").astype(str)
+    for o, t, d in zip(origin, transit, dest, strict=True):
+        stops = [s.strip() for s in [o, *t.split("|"), d] if s and s.strip()]
+        out.append(stops)
+    return out
+
+
+def od_matrix(reports: pd.DataFrame, *, values: str = "count") -> pd.DataFrame:
+    """Origin x destination matrix (rows origins, columns destinations).
+
+    ``values="count"`` counts reports; ``"victims"`` sums ``victim_count``. Reports without an
+    origin or a destination are left out.
+    """
+    df = pd.DataFrame({"origin": reports["origin"], "destination": reports["destination"]})
+    df["v"] = reports["victim_count"].fillna(1) if values == "victims" else 1
+    df = df.dropna(subset=["origin", "destination"])
+    df = df[(df["origin"].astype(str).str.strip() != "") & (df["destination"].astype(str).str.strip() != "")]
+    if df.empty:
+        return pd.DataFrame()
+    return df.pivot_table(index="origin", columns="destination", values="v", aggfunc="sum", fill_value=0)
+
+
+def flow_table(reports: pd.DataFrame) -> pd.DataFrame:
+    """One row per origin -> destination pair: ``count``, ``victims``, countries and ``reach``,
+    strongest first."""
+    df = reports.dropna(subset=["origin", "destination"])
+    df = df[(df["origin"].astype(str).str.strip() != "") & (df["destination"].astype(str).str.strip() != "")]
+    if df.empty:
+        return pd.DataFrame(columns=["origin", "destination", "count", "victims", "origin_country",
+                                     "destination_country", "reach"])  # fmt: skip
+    g = (
+        df.groupby(["origin", "destination"])
+        .agg(count=("id", "size"), victims=("victim_count", "sum"))
+        .reset_index()
+    )
+    ends_o = [resolve_endpoint(str(v)) for v in g["origin"]]
+    ends_d = [resolve_endpoint(str(v)) for v in g["destination"]]
+    g["origin_country"] = [e.country for e in ends_o]
+    g["destination_country"] = [e.country for e in ends_d]
+    g["reach"] = [reach(a.country, b.country) for a, b in zip(ends_o, ends_d, strict=True)]
+    g["origin_lat"] = [e.lat for e in ends_o]
+    g["origin_lon"] = [e.lon for e in ends_o]
+    g["dest_lat"] = [e.lat for e in ends_d]
+    g["dest_lon"] = [e.lon for e in ends_d]
+    return g.sort_values(["count", "victims"], ascending=False).reset_index(drop=True)
+
+
+def flow_lines(reports: pd.DataFrame) -> pd.DataFrame:
+    """Located origin -> destination pairs for maps (``flow_table`` rows with coordinates)."""
+    t = flow_table(reports)
+    return t.dropna(subset=["origin_lat", "dest_lat"]).reset_index(drop=True)
+
+
+def reach_summary(reports: pd.DataFrame) -> pd.DataFrame:
+    """Reports and victims per reach class, with shares."""
+    t = flow_table(reports)
+    s = t.groupby("reach")[["count", "victims"]].sum().reindex(list(REACH), fill_value=0)
+    total = max(int(s["count"].sum()), 1)
+    s["share"] = s["count"] / total
+    return s.reset_index()
+
+
+def frequent_chains(reports: pd.DataFrame, *, min_count: int = 2, top: int = 20) -> pd.DataFrame:
+    """The most frequent origin -> transit -> destination chains (with at least one transit)."""
+    counter = Counter(" > ".join(c) for c in chains(reports) if len(c) >= 3)
+    rows = [(k, v) for k, v in counter.most_common() if v >= min_count][:top]
+    total = max(sum(counter.values()), 1)
+    return pd.DataFrame(
+        {"chain": [k for k, _ in rows], "count": [v for _, v in rows], "share": [v / total for _, v in rows]}
+    )
+
+
+def movement_edges(reports: pd.DataFrame) -> Counter[tuple[str, str]]:
+    """Directed hops between consecutive stops of each chain, with their counts."""
+    edges: Counter[tuple[str, str]] = Counter()
+    for c in chains(reports):
+        for a, b in zip(c, c[1:], strict=False):
+            if a != b:
+                edges[(a, b)] += 1
+    return edges
+
+
+def betweenness(edges: Iterable[tuple[str, str]], *, normalized: bool = True) -> dict[str, float]:
+    """Betweenness centrality of the nodes of a directed, unweighted graph (Brandes 2001).
+
+    The movement graph is small (places, not reports), so a plain breadth-first search per node
+    is fast. Normalised by ``(n-1)(n-2)`` for directed graphs, as networkx does.
+
+    >>> b = betweenness([("Benin City", "Agadez"), ("Kano", "Agadez"), ("Agadez", "Sabha"), ("Sabha", "Tripoli")])
+    >>> round(b["Agadez"], 3), round(b["Sabha"], 3), b["Kano"]
+    (0.333, 0.25, 0.0)
+    """
+    adj: dict[str, list[str]] = {}
+    for a, b in edges:
+        adj.setdefault(a, [])
+        adj.setdefault(b, [])
+        if b not in adj[a]:
+            adj[a].append(b)
+    nodes = list(adj)
+    cb = dict.fromkeys(nodes, 0.0)
+    for s in nodes:
+        stack: list[str] = []
+        pred: dict[str, list[str]] = {v: [] for v in nodes}
+        sigma = dict.fromkeys(nodes, 0.0)
+        sigma[s] = 1.0
+        dist = dict.fromkeys(nodes, -1)
+        dist[s] = 0
+        q = deque([s])
+        while q:
+            v = q.popleft()
+            stack.append(v)
+            for w in adj[v]:
+                if dist[w] < 0:
+                    dist[w] = dist[v] + 1
+                    q.append(w)
+                if dist[w] == dist[v] + 1:
+                    sigma[w] += sigma[v]
+                    pred[w].append(v)
+        delta = dict.fromkeys(nodes, 0.0)
+        while stack:
+            w = stack.pop()
+            for v in pred[w]:
+                delta[v] += sigma[v] / sigma[w] * (1 + delta[w])
+            if w != s:
+                cb[w] += delta[w]
+    n = len(nodes)
+    if normalized and n > 2:
+        scale = 1.0 / ((n - 1) * (n - 2))
+        cb = {k: v * scale for k, v in cb.items()}
+    return cb
+
+
+def chokepoints(reports: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
+    """Places by betweenness on the movement graph, with how many chains pass through them."""
+    edges = movement_edges(reports)
+    b = betweenness(edges.keys())
+    through: Counter[str] = Counter()
+    for c in chains(reports):
+        for stop in set(c[1:-1]):
+            through[stop] += 1
+    df = pd.DataFrame({"place": list(b), "betweenness": list(b.values())})
+    df["transits"] = df["place"].map(through).fillna(0).astype(int)
+    return df.sort_values(["betweenness", "transits"], ascending=False).head(top).reset_index(drop=True)

@@ -1,0 +1,148 @@
+"""Hotspot runs in the store: save a run's cells, load them back, find the latest, keep routes.
+
+The analytics live in ``hotspots/`` (which this module must not import): they hand over plain
+frames and dicts. A run and its cells are written in the caller's transaction, so a crash half
+way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from intel.errors import CounterflowError, NotFound
+from intel.models import Hotspot, HotspotRun, Route
+
+#: Columns of a run's frame (those of the ``Hotspot`` table, without ``id``/``run_id``).
+HOTSPOT_COLUMNS = [
+    "cell", "lat", "lon", "place", "admin1", "country", "count", "weight", "z", "p", "bin", "trend",
+    "rank", "segment", "distance_km", "extent_km", "reasons",
+]  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """JSON- and driver-safe Python values (no numpy scalars, no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def get_or_create_route(
+    session: Session, *, name: str, waypoints: list[dict[str, Any]], corridor_km: float
+) -> Route:
+    """The stored route of this name, created or updated to these waypoints and corridor."""
+    if len(waypoints) < 2:
+        raise CounterflowError(f"route {name!r} has {len(waypoints)} waypoint(s)", "give at least two")
+    clean = [_plain(dict(w)) for w in waypoints]
+    route = session.exec(select(Route).where(Route.name == name)).first()
+    if route is None:
+        route = Route(name=name, waypoints=clean, corridor_km=float(corridor_km))
+    else:
+        route.waypoints = clean
+        route.corridor_km = float(corridor_km)
+    session.add(route)
+    session.flush()
+    return route
+
+
+def save_run(
+    session: Session,
+    *,
+    cells: pd.DataFrame,
+    params: dict[str, Any],
+    n_reports: int,
+    route_id: int | None = None,
+    resolution: int | None = None,
+    method: str = "gistar-h3",
+    map_path: str | None = None,
+) -> HotspotRun:
+    """Store a run and its cells (one ``Hotspot`` row per row of ``cells``).
+
+    Parameters
+    ----------
+    cells
+        Frame with ``HOTSPOT_COLUMNS`` (missing optional columns are stored empty); ``reasons``
+        holds a dict per row.
+    params
+        The analysis parameters, stored as JSON with the run.
+    """
+    missing = {"cell", "lat", "lon"} - set(cells.columns)
+    if missing:
+        raise ValueError(f"cells frame lacks {sorted(missing)}")
+    run = HotspotRun(
+        route_id=route_id,
+        method=method,
+        resolution=resolution,
+        n_reports=int(n_reports),
+        n_cells=len(cells),
+        n_significant=int((cells["bin"] != 0).sum()) if "bin" in cells else 0,
+        params=_plain(params),
+        map_path=map_path,
+    )
+    session.add(run)
+    session.flush()
+    frame = cells.reindex(columns=HOTSPOT_COLUMNS)
+    rows = []
+    for rec in frame.to_dict("records"):
+        row = {k: _plain(v) for k, v in rec.items()}
+        row["reasons"] = row["reasons"] if isinstance(row["reasons"], dict) else {}
+        for k, default in (("count", 0), ("weight", 0.0), ("z", 0.0), ("p", 1.0), ("bin", 0)):
+            if row[k] is None:
+                row[k] = default
+        row["run_id"] = run.id
+        rows.append(row)
+    if rows:
+        session.execute(insert(Hotspot), rows)
+    session.flush()
+    return run
+
+
+def load_run(session: Session, *, run_id: int) -> tuple[HotspotRun, pd.DataFrame]:
+    """A stored run and its cells as a frame (``HOTSPOT_COLUMNS`` plus ``id``), ranked first."""
+    run = session.get(HotspotRun, run_id)
+    if run is None:
+        raise NotFound(f"hotspot run {run_id} does not exist", "list runs with `counterflow hotspots --runs`")
+    rows = session.exec(select(Hotspot).where(Hotspot.run_id == run_id).order_by(col(Hotspot.id))).all()
+    df = pd.DataFrame([{"id": h.id, **{c: getattr(h, c) for c in HOTSPOT_COLUMNS}} for h in rows])
+    if df.empty:
+        df = pd.DataFrame(columns=["id", *HOTSPOT_COLUMNS])
+    df["rank"] = pd.array(df["rank"], dtype="Int64")
+    df["segment"] = pd.array(df["segment"], dtype="Int64")
+    df = df.sort_values(["rank", "z"], ascending=[True, False], na_position="last").reset_index(drop=True)
+    return run, df
+
+
+def latest_run(session: Session, *, route_id: int | None = None) -> HotspotRun | None:
+    """The newest run (of this route, when given)."""
+    stmt = select(HotspotRun).order_by(col(HotspotRun.created_at).desc(), col(HotspotRun.id).desc())
+    if route_id is not None:
+        stmt = stmt.where(HotspotRun.route_id == route_id)
+    return session.exec(stmt).first()
+
+
+def list_runs(session: Session, *, limit: int = 20) -> list[HotspotRun]:
+    """The newest runs first."""
+    stmt = select(HotspotRun).order_by(col(HotspotRun.id).desc()).limit(limit)
+    return list(session.exec(stmt).all())
+
+
+def set_map_path(session: Session, *, run_id: int, map_path: str) -> None:
+    run = session.get(HotspotRun, run_id)
+    if run is None:
+        raise NotFound(f"hotspot run {run_id} does not exist", "save the run first")
+    run.map_path = map_path
+    session.add(run)
+    session.flush()

@@ -1,0 +1,105 @@
+"""Pictures: the offline map renders in headless Chromium with the network blocked; PNG, GeoJSON
+and KML exports hold the cells."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotspots.flows import flow_lines
+from hotspots.maps import hotspot_map, save_map, to_geojson, to_kml
+from hotspots.params import HotspotParams
+from hotspots.pipeline import analyse
+from hotspots.plots import hotspot_png
+from hotspots.routes import parse_route
+from tests.hotspots.factories import clusters, reports
+
+ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result():
+    df = clusters(
+        [(6.34, 5.62, 150), (6.5, 5.9, 80), (16.97, 7.99, 60), (32.89, 13.19, 60), (41.9, 12.5, 40)],
+        exploitation="sexual",
+        country="NG",
+    )
+    return analyse(df, route=parse_route("Benin City > Agadez > Tripoli > Lampedusa > Rome"),
+                   params=HotspotParams(resolution=5, top=5))  # fmt: skip
+
+
+def _flows() -> pd.DataFrame:
+    df = reports(
+        [{"origin": "Benin City", "transit": "Agadez|Sabha", "destination": "Rome"}] * 5
+        + [{"origin": "Kano", "transit": "Agadez", "destination": "Tripoli, Libya"}] * 2
+    )
+    return flow_lines(df)
+
+
+def test_map_renders_offline_with_route_and_hotspots(result, tmp_path: Path, chromium_path: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    m = hotspot_map(result.cells, ranked=result.ranked, route=result.route, flows=_flows(), title="test run")
+    path = save_map(m, tmp_path / "map.html")
+    text = path.read_text()
+    assert "cdn.jsdelivr" not in text and "unpkg" not in text and "tile.openstreetmap" not in text
+    blocked: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+
+        def guard(route):
+            if route.request.url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", guard)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.wait_for_selector(".leaflet-overlay-pane svg path")
+        n_paths = page.locator(".leaflet-overlay-pane svg path").count()
+        ant = page.locator("path.leaflet-ant-path").count()
+        ranks = page.locator(".cf-rank").count()
+        arrows = page.locator(".leaflet-overlay-pane svg textPath").count()
+        page.screenshot(path=str(tmp_path / "map.png"))
+        browser.close()
+    assert blocked == [] and errors == []
+    n_cells = int(((result.cells["count"] > 0) | (result.cells["bin"] != 0)).sum())
+    assert n_paths >= n_cells + 2  # cells, corridor and route (and countries when available)
+    assert ant >= 1  # the route as an animated directional line
+    assert ranks == len(result.ranked)
+    assert arrows >= 1  # flows carry arrow text along their lines
+    assert (tmp_path / "map.png").stat().st_size > 10_000
+
+
+def test_png_needs_no_network(result, tmp_path: Path) -> None:
+    out = hotspot_png(result.cells, ranked=result.ranked, route=result.route, path=tmp_path / "h.png")
+    from PIL import Image
+
+    with Image.open(out) as img:
+        assert img.size[0] >= 800 and img.getcolors(1 << 20) is not None
+        assert len(img.getcolors(1 << 20) or []) > 10  # not a blank page
+
+
+def test_geojson_and_kml_exports(result) -> None:
+    gj = to_geojson(result.cells)
+    shown = result.cells[(result.cells["count"] > 0) | (result.cells["bin"] != 0)]
+    assert len(gj["features"]) == len(shown)
+    f = gj["features"][0]
+    ring = f["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) == 7  # a closed hexagon, lon/lat order
+    assert -20 < ring[0][0] < 40 and 0 < ring[0][1] < 50
+    json.dumps(gj, allow_nan=False)
+    root = ET.fromstring(to_kml(result.cells))
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    assert len(root.findall(".//k:Placemark", ns)) == len(shown)
