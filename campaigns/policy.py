@@ -344,17 +344,16 @@ def check_adset(adset: AdSet, target: Target | None) -> list[Finding]:
                 "rebuild the targeting from the ad set's locale (plan again)",
             )
         )
-    if not teen and not spec.get("locales"):
-        if not pl.ids:
-            out.append(
-                Finding(
-                    "warn",
-                    "locale_unpinned",
-                    obj,
-                    f"no platform locale for {pl.name} ({adset.locale}): targeted by geography only",
-                    pl.note or "add its id to locales/languages.toml once the platform has one",
-                )
+    if not teen and not spec.get("locales") and not pl.ids:
+        out.append(
+            Finding(
+                "warn",
+                "locale_unpinned",
+                obj,
+                f"no platform locale for {pl.name} ({adset.locale}): targeted by geography only",
+                pl.note or "add its id to locales/languages.toml once the platform has one",
             )
+        )
     return out
 
 
