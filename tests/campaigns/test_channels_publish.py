@@ -12,8 +12,11 @@ from campaigns.channels.outbox import read_outbox
 from campaigns.publish import publish_campaign
 from intel.errors import Forbidden
 from intel.models import Campaign, Delivery, ScheduledPost
+from tests.campaigns import publish_fixtures
 from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
-from tests.campaigns.publish_fixtures import ChannelCase, channel_case, ready_campaign  # noqa: F401
+from tests.campaigns.publish_fixtures import ChannelCase, ready_campaign
+
+channel_case = publish_fixtures.channel_case
 
 
 def _sent_objects(case: ChannelCase, campaign_id: int) -> list[str]:

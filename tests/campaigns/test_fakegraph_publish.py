@@ -14,7 +14,9 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 
 from campaigns.fakegraph import FakeGraph, start_fake_graph
-from tests.campaigns.publish_fixtures import fake_graph  # noqa: F401
+from tests.campaigns import publish_fixtures
+
+fake_graph = publish_fixtures.fake_graph
 
 
 def _api(fake: FakeGraph, token: str | None = None) -> FacebookAdsApi:
