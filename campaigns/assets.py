@@ -114,20 +114,29 @@ def generate_assets(
     settings: Settings,
     families: Sequence[str] = FAMILIES,
     days: int = DEFAULT_DEADLINE_DAYS,
+    refresh: bool = False,
 ) -> list[Asset]:
     """Create the missing assets of a campaign (one per ad set x family); returns all of them.
 
-    Idempotent: an ad set and family that already has an asset keeps it.
+    Idempotent: an ad set and family that already has an asset keeps it. ``refresh`` re-renders
+    existing assets from the current catalogs (after a review), keeping their ids and tracking
+    codes; only a draft campaign may be refreshed.
     """
     for f in families:
         if f not in FAMILIES:
             raise CounterflowError(f"message family {f!r} is not known", f"use {', '.join(FAMILIES)}")
     campaign, targets, adsets, existing = crud.campaign_bundle(session, campaign_id=campaign_id)
+    if refresh and existing and campaign.status != "draft":
+        raise CounterflowError(
+            f"campaign {campaign_id} is {campaign.status}; its assets are frozen",
+            "plan a new campaign to change copy after approval",
+        )
     by_id = {t.id: t for t in targets}
-    have = {(a.adset_id, a.family) for a in existing}
+    have = {(a.adset_id, a.family): a for a in existing}
     for adset in adsets:
         for family in families:
-            if (adset.id, family) in have:
+            old = have.get((adset.id, family))
+            if old is not None and not refresh:
                 continue
             values = asset_values(
                 campaign=campaign,
@@ -137,7 +146,13 @@ def generate_assets(
                 settings=settings,
                 days=days,
             )
-            crud.add_asset(session, **values)
+            if old is None:
+                crud.add_asset(session, **values)
+                continue
+            for key in ("headline", "body", "description", "helpline", "direction", "fuzzy", "link"):
+                setattr(old, key, values[key])
+            session.add(old)
+    session.flush()
     return crud.list_assets(session, campaign_id=campaign_id)
 
 

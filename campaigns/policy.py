@@ -31,6 +31,7 @@ Rules (``Finding.rule``)
                       helpline is refused on a live channel and warned on the dry-run outbox.
 ``locale_missing`` / ``locale_fuzzy``  see ``check_locales_ready``.
 ``assets``            a campaign without assets cannot be scheduled.
+``asset_stale``       an asset rendered from a draft whose catalog has since been reviewed.
 plus the planner's own notes (``overlap``, ``merged``, ``teen_eu_dropped``) carried as warns.
 
 Copy limits (characters)
@@ -390,7 +391,7 @@ def check_asset(campaign: Campaign, asset: Asset) -> list[Finding]:
                     "placeholder",
                     obj,
                     f"{field} has an unfilled placeholder: {PLACEHOLDER_RE.search(text).group(0)}",  # type: ignore[union-attr]
-                    "regenerate the assets (counterflow assets CAMPAIGN_ID --regenerate)",
+                    "re-render the assets: counterflow assets CAMPAIGN_ID --refresh",
                 )
             )
     code = asset.tracking_code or ""
@@ -459,6 +460,18 @@ def check_locales_ready(campaign: Campaign, assets: Sequence[Asset]) -> list[Fin
                         f"translate them in locales/{locale}/LC_MESSAGES/messages.po",
                     )
                 )
+        ready = {c.family for c in mine if c.ready}
+        stale = [a for a in assets if a.locale == locale and a.fuzzy and a.family in ready]
+        if stale:
+            out.append(
+                Finding(
+                    "refuse",
+                    "asset_stale",
+                    obj,
+                    f"{len(stale)} assets were rendered from draft copy that has since been reviewed",
+                    f"re-render them: counterflow assets {campaign.id} --refresh",
+                )
+            )
         drafts = [c for c in mine if c.fuzzy]
         if drafts:
             n_fuzzy, n_total = sum(c.fuzzy for c in drafts), sum(c.total for c in mine)

@@ -184,6 +184,9 @@ def assets(
     export: Path | None = typer.Option(
         None, "--export", help="Folder for the HTML preview page and the CSV."
     ),
+    refresh: bool = typer.Option(
+        False, "--refresh", help="Re-render existing assets from the current catalogs."
+    ),
 ) -> None:
     """Make the campaign's missing assets, list them, and optionally export previews."""
     from campaigns import crud
@@ -193,7 +196,7 @@ def assets(
 
     settings = get_settings()
     with session_scope(get_engine(settings)) as session:
-        made = generate_assets(session, campaign_id=campaign_id, settings=settings)
+        made = generate_assets(session, campaign_id=campaign_id, settings=settings, refresh=refresh)
         campaign, targets, _, _ = crud.campaign_bundle(session, campaign_id=campaign_id)
     names = {t.id: t.name for t in targets}
     rows = [
@@ -231,7 +234,9 @@ def locales_status() -> None:
 
 @locales_app.command("compile")
 def locales_compile(
-    out: Path | None = typer.Option(None, "--out", help="Folder for the .mo tree (default: beside each .po)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the .mo tree (default: beside each .po)."
+    ),
 ) -> None:
     """Compile every catalog to .mo (build output; the app also compiles on first use)."""
     from campaigns.i18n import compile_catalogs

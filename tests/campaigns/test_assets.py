@@ -19,6 +19,7 @@ from campaigns.i18n import LOCALES
 from campaigns.planner import Audience, plan_campaign
 from campaigns.policy import check_asset, check_locales_ready
 from intel.db import session_scope
+from intel.errors import CounterflowError
 from intel.models import Asset
 from intel.settings import Settings
 from tests.campaigns.factories import make_run
@@ -162,3 +163,27 @@ def test_exported_preview_renders_right_to_left_in_chromium(
     assert {d for lang, d, _ in dirs if lang == "ar"} == {"rtl"}
     assert {d for lang, d, _ in dirs if lang != "ar"} == {"ltr"}
     assert all(w > 200 for *_, w in dirs)  # visible cards, not collapsed
+
+
+def test_refresh_re_renders_in_place_and_only_drafts(engine: Engine, settings: Settings) -> None:
+    cid = _nine_locale_campaign(engine, settings)
+    with session_scope(engine) as session:
+        assets = crud.list_assets(session, campaign_id=cid)
+        en = next(a for a in assets if a.locale == "en" and a.family == "recruitment_fraud")
+        good_body, code, aid = en.body, en.tracking_code, en.id
+        en.body, en.fuzzy = "stale draft text", True
+        session.add(en)
+        session.flush()
+        campaign = crud.get_campaign(session, campaign_id=cid)
+        assert any(f.rule == "asset_stale" for f in check_locales_ready(campaign, [en]))
+        generate_assets(session, campaign_id=cid, settings=settings)  # without refresh: kept as is
+        assert crud.list_assets(session, campaign_id=cid)[assets.index(en)].body == "stale draft text"
+        after = generate_assets(session, campaign_id=cid, settings=settings, refresh=True)
+        again = next(a for a in after if a.id == aid)
+        assert (again.body, again.fuzzy, again.tracking_code) == (good_body, False, code)
+        assert len(after) == len(assets)
+        campaign.status = "approved"
+        session.add(campaign)
+        session.flush()
+        with pytest.raises(CounterflowError, match="is approved; its assets are frozen"):
+            generate_assets(session, campaign_id=cid, settings=settings, refresh=True)

@@ -169,6 +169,7 @@ CASES: list[tuple[str, Callable[[World], None], str, str, str]] = [
     ("help copy without helpline", _set("asset", helpline=None), "helpline", "refuse", "no helpline"),
     ("unverified helpline, dry run", _set("ng", country="LY"), "helpline", "warn", "to verify"),
     ("fuzzy copy", _set("asset", locale="pcm"), "locale_fuzzy", "refuse", "fuzzy"),
+    ("asset rendered from a since-reviewed draft", _set("asset", fuzzy=True), "asset_stale", "refuse", "since been reviewed"),
     ("planner note carried", _set("campaign", plan_notes=[{"level": "warn", "rule": "overlap", "object": "a", "problem": "p", "fix": "f"}]), "overlap", "warn", "p"),
 ]  # fmt: skip
 
