@@ -172,7 +172,9 @@ def _metric_frame(session: Session, campaign_id: int) -> pd.DataFrame:
 
 def _tip_frame(session: Session, campaign_id: int) -> pd.DataFrame:
     rows = session.exec(
-        select(Tip.target_id, Tip.locale, Tip.status, Tip.simulated).where(Tip.campaign_id == campaign_id)
+        select(col(Tip.target_id), col(Tip.locale), col(Tip.status), col(Tip.simulated)).where(
+            Tip.campaign_id == campaign_id
+        )
     ).all()
     return pd.DataFrame(rows, columns=["target_id", "locale", "status", "simulated"])
 
@@ -303,13 +305,15 @@ def activity_change(
     after_days = max((stop - start).days, 0)
     hotspots = list(session.exec(select(Hotspot).where(Hotspot.run_id == campaign.hotspot_run_id)))
     targeted_ids = {t.hotspot_id for t in targets if t.hotspot_id is not None}
-    radius_by_hotspot = {t.hotspot_id: t.radius_km for t in targets if t.hotspot_id is not None}
+    radius_by_hotspot: dict[int | None, float] = {
+        t.hotspot_id: t.radius_km for t in targets if t.hotspot_id is not None
+    }
     default_radius = float(np.median([t.radius_km for t in targets])) if targets else 25.0
     treated = [h for h in hotspots if h.id in targeted_ids]
     control = [h for h in hotspots if h.id not in targeted_ids and h.bin >= 1]
 
     tip_sources = select(Source.id).where(Source.kind == "campaign_tip")
-    query = select(Report.lat, Report.lon, Report.observed_on).where(
+    query = select(col(Report.lat), col(Report.lon), col(Report.observed_on)).where(
         col(Report.lat).is_not(None),
         col(Report.duplicate_of).is_(None),
         col(Report.observed_on) >= start - dt.timedelta(days=window),

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from intel.errors import Conflict, CounterflowError, Forbidden, NotFound
@@ -378,10 +379,15 @@ def export_tips_aggregated(session: Session, *, campaign_id: int) -> pd.DataFram
         a string: counts below 3 are shown as ``"<3"`` so that no single tip can be singled
         out. No text, place or coordinates leave this function.
     """
-    rows = session.exec(
-        select(Tip.campaign_id, Tip.target_id, Tip.locale, Tip.status, Tip.received_at, Tip.simulated).where(
-            Tip.campaign_id == campaign_id
-        )
+    rows = session.execute(
+        sa_select(
+            col(Tip.campaign_id),
+            col(Tip.target_id),
+            col(Tip.locale),
+            col(Tip.status),
+            col(Tip.received_at),
+            col(Tip.simulated),
+        ).where(Tip.campaign_id == campaign_id)
     ).all()
     columns = ["campaign_id", "target_id", "locale", "status", "week", "tips", "simulated"]
     if not rows:
