@@ -402,6 +402,42 @@ def country_shapes() -> Any:
     return _shapes().copy()
 
 
+@lru_cache(maxsize=1)
+def _shape_tree() -> Any:
+    import shapely
+
+    return shapely.STRtree(_shapes().geometry.values)
+
+
+def countries_at(lat: np.ndarray, lon: np.ndarray, *, max_km: float = 100.0) -> np.ndarray:
+    """ISO-2 codes of the countries at many points (vectorised ``country_at``; None at sea)."""
+    import shapely
+
+    lat = np.asarray(lat, dtype="float64")
+    lon = np.asarray(lon, dtype="float64")
+    out = np.full(lat.shape, None, dtype=object)
+    if lat.size == 0:
+        return out
+    codes = _shapes()["iso_a2"].to_numpy(dtype=object)
+    pts, geoms = _shape_tree().query(shapely.points(lon, lat), predicate="within")
+    out[pts] = codes[geoms]
+    missing = np.flatnonzero(pd.isna(out))
+    if missing.size:
+        gaz = get_gazetteer()
+        near = gaz.nearest_index(lat[missing], lon[missing])
+        plat = gaz.places["lat"].to_numpy()[near]
+        plon = gaz.places["lon"].to_numpy()[near]
+        p1, p2 = np.radians(lat[missing]), np.radians(plat)
+        h = (
+            np.sin((p2 - p1) / 2) ** 2
+            + np.cos(p1) * np.cos(p2) * np.sin(np.radians(plon - lon[missing]) / 2) ** 2
+        )
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+        close = km <= max_km
+        out[missing[close]] = gaz.places["country"].to_numpy()[near][close]
+    return out
+
+
 def country_at(lat: float, lon: float, *, max_km: float = 100.0) -> str | None:
     """ISO-2 code of the country at a point (EPSG:4326), or None at sea.
 
@@ -435,6 +471,48 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 _DEMONYMS = {
+    # names of the route countries in French, Italian and Arabic
+    "libye": "LY",
+    "libia": "LY",
+    "ليبيا": "LY",
+    "italie": "IT",
+    "italia": "IT",
+    "إيطاليا": "IT",
+    "ايطاليا": "IT",
+    "nigéria": "NG",
+    "نيجيريا": "NG",
+    "النيجر": "NE",
+    "tunisie": "TN",
+    "تونس": "TN",
+    "egypte": "EG",
+    "egitto": "EG",
+    "مصر": "EG",
+    "soudan": "SD",
+    "السودان": "SD",
+    "tchad": "TD",
+    "ciad": "TD",
+    "تشاد": "TD",
+    "maroc": "MA",
+    "marocco": "MA",
+    "المغرب": "MA",
+    "algerie": "DZ",
+    "الجزائر": "DZ",
+    "espagne": "ES",
+    "spagna": "ES",
+    "grece": "GR",
+    "grecia": "GR",
+    "allemagne": "DE",
+    "germania": "DE",
+    "francia": "FR",
+    "malte": "MT",
+    "erythree": "ER",
+    "eritrea": "ER",
+    "ghana": "GH",
+    "senegal": "SN",
+    "cote d ivoire": "CI",
+    "costa d avorio": "CI",
+    "camerun": "CM",
+    "cameroun": "CM",
     "filipino": "PH",
     "filippino": "PH",
     "philippine": "PH",
@@ -500,6 +578,31 @@ _DEMONYMS = {
     "gambian": "GM",
     "cameroonian": "CM",
 }
+
+
+@lru_cache(maxsize=8192)
+def country_named(value: str) -> str | None:
+    """ISO-2 code when ``value`` is exactly a country's name, common or official name, or one of
+    the packaged other-language names ("Libye", "ليبيا"); no fuzzy matching (for free text)."""
+    key = normalise(value)
+    if key in _DEMONYMS and not key.endswith(("an", "ese", "i")):
+        return _DEMONYMS[key]
+    return _country_names().get(key)
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            v = getattr(c, attr, None)
+            if v:
+                out.setdefault(normalise(v), str(c.alpha_2))
+    for k, v in _DEMONYMS.items():
+        if not k.endswith(("an", "ese", "i")):
+            out.setdefault(k, v)
+    out.update({"ivory coast": "CI", "united states": "US", "usa": "US", "uk": "GB", "great britain": "GB"})
+    return out
 
 
 @lru_cache(maxsize=8192)

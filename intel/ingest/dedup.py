@@ -128,9 +128,9 @@ class Deduper:
             if any(not o.empty for o in olds)
             else None
         )
-        crowded = batch["cell"].duplicated(keep=False).to_numpy()
+        crowded = batch["cell"].duplicated(keep=False).to_numpy(copy=True)
         if old is not None:
-            crowded |= batch["cell"].isin(pd.Index(old["cell"].unique())).to_numpy()
+            crowded = crowded | batch["cell"].isin(pd.Index(old["cell"].unique())).to_numpy()
         dup_rows: set[int] = set()
         if crowded.any():
             todo = batch[crowded].sort_values(["cell", "day", "row"], kind="stable")

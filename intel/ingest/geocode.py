@@ -84,9 +84,14 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
         near_country = table["country"].to_numpy()[near]
         near_name = table["name"].to_numpy()[near]
         near_admin = table["admin1"].to_numpy()[near]
+        no_country = np.array([not isinstance(countries[i], str) for i in rows], dtype=bool)
+        if no_country.any():
+            # the country from its shape (a nearest town may be across a border)
+            from intel.gazetteer import countries_at
+
+            found = countries_at(lat[rows[no_country]], lon[rows[no_country]])
+            countries[rows[no_country]] = np.where(pd.isna(found), near_country[no_country], found)
         for j, i in enumerate(rows):
-            if countries[i] is None or (isinstance(countries[i], float)):
-                countries[i] = near_country[j]
             if names[i] is None or names[i] == "":
                 names[i] = near_name[j]
                 admin1[i] = near_admin[j]

@@ -341,7 +341,7 @@ def _process(
     out["observed_on"] = v["observed_on"]
     for c in ("language", "summary", "exploitation", "recruitment", "control", "transport", "age_band",
               "gender", "place", "admin1", "country", "origin", "transit", "destination"):  # fmt: skip
-        col_v = v[c] if c in v else pd.Series([None] * m)
+        col_v = v[c].astype(object) if c in v else pd.Series([None] * m, dtype=object)
         if c in ("exploitation", "recruitment", "control", "transport", "transit"):
             col_v = col_v.fillna("")
         out[c] = col_v.to_numpy(dtype=object)
