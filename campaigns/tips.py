@@ -387,7 +387,7 @@ def export_tips_aggregated(session: Session, *, campaign_id: int) -> pd.DataFram
             col(Tip.status),
             col(Tip.received_at),
             col(Tip.simulated),
-        ).where(Tip.campaign_id == campaign_id)
+        ).where(col(Tip.campaign_id) == campaign_id)
     ).all()
     columns = ["campaign_id", "target_id", "locale", "status", "week", "tips", "simulated"]
     if not rows:
