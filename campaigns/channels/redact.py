@@ -12,8 +12,10 @@ import logging
 import re
 
 SECRET_PARAMS = ("access_token", "appsecret_proof", "client_secret", "fb_exchange_token", "input_token")
-_QUERY = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAMS) + r")(=|%3D)[^&\s'\"<>)\]]+")
-_JSON = re.compile(r"(?i)(['\"](?:" + "|".join(SECRET_PARAMS) + r")['\"]\s*:\s*)(['\"])[^'\"]*\2")
+_QUERY = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAMS) + r")(=|%3D)(?!\[redacted\])[^&\s'\"<>)\]]+")
+_JSON = re.compile(
+    r"(?i)(['\"](?:" + "|".join(SECRET_PARAMS) + r")['\"]\s*:\s*)(['\"])(?!\[redacted\])[^'\"]*\2"
+)
 REDACTED = "[redacted]"
 
 
