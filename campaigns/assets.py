@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from campaigns import crud
-from campaigns.i18n import direction, format_date, format_number, get_translations, load_catalog
+from campaigns.i18n import direction, format_date, format_number, fuzzy_families, get_translations
 from campaigns.localedata import helpline_for
 from campaigns.messages import DEFAULT_DEADLINE_DAYS, FAMILIES, family_copy, preview_words
 from intel.errors import CounterflowError
@@ -58,14 +58,6 @@ def tracking_code(*, campaign_id: int, target_id: int, locale: str, adset_id: in
     return code
 
 
-def _fuzzy_ids(locale: str) -> set[tuple[str | None, str]]:
-    out: set[tuple[str | None, str]] = set()
-    for msg in load_catalog(locale):
-        if msg.id and msg.fuzzy:
-            out.add((msg.context, msg.id if isinstance(msg.id, str) else msg.id[0]))
-    return out
-
-
 def asset_values(
     *,
     campaign: Campaign,
@@ -86,9 +78,7 @@ def asset_values(
     code = tracking_code(
         campaign_id=campaign.id, target_id=target.id, locale=locale, adset_id=adset.id, family=family
     )
-    fuzzy_msgs = _fuzzy_ids(locale)
-    # Which of this family's messages are drafts: look them up by context.
-    fuzzy = any(ctx == family for ctx, _ in fuzzy_msgs)
+    fuzzy = family in fuzzy_families(locale)
     return {
         "campaign_id": campaign.id,
         "target_id": target.id,

@@ -128,6 +128,17 @@ def get_translations(code: str, *, use_fuzzy: bool = False) -> Translations:
     return _translations(code, use_fuzzy, path.stat().st_mtime if path.exists() else 0.0)
 
 
+@lru_cache(maxsize=64)
+def _fuzzy_families(code: str, _version: float) -> frozenset[str]:
+    return frozenset(msg.context or "" for msg in load_catalog(code) if msg.id and msg.fuzzy)
+
+
+def fuzzy_families(code: str) -> frozenset[str]:
+    """Message families (contexts) of a packaged catalog that still hold fuzzy drafts (cached)."""
+    path = po_path(check_locale(code))
+    return _fuzzy_families(code, path.stat().st_mtime if path.exists() else 0.0)
+
+
 def compile_catalogs(
     codes: tuple[str, ...] = LOCALES, *, use_fuzzy: bool = True, out_dir: Path | None = None
 ) -> list[Path]:
@@ -229,6 +240,7 @@ def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | 
     with po_path(code, root=root).open("wb") as fh:
         write_po(fh, catalog, width=100)
     _translations.cache_clear()
+    _fuzzy_families.cache_clear()
     log.info("catalog %s reviewed by %s: %d fuzzy flags cleared", code, reviewer, cleared)
     return cleared
 
