@@ -284,10 +284,11 @@ def _exploitation_codes(value: str | list[str] | None) -> str:
 def _tip_report(session: Session, tip: Tip, place: str | None) -> Report:
     name, country, lat, lon = _report_location(session, tip, place)
     source = _tip_source(session)
-    today = dt.date.today()
+    received = tip.received_at
+    observed = received.date() if isinstance(received, dt.datetime) else dt.date.today()
     return Report(
         source_id=source.id,
-        observed_on=today,
+        observed_on=observed,
         language=tip.locale,
         summary=f"campaign tip {tip.id} (text held in the tip store)",
         reliability=TIP_RELIABILITY,
@@ -316,9 +317,10 @@ def triage_tip(
     """Mark a tip actionable or not; an actionable tip becomes a ``Report``.
 
     The report carries the coarsened location (the analyst's ``place`` resolved with the
-    gazetteer, else the tip's, else the target's centre), today's date, reliability F and
-    credibility 3. Triaging again is allowed until the tip has become a report; a tip that
-    already became a report cannot be turned back (the report may have been used).
+    gazetteer, else the tip's, else the target's centre), the day the tip arrived as its
+    observed date, reliability F and credibility 3. Triaging again is allowed until the tip
+    has become a report; a tip that already became a report cannot be turned back (the report
+    may have been used).
     """
     user = _require_reader(session, actor, action="triage", tip_id=tip_id)
     tip = _get_tip(session, tip_id)
