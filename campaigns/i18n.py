@@ -260,9 +260,29 @@ def extract_template() -> Catalog:
     return catalog
 
 
-def write_template() -> Path:
-    """Write ``locales/messages.pot`` from the sources; returns its path."""
-    path = pot_path()
+def write_template(*, root: Path | None = None) -> Path:
+    """Write ``messages.pot`` from the sources; returns its path."""
+    path = pot_path(root=root)
     with path.open("wb") as fh:
         write_po(fh, extract_template(), width=100, omit_header=False)
     return path
+
+
+def update_catalogs(*, root: Path | None = None) -> dict[str, int]:
+    """Merge the template into every catalog (like ``pybabel update``); returns new messages per locale.
+
+    New messages arrive untranslated (``locales status`` shows them missing, preflight refuses
+    them); changed ones are matched fuzzily and so need review again.
+    """
+    template = load_template(root=root)
+    added: dict[str, int] = {}
+    for code in LOCALES:
+        catalog = load_catalog(code, root=root)
+        before = {(m.context, str(m.id)) for m in catalog if m.id}
+        catalog.update(template, update_header_comment=False)
+        added[code] = len({(m.context, str(m.id)) for m in catalog if m.id} - before)
+        with po_path(code, root=root).open("wb") as fh:
+            write_po(fh, catalog, width=100, ignore_obsolete=False)
+    _translations.cache_clear()
+    _fuzzy_families.cache_clear()
+    return added

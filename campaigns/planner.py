@@ -16,7 +16,8 @@ How the plan is made
 6. Ad sets: one per target x language x age group. An audience that includes 13-17 is split
    into a teen ad set (ages 13-17, city only: no gender, language or radius) and an 18+ ad set
    (which keeps genders, the language's platform locale ids and the radius). Teen ad sets for
-   EU/EEA targets are not created; a ``teen_eu_dropped`` warn says so.
+   EU/EEA targets are not created; a ``teen_eu_dropped`` warn says so. A target's teen ad sets
+   share one audience (no language pin is allowed for 13-17), so they differ by copy only.
 7. Budget: split across targets in proportion to their reach estimates (evenly when every
    estimate is 0), then evenly across each target's ad sets; amounts in cents, the rounding
    remainder goes to the largest share.

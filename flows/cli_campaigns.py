@@ -259,7 +259,9 @@ def locales_review(
 
 @locales_app.command("extract")
 def locales_extract() -> None:
-    """Re-extract the campaign copy into locales/messages.pot (Babel, default keywords)."""
-    from campaigns.i18n import write_template
+    """Re-extract the campaign copy into locales/messages.pot and merge it into every catalog."""
+    from campaigns.i18n import update_catalogs, write_template
 
     typer.echo(f"wrote {write_template().name}")
+    for code, n in update_catalogs().items():
+        typer.echo(f"{code}: {n} new messages" if n else f"{code}: up to date")

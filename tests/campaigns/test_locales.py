@@ -151,3 +151,26 @@ def test_review_refuses_a_catalog_with_missing_messages(tmp_path: Path) -> None:
     assert [(c.family, c.missing) for c in missing] == [("recruitment_fraud", ["Check before you travel"])]
     with pytest.raises(CounterflowError, match="missing messages"):
         review("ha", reviewer="Someone", root=root)
+
+
+def test_a_new_message_reaches_every_catalog_as_missing(tmp_path: Path) -> None:
+    from babel.messages.pofile import read_po, write_po
+
+    from campaigns.i18n import update_catalogs
+
+    root = tmp_path / "locales"
+    shutil.copytree(i18n.locales_dir(), root, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+    with (root / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    template.add("Never pay a recruiter to get a job.", context="know_the_signs")
+    with (root / "messages.pot").open("wb") as fh:
+        write_po(fh, template)
+    added = update_catalogs(root=root)
+    assert added == dict.fromkeys(LOCALES, 1)
+    for code in LOCALES:
+        [gap] = [c for c in coverage(code, root=root) if c.missing]
+        assert (gap.family, gap.missing) == ("know_the_signs", ["Never pay a recruiter to get a job."])
+    # the existing translations are kept
+    assert load_catalog("it", root=root).get(
+        "Check before you travel", context="recruitment_fraud"
+    ).string == ("Verifica prima di partire")
