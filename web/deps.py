@@ -74,6 +74,7 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
         raise Forbidden(f"user {name!r} is not known", "ask an admin to add you to the User table")
+    request.state.user = user  # so that an error page still shows who is signed in
     return user
 
 

@@ -237,3 +237,9 @@ def test_unexpected_errors_become_a_500_without_internals(
         assert "internal detail" not in r.text
         r = c.get("/boom", headers={"Accept": "application/json"})
         assert r.json()["status"] == 500
+
+
+def test_error_pages_keep_the_signed_in_user(client: TestClient, seeded: Seeded) -> None:
+    r = client.get("/tips/12345", headers=as_user("ana"))
+    assert r.status_code == 404 and "tip 12345 does not exist" in r.text
+    assert "ana · analyst" in r.text
