@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -93,18 +92,10 @@ def find_route(session: Session, *, name: str) -> Route | None:
 
 
 def latest_run_id(session: Session, *, route_id: int | None) -> int | None:
-    """The newest hotspot run of a route (``intel.hotspot_store.latest_run`` when it exists)."""
-    try:  # written by the hotspots room; may not exist yet
-        hotspot_store: Any = importlib.import_module("intel.hotspot_store")
-    except ImportError:
-        hotspot_store = None
-    if hotspot_store is not None and hasattr(hotspot_store, "latest_run"):
-        run = hotspot_store.latest_run(session, route_id=route_id)
-        return None if run is None else run.id
-    stmt = select(HotspotRun).order_by(col(HotspotRun.created_at).desc(), col(HotspotRun.id).desc())
-    if route_id is not None:
-        stmt = stmt.where(HotspotRun.route_id == route_id)
-    run = session.exec(stmt).first()
+    """The newest hotspot run of a route (``intel.hotspot_store.latest_run``)."""
+    from intel.hotspot_store import latest_run
+
+    run = latest_run(session, route_id=route_id)
     return None if run is None else run.id
 
 
