@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -74,7 +75,8 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
         raise Forbidden(f"user {name!r} is not known", "ask an admin to add you to the User table")
-    request.state.user = user  # so that an error page still shows who is signed in
+    # A plain copy, so that an error page (after the session rolled back) still shows who is signed in.
+    request.state.user = SimpleNamespace(name=user.name, role=user.role)
     return user
 
 
