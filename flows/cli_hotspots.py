@@ -1,5 +1,375 @@
-"""`counterflow` commands of the hotspots room (registered on import)."""
+"""`counterflow` commands of the hotspots room (registered on import): ``hotspots``, ``flows``,
+``histogram`` and ``evaluate``.
+
+``run_hotspots`` is the one call that loads reports, analyses, stores the run and writes the
+map; the CLI and the loop flow both use it.
+"""
 
 from __future__ import annotations
 
-from flows.cli import app  # noqa: F401
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from flows.cli import app
+from intel.errors import CounterflowError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlmodel import Session
+
+    from hotspots.params import HotspotParams
+    from hotspots.pipeline import HotspotResult
+    from intel.models import HotspotRun
+    from intel.settings import Settings
+
+EMPTY_STORE = CounterflowError("no reports in the store", "run counterflow ingest FILE first")
+
+
+@dataclass
+class StoredRun:
+    """A run as saved: the row, the analysis, where its map is and what changed since the last."""
+
+    run: HotspotRun
+    result: HotspotResult
+    map_path: Path | None
+    previous_run_id: int | None
+    changes: pd.DataFrame | None
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CounterflowError(
+            f"{option} was {value!r}", "write the date as YYYY-MM-DD, e.g. 2024-01-31"
+        ) from None
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _load(session: Session, *, since: dt.date | None, until: dt.date | None, **kw: Any) -> pd.DataFrame:
+    from intel.store import load_reports
+
+    df = load_reports(session, since=since, until=until, **kw)
+    if df.empty:
+        if since or until or kw.get("types") or kw.get("min_reliability"):
+            raise CounterflowError(
+                "no reports match these filters", "widen --since/--until, --type or --min-grade"
+            )
+        raise EMPTY_STORE
+    return df
+
+
+def run_hotspots(
+    session: Session,
+    *,
+    settings: Settings,
+    route_text: str | None = None,
+    params: HotspotParams | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    map_path: Path | None = None,
+    write_map: bool = True,
+) -> StoredRun:
+    """Load reports, analyse, store the run (``HotspotRun`` + ``Hotspot`` rows), write the map and
+    compare with the previous run of the same route. Everything in the caller's transaction."""
+    from hotspots.compare import compare_runs
+    from hotspots.params import HotspotParams
+    from hotspots.pipeline import analyse
+    from hotspots.routes import parse_route
+    from intel import hotspot_store
+
+    params = params or HotspotParams()
+    route = parse_route(route_text, corridor_km=params.corridor_km) if route_text else None
+    reports = _load(session, since=since, until=until)
+    result = analyse(reports, route=route, params=params)
+    route_id = None
+    if route is not None:
+        row = hotspot_store.get_or_create_route(
+            session,
+            name=route.name,
+            waypoints=[w.to_dict() for w in route.waypoints],
+            corridor_km=route.corridor_km,
+        )
+        route_id = row.id
+    previous = hotspot_store.latest_run(session, route_id=route_id)
+    if previous is not None and route_id is None and previous.route_id is not None:
+        previous = None  # compare like with like: an all-hotspots run with another one
+    frame = result.hotspot_frame()
+    run = hotspot_store.save_run(
+        session,
+        cells=frame,
+        params=result.stored_params(),
+        n_reports=result.n_reports,
+        route_id=route_id,
+        resolution=result.params.resolution,
+        method="gistar-h3" if result.params.unit == "h3" else "gistar-place",
+    )
+    assert run.id is not None
+    changes = None
+    if previous is not None and previous.id is not None:
+        _, before = hotspot_store.load_run(session, run_id=previous.id)
+        changes = compare_runs(before, frame)
+    path = None
+    if write_map:
+        from hotspots.flows import flow_lines
+        from hotspots.maps import hotspot_map, save_map
+
+        path = map_path or settings.home / "maps" / f"hotspots-run{run.id}.html"
+        title = f"hotspot run {run.id}" + (f": {route.name}" if route else "")
+        save_map(
+            hotspot_map(
+                result.cells,
+                ranked=result.ranked,
+                route=route,
+                flows=flow_lines(reports).head(30),
+                title=title,
+            ),
+            path,
+        )
+        hotspot_store.set_map_path(session, run_id=run.id, map_path=str(path))
+    return StoredRun(
+        run=run,
+        result=result,
+        map_path=path,
+        previous_run_id=previous.id if previous else None,
+        changes=changes,
+    )
+
+
+def _fmt_km(v: Any) -> str:
+    import math
+
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):,.0f}"
+
+
+@app.command()
+def hotspots(
+    route: str | None = typer.Option(
+        None,
+        "--route",
+        help='Waypoints, e.g. "Benin City > Agadez > Tripoli > Lampedusa > Rome" (names or lat,lon).',
+    ),
+    corridor_km: float = typer.Option(
+        150.0, "--corridor-km", help="Corridor half-width: km from the route line."
+    ),
+    top: int = typer.Option(8, "--top", help="How many hotspots to rank."),
+    resolution: int | None = typer.Option(
+        None, "--resolution", help="H3 resolution 0-15 (default: from the extent)."
+    ),
+    half_life_days: float = typer.Option(
+        365.0, "--half-life-days", help="Recency decay: a report this old weighs half."
+    ),
+    unit: str = typer.Option("h3", "--unit", help="h3 (hexagonal cells) or place (towns)."),
+    since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
+    map_path: Path | None = typer.Option(
+        None, "--map", help="Where to write the HTML map (default: HOME/maps/hotspots-run<ID>.html)."
+    ),
+    png: Path | None = typer.Option(None, "--png", help="Also write a static PNG map."),
+    geojson: Path | None = typer.Option(None, "--geojson", help="Also export the cells as GeoJSON."),
+    kml: Path | None = typer.Option(None, "--kml", help="Also export the cells as KML."),
+) -> None:
+    """Score hotspots (Gi* with FDR), rank them along a route, store the run and draw the map."""
+    from hotspots.params import HotspotParams
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    params = HotspotParams(
+        resolution=resolution, corridor_km=corridor_km, top=top, half_life_days=half_life_days, unit=unit
+    )
+    d0, d1 = _date(since, "--since"), _date(until, "--until")
+    for p in (png, geojson, kml):
+        if p is not None and p.exists() and p.is_dir():
+            raise CounterflowError(f"{p} is a folder", "give a file name, e.g. out.png")
+    settings = get_settings()
+    with session_scope(get_engine(settings)) as session:
+        stored = run_hotspots(
+            session, settings=settings, route_text=route, params=params, since=d0, until=d1, map_path=map_path
+        )
+        run_id = stored.run.id
+    res = stored.result
+    for note in res.notes:
+        typer.echo(f"note: {note}")
+    scope = f"route {res.route.name} (corridor {res.route.corridor_km:g} km)" if res.route else "all reports"
+    typer.echo(
+        f"hotspot run {run_id}: {res.n_reports} reports, {len(res.cells)} cells at H3 resolution "
+        f"{res.params.resolution}, {res.n_significant} significant (FDR), {scope}"
+    )
+    rows = [
+        (
+            int(r["rank"]), r["place"] or r["cell"], r["country"] or "", int(r["count"]), f"{r['z']:.2f}",
+            f"{r['p']:.2g}", int(r["bin"]), r["trend"] or "", _fmt_km(r["distance_km"]),
+        )
+        for _, r in res.ranked.iterrows()
+    ]  # fmt: skip
+    if rows:
+        typer.echo(_table(["rank", "place", "country", "count", "z", "p", "bin", "trend", "km along"], rows))
+    else:
+        typer.echo("no cell holds reports in this scope")
+    if (res.ranked["bin"] <= 0).any():
+        typer.echo("(bin 0: not significant after the FDR correction; listed to fill the ranking)")
+    if stored.changes is not None:
+        from hotspots.compare import summarise
+
+        typer.echo(f"since run {stored.previous_run_id}: {summarise(stored.changes)}")
+    if stored.map_path:
+        typer.echo(f"map: {stored.map_path}")
+    if png:
+        from hotspots.plots import hotspot_png
+
+        typer.echo(
+            f"png: {hotspot_png(res.cells, ranked=res.ranked, route=res.route, path=png, title=f'hotspot run {run_id}')}"
+        )
+    if geojson:
+        from hotspots.maps import write_geojson
+
+        typer.echo(f"geojson: {write_geojson(res.cells, geojson)}")
+    if kml:
+        from hotspots.maps import write_kml
+
+        typer.echo(f"kml: {write_kml(res.cells, kml)}")
+
+
+@app.command()
+def flows(
+    since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
+    top: int = typer.Option(15, "--top", help="Rows per table."),
+) -> None:
+    """Movement: origin -> destination flows with their reach, frequent chains, transit chokepoints."""
+    from hotspots.flows import chokepoints, flow_table, frequent_chains, reach_summary
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    with session_scope(get_engine(get_settings())) as session:
+        df = _load(session, since=_date(since, "--since"), until=_date(until, "--until"))
+    t = flow_table(df)
+    if t.empty:
+        raise CounterflowError(
+            "no report names both an origin and a destination",
+            "ingest reports with origin/destination fields",
+        )
+    typer.echo("origin -> destination")
+    typer.echo(_table(["origin", "destination", "reports", "victims", "reach"],
+                      [(r.origin, r.destination, r.count, r.victims, r.reach) for r in t.head(top).itertuples()]))  # fmt: skip
+    typer.echo("\nreach (UNODC classes, UN M49 subregions)")
+    rs = reach_summary(df)
+    typer.echo(_table(["reach", "reports", "victims", "share"],
+                      [(r.reach, r.count, r.victims, f"{r.share:.0%}") for r in rs.itertuples()]))  # fmt: skip
+    ch = frequent_chains(df, top=top)
+    typer.echo("\nfrequent chains (origin > transit > destination)")
+    typer.echo(
+        _table(["chain", "reports", "share"], [(r.chain, r.count, f"{r.share:.0%}") for r in ch.itertuples()])
+        if len(ch)
+        else "none with a transit seen twice"
+    )
+    cp = chokepoints(df, top=top)
+    typer.echo("\ntransit chokepoints (betweenness on the movement graph)")
+    typer.echo(
+        _table(
+            ["place", "betweenness", "chains through"],
+            [(r.place, f"{r.betweenness:.3f}", r.transits) for r in cp.itertuples()],
+        )
+    )
+
+
+@app.command()
+def histogram(
+    by: str = typer.Option("country", "--by", help="country, town, type or month."),
+    heat: str | None = typer.Option(
+        None, "--heat", help="A heat matrix of --by x this (e.g. --by town --heat month)."
+    ),
+    since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
+    types: list[str] = typer.Option([], "--type", help="Only these exploitation types (repeatable)."),
+    min_grade: str | None = typer.Option(
+        None, "--min-grade", help="Only sources graded this or better (A-F)."
+    ),
+    victims: bool = typer.Option(False, "--victims", help="Count victims instead of reports."),
+    top: int = typer.Option(25, "--top", help="Rows to print."),
+    png: Path | None = typer.Option(None, "--png", help="Also draw the chart as a PNG."),
+) -> None:
+    """Counts of reports by country, town, exploitation type or month, or a heat matrix."""
+    from hotspots.histograms import BY, counts, filter_reports, heat_matrix
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    if by not in BY or (heat is not None and heat not in BY):
+        raise CounterflowError(f"--by {by!r} / --heat {heat!r} is not known", "use one of: " + ", ".join(BY))
+    if min_grade is not None and (len(min_grade) != 1 or min_grade.upper() not in "ABCDEF"):
+        raise CounterflowError(f"--min-grade was {min_grade!r}", "give one letter, A (best) to F")
+    with session_scope(get_engine(get_settings())) as session:
+        df = _load(session, since=_date(since, "--since"), until=_date(until, "--until"))
+    df = filter_reports(df, types=types or None, min_reliability=min_grade)
+    if df.empty:
+        raise CounterflowError("no reports match these filters", "widen --type or --min-grade")
+    if heat:
+        m = heat_matrix(df, rows=by, cols=heat, top=top)
+        typer.echo(m.to_string())
+        if png:
+            from hotspots.plots import heat_png
+
+            typer.echo(f"png: {heat_png(m, path=png, title=f'reports: {by} x {heat}')}")
+        return
+    s = counts(df, by=by, victims=victims)
+    shown = s if by == "month" else s.head(top)
+    width = max(int(shown.max()), 1)
+    for k, v in shown.items():
+        typer.echo(f"{str(k)[:28]:<28} {int(v):>7}  {'#' * max(int(40 * v / width), 1 if v else 0)}")
+    typer.echo(f"{len(df)} reports" + (f" ({len(s) - len(shown)} more rows)" if len(s) > len(shown) else ""))
+    if png:
+        from hotspots.plots import bar_png
+
+        series = s if by != "month" else s[::-1]
+        typer.echo(f"png: {bar_png(series, path=png, title=f'{s.name} by {by}', xlabel=str(s.name))}")
+
+
+@app.command()
+def evaluate(
+    source: str = typer.Argument(..., help='A CSV of reports (date, lat, lon, ...) or "store".'),
+    split: str | None = typer.Option(
+        None, "--split", help="First day of the test period (default: last 20 % of reports)."
+    ),
+    resolution: int | None = typer.Option(
+        None, "--resolution", help="H3 resolution (default: from the extent)."
+    ),
+    half_life_days: float = typer.Option(365.0, "--half-life-days", help="Recency decay of the Gi* scores."),
+) -> None:
+    """Hit rate and PAI at 1, 5 and 10 % of the area: our Gi* ranking vs counts and kernel density."""
+    from hotspots.evaluate import evaluate as run_eval
+    from hotspots.evaluate import read_reports_csv
+
+    if resolution is not None and not 0 <= resolution <= 15:
+        raise CounterflowError(f"resolution was {resolution}", "H3 resolutions run from 0 to 15; try 4 to 7")
+    if source == "store":
+        from intel.db import get_engine, session_scope
+        from intel.settings import get_settings
+
+        with session_scope(get_engine(get_settings())) as session:
+            df = _load(session, since=None, until=None)
+    else:
+        df = read_reports_csv(source)
+    ev = run_eval(df, split=_date(split, "--split"), resolution=resolution, half_life_days=half_life_days)
+    typer.echo(
+        f"train {ev.n_train} reports before {ev.split}, test {ev.n_test} from then; "
+        f"{ev.n_cells} H3 cells at resolution {ev.resolution}"
+    )
+    rows = [
+        (r.method, f"{r.area:.0%}", r.cells, f"{r.hit_rate:.1%}", f"{r.pai:.2f}")
+        for r in ev.table.itertuples()
+    ]
+    typer.echo(_table(["method", "area", "cells", "hit rate", "PAI"], rows))

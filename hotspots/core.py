@@ -6,6 +6,7 @@ explanations (top attributes, trends, extents) on top of this for the few cells 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ class Cells:
 
 
 def neighbourhood(
-    cells: np.ndarray, k: int, *, keep: np.ndarray | None = None
+    cells: np.ndarray, k: int, *, keep: Callable[[np.ndarray], np.ndarray] | None = None
 ) -> tuple[np.ndarray, sp.csr_matrix]:
     """Units = ``cells`` plus their ``k``-ring neighbours, and the binary weights among them.
 
@@ -105,13 +106,15 @@ def score_cells(
     obs, inverse = np.unique(cell_of, return_inverse=True)
     count = np.bincount(inverse, minlength=len(obs)).astype(np.int64)
     wsum = np.bincount(inverse, weights=weight, minlength=len(obs))
-    keep = None
+    keep: Callable[[np.ndarray], np.ndarray] | None = None
     if route is not None:
         r = route
 
-        def keep(c: np.ndarray) -> np.ndarray:
+        def in_route(c: np.ndarray) -> np.ndarray:
             la, lo = h3cells.centres(c)
             return route_distance(r, la, lo)[0] <= r.corridor_km
+
+        keep = in_route
 
     units, w = neighbourhood(obs, k, keep=keep)
     y = np.zeros(len(units))

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr
 
 NO_PATTERN = "no pattern detected"
 PATTERNS = (
@@ -59,7 +59,7 @@ def mann_kendall(x: Sequence[float]) -> tuple[float, float, float]:
     if var <= 0:
         return s, 0.0, 1.0
     z = (s - 1) / math.sqrt(var) if s > 0 else (s + 1) / math.sqrt(var) if s < 0 else 0.0
-    return s, z, float(2 * stats.norm.sf(abs(z)))
+    return s, z, float(2 * ndtr(-abs(z)))
 
 
 def classify(bins: Sequence[int], trend_z: float, trend_p: float, *, alpha: float = 0.05) -> str:

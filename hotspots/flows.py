@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
 
 from intel.errors import CounterflowError
@@ -72,7 +73,7 @@ def resolve_endpoint(value: str) -> Endpoint:
         code = text.upper()
         rows = gaz.places[gaz.places["country"] == code]
         if len(rows):
-            top = rows.loc[rows["population"].idxmax()]
+            top = rows.iloc[int(np.argmax(rows["population"].to_numpy()))]
             return Endpoint(code, code, float(top["lat"]), float(top["lon"]))
         return Endpoint(code, code, None, None)
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
+from scipy.special import ndtr
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def gi_star(y: np.ndarray, w: sp.spmatrix) -> tuple[np.ndarray, np.ndarray]:
     den = np.sqrt(var * (n * card - card * card) / (n - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(den > 0, num / den, 0.0)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * ndtr(-np.abs(z))  # scipy.special: scipy.stats takes seconds to import
     return z, p
 
 

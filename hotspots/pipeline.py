@@ -82,15 +82,19 @@ class HotspotResult:
         rest = self.cells[~self.cells["cell"].isin(ranked["cell"])]
         rest = rest[(rest["count"] > 0) | (rest["bin"] != 0)].copy()
         rest["rank"] = pd.NA
-        rest["reasons"] = [
-            {
-                "count": int(c),
-                "weight_parts": {f: None if pd.isna(r[f]) else round(float(r[f]), 3) for f in FACTORS},
-            }
-            for c, (_, r) in zip(rest["count"], rest.iterrows(), strict=True)
-        ]
+        rest["reasons"] = pd.Series(
+            [
+                {
+                    "count": int(c),
+                    "weight_parts": {f: None if pd.isna(r[f]) else round(float(r[f]), 3) for f in FACTORS},
+                }
+                for c, (_, r) in zip(rest["count"], rest.iterrows(), strict=True)
+            ],
+            index=rest.index,
+            dtype=object,
+        )
         out = pd.concat([ranked, rest], ignore_index=True)
-        out["rank"] = pd.array(out["rank"], dtype="Int64")
+        out["rank"] = out["rank"].astype("Int64")
         return out
 
     def stored_params(self) -> dict[str, Any]:
@@ -344,9 +348,9 @@ def _trends(cells: pd.DataFrame, sc: Cells, df: pd.DataFrame, wts: pd.DataFrame,
     tz = np.full(n, np.nan)
     tp = np.full(n, np.nan)
     for j in np.flatnonzero((bins != 0).any(axis=0)):
-        _, z_mk, p_mk = mann_kendall(zs[:, j])
+        _, z_mk, p_mk = mann_kendall(zs[:, j].tolist())
         tz[j], tp[j] = z_mk, p_mk
-        trend[j] = classify(bins[:, j], z_mk, p_mk)
+        trend[j] = classify(bins[:, j].tolist(), z_mk, p_mk)
     cells["trend"], cells["trend_z"], cells["trend_p"] = trend, tz, tp
 
 
@@ -388,5 +392,5 @@ def _explain(ranked: pd.DataFrame, cells: pd.DataFrame, df: pd.DataFrame, sc: Ce
                 "extent_km": round(float(r["extent_km"]), 1),
             }
         )
-    ranked["reasons"] = reasons
+    ranked["reasons"] = pd.Series(reasons, index=ranked.index, dtype=object)
     return ranked

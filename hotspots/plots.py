@@ -80,16 +80,14 @@ def hotspot_png(
             )
         xs += [p[1] for p in corr]
         ys += [p[0] for p in corr]
-    if xs:
-        pad = 1.0
-        ax.set_xlim(min(xs) - pad, max(xs) + pad)
-        ax.set_ylim(min(ys) - pad, max(ys) + pad)
     countries = _countries()
     if countries is not None:
         countries.plot(ax=ax, color="#f4f1ea", edgecolor="#9a9a9a", lw=0.5, zorder=0)
-        if xs:
-            ax.set_xlim(min(xs) - 1, max(xs) + 1)
-            ax.set_ylim(min(ys) - 1, max(ys) + 1)
+    if xs:  # a square view around the data (the page is square; degrees kept equal)
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        half = max(max(xs) - min(xs), max(ys) - min(ys)) / 2 + 1.0
+        ax.set_xlim(cx - half, cx + half)
+        ax.set_ylim(cy - half, cy + half)
     if polys:
         ax.add_collection(
             PolyCollection(polys, facecolors=colours, edgecolors="#555555", linewidths=0.3, zorder=2)
@@ -99,7 +97,7 @@ def hotspot_png(
             ax.annotate(str(int(r["rank"])), (r["lon"], r["lat"]), ha="center", va="center", fontsize=8,
                         fontweight="bold", bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "#b2182b"},
                         zorder=7)  # fmt: skip
-    ax.set_aspect("equal", adjustable="datalim")  # keep the page wide; widen the view instead
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.legend(handles=[Patch(color=BIN_COLOURS[b], label=BIN_LABELS[b]) for b in (3, 2, 1, 0, -1, -2, -3)],

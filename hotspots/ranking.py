@@ -18,7 +18,7 @@ def rank_hotspots(
 
     Candidates are the significant hot units (``bin > 0``) ordered by ``z`` then ``weight``;
     when there are fewer than ``top``, the rest are filled with the heaviest non-significant
-    units that hold reports (their reasons say "not significant"). A candidate closer than
+    units that hold reports and have ``z > 0`` (their reasons say ``significant: False``). A candidate closer than
     ``min_separation_km`` to one already picked is skipped (a hotspot spans several cells).
     Along a route, picks go round the segments: every segment with a candidate gets its best
     before any segment gets a second one.
@@ -35,7 +35,10 @@ def rank_hotspots(
         res = params.resolution if params.resolution is not None and params.unit == "h3" else None
         sep = float(h3cells.EDGE_KM[res] * 2 * (2 * params.k + 1)) if res is not None else 0.0
     sig = cells[(cells["bin"] > 0) & (cells["count"] > 0)].sort_values(["z", "weight"], ascending=False)
-    rest = cells[(cells["bin"] <= 0) & (cells["count"] > 0)].sort_values(["weight", "z"], ascending=False)
+    # fill only with cells that still lean hot (z > 0): a cold or neutral cell is no hotspot
+    rest = cells[(cells["bin"] <= 0) & (cells["count"] > 0) & (cells["z"] > 0)].sort_values(
+        ["weight", "z"], ascending=False
+    )
     picked: list[int] = []
     rounds: list[int] = []
     xyz = unit_xyz(cells["lat"].to_numpy(), cells["lon"].to_numpy())
@@ -60,7 +63,7 @@ def rank_hotspots(
                     picked.append(idx)
                     rounds.append(1 if pool is sig else 2)
             continue
-        queues = {int(s): list(g.index) for s, g in pool.groupby("segment", sort=True)}
+        queues = {int(str(s)): list(g.index) for s, g in pool.groupby("segment", sort=True)}
         rnd = max(rounds, default=0)  # the fill pool starts after the significant rounds
         while len(picked) < params.top and any(queues.values()):
             rnd += 1

@@ -97,7 +97,7 @@ def save_run(
     frame = cells.reindex(columns=HOTSPOT_COLUMNS)
     rows = []
     for rec in frame.to_dict("records"):
-        row = {k: _plain(v) for k, v in rec.items()}
+        row: dict[str, Any] = {str(k): _plain(v) for k, v in rec.items()}
         row["reasons"] = row["reasons"] if isinstance(row["reasons"], dict) else {}
         for k, default in (("count", 0), ("weight", 0.0), ("z", 0.0), ("p", 1.0), ("bin", 0)):
             if row[k] is None:
@@ -119,8 +119,8 @@ def load_run(session: Session, *, run_id: int) -> tuple[HotspotRun, pd.DataFrame
     df = pd.DataFrame([{"id": h.id, **{c: getattr(h, c) for c in HOTSPOT_COLUMNS}} for h in rows])
     if df.empty:
         df = pd.DataFrame(columns=["id", *HOTSPOT_COLUMNS])
-    df["rank"] = pd.array(df["rank"], dtype="Int64")
-    df["segment"] = pd.array(df["segment"], dtype="Int64")
+    df["rank"] = df["rank"].astype("Int64")
+    df["segment"] = df["segment"].astype("Int64")
     df = df.sort_values(["rank", "z"], ascending=[True, False], na_position="last").reset_index(drop=True)
     return run, df
 

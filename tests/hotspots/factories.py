@@ -36,3 +36,39 @@ def clusters(
                  "observed_on": day, **extra}
             )  # fmt: skip
     return reports(rows)
+
+
+def store_reports(engine, frame: pd.DataFrame) -> None:
+    """Write a report frame into the store as ``Report`` rows (one source per kind)."""
+    import uuid
+
+    from sqlmodel import select
+
+    from intel.db import session_scope
+    from intel.models import Report, Source
+
+    batch = uuid.uuid4().hex[:8]
+
+    with session_scope(engine) as s:
+        sources: dict[str, int] = {}
+        for i, r in enumerate(frame.to_dict("records")):
+            kind = str(r.get("source_kind") or "news")
+            if kind not in sources:
+                found = s.exec(
+                    select(Source).where(Source.kind == kind, Source.name == f"{kind} (test)")
+                ).first()
+                src = found or Source(kind=kind, name=f"{kind} (test)", reliability="B")
+                s.add(src)
+                s.flush()
+                assert src.id is not None
+                sources[kind] = src.id
+            s.add(
+                Report(
+                    source_id=sources[kind], observed_on=pd.Timestamp(r["observed_on"]).date(),
+                    reliability=r["reliability"], credibility=int(r["credibility"]),
+                    exploitation=r["exploitation"] or "", victim_count=int(r["victim_count"]),
+                    place=r["place"], country=r["country"], lat=r["lat"], lon=r["lon"],
+                    origin=r["origin"], transit=r["transit"] or "", destination=r["destination"],
+                    fingerprint=f"test-{batch}-{i}", simulated=True,
+                )
+            )  # fmt: skip

@@ -1,0 +1,91 @@
+"""Hotspot runs in the store (SQLite and PostgreSQL): save, load, latest, routes, no half runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlmodel import func, select
+
+from hotspots.compare import compare_runs
+from hotspots.params import HotspotParams
+from hotspots.pipeline import analyse
+from hotspots.routes import parse_route
+from intel import hotspot_store
+from intel.db import session_scope
+from intel.models import Hotspot, HotspotRun
+from tests.hotspots.factories import clusters
+
+
+@pytest.fixture(scope="module")
+def result():
+    df = clusters(
+        [(6.34, 5.62, 120), (16.97, 7.99, 40), (32.89, 13.19, 50)], exploitation="sexual", country="NG"
+    )
+    return analyse(
+        df,
+        route=parse_route("Benin City > Agadez > Tripoli", corridor_km=120),
+        params=HotspotParams(resolution=5, top=3),
+    )
+
+
+def test_save_and_load_a_run(engine, result) -> None:
+    frame = result.hotspot_frame()
+    with session_scope(engine) as s:
+        route = hotspot_store.get_or_create_route(
+            s,
+            name=result.route.name,
+            waypoints=[w.to_dict() for w in result.route.waypoints],
+            corridor_km=120,
+        )
+        run = hotspot_store.save_run(
+            s, cells=frame, params=result.stored_params(), n_reports=result.n_reports, route_id=route.id,
+            resolution=result.params.resolution,
+        )  # fmt: skip
+        run_id, route_id = run.id, route.id
+    with session_scope(engine) as s:
+        run, df = hotspot_store.load_run(s, run_id=run_id)
+        assert run.n_cells == len(frame) and run.route_id == route_id and run.resolution == 5
+        assert run.params["route"] == result.route.name and run.params["half_life_days"] == 365.0
+        assert run.n_significant == int((frame["bin"] != 0).sum())
+        assert df["rank"].head(len(result.ranked)).tolist() == list(range(1, len(result.ranked) + 1))
+        top = df.iloc[0]
+        want = result.ranked.iloc[0]
+        assert top["cell"] == want["cell"] and top["z"] == pytest.approx(want["z"])
+        assert top["reasons"]["exploitation"] == {"sexual": int(want["count"])}
+        assert top["extent_km"] == pytest.approx(want["extent_km"]) and top["segment"] == want["segment"]
+        assert hotspot_store.latest_run(s, route_id=route_id).id == run_id
+        assert hotspot_store.latest_run(s, route_id=route_id + 1) is None
+        # the same run read back compares as unchanged
+        assert (compare_runs(df, frame)["change"] == "same").all()
+        # the route is updated, not duplicated
+        again = hotspot_store.get_or_create_route(
+            s, name=result.route.name, waypoints=run.params["waypoints"], corridor_km=80
+        )
+        assert again.id == route_id and again.corridor_km == 80
+
+
+def test_a_failed_save_leaves_nothing(engine, result) -> None:
+    frame = result.hotspot_frame()
+    frame.loc[frame.index[-1], "cell"] = None  # violates NOT NULL on the last row
+    with pytest.raises(Exception), session_scope(engine) as s:  # noqa: B017
+        hotspot_store.save_run(s, cells=frame, params={}, n_reports=1)
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(HotspotRun)).one() == 0
+        assert s.exec(select(func.count()).select_from(Hotspot)).one() == 0
+
+
+def test_nan_and_numpy_values_are_stored_plainly(engine) -> None:
+    cells = pd.DataFrame(
+        {"cell": ["x"], "lat": [1.0], "lon": [2.0], "count": [np.int64(3)], "z": [np.float64(1.5)], "p": [np.nan],
+         "bin": [0], "distance_km": [np.nan], "rank": pd.array([pd.NA], dtype="Int64"),
+         "reasons": [{"z": np.float64(1.5), "trend": None, "w": float("nan")}]}
+    )  # fmt: skip
+    with session_scope(engine) as s:
+        run = hotspot_store.save_run(s, cells=cells, params={"a": np.int64(1)}, n_reports=3)
+        _, df = hotspot_store.load_run(s, run_id=run.id)
+    assert (
+        df.loc[0, "p"] == 1.0
+        and pd.isna(df.loc[0, "rank"])
+        and df.loc[0, "reasons"] == {"z": 1.5, "trend": None, "w": None}
+    )
