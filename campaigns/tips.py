@@ -359,6 +359,33 @@ def triage_tip(
     return tip
 
 
+def refer_tip(session: Session, *, tip_id: int, actor: User | str, partner: str) -> Tip:
+    """Record that an actionable tip was referred to a partner or law enforcement (audited).
+
+    The partner's name is kept in the audit event; the tip's text does not travel with it.
+    """
+    user = _require_reader(session, actor, action="refer", tip_id=tip_id)
+    name = (partner or "").strip()
+    if not name or len(name) > 120:
+        raise CounterflowError(
+            f"the partner's name was {name[:40]!r}" if name else "the partner's name was empty",
+            "name the partner or agency the tip goes to (at most 120 characters)",
+        )
+    tip = _get_tip(session, tip_id)
+    if tip.status not in ("actionable", "referred"):
+        raise Conflict(
+            f"tip {tip_id} is {tip.status}, not actionable",
+            "triage it as actionable before referring it",
+        )
+    before = tip.status
+    tip.status = "referred"
+    session.add(tip)
+    _audit(session, actor=user.name, action="tip.referred", tip_id=tip_id, before=before, partner=name)
+    session.flush()
+    log.info("tip %s referred by %s", tip_id, user.name)
+    return tip
+
+
 def list_tips(session: Session, *, status: str | None = None, limit: int = 200) -> list[Tip]:
     """Tips newest first (their text stays encrypted)."""
     query = select(Tip).order_by(col(Tip.received_at).desc(), col(Tip.id).desc()).limit(limit)

@@ -16,7 +16,7 @@ from campaigns.tips import (
     tip_audit,
     triage_tip,
 )
-from intel.errors import Conflict, Forbidden, NotFound
+from intel.errors import Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import Report, Source, Tip
 from intel.settings import Settings
 from tests.web.factories import make_campaign, make_users
@@ -171,3 +171,24 @@ def test_export_is_aggregated_and_suppresses_small_counts(engine: Engine, settin
     assert by_locale == {"en": "4", "pcm": "<3"}
     flat = frame.astype(str).to_string()
     assert "Madam" not in flat and "6.3" not in flat
+
+
+def test_referral_needs_an_actionable_tip_and_is_audited(engine: Engine, settings: Settings) -> None:
+    from campaigns.tips import refer_tip
+
+    with Session(engine, expire_on_commit=False) as s:
+        make_users(s)
+        tip = submit_tip(s, text=SECRET, settings=settings)
+        with pytest.raises(Conflict):
+            refer_tip(s, tip_id=tip.id, actor="ana", partner="NAPTIP Benin zonal office")
+        triage_tip(s, tip_id=tip.id, actor="ana", actionable=True, place="Benin City")
+        with pytest.raises(Forbidden):
+            refer_tip(s, tip_id=tip.id, actor="dina", partner="NAPTIP")
+        with pytest.raises(CounterflowError) as err:
+            refer_tip(s, tip_id=tip.id, actor="ana", partner="  ")
+        assert "partner's name was empty" in err.value.problem
+        refer_tip(s, tip_id=tip.id, actor="ana", partner="NAPTIP Benin zonal office")
+        s.commit()
+        assert s.get(Tip, tip.id).status == "referred"  # type: ignore[union-attr]
+        last = tip_audit(s, tip_id=tip.id)[-1]
+    assert (last.action, last.detail["partner"]) == ("tip.referred", "NAPTIP Benin zonal office")

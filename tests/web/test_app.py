@@ -168,6 +168,8 @@ def test_tip_triage_pages(client: TestClient, seeded: Seeded, sqlite_engine: Eng
     ]
     with Session(sqlite_engine) as s:
         assert s.exec(select(Report)).one().exploitation == "labour"
+    r = client.post(f"/tips/{tip.id}/refer", headers=as_user("ana"), data={"partner": "IOM Tripoli"})
+    assert r.status_code == 200 and "referred" in r.text and "tip.referred" in r.text
     bad = client.post(f"/tips/{tip.id}/triage", headers=as_user("ana"), data={"decision": "maybe"})
     assert bad.status_code == 400 and "decision was 'maybe'" in unescape(bad.text)
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
 from campaigns.i18n import direction
-from campaigns.tips import list_tips, read_tip_text, tip_audit, triage_tip
+from campaigns.tips import list_tips, read_tip_text, refer_tip, tip_audit, triage_tip
 from intel.errors import CounterflowError, NotFound
 from intel.models import Campaign, Target, Tip
 from web.deps import AnalystDep, SessionDep, SettingsDep
@@ -78,5 +78,15 @@ def triage(
         exploitation=exploitation or None,
         place=place or None,
     )
+    session.commit()
+    return RedirectResponse(f"/tips/{tip_id}", status_code=303)
+
+
+@router.post("/tips/{tip_id}/refer")
+def refer(
+    session: SessionDep, user: AnalystDep, tip_id: int, partner: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    """Record that an actionable tip went to a partner."""
+    refer_tip(session, tip_id=tip_id, actor=user, partner=partner)
     session.commit()
     return RedirectResponse(f"/tips/{tip_id}", status_code=303)
