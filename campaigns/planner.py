@@ -21,6 +21,8 @@ How the plan is made
 7. Budget: split across targets in proportion to their reach estimates (evenly when every
    estimate is 0), then evenly across each target's ad sets; amounts in cents, the rounding
    remainder goes to the largest share.
+   With ``estimate_fn`` (a connected channel), each ad set's targeting spec is sent to the
+   platform and its estimates replace ours (see ``platform_reach``).
 8. Policy fields: ``ISSUES_ELECTIONS_POLITICS`` with every targeted country; ``paid_for_by``,
    ``dsa_beneficiary`` and ``dsa_payor`` as given (beneficiary and payor default to
    ``paid_for_by``).
@@ -250,6 +252,16 @@ def _split_cents(total: float, weights: list[float]) -> list[float]:
     return [p / 100 for p in parts]
 
 
+def platform_reach(specs: list[dict[str, Any]], estimate_fn: EstimateFn) -> int | None:
+    """The platform's estimate for one target: its adult ad sets summed (their languages differ)
+    plus the largest teen ad set (teen ad sets share one audience). None if the platform gave none."""
+    adults = [estimate_fn(s["targeting"]) for s in specs if not s["teen"]]
+    teens = [estimate_fn(s["targeting"]) for s in specs if s["teen"]]
+    if all(v is None for v in adults + teens):
+        return None
+    return sum(v or 0 for v in adults) + max((v or 0 for v in teens), default=0)
+
+
 def plan_campaign(
     session: Session,
     *,
@@ -328,7 +340,6 @@ def plan_campaign(
             age_min=audience.age_min,
             age_max=audience.age_max,
             genders=audience.genders,
-            estimate_fn=estimate_fn,
         )
         eu = is_eu(plan.country)
         target = crud.add_target(
@@ -393,6 +404,11 @@ def plan_campaign(
                     "fix": "the 18+ ad sets run; reach 13-17-year-olds there through partners, not ads",
                 }
             )
+        if estimate_fn is not None and specs:
+            platform = platform_reach(specs, estimate_fn)
+            if platform is not None:
+                target.reach_estimate = platform
+                session.add(target)
         rows.append((target, specs))
     for p in plans:
         for n in p.notes:

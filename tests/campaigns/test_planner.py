@@ -209,3 +209,27 @@ def test_choose_targets_flags_partial_overlap_and_merges_contained() -> None:
     assert plans[0].radius_km == pytest.approx(haversine_km(10, 10, 10, 10.05) + 6.0)
     plans, _ = choose_targets(spots, top_n=1)
     assert [p.hotspot.id for p in plans] == [1]
+
+
+def test_the_platform_estimate_replaces_ours_when_a_channel_is_connected(
+    engine: Engine, settings: Settings
+) -> None:
+    seen: list[dict] = []
+
+    def platform(spec: dict) -> int | None:
+        seen.append(spec)
+        return 1000 if "custom_locations" in spec["geo_locations"] else 300  # adult vs teen (city)
+
+    spots = [
+        DEMO_HOTSPOTS[0],
+        DEMO_HOTSPOTS[6],
+    ]  # Benin City (en, pcm, bin; teens too), Rome (EU: adults only)
+    with session_scope(engine) as session:
+        run = make_run(session, hotspots=spots)
+        campaign = _plan(session, settings, run.id, estimate_fn=platform)
+        targets = {t.name: t for t in crud.list_targets(session, campaign_id=campaign.id or 0)}
+        n_adsets = len(crud.list_adsets(session, campaign_id=campaign.id or 0))
+    assert len(seen) == n_adsets == 6 + 4
+    assert targets["Benin City"].reach_estimate == 3 * 1000 + 300  # three languages, one teen audience
+    assert targets["Rome"].reach_estimate == 4 * 1000
+    assert targets["Rome"].population > 0  # ours is kept beside it
