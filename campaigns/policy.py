@@ -34,6 +34,26 @@ Rules (``Finding.rule``)
 ``asset_stale``       an asset rendered from a draft whose catalog has since been reviewed.
 plus the planner's own notes (``overlap``, ``merged``, ``teen_eu_dropped``) carried as warns.
 
+Languages and the platform's locale ids (``locales/languages.toml``)
+--------------------------------------------------------------------
+==== ================================ ========= ==============================================
+code language                         ids       decision
+==== ================================ ========= ==============================================
+en   English (All)                    1001      pinned
+fr   French (France, Canada)          9, 44     pinned
+it   Italian                          10        pinned
+ar   Arabic                           28        pinned
+ha   Hausa                            --        not pinned until the id is confirmed (warn)
+yo   Yoruba                           --        not pinned until the id is confirmed (warn)
+ig   Igbo                             --        not pinned until the id is confirmed (warn)
+pcm  Nigerian Pidgin                  --        no platform locale: geography only (warn)
+bin  Edo                              --        no platform locale: geography only (warn)
+==== ================================ ========= ==============================================
+
+The ids are marked ``verified = false``: confirm them with the targeting search
+(``type=adlocale``) before the first live run. Without a pin, the ad set reaches everyone in its
+circle, and the copy's language does the selecting.
+
 Copy limits (characters)
 ------------------------
 ========== ======================== ==========================================================

@@ -247,3 +247,17 @@ def test_copy_limits_table_says_what_is_hard_and_soft() -> None:
     assert COPY_LIMITS["headline"].hard == 40 and COPY_LIMITS["headline"].soft is None
     assert COPY_LIMITS["body"].soft == 125
     assert COPY_LIMITS["description"].soft == 30 and COPY_LIMITS["description"].hard is None
+
+
+def test_the_locale_table_in_the_docs_matches_the_data() -> None:
+    import campaigns.policy as policy
+    from campaigns.i18n import LOCALES
+    from campaigns.localedata import platform_locale
+
+    rows = {}
+    for line in (policy.__doc__ or "").splitlines():
+        parts = line.split()
+        if parts and parts[0] in LOCALES:
+            ids = line[38:48].strip()
+            rows[parts[0]] = () if ids == "--" else tuple(int(x) for x in ids.split(","))
+    assert rows == {code: platform_locale(code).ids for code in LOCALES}
