@@ -45,8 +45,9 @@ def _run(env: dict[str, str], campaign_id: int) -> subprocess.Popen[str]:
 
 @pytest.mark.parametrize(
     "kill_at, after_processing",
-    [(1, True), (9, False), (14, True)],
-    ids=["campaign-created", "ad-not-received", "post-created"],
+    # requests in order: 1 campaign, 2-3 ad sets, 4-7 creative and ad per asset, 8- page posts
+    [(1, True), (5, True), (9, False)],
+    ids=["campaign-created", "ad-created", "post-not-received"],
 )
 def test_killed_publish_then_retry_creates_no_duplicates(tmp_path, kill_at, after_processing):
     settings = Settings(
