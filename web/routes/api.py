@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import SQLModel
 
 from campaigns.outcomes import campaign_outcomes
-from campaigns.tips import list_tips, submit_tip
+from campaigns.tips import export_tips_aggregated, list_tips, submit_tip
 from intel.errors import CounterflowError
-from web.deps import AnalystDep, OutcomesReaderDep, SessionDep, SettingsDep, UserDep
+from intel.models import User
+from web.deps import AnalystDep, OutcomesReaderDep, SessionDep, SettingsDep, UserDep, require
 from web.routes.campaigns import campaign_detail
 from web.routes.hotspots import get_run, list_runs
 from web.routes.public import PRIVATE_HEADERS, limiter
@@ -107,3 +108,17 @@ def api_tips(session: SessionDep, user: AnalystDep, status: str | None = None) -
 def api_outcomes(session: SessionDep, user: OutcomesReaderDep, campaign_id: int) -> dict[str, Any]:
     """A campaign's outcome metrics (``simulated`` says whether demo data is behind them)."""
     return campaign_outcomes(session, campaign_id=campaign_id).to_dict()
+
+
+@router.get("/campaigns/{campaign_id}/tips")
+def api_tips_aggregated(
+    session: SessionDep,
+    user: Annotated[User, Depends(require("analyst", "director", "campaign_manager"))],
+    campaign_id: int,
+) -> list[dict[str, Any]]:
+    """Tip counts per target, locale, status and week, for partners: no text, small counts as "<3"."""
+    campaign_detail(session, campaign_id)  # 404 for an unknown campaign
+    frame = export_tips_aggregated(session, campaign_id=campaign_id)
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in frame.to_dict("records")
+    ]
