@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from hotspots import h3cells
 from hotspots.gistar import binary_weights, fdr_bins, gi_star
-from hotspots.routes import RouteSpec, corridor_bbox, route_distance
+from hotspots.routes import RouteSpec, corridor_bbox, route_distance, segment_boxes, unit_xyz
+from intel.gazetteer import EARTH_RADIUS_KM
 
 
 @dataclass
@@ -30,14 +32,46 @@ class Corridor:
 def in_corridor(route: RouteSpec, lat: np.ndarray, lon: np.ndarray) -> Corridor:
     """Points within ``route.corridor_km`` of the route line (great-circle distance).
 
-    A bounding-box prefilter keeps the exact distance computation to the points near the route.
+    Membership needs no trigonometry per point beyond the unit vector: a bounding box per
+    segment, then a plane test (``|p . n| <= sin(d/R)`` beside the arc, a chord test near its
+    ends). Exact distances and positions along the route are computed for the members only.
     """
     la0, la1, lo0, lo1 = corridor_bbox(route)
-    near = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
-    cand = np.flatnonzero(near)
-    d, seg, along = route_distance(route, lat[cand], lon[cand], within_km=route.corridor_km)
-    keep = d <= route.corridor_km
-    return Corridor(cand[keep], d[keep], seg[keep], along[keep])
+    cand = np.flatnonzero((lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1))
+    if len(cand) == 0:
+        return Corridor(cand, np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
+    c_lat, c_lon = lat[cand], lon[cand]
+    rl, ro = np.radians(c_lat), np.radians(c_lon)
+    cl = np.cos(rl)
+    x, y, z = cl * np.cos(ro), cl * np.sin(ro), np.sin(rl)
+    w = unit_xyz(route.lat, route.lon)
+    ang = route.corridor_km / EARTH_RADIUS_KM
+    sin_d = np.sin(ang)
+    chord2 = (2 * np.sin(ang / 2)) ** 2
+    member = np.zeros(len(cand), dtype=bool)
+    boxes = segment_boxes(route, route.corridor_km)
+    for s in range(len(w) - 1):
+        b0, b1, b2, b3 = boxes[s]
+        sel = np.flatnonzero(~member & (c_lat >= b0) & (c_lat <= b1) & (c_lon >= b2) & (c_lon <= b3))
+        if len(sel) == 0:
+            continue
+        px, py, pz = x[sel], y[sel], z[sel]
+        a, b = w[s], w[s + 1]
+        near_a = (px - a[0]) ** 2 + (py - a[1]) ** 2 + (pz - a[2]) ** 2 <= chord2
+        near_b = (px - b[0]) ** 2 + (py - b[1]) ** 2 + (pz - b[2]) ** 2 <= chord2
+        nvec = np.cross(a, b)
+        nn = float(np.linalg.norm(nvec))
+        ok = near_a | near_b
+        if nn > 1e-15:
+            n = nvec / nn
+            ca, cb = np.cross(n, a), np.cross(b, n)
+            beside = (px * ca[0] + py * ca[1] + pz * ca[2] >= 0) & (px * cb[0] + py * cb[1] + pz * cb[2] >= 0)
+            ok |= beside & (np.abs(px * n[0] + py * n[1] + pz * n[2]) <= sin_d)
+        member[sel[ok]] = True
+    keep = cand[member]
+    d, seg, along = route_distance(route, lat[keep], lon[keep], within_km=route.corridor_km)
+    inside = d <= route.corridor_km  # the exact test agrees except for rounding at the edge
+    return Corridor(keep[inside], d[inside], seg[inside], along[inside])
 
 
 @dataclass
@@ -103,7 +137,13 @@ def score_cells(
         the corridor: the study area is the corridor, not the rectangle around it.
     """
     cell_of = h3cells.cells_of(lat, lon, resolution)
-    obs, inverse = np.unique(cell_of, return_inverse=True)
+    # hash-based factorize (pandas), then sort the few uniques: much cheaper than np.unique
+    codes, uniq = pd.factorize(cell_of, sort=False)
+    order = np.argsort(uniq)
+    obs = np.asarray(uniq, dtype=np.uint64)[order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    inverse = rank[codes]
     count = np.bincount(inverse, minlength=len(obs)).astype(np.int64)
     wsum = np.bincount(inverse, weights=weight, minlength=len(obs))
     keep: Callable[[np.ndarray], np.ndarray] | None = None

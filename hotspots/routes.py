@@ -188,7 +188,7 @@ def route_distance(
     best = np.full(n_pts, np.inf)
     seg = np.zeros(n_pts, dtype=np.int64)
     along = np.zeros(n_pts)
-    boxes = _segment_boxes(route, within_km) if within_km is not None else None
+    boxes = segment_boxes(route, within_km) if within_km is not None else None
     for s in range(len(w) - 1):
         if boxes is not None:
             la0, la1, lo0, lo1 = boxes[s]
@@ -198,26 +198,25 @@ def route_distance(
             idx = None
             x, y, z = px, py, pz
         a, b = w[s], w[s + 1]
-        da = _angle_to(x, y, z, a) * EARTH_RADIUS_KM
-        db = _angle_to(x, y, z, b) * EARTH_RADIUS_KM
+        # distance to the nearer end from the chord: 2 asin(c / 2)
+        ca2 = (x - a[0]) ** 2 + (y - a[1]) ** 2 + (z - a[2]) ** 2
+        cb2 = (x - b[0]) ** 2 + (y - b[1]) ** 2 + (z - b[2]) ** 2
+        nearer_a = ca2 <= cb2
+        d_end = 2.0 * np.arcsin(np.minimum(np.sqrt(np.minimum(ca2, cb2)) / 2.0, 1.0)) * EARTH_RADIUS_KM
         nvec = np.cross(a, b)
         nn = float(np.linalg.norm(nvec))
         if nn < 1e-15:  # repeated waypoint
-            d, al = da, np.zeros(len(x))
+            d, al = d_end, np.zeros(len(x))
         else:
-            nx, ny, nz = nvec / nn
-            sin_xt = x * nx + y * ny + z * nz
-            fx, fy, fz = x - sin_xt * nx, y - sin_xt * ny, z - sin_xt * nz
-            # the foot is on arc a->b when (a x f).n >= 0 and (f x b).n >= 0
-            ca = np.cross(nvec / nn, a)  # (a x f).n == f.(n x a)
-            cb = np.cross(b, nvec / nn)  # (f x b).n == f.(b x n)
-            inside = (fx * ca[0] + fy * ca[1] + fz * ca[2] >= 0) & (fx * cb[0] + fy * cb[1] + fz * cb[2] >= 0)
+            n = nvec / nn
+            t = np.cross(n, a)  # a and t span the arc's plane; the arc runs from angle 0 to seg_len
+            sin_xt = x * n[0] + y * n[1] + z * n[2]
+            theta = np.arctan2(x * t[0] + y * t[1] + z * t[2], x * a[0] + y * a[1] + z * a[2])
+            al_in = theta * EARTH_RADIUS_KM
+            inside = (al_in >= 0) & (al_in <= seg_len[s])
             d_line = np.abs(np.arcsin(np.clip(sin_xt, -1.0, 1.0))) * EARTH_RADIUS_KM
-            d = np.where(inside, d_line, np.minimum(da, db))
-            fl = np.sqrt(fx * fx + fy * fy + fz * fz)
-            fl[fl == 0] = 1.0
-            al_in = _angle_to(fx / fl, fy / fl, fz / fl, a) * EARTH_RADIUS_KM
-            al = np.where(inside, al_in, np.where(da <= db, 0.0, seg_len[s]))
+            d = np.where(inside, d_line, d_end)
+            al = np.where(inside, al_in, np.where(nearer_a, 0.0, seg_len[s]))
         if idx is None:
             closer = d < best
             best = np.where(closer, d, best)
@@ -240,7 +239,7 @@ def _angle_to(x: np.ndarray, y: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.
     return np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), x * a[0] + y * a[1] + z * a[2])
 
 
-def _segment_boxes(route: RouteSpec, pad_km: float) -> list[tuple[float, float, float, float]]:
+def segment_boxes(route: RouteSpec, pad_km: float) -> list[tuple[float, float, float, float]]:
     return [
         corridor_bbox(RouteSpec(name="", waypoints=route.waypoints[s : s + 2], corridor_km=pad_km))
         for s in range(len(route.waypoints) - 1)
