@@ -185,6 +185,9 @@ def insights(
         today = dt.datetime.now(dt.UTC).date()
         first = _date(since, "--since") or c.starts_on or today - dt.timedelta(days=7)
         last = _date(until, "--until") or min(c.ends_on or today, today)
+        if since is None and until is None and first > today:
+            typer.echo(f"campaign {campaign_id} starts on {first}: no insights yet")
+            return
         result = fetch_insights(session, campaign_id=campaign_id, channel=chosen, since=first, until=last)
     typer.echo(
         f"campaign {campaign_id} {first}..{last} via {chosen.name}: {result.rows_read} rows read, "
