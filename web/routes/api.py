@@ -120,5 +120,6 @@ def api_tips_aggregated(
     campaign_detail(session, campaign_id)  # 404 for an unknown campaign
     frame = export_tips_aggregated(session, campaign_id=campaign_id)
     return [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in frame.to_dict("records")
+        {str(k): (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in frame.to_dict("records")
     ]
