@@ -120,7 +120,7 @@ def upsert_metrics(
     return inserted, updated
 
 
-def _codes_by_adset(session: Session, campaign_id: int) -> dict[int, str]:
+def codes_by_adset(session: Session, campaign_id: int) -> dict[int, str]:
     codes: dict[int, str] = {}
     for asset in session.exec(
         select(Asset).where(Asset.campaign_id == campaign_id).order_by(col(Asset.id))
@@ -177,6 +177,10 @@ def fetch_insights(
 ) -> InsightsResult:
     """Read daily per-ad-set insights from ``channel`` (a channel object) and upsert them.
 
+    A channel's ``insights`` returns rows ready for :func:`upsert_metrics` (tracking code, day,
+    ad set and metric fields); rows of ad sets that are not this campaign's are counted as
+    ``unattributed`` and left out.
+
     The facebook channel pages through the account's insights (``level=adset``,
     ``time_increment=1``), backing off and shrinking the page on rate limits; the dry-run outbox
     returns nothing. Commits nothing: the caller owns the session.
@@ -184,20 +188,9 @@ def fetch_insights(
     if until < since:
         raise CounterflowError(f"--until {until} is before --since {since}", "swap them")
     rows = channel.insights(session, campaign_id=campaign_id, since=since, until=until)
-    codes = _codes_by_adset(session, campaign_id)
-    result = InsightsResult(rows_read=len(rows))
-    clean = []
-    for row in rows:
-        norm = normalise_platform_row(row, codes)
-        if norm is None:
-            result.unattributed += 1
-            log.warning(
-                "insights row for ad set %s is not one of campaign %s's",
-                row.get("external_adset_id"),
-                campaign_id,
-            )
-            continue
-        clean.append(norm)
+    unattributed = int(getattr(channel, "last_unattributed", 0))
+    result = InsightsResult(rows_read=len(rows) + unattributed, unattributed=unattributed)
+    clean = rows
     result.inserted, result.updated = upsert_metrics(
         session, campaign_id=campaign_id, rows=clean, source="platform"
     )
@@ -266,7 +259,7 @@ def import_ads_export(
                 f"{path.name} has no date column and campaign {campaign_id} has no start day",
                 "pass --day YYYY-MM-DD",
             )
-    codes = _codes_by_adset(session, campaign_id)
+    codes = codes_by_adset(session, campaign_id)
     by_ext = {
         d.external_id: int(d.key.split(":", 1)[1])
         for d in session.exec(

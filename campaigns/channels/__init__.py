@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from campaigns.channels.base import SendingChannel
     from intel.settings import Settings
 
-CHANNELS = ("outbox", "facebook")
+CHANNELS = ("outbox", "facebook", "facebook-sandbox")
 
 
 def get_channel(name: str, settings: Settings, **options: object) -> SendingChannel:
@@ -23,4 +23,8 @@ def get_channel(name: str, settings: Settings, **options: object) -> SendingChan
         from campaigns.channels.facebook import FacebookChannel
 
         return FacebookChannel(settings, **options)  # type: ignore[arg-type]
+    if name == "facebook-sandbox":
+        from campaigns.channels.facebook import FacebookChannel
+
+        return FacebookChannel(settings, sandbox=True, **options)  # type: ignore[arg-type]
     raise CounterflowError(f"channel was {name!r}", f"use one of {', '.join(CHANNELS)}")

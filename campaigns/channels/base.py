@@ -121,7 +121,8 @@ class Channel(Protocol):
     def insights(
         self, session: Session, *, campaign_id: int, since: dt.date, until: dt.date
     ) -> list[dict[str, Any]]:
-        """Daily rows per ad set: ``adset_id`` (ours), ``day`` and the platform's metric fields."""
+        """Daily rows per ad set, ready for ``campaigns.insights.upsert_metrics``: ``tracking_code``,
+        ``day``, ``adset_id`` (ours) and the metric fields (reach, impressions, ...)."""
         ...
 
 

@@ -124,6 +124,7 @@ class FacebookChannel(SendingChannel):
         base_delay: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         timeout: tuple[float, float] = (5.0, 60.0),
+        sandbox: bool = False,
     ) -> None:
         from facebook_business.adobjects.adaccount import AdAccount
         from facebook_business.adobjects.page import Page
@@ -131,6 +132,10 @@ class FacebookChannel(SendingChannel):
 
         token, account_id, page_id = required_settings(settings)
         install_redaction()
+        if sandbox:
+            # a sandbox ad account (or the local fake Graph API): the real SDK and protocol, no
+            # real audience, so the policy treats it like the dry-run outbox
+            self.name = "facebook-sandbox"
         self.settings = settings
         self.account_id = account_id
         self.page_id = page_id
@@ -152,6 +157,7 @@ class FacebookChannel(SendingChannel):
         self.account = AdAccount(account_id, api=self.api)
         self.page = Page(page_id, api=self.api)
         self.requests_sent = 0
+        self.last_unattributed = 0
         backoff = with_backoff(attempts=attempts, base_delay=base_delay, sleep=sleep)
         self._execute_post = backoff(self._execute_once("POST"))
         self._execute_get = backoff(self._execute_once("GET"))
@@ -255,7 +261,8 @@ class FacebookChannel(SendingChannel):
         self, session: Session, *, campaign_id: int, since: dt.date, until: dt.date, page_size: int = 100
     ) -> list[dict[str, Any]]:
         """Daily rows per ad set (``level=adset``, ``time_increment=1``), paged; on rate limits and
-        "reduce the amount of data" it backs off and halves the page size."""
+        "reduce the amount of data" it backs off and halves the page size. Returns rows ready for
+        :func:`campaigns.insights.upsert_metrics` (tracking code, day, metric fields)."""
         from facebook_business.exceptions import FacebookRequestError
 
         deliveries = session.exec(
@@ -311,8 +318,17 @@ class FacebookChannel(SendingChannel):
                 delay = min(60.0, self.base_delay * 2 ** (failures - 1))
                 log.warning("insights: %s; page size %s, retry in %.2fs", err, params["limit"], delay)
                 self.sleep(delay)
+        from campaigns.insights import codes_by_adset, normalise_platform_row
+
+        codes = codes_by_adset(session, campaign_id)
+        out: list[dict[str, Any]] = []
+        self.last_unattributed = 0
         for row in rows:
             ext = str(row.get("adset_id"))
-            row["external_adset_id"] = ext
-            row["adset_id"] = ours.get(ext)
-        return rows
+            norm = normalise_platform_row({**row, "adset_id": ours.get(ext)}, codes)
+            if norm is None:
+                self.last_unattributed += 1
+                log.warning("insights row of ad set %s is not one of campaign %s's", ext, campaign_id)
+                continue
+            out.append(norm)
+        return out

@@ -123,4 +123,4 @@ def test_insights_shape(engine, channel_case):
         assert rows == []  # a dry run reaches nobody
     else:
         assert len(rows) == 2 * 2  # two ad sets, two days
-        assert all(isinstance(r["adset_id"], int) for r in rows)
+        assert all(isinstance(r["adset_id"], int) and r["tracking_code"] for r in rows)
