@@ -103,3 +103,16 @@ def test_geojson_and_kml_exports(result) -> None:
     root = ET.fromstring(to_kml(result.cells))
     ns = {"k": "http://www.opengis.net/kml/2.2"}
     assert len(root.findall(".//k:Placemark", ns)) == len(shown)
+
+
+def test_map_from_stored_rows(result) -> None:
+    """The web app draws a stored run from its rows (duck-typed Hotspot and Route objects)."""
+    from types import SimpleNamespace
+
+    from hotspots.maps import hotspot_map_from_rows
+
+    rows = [SimpleNamespace(**r) for r in result.hotspot_frame().to_dict("records")]
+    route = SimpleNamespace(name=result.route.name, waypoints=[w.to_dict() for w in result.route.waypoints],
+                            corridor_km=result.route.corridor_km)  # fmt: skip
+    html = hotspot_map_from_rows(run=SimpleNamespace(id=7), hotspots=rows, route=route).get_root().render()
+    assert "hotspot run 7" in html and "antPath" in html and html.count("cf-rank") >= len(result.ranked)
