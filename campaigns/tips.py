@@ -26,9 +26,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -36,6 +35,9 @@ from sqlmodel import Session, col, select
 from intel.errors import Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import Asset, AuditEvent, Report, Source, Target, Tip, User, utcnow
 from intel.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +410,8 @@ def export_tips_aggregated(session: Session, *, campaign_id: int) -> pd.DataFram
         a string: counts below 3 are shown as ``"<3"`` so that no single tip can be singled
         out. No text, place or coordinates leave this function.
     """
+    import pandas as pd
+
     rows = session.execute(
         sa_select(
             col(Tip.campaign_id),

@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 from intel.errors import NotFound
 from intel.models import Hotspot, HotspotRun, Route
 from web.deps import SessionDep, UserDep
-from web.maps import offline_html, run_map
 from web.templating import render
 
 router = APIRouter()
@@ -46,5 +45,7 @@ def hotspot_run(request: Request, session: SessionDep, user: UserDep, run_id: in
 @router.get("/hotspots/{run_id}/map", response_class=HTMLResponse)
 def hotspot_run_map(session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
     """The run's folium map as a full page (embedded by the run page), with vendored assets only."""
+    from web.maps import offline_html, run_map  # folium: imported when a map is asked for
+
     run, route, ranked = get_run(session, run_id)
     return HTMLResponse(offline_html(run_map(run, ranked, route)))

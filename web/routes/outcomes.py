@@ -7,7 +7,6 @@ from gettext import gettext as _
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from campaigns.outcomes import campaign_outcomes
 from web.charts import bar_chart
 from web.deps import OutcomesReaderDep, SessionDep
 from web.templating import render
@@ -26,6 +25,8 @@ def outcomes(
     request: Request, session: SessionDep, user: OutcomesReaderDep, campaign_id: int
 ) -> HTMLResponse:
     """A campaign's outcome metrics with charts."""
+    from campaigns.outcomes import campaign_outcomes  # pandas: imported on first use
+
     out = campaign_outcomes(session, campaign_id=campaign_id)
     rows = out.to_dict()["rows"]
     labels = [f"{r['target']} · {r['locale']}" for r in rows]
