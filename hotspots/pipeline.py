@@ -274,8 +274,9 @@ def _extents(
 ) -> np.ndarray:  # fmt: skip
     """Radius around each cell's centroid covering ``extent_quantile`` of its reports (km)."""
     a = unit_xyz(lat, lon)
-    b = unit_xyz(g_lat[inv], g_lon[inv])
-    d = np.arctan2(np.linalg.norm(np.cross(a, b), axis=1), np.sum(a * b, axis=1)) * EARTH_RADIUS_KM
+    b = unit_xyz(g_lat, g_lon)[inv]
+    chord = np.sqrt(((a - b) ** 2).sum(axis=1))
+    d = 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0)) * EARTH_RADIUS_KM
     order = np.lexsort((d, inv))
     inv_s, d_s = inv[order], d[order]
     starts = np.searchsorted(inv_s, np.arange(len(g_lat)))
@@ -293,8 +294,8 @@ def _mode_by_group(inv: np.ndarray, values: pd.Series, m: int) -> list[Any]:
     top = (
         tmp.groupby(["g", "v"]).size().reset_index(name="n").sort_values(["g", "n"], ascending=[True, False])
     )
-    first = top.drop_duplicates("g").set_index("g")["v"]
-    return [first.get(i) for i in range(m)]
+    first = top.drop_duplicates("g").set_index("g")["v"].reindex(range(m))
+    return [None if v is None or (isinstance(v, float) and v != v) else v for v in first.tolist()]
 
 
 def _name_cells(out: pd.DataFrame, df: pd.DataFrame, inv: np.ndarray, m: int) -> None:
@@ -311,10 +312,11 @@ def _name_cells(out: pd.DataFrame, df: pd.DataFrame, inv: np.ndarray, m: int) ->
         gaz = get_gazetteer()
         idx = gaz.nearest_index(out["cell_lat"].to_numpy()[missing], out["cell_lon"].to_numpy()[missing])
         rows = gaz.places.iloc[idx]
-        for i, (_, r) in zip(missing, rows.iterrows(), strict=True):
-            place[i] = f"near {r['name']}"
-            country[i] = country[i] or r["country"]
-            admin1[i] = admin1[i] or (r["admin1"] if isinstance(r["admin1"], str) else None)
+        names, ccs, a1s = (rows[c].tolist() for c in ("name", "country", "admin1"))
+        for i, nm, cc, a1 in zip(missing, names, ccs, a1s, strict=True):
+            place[i] = f"near {nm}"
+            country[i] = country[i] or cc
+            admin1[i] = admin1[i] or (a1 if isinstance(a1, str) else None)
     out["place"], out["country"], out["admin1"] = place, country, admin1
 
 
@@ -337,8 +339,7 @@ def _trends(cells: pd.DataFrame, sc: Cells, df: pd.DataFrame, wts: pd.DataFrame,
         cells["trend"] = NO_PATTERN
         return
     base = (wts["weight"] / wts["w_recency"]).to_numpy()
-    y = np.zeros((t, n))
-    np.add.at(y, (steps, sc.inverse), base)
+    y = np.bincount(steps * n + sc.inverse, weights=base, minlength=t * n).reshape(t, n)
     zs = np.zeros((t, n))
     bins = np.zeros((t, n), dtype=np.int64)
     for i in range(t):
