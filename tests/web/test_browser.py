@@ -125,9 +125,10 @@ def test_hotspot_page_shows_the_map_and_the_ranked_list(
     page.goto(f"{base}/hotspots/{seeded.run.id}")
     frame = page.frame_locator("#hotspot-map")
     frame.locator(".leaflet-container").wait_for()
-    markers = frame.locator("path.leaflet-interactive")
-    markers.first.wait_for()
-    assert markers.count() >= 4
+    frame.locator("path.leaflet-interactive >> visible=true").first.wait_for()
+    ranks = frame.locator(".cf-rank")  # the hotspot room's numbered markers
+    ranks.first.wait_for()
+    assert ranks.all_inner_texts() == ["1", "2", "3", "4"]
     places = page.locator("#ranked tbody tr td:nth-child(2)").all_inner_texts()
     assert places == ["Benin City", "Agadez", "Sabha", "Tripoli"]
     page.wait_for_timeout(300)
