@@ -66,7 +66,9 @@ def test_map_renders_offline_with_route_and_hotspots(result, tmp_path: Path, chr
         page.route("**/*", guard)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(path.as_uri())
-        page.wait_for_selector(".leaflet-overlay-pane svg path")
+        # "attached", not "visible": the first path may be a country outside the view
+        page.wait_for_selector("path.leaflet-ant-path", state="attached")
+        page.wait_for_selector(".cf-rank", state="attached")
         n_paths = page.locator(".leaflet-overlay-pane svg path").count()
         ant = page.locator("path.leaflet-ant-path").count()
         ranks = page.locator(".cf-rank").count()
