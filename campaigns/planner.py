@@ -44,7 +44,7 @@ from campaigns.localedata import local_languages, platform_locale
 from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu
 from campaigns.reach import EstimateFn, estimate_reach
 from intel.errors import CounterflowError
-from intel.gazetteer import EARTH_RADIUS_KM, get_gazetteer, haversine_km, timezone_at
+from intel.gazetteer import EARTH_RADIUS_KM, country_at, get_gazetteer, haversine_km, timezone_at
 from intel.models import Campaign, Hotspot
 from intel.settings import Settings
 
@@ -175,12 +175,15 @@ def choose_targets(hotspots: list[Hotspot], *, top_n: int) -> tuple[list[TargetP
         if len(plans) >= top_n:
             break
         place = gaz.nearest(h.lat, h.lon)
+        # The nearest place can sit across a border from the hotspot (the centre of Rome is
+        # nearest to Vatican City): the country comes from the hotspot's own reports, else the
+        # country shapes, and only then from the nearest place.
+        country = h.country or country_at(h.lat, h.lon) or place.country
+        admin1 = place.admin1 if place.country == country else None
         name = h.place or place.name
         if any(p.name == name for p in plans):
             name = f"{name} ({h.cell[-4:]})"
-        plan = TargetPlan(
-            h, name, h.lat, h.lon, radius, place.country, place.admin1, _teen_city(h.lat, h.lon)
-        )
+        plan = TargetPlan(h, name, h.lat, h.lon, radius, country, admin1, _teen_city(h.lat, h.lon))
         for other in plans:
             d = haversine_km(other.lat, other.lon, plan.lat, plan.lon)
             if d < other.radius_km + plan.radius_km:

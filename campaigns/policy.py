@@ -158,6 +158,16 @@ class Finding:
         )
 
 
+#: Channels that send nothing to real people: the dry-run outbox and a Facebook sandbox ad
+#: account (the real SDK against a test account or a local fake Graph API).
+DRY_CHANNELS = frozenset({"outbox", "facebook-sandbox"})
+
+
+def is_live(channel: str | None) -> bool:
+    """Whether a channel reaches real people (drafted copy and unverified contacts are refused)."""
+    return (channel or "outbox") not in DRY_CHANNELS
+
+
 def is_eu(country: str | None) -> bool:
     return (country or "").upper() in EU_EEA
 
@@ -250,7 +260,7 @@ def check_target(campaign: Campaign, target: Target) -> list[Finding]:
         out.append(Finding("refuse", "radius", obj, problem, "change the target's radius_km"))
     helpline = helpline_for(target.country)
     if helpline is not None and not helpline.verified:
-        level: Level = "refuse" if campaign.channel != "outbox" else "warn"
+        level: Level = "refuse" if is_live(campaign.channel) else "warn"
         out.append(
             Finding(
                 level,
@@ -496,7 +506,7 @@ def check_locales_ready(campaign: Campaign, assets: Sequence[Asset]) -> list[Fin
         if drafts:
             n_fuzzy, n_total = sum(c.fuzzy for c in drafts), sum(c.total for c in mine)
             families = ", ".join(c.family for c in drafts)
-            dry_ok = campaign.allow_fuzzy and campaign.channel == "outbox"
+            dry_ok = campaign.allow_fuzzy and not is_live(campaign.channel)
             out.append(
                 Finding(
                     "warn" if dry_ok else "refuse",

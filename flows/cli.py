@@ -47,8 +47,14 @@ def upgrade() -> None:
 
 def _register() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
-    from flows import cli_campaigns, cli_hotspots, cli_intel, cli_loop, cli_web  # noqa: F401
-    from flows import cli_publish  # noqa: F401
+    from flows import (  # noqa: F401
+        cli_campaigns,
+        cli_hotspots,
+        cli_intel,
+        cli_loop,
+        cli_publish,
+        cli_web,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,7 @@ def run_demo(
                 "COUNTERFLOW_FACEBOOK_APP_ID": "demo-app",
             }
         )
-        extra["facebook"] = {}
+        extra["facebook-sandbox"] = {}
         echo(f"local fake Graph API (simulated platform) at {fake.url}")
 
     starts = dt.date.today() + dt.timedelta(days=1)

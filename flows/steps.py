@@ -26,6 +26,85 @@ def ingest(session: Session, *, path: Path, spec: str, settings: Settings) -> di
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
 
 
+def _plain(v: Any) -> Any:
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is pd.NA or v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v
+
+
+def hotspots(
+    session: Session,
+    *,
+    settings: Settings,
+    route: str | None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+    until: dt.date | None = None,
+    label: str = "",
+) -> dict[str, Any]:
+    """Score and rank the hotspots along a route, store the run and write its map."""
+    from flows.cli_hotspots import run_hotspots
+    from hotspots.compare import summarise
+    from hotspots.params import HotspotParams
+
+    stored = run_hotspots(
+        session,
+        settings=settings,
+        route_text=route,
+        params=HotspotParams(corridor_km=corridor_km, top=top),
+        until=until,
+    )
+    ranked = stored.result.ranked
+    cols = ["rank", "cell", "place", "country", "count", "weight", "z", "p", "bin", "trend", "distance_km"]
+    rows = [
+        {c: _plain(r.get(c)) for c in cols} for r in ranked.reindex(columns=cols).to_dict(orient="records")
+    ]
+    return {
+        "run_id": stored.run.id,
+        "label": label,
+        "n_reports": stored.result.n_reports,
+        "n_cells": len(stored.result.cells),
+        "n_significant": stored.result.n_significant,
+        "ranked": rows,
+        "map": str(stored.map_path) if stored.map_path else None,
+        "notes": list(stored.result.notes),
+        "previous_run_id": stored.previous_run_id,
+        "changes": summarise(stored.changes) if stored.changes is not None else None,
+    }
+
+
+def compare(session: Session, *, before_run: int, after_run: int) -> dict[str, Any]:
+    """What changed between two stored hotspot runs: a summary line and the ranked cells' moves."""
+    from hotspots.compare import compare_runs, summarise
+    from intel.hotspot_store import load_run
+
+    _, before = load_run(session, run_id=before_run)
+    _, after = load_run(session, run_id=after_run)
+    diff = compare_runs(before, after)
+    lines = [summarise(diff)]
+    for r in diff.to_dict(orient="records"):
+        if r["change"] == "same" and not (r["rank_change"] == r["rank_change"] and r["rank_change"]):
+            continue
+        if r["rank_before"] != r["rank_before"] and r["rank_after"] != r["rank_after"]:
+            continue  # only ranked hotspots, one line each
+        where = r["place"] or r["cell"]
+        rb = "-" if r["rank_before"] != r["rank_before"] else int(r["rank_before"])
+        ra = "-" if r["rank_after"] != r["rank_after"] else int(r["rank_after"])
+        cb = 0 if r["count_before"] != r["count_before"] else int(r["count_before"])
+        ca = 0 if r["count_after"] != r["count_after"] else int(r["count_after"])
+        lines.append(
+            f"{where} ({r['country'] or ''}): {r['change']}, rank {rb} -> {ra}, reports {cb} -> {ca}"
+        )
+    return {"before_run": before_run, "after_run": after_run, "lines": lines}
+
+
 def plan(
     session: Session,
     *,
@@ -133,9 +212,11 @@ def publish(
 ) -> dict[str, Any]:
     """Send an approved campaign to a channel, exactly once per object."""
     from campaigns.channels import get_channel
+    from campaigns.publish import publish_campaign
 
-    ch = get_channel(channel, settings, **options)
-    report = ch.publish(session, campaign_id=campaign_id)
+    report = publish_campaign(
+        session, campaign_id=campaign_id, channel=get_channel(channel, settings, **options)
+    )
     out: dict[str, Any] = {
         "channel": report.channel,
         "sent": len(report.sent),
@@ -161,9 +242,8 @@ def insights(
     **options: Any,
 ) -> dict[str, Any]:
     """Fetch daily insights from a channel into the store."""
-    from campaigns.insights import upsert_metrics
-
     from campaigns.channels import get_channel
+    from campaigns.insights import upsert_metrics
 
     ch = get_channel(channel, settings, **options)
     rows = ch.insights(session, campaign_id=campaign_id, since=since, until=until)
@@ -185,6 +265,8 @@ def feedback(
     """Load metrics and tips files, or simulate them; actionable tips become reports."""
     from campaigns.feedback import load_feedback, simulate_feedback
 
+    if not simulate and metrics_path is None and tips_path is None:
+        return {"campaign_id": campaign_id, "simulated": False, "skipped": "no feedback files given yet"}
     if simulate:
         summary = simulate_feedback(session, campaign_id=campaign_id, settings=settings, analyst=analyst)
     else:

@@ -63,8 +63,8 @@ HORN_OF_AFRICA = [
 # Where each exploitation type tends to be reported.
 TYPES_BY_ROLE = {
     "origin": (["sexual", "forced_labour", "domestic_servitude"], [0.6, 0.25, 0.15]),
-    "transit": (["forced_labour", "sexual", "ransom"], [0.45, 0.35, 0.2]),
-    "exploitation": (["sexual", "forced_labour", "forced_criminality"], [0.6, 0.3, 0.1]),
+    "transit": (["forced_labour", "sexual", "criminal_activity"], [0.5, 0.4, 0.1]),
+    "exploitation": (["sexual", "forced_labour", "criminal_activity"], [0.6, 0.3, 0.1]),
     "destination": (["sexual", "forced_labour", "begging"], [0.65, 0.25, 0.1]),
 }
 
@@ -82,8 +82,7 @@ SUMMARIES = {
     "sexual": "women recruited with promises of hair-salon work abroad, then forced into prostitution",
     "forced_labour": "migrants held in a warehouse and forced to work on farms to pay a travel debt",
     "domestic_servitude": "girl sent to a household in the city, unpaid and not allowed to leave",
-    "ransom": "migrants detained and beaten until relatives paid for their release",
-    "forced_criminality": "young men forced to sell drugs to repay smugglers",
+    "criminal_activity": "young men forced to sell drugs to repay smugglers",
     "begging": "children forced to beg at traffic junctions",
 }
 
