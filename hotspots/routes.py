@@ -185,50 +185,55 @@ def route_distance(
     w = unit_xyz(route.lat, route.lon)
     seg_len = route.segment_km
     start = np.concatenate(([0.0], np.cumsum(seg_len)[:-1]))
+    # Segments compete on the squared chord to the nearest point of the arc (monotonic in the
+    # distance, no trigonometry); angles are taken once per point at the end.
     best = np.full(n_pts, np.inf)
     seg = np.zeros(n_pts, dtype=np.int64)
-    along = np.zeros(n_pts)
+    beside = np.zeros(n_pts, dtype=bool)  # the foot of the perpendicular lies on the best arc
+    at_end = np.zeros(n_pts, dtype=bool)  # otherwise: nearer to the arc's end than to its start
     boxes = segment_boxes(route, within_km) if within_km is not None else None
+    normals = []
     for s in range(len(w) - 1):
+        a, b = w[s], w[s + 1]
+        nvec = np.cross(a, b)
+        nn = float(np.linalg.norm(nvec))
+        normals.append(nvec / nn if nn >= 1e-15 else None)
         if boxes is not None:
             la0, la1, lo0, lo1 = boxes[s]
             idx = np.flatnonzero((lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1))
-            x, y, z = px[idx], py[idx], pz[idx]
         else:
-            idx = None
-            x, y, z = px, py, pz
-        a, b = w[s], w[s + 1]
-        # distance to the nearer end from the chord: 2 asin(c / 2)
+            idx = np.arange(n_pts)
+        x, y, z = px[idx], py[idx], pz[idx]
         ca2 = (x - a[0]) ** 2 + (y - a[1]) ** 2 + (z - a[2]) ** 2
         cb2 = (x - b[0]) ** 2 + (y - b[1]) ** 2 + (z - b[2]) ** 2
-        nearer_a = ca2 <= cb2
-        d_end = 2.0 * np.arcsin(np.minimum(np.sqrt(np.minimum(ca2, cb2)) / 2.0, 1.0)) * EARTH_RADIUS_KM
-        nvec = np.cross(a, b)
-        nn = float(np.linalg.norm(nvec))
-        if nn < 1e-15:  # repeated waypoint
-            d, al = d_end, np.zeros(len(x))
+        c2 = np.minimum(ca2, cb2)
+        n = normals[-1]
+        if n is not None:
+            ta, tb = np.cross(n, a), np.cross(b, n)
+            on_arc = (x * ta[0] + y * ta[1] + z * ta[2] >= 0) & (x * tb[0] + y * tb[1] + z * tb[2] >= 0)
+            s2 = np.minimum((x * n[0] + y * n[1] + z * n[2]) ** 2, 1.0)
+            c2 = np.where(on_arc, 2.0 * s2 / (1.0 + np.sqrt(1.0 - s2)), c2)  # 2 - 2 cos(d), stably
         else:
-            n = nvec / nn
-            t = np.cross(n, a)  # a and t span the arc's plane; the arc runs from angle 0 to seg_len
-            sin_xt = x * n[0] + y * n[1] + z * n[2]
-            theta = np.arctan2(x * t[0] + y * t[1] + z * t[2], x * a[0] + y * a[1] + z * a[2])
-            al_in = theta * EARTH_RADIUS_KM
-            inside = (al_in >= 0) & (al_in <= seg_len[s])
-            d_line = np.abs(np.arcsin(np.clip(sin_xt, -1.0, 1.0))) * EARTH_RADIUS_KM
-            d = np.where(inside, d_line, d_end)
-            al = np.where(inside, al_in, np.where(nearer_a, 0.0, seg_len[s]))
-        if idx is None:
-            closer = d < best
-            best = np.where(closer, d, best)
-            seg = np.where(closer, s, seg)
-            along = np.where(closer, start[s] + al, along)
-        else:
-            closer = d < best[idx]
-            sel = idx[closer]
-            best[sel] = d[closer]
-            seg[sel] = s
-            along[sel] = start[s] + al[closer]
-    return best, seg, along
+            on_arc = np.zeros(len(idx), dtype=bool)
+        closer = c2 < best[idx]
+        sel = idx[closer]
+        best[sel] = c2[closer]
+        seg[sel] = s
+        beside[sel] = on_arc[closer]
+        at_end[sel] = (cb2 < ca2)[closer]
+    with np.errstate(invalid="ignore"):
+        dist = 2.0 * np.arcsin(np.minimum(np.sqrt(best) / 2.0, 1.0)) * EARTH_RADIUS_KM
+    dist[np.isinf(best)] = np.inf  # outside every segment's box (with ``within_km``)
+    along = start[seg] + np.where(at_end, seg_len[seg], 0.0)
+    for s, n in enumerate(normals):
+        if n is None:
+            continue
+        sel = np.flatnonzero(beside & (seg == s))
+        a, t = w[s], np.cross(n, w[s])  # a and t span the arc's plane
+        x, y, z = px[sel], py[sel], pz[sel]
+        theta = np.arctan2(x * t[0] + y * t[1] + z * t[2], x * a[0] + y * a[1] + z * a[2])
+        along[sel] = start[s] + theta * EARTH_RADIUS_KM
+    return dist, seg, along
 
 
 def _angle_to(x: np.ndarray, y: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:

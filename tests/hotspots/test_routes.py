@@ -66,3 +66,45 @@ def test_corridor_agrees_with_exact_distance_and_prefilter() -> None:
     d, _, _ = route_distance(r, lat, lon)
     assert set(c.index.tolist()) == set(np.flatnonzero(d <= 150.0).tolist())
     np.testing.assert_allclose(c.off_km, d[c.index])
+    # the box-limited variant is exact within the corridor and says "far" (inf) outside the boxes
+    d2, seg2, al2 = route_distance(r, lat, lon, within_km=150.0)
+    near = d <= 150.0
+    np.testing.assert_allclose(d2[near], d[near])
+    assert (d2 >= np.minimum(d, 150.0) - 1e-9).all() and np.isinf(d2).any()
+
+
+def test_distance_matches_a_brute_force_over_the_densified_line() -> None:
+    """Against an independent method: the nearest of points every ~0.5 km along the real route."""
+    from hotspots.routes import densify
+
+    r = parse_route(ROUTE, corridor_km=150)
+    dl, do = densify(r, step_km=0.5)
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(4, 44, 300), rng.uniform(2, 18, 300)
+    d, _, along = route_distance(r, lat, lon)
+    a = np.radians(np.column_stack((lat, lon)))
+    b = np.radians(np.column_stack((dl, do)))
+    dlat = a[:, None, 0] - b[None, :, 0]
+    dlon = a[:, None, 1] - b[None, :, 1]
+    h = np.sin(dlat / 2) ** 2 + np.cos(a[:, None, 0]) * np.cos(b[None, :, 0]) * np.sin(dlon / 2) ** 2
+    km = 2 * 6371.0088 * np.arcsin(np.sqrt(h))
+    np.testing.assert_allclose(d, km.min(axis=1), atol=0.3)
+    # along the route: the cumulative length up to the nearest dense point
+    step = np.concatenate(
+        (
+            [0.0],
+            2
+            * 6371.0088
+            * np.arcsin(
+                np.sqrt(
+                    np.sin(np.diff(np.radians(dl)) / 2) ** 2
+                    + np.cos(np.radians(dl[:-1]))
+                    * np.cos(np.radians(dl[1:]))
+                    * np.sin(np.diff(np.radians(do)) / 2) ** 2
+                )
+            ),
+        )
+    )
+    cum = np.cumsum(step)
+    close = d < 150  # near the line the foot is well defined
+    np.testing.assert_allclose(along[close], cum[km.argmin(axis=1)][close], atol=1.0)
