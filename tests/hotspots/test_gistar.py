@@ -90,3 +90,17 @@ def test_neighbourhood_is_the_cell_and_its_ring() -> None:
         np.asarray(w.sum(axis=1)).ravel()[1:] >= 3
     ).all()  # each neighbour: itself + 2 ring-mates + centre
     assert (w.diagonal() == 1).all()
+
+
+def test_a_hexagon_with_a_hot_centre_by_hand() -> None:
+    # seven units: a cell (value 7) and its ring (0). The centre sees all seven units, so its
+    # neighbourhood sum equals the expectation and the variance term vanishes: z = 0. Each ring
+    # cell sees itself, the centre and two ring-mates (4 units): mean 1, var 6,
+    # (7 - 4) / sqrt(6 * (7*4 - 16) / 6) = 3 / sqrt(12).
+    cell = h3cells.cells_of(np.array([6.34]), np.array([5.62]), 6)
+    units, w = neighbourhood(cell, 1)
+    y = np.zeros(7)
+    y[0] = 7.0
+    z, p = gi_star(y, w)
+    assert z[0] == 0 and p[0] == 1
+    np.testing.assert_allclose(z[1:], 3 / math.sqrt(12))

@@ -1,0 +1,53 @@
+"""Evaluation on a hand-built split where the answer is known."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from hotspots.evaluate import evaluate, read_reports_csv
+from intel.errors import CounterflowError
+from tests.hotspots.factories import clusters
+
+
+def test_a_stable_hotspot_is_predicted() -> None:
+    # training: a tight cluster near Kano and a looser one near Abuja; testing: the same places
+    train = clusters([(12.0, 8.52, 60), (9.06, 7.49, 20)], spread_deg=0.003, seed=1)
+    test = clusters([(12.0, 8.52, 30)], spread_deg=0.003, seed=2)
+    train["observed_on"] = pd.Timestamp("2023-06-01")
+    test["observed_on"] = pd.Timestamp("2024-06-01")
+    ev = evaluate(pd.concat([train, test], ignore_index=True), split=dt.date(2024, 1, 1), resolution=6)
+    t = ev.table.set_index(["method", "area"])
+    assert ev.n_train == 80 and ev.n_test == 30
+    # every method flags the Kano cell(s) within 1 % of the area: all test reports are hits
+    for method in ("gi*", "previous counts", "kernel density"):
+        assert t.loc[(method, 0.01), "hit_rate"] == pytest.approx(1.0)
+        assert t.loc[(method, 0.01), "pai"] == pytest.approx(
+            1.0 / (t.loc[(method, 0.01), "cells"] / ev.n_cells)
+        )
+
+
+def test_bad_inputs() -> None:
+    few = clusters([(12.0, 8.52, 5)])
+    with pytest.raises(CounterflowError, match="at least 20"):
+        evaluate(few)
+    many = clusters([(12.0, 8.52, 30)])
+    with pytest.raises(CounterflowError, match="split"):
+        evaluate(many, split=dt.date(1990, 1, 1))
+
+
+def test_read_csv_formats(tmp_path) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text('date,coordinates,reliability\n2024-01-01,"6.3, 5.6",B\n2024-02-01,"7.1, 3.9",C\n')
+    df = read_reports_csv(str(p))
+    assert (
+        df["lat"].tolist() == [6.3, 7.1]
+        and df["lon"].tolist() == [5.6, 3.9]
+        and df["credibility"].tolist() == [6, 6]
+    )
+    bad = tmp_path / "b.csv"
+    bad.write_text("when,lat,lon\n2024-01-01,1,2\n")
+    with pytest.raises(CounterflowError, match="no date column"):
+        read_reports_csv(str(bad))
