@@ -13,8 +13,10 @@ pairwise check, so a million scattered rows cost a sort and a few vectorised pas
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -95,7 +97,7 @@ class Deduper:
         f["cell"] = self._cells(f["lat"].to_numpy(float), f["lon"].to_numpy(float))
         f["day"] = pd.to_datetime(f["observed_on"]).to_numpy().astype("datetime64[D]").astype("int64")
         f["ref"] = f["id"].astype(object)
-        self.anchors.append(f[["cell", "day", "lat", "lon", "exploitation", "source_key", "summary", "ref"]])
+        self.anchors.append(f[list(_ANCHOR_COLS)])
 
     def assign(self, values: pd.DataFrame, ok: np.ndarray, refs: np.ndarray) -> np.ndarray:
         """``duplicate_of`` for each row: an existing id (int), a fingerprint of an earlier new
@@ -133,52 +135,72 @@ class Deduper:
             crowded = crowded | batch["cell"].isin(pd.Index(old["cell"].unique())).to_numpy()
         dup_rows: set[int] = set()
         if crowded.any():
-            todo = batch[crowded].sort_values(["cell", "day", "row"], kind="stable")
-            old_by_cell = {c: g for c, g in old.groupby("cell")} if old is not None else {}
-            for cell, group in todo.groupby("cell", sort=False):
-                # incidents of this cell sorted by day: each row looks only at its date window
-                incidents: list[tuple[int, int, tuple[Any, ...]]] = []
-                prev = old_by_cell.get(cell)
-                if prev is not None:
-                    for seq, r in enumerate(prev.itertuples(index=False)):
-                        incidents.append((int(r.day), -1 - seq, _incident(r)))
-                    incidents.sort()
-                for r in group.itertuples(index=False):
-                    me = _incident(r)
-                    lo = bisect.bisect_left(incidents, (me[0] - self.window_days, -(2**62)))
-                    hi = bisect.bisect_right(incidents, (me[0] + self.window_days, 2**62))
-                    match = None
-                    for _, _, inc in sorted(incidents[lo:hi], key=lambda t: (t[0], t[1])):
-                        if _same(inc, me, self.radius_km, self.window_days):
-                            match = inc[6]
-                            break
-                    if match is not None:
-                        out[r.row] = match
-                        dup_rows.add(int(r.row))
-                    else:
-                        bisect.insort(incidents, (me[0], int(r.row), me))
+            todo = batch[crowded]
+            order = np.lexsort((todo["row"].to_numpy(), todo["day"].to_numpy(), todo["cell"].to_numpy()))
+            todo = todo.iloc[order]
+            # per cell, the incidents (anchors) sorted by day, as plain Python values
+            state: dict[int, tuple[list[int], list[tuple[Any, ...]]]] = {}
+            if old is not None:
+                old = old.sort_values(["cell", "day"], kind="stable")
+                for cell, day, la, lo, ex, sk, sm, ref in zip(
+                    *(old[c].tolist() for c in _ANCHOR_COLS), strict=True
+                ):
+                    days, incs = state.setdefault(cell, ([], []))
+                    days.append(day)
+                    incs.append((day, la, lo, _types(ex), sk, sm, ref))
+            w = self.window_days
+            for cell, day, la, lo, ex, sk, sm, ref, row in zip(
+                *(todo[c].tolist() for c in (*_ANCHOR_COLS, "row")), strict=True
+            ):
+                me = (day, la, lo, _types(ex), sk, sm, ref)
+                days, incs = state.setdefault(cell, ([], []))
+                lo_i = bisect.bisect_left(days, day - w)
+                hi_i = bisect.bisect_right(days, day + w)
+                match = None
+                for k in range(lo_i, hi_i):
+                    if _same(incs[k], me, self.radius_km):
+                        match = incs[k][6]
+                        break
+                if match is not None:
+                    out[row] = match
+                    dup_rows.add(row)
+                else:
+                    at = bisect.bisect_right(days, day)
+                    days.insert(at, day)
+                    incs.insert(at, me)
         keep = ~batch["row"].isin(list(dup_rows)).to_numpy()
-        self.anchors.append(
-            batch.loc[keep, ["cell", "day", "lat", "lon", "exploitation", "source_key", "summary", "ref"]]
-        )
+        self.anchors.append(batch.loc[keep, list(_ANCHOR_COLS)])
         return out
 
 
-def _incident(r: Any) -> tuple[int, float, float, frozenset[str], Any, frozenset[str], Any]:
-    types = frozenset(t for t in str(r.exploitation or "").split("|") if t)
-    return (int(r.day), float(r.lat), float(r.lon), types, r.source_key, _tokens(r.summary), r.ref)
+_ANCHOR_COLS = ("cell", "day", "lat", "lon", "exploitation", "source_key", "summary", "ref")
 
 
-def _same(a: tuple[Any, ...], b: tuple[Any, ...], radius_km: float, window_days: int) -> bool:
-    if abs(b[0] - a[0]) > window_days:
-        return False
-    if a[3] and b[3] and not (a[3] & b[3]):
-        return False
+@lru_cache(maxsize=4096)
+def _types(value: Any) -> frozenset[str]:
+    return frozenset(t for t in str(value or "").split("|") if t)
+
+
+@lru_cache(maxsize=65536)
+def _cached_tokens(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.casefold()))
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...], radius_km: float) -> bool:
+    """Incident rule for two (day, lat, lon, types, source_key, summary, ref) tuples in one cell
+    whose days are within the window."""
     if a[4] == b[4]:
         return False  # a source does not corroborate itself (exact copies go by fingerprint)
-    if a[5] and b[5] and not similar(a[5], b[5], SUMMARY_OVERLAP):
+    if a[3] and b[3] and not (a[3] & b[3]):
         return False
-    p1, p2 = np.radians(a[1]), np.radians(b[1])
-    dl = np.radians(b[2] - a[2])
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return float(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(1.0, h)))) <= radius_km
+    if isinstance(a[5], str) and isinstance(b[5], str) and a[5] and b[5]:
+        if not similar(_cached_tokens(a[5]), _cached_tokens(b[5]), SUMMARY_OVERLAP):
+            return False
+    if a[1] == b[1] and a[2] == b[2]:
+        return True
+    p1, p2 = math.radians(a[1]), math.radians(b[1])
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[2] - a[2]) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h))) <= radius_km

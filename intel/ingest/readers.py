@@ -73,16 +73,8 @@ def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: i
             f"encoding {encoding!r} is not known", "use utf-8, latin-1 or cp1252 in the spec"
         ) from None
     try:
-        consumed = 0
-
-        def lines() -> Iterator[str]:
-            nonlocal consumed
-            for line in fh:
-                consumed += len(line)
-                # a NUL byte would stop the csv module: keep the row, show the byte as U+FFFD
-                yield line.replace("\x00", "\ufffd") if "\x00" in line else line
-
-        reader = csv.reader(lines(), delimiter=delimiter)
+        # Python 3.11's csv reads NUL bytes as text; the buffer position drives the progress bar
+        reader = csv.reader(fh, delimiter=delimiter)
         try:
             header = _dedupe_header(next(reader))
         except StopIteration:
@@ -108,9 +100,9 @@ def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: i
                      f"delimiter {delimiter!r} and the quoting of cells that contain it", raw_line(row, delimiter))
                 )  # fmt: skip
             if len(rows) >= batch_size:
-                yield RawBatch(_frame(header, rows), starts, bad, consumed)
+                yield RawBatch(_frame(header, rows), starts, bad, fh.buffer.tell())
                 rows, starts, bad = [], [], []
-        yield RawBatch(_frame(header, rows), starts, bad, consumed)
+        yield RawBatch(_frame(header, rows), starts, bad, fh.buffer.tell())
     except UnicodeDecodeError as exc:
         raise CounterflowError(
             f"{path.name} is not valid {encoding}: byte {exc.object[exc.start : exc.start + 1]!r} at position {exc.start}",

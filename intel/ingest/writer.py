@@ -47,16 +47,22 @@ def report_rows(frame: pd.DataFrame, *, dialect: str, received_at: dt.datetime) 
             cols.append(days.astype(str).tolist() if dialect == "sqlite" else days.astype(object).tolist())
         elif c in ("lat", "lon"):
             arr = frame[c].to_numpy(dtype="float64")
-            cols.append([None if np.isnan(x) else x for x in arr.tolist()])
+            obj = arr.astype(object)
+            obj[np.isnan(arr)] = None
+            cols.append(obj.tolist())
         elif c in ("is_aggregate", "simulated"):
             b = frame[c].to_numpy(dtype=bool)
             cols.append(b.astype(int).tolist() if dialect == "sqlite" else b.tolist())
-        elif c in ("credibility", "victim_count", "line", "source_id", "import_id"):
-            cols.append([None if v is None or v != v else int(v) for v in frame[c].tolist()])
         else:
-            cols.append(
-                [None if v is None or (isinstance(v, float) and v != v) else v for v in frame[c].tolist()]
-            )
+            values = frame[c].to_numpy(dtype=object)
+            missing = pd.isna(values)
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
+            if c in ("credibility", "victim_count", "line", "source_id", "import_id"):
+                cols.append([None if v is None else int(v) for v in values.tolist()])
+            else:
+                cols.append(values.tolist())
     return list(zip(*cols, strict=True))
 
 
@@ -70,6 +76,9 @@ def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.dat
     if dialect == "sqlite":
         marks = ", ".join("?" for _ in REPORT_INSERT_COLUMNS)
         cur = raw.cursor()
+        # the report indexes (fingerprint above all: random keys) need a page cache larger than
+        # SQLite's 2 MB default to insert at speed; this connection keeps it (256 MB at most)
+        cur.execute("PRAGMA cache_size = -262144")
         cur.executemany(f"INSERT INTO report ({names}) VALUES ({marks})", rows)
         cur.close()
     elif dialect == "postgresql":
@@ -113,17 +122,30 @@ def insert_rejects(
 
 
 def set_duplicates(session: Session, *, import_id: int, pairs: list[tuple[str, str]]) -> None:
-    """For rows of this import: ``duplicate_of`` = the id of the row with the anchor fingerprint."""
+    """For rows of this import: ``duplicate_of`` = the id of the row with the anchor fingerprint.
+
+    ``pairs`` are (duplicate fingerprint, anchor fingerprint). Ids are looked up through the
+    fingerprint index in chunks, then set by primary key.
+    """
     if not pairs:
         return
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
-    session.connection().execute(
-        text(
-            "UPDATE report SET duplicate_of = (SELECT a.id FROM report a WHERE a.fingerprint = :anchor "
-            "AND a.import_id = :imp) WHERE fingerprint = :fp AND import_id = :imp"
-        ),
-        [{"anchor": a, "fp": fp, "imp": import_id} for fp, a in pairs],
+    conn = session.connection()
+    wanted = sorted({fp for pair in pairs for fp in pair})
+    ids: dict[str, int] = {}
+    # the import's rows by fingerprint alone: with `import_id = ?` as well, SQLite would walk the
+    # import_id index (every row of the import) instead of the fingerprint index
+    stmt = text("SELECT id, fingerprint, import_id FROM report WHERE fingerprint IN :fps").bindparams(
+        bindparam("fps", expanding=True)
+    )
+    for start in range(0, len(wanted), 500):
+        for rid, fp, imp in conn.execute(stmt, {"fps": wanted[start : start + 500]}):
+            if imp == import_id:
+                ids[fp] = rid
+    conn.execute(
+        text("UPDATE report SET duplicate_of = :anchor WHERE id = :id"),
+        [{"anchor": ids[a], "id": ids[fp]} for fp, a in pairs],
     )
 
 
