@@ -235,7 +235,7 @@ def hotspot_map(
             folium.Marker(
                 (row["lat"], row["lon"]),
                 icon=folium.DivIcon(html=f'<div class="cf-trend" title="{html.escape(trend)}">{glyph}</div>',
-                                    icon_size=(14, 14), icon_anchor=(7, 7)),
+                                    icon_size=(14, 14), icon_anchor=(-6, 18)),  # up-right of the centre
                 tooltip=trend,
             ).add_to(fg_trends)  # fmt: skip
     if ranked is None and "rank" in cells:
@@ -255,6 +255,7 @@ def hotspot_map(
                                     icon_size=(20, 20), icon_anchor=(10, 10)),
                 popup=folium.Popup(_popup(row), max_width=320),
                 tooltip=f"{int(row['rank'])}. {row.get('place') or row['cell']}",
+                z_index_offset=1000,  # above trend glyphs and cells: the ranked list is what people click
             ).add_to(fg_rank)  # fmt: skip
             points.append((float(row["lat"]), float(row["lon"])))
     if route is not None:
