@@ -638,11 +638,14 @@ class FakeGraph:
                     fake._release.wait()
                 data = json.dumps(out).encode()
                 try:
-                    self.send_response(status)
+                    # status line, headers and body in one write: split writes on a kept-alive
+                    # connection meet the client's delayed ACK and cost 40 ms per request
+                    self.send_response_only(status)
                     self.send_header("Content-Type", "application/json; charset=UTF-8")
                     self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    head = b"".join(getattr(self, "_headers_buffer", [])) + b"\r\n"
+                    self._headers_buffer = []
+                    self.wfile.write(head + data)
                 except OSError:
                     pass  # the client went away (killed while we held its request)
 

@@ -98,7 +98,7 @@ def schedule_campaign(
     campaign_id: int,
     windows: Sequence[Window] = DEFAULT_WINDOWS,
     spacing: dt.timedelta = dt.timedelta(minutes=20),
-    posts_per_day: int | None = None,
+    posts_per_day: int = 1,
     now: dt.datetime | None = None,
     preflight: bool = True,
 ) -> list[ScheduledPost]:
@@ -113,11 +113,12 @@ def schedule_campaign(
     windows
         Local dayparting windows as ``(hour, minute)``; default 08:00, 12:30 and 19:00.
     spacing
-        Gap between the posts of one target in one window (one per language), so that a
-        target's languages do not all appear at the same minute.
+        Gap between the posts of one target's ad sets (languages, age groups) in one window,
+        so that they do not all appear at the same minute.
     posts_per_day
-        Windows used per day (default: all); the windows rotate from day to day so that each
-        daypart is covered.
+        Posts per ad set and day (default 1), each in its own window; the windows rotate from
+        day to day so that every daypart is covered, and an ad set's assets (message families)
+        take turns.
     now
         The current time (aware); slots earlier than ``now`` plus ten minutes are skipped.
     preflight
@@ -132,7 +133,7 @@ def schedule_campaign(
     if now.tzinfo is None:
         raise CounterflowError(f"now={now.isoformat()} has no time zone", "pass an aware datetime (UTC)")
     wins = _check_windows(windows)
-    per_day = len(wins) if posts_per_day is None else posts_per_day
+    per_day = posts_per_day
     if not 1 <= per_day <= len(wins):
         raise CounterflowError(
             f"posts_per_day was {posts_per_day}",
@@ -170,17 +171,20 @@ def schedule_campaign(
     session.flush()
 
     posts: list[ScheduledPost] = []
-    by_target: dict[int, list[Asset]] = {}
+    # target -> its ad sets (one per language and age group) -> their assets (message families)
+    by_target: dict[int, dict[Any, list[Asset]]] = {}
     for a in assets:
-        by_target.setdefault(a.target_id, []).append(a)
-    for target_id, target_assets in by_target.items():
+        by_target.setdefault(a.target_id, {}).setdefault(a.adset_id or a.locale, []).append(a)
+    for target_id, groups in by_target.items():
         target = targets[target_id]
         zone = _zone(target.timezone)
         for d_index, day in enumerate(_days(campaign, now, zone)):
-            chosen = [wins[(d_index + k) % len(wins)] for k in range(per_day)]
-            for w in sorted(chosen):
+            chosen = sorted(wins[(d_index * per_day + k) % len(wins)] for k in range(per_day))
+            for k, w in enumerate(chosen):
                 base = local_slot(day, w, zone)
-                for i, asset in enumerate(target_assets):
+                n = d_index * per_day + k  # the slot's number: families take turns
+                for i, group in enumerate(groups.values()):
+                    asset = group[n % len(group)]
                     at = base + i * spacing
                     if at < now + MIN_LEAD:
                         continue

@@ -54,7 +54,7 @@ def schedule(
         ["08:00", "12:30", "19:00"], "--window", help="Local dayparting window HH:MM (repeatable)."
     ),
     spacing: int = typer.Option(20, help="Minutes between the languages of one target in a window."),
-    posts_per_day: int | None = typer.Option(None, help="Windows used per day (default: all)."),
+    posts_per_day: int = typer.Option(1, help="Posts per ad set and day, each in its own window."),
     ics: Path | None = typer.Option(None, help="Also write the calendar as an iCalendar (.ics) file."),
 ) -> None:
     """Lay out the campaign's posts in each target's local time (and export an ICS calendar)."""

@@ -202,9 +202,33 @@ class SendingChannel:
         return {d.key: d.external_id for d in rows if d.external_id}
 
     def publish(self, session: Session, *, campaign_id: int) -> PublishReport:
-        report = PublishReport(channel=self.name, campaign_id=campaign_id)
         specs = self.specs(session, campaign_id=campaign_id)
+        session.commit()
+        # Deliveries are written through a session of their own: it commits twice per object,
+        # and a small identity map keeps each commit cheap. The caller's session sees the
+        # results afterwards (expire_all).
+        with Session(session.get_bind(), expire_on_commit=False) as ws:
+            report, fatal = self._publish(ws, specs, campaign_id)
+        session.expire_all()
+        if fatal is not None:
+            raise CounterflowError(
+                f"the {self.name} channel refused the credentials: {fatal}",
+                "renew COUNTERFLOW_FACEBOOK_ACCESS_TOKEN and run `counterflow publish` again "
+                "(objects already sent are skipped)",
+            )
+        return report
+
+    def _publish(
+        self, session: Session, specs: list[ObjectSpec], campaign_id: int
+    ) -> tuple[PublishReport, ChannelError | None]:
+        report = PublishReport(channel=self.name, campaign_id=campaign_id)
         ids: dict[str, str] = {}
+        known = {
+            d.key: d
+            for d in session.exec(
+                select(Delivery).where(Delivery.channel == self.name, Delivery.campaign_id == campaign_id)
+            ).all()
+        }
         blocked: set[str] = set()
         fatal: ChannelError | None = None
         for spec in specs:
@@ -214,9 +238,7 @@ class SendingChannel:
                 report.failed.append((spec.key, reason))
                 blocked.add(spec.key)
                 continue
-            delivery = session.exec(
-                select(Delivery).where(Delivery.channel == self.name, Delivery.key == spec.key)
-            ).first()
+            delivery = known.get(spec.key)
             if delivery is not None and delivery.external_id:
                 ids[spec.key] = delivery.external_id
                 report.skipped.append((spec.key, delivery.external_id))
@@ -260,13 +282,7 @@ class SendingChannel:
             campaign.status = "published"
             session.add(campaign)
             session.commit()
-        if fatal is not None:
-            raise CounterflowError(
-                f"the {self.name} channel refused the credentials: {fatal}",
-                "renew COUNTERFLOW_FACEBOOK_ACCESS_TOKEN and run `counterflow publish` again "
-                "(objects already sent are skipped)",
-            )
-        return report
+        return report, fatal
 
     def _find(self, spec: ObjectSpec, campaign_id: int) -> str | None:
         try:

@@ -81,13 +81,13 @@ def test_windows_spacing_posts_per_day_and_past_slots(engine):
         assert all(as_utc(p.publish_at) >= now + dt.timedelta(minutes=10) for p in posts)
         rows = calendar_rows(s, campaign_id=c.id)
         lagos = [r for r in rows if r["timezone"] == "Africa/Lagos"]
-        # day 1 uses windows 08:00 and 12:30 (08:00 is past), day 2 uses 12:30 and 19:00
+        # the windows rotate: day 1 uses 08:00 (past) and 12:30, day 2 uses 19:00 and 08:00
         lagos_local = sorted({(r["local_time"][:10], r["local_time"][11:16], r["locale"]) for r in lagos})
         assert lagos_local == [
             ("2026-06-01", "12:30", "en"),
             ("2026-06-01", "12:50", "pcm"),
-            ("2026-06-02", "12:30", "en"),
-            ("2026-06-02", "12:50", "pcm"),
+            ("2026-06-02", "08:00", "en"),
+            ("2026-06-02", "08:20", "pcm"),
             ("2026-06-02", "19:00", "en"),
             ("2026-06-02", "19:20", "pcm"),
         ]
@@ -128,7 +128,9 @@ def test_ics_export_is_rfc5545(engine):
 
     with Session(engine) as s:
         c = make_campaign(s, starts_on=dt.date(2026, 6, 1), days=1, targets=ROME)
-        posts = schedule_campaign(s, campaign_id=c.id, now=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+        posts = schedule_campaign(
+            s, campaign_id=c.id, posts_per_day=3, now=dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+        )
         s.commit()
         raw = calendar_ics(s, campaign_id=c.id)
     assert raw.startswith(b"BEGIN:VCALENDAR\r\n")
@@ -163,3 +165,32 @@ def test_unknown_timezone_is_refused(sqlite_engine):
         c = make_campaign(s, targets=bad)
         with pytest.raises(CounterflowError, match="Europe/Atlantis"):
             schedule_campaign(s, campaign_id=c.id)
+
+
+def test_an_ad_sets_message_families_take_turns(sqlite_engine):
+    from intel.models import Asset
+
+    with Session(sqlite_engine) as s:
+        c = make_campaign(s, starts_on=dt.date(2026, 6, 1), days=4, targets=ROME)
+        first = s.exec(select(Asset)).one()
+        s.add(
+            Asset(
+                campaign_id=c.id,
+                target_id=first.target_id,
+                adset_id=first.adset_id,
+                locale="it",
+                family="where_to_get_help",
+                tracking_code="help-it",
+                headline="h",
+                body="b",
+                cta="c",
+                link="http://127.0.0.1:8000/t/help-it",
+            )
+        )
+        s.commit()
+        posts = schedule_campaign(
+            s, campaign_id=c.id, now=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), preflight=False
+        )
+        # one post a day for the ad set, families alternating, windows rotating
+        assert [p.asset_id for p in posts] == [first.id, first.id + 1, first.id, first.id + 1]
+        assert [p.local_time[11:16] for p in posts] == ["08:00", "12:30", "19:00", "08:00"]
