@@ -74,6 +74,8 @@ def test_map_renders_offline_with_route_and_hotspots(result, tmp_path: Path, chr
         ranks = page.locator(".cf-rank").count()
         arrows = page.locator(".leaflet-overlay-pane svg textPath").count()
         page.screenshot(path=str(tmp_path / "map.png"))
+        page.locator(".cf-rank").first.click(timeout=10_000)  # nothing on top of the ranked markers
+        popup = page.locator(".leaflet-popup-content").inner_text()
         browser.close()
     assert blocked == [] and errors == []
     n_cells = int(((result.cells["count"] > 0) | (result.cells["bin"] != 0)).sum())
@@ -82,6 +84,8 @@ def test_map_renders_offline_with_route_and_hotspots(result, tmp_path: Path, chr
     assert ranks == len(result.ranked)
     assert arrows >= 1  # flows carry arrow text along their lines
     assert (tmp_path / "map.png").stat().st_size > 10_000
+    top = result.ranked.iloc[0]
+    assert "rank 1" in popup and f"z {top['z']:.2f}" in popup and "km along the route" in popup
 
 
 def test_png_needs_no_network(result, tmp_path: Path) -> None:
