@@ -124,3 +124,38 @@ def test_insights_shape(engine, channel_case):
     else:
         assert len(rows) == 2 * 2  # two ad sets, two days
         assert all(isinstance(r["adset_id"], int) and r["tracking_code"] for r in rows)
+
+
+def test_the_outbox_records_exactly_what_the_facebook_channel_sends(engine, settings):
+    """Same campaign, both channels: every recorded params dict equals the one the SDK sent,
+    once the platform's ids stand in for the outbox's."""
+    from campaigns.channels.outbox import OutboxChannel
+    from campaigns.fakegraph import start_fake_graph
+    from tests.campaigns.publish_fixtures import facebook_channel
+
+    fake = start_fake_graph()
+    try:
+        fb = facebook_channel(settings, fake)
+        outbox = OutboxChannel(settings.model_copy(update=fake.settings_update()))
+        with Session(engine) as s:
+            cid = ready_campaign(s).id
+            publish_campaign(s, campaign_id=cid, channel=outbox)
+            publish_campaign(s, campaign_id=cid, channel=fb)
+            rows = s.exec(select(Delivery)).all()
+        fb_ids = {d.key: d.external_id for d in rows if d.channel == "facebook"}
+        ob_ids = {d.key: d.external_id for d in rows if d.channel == "outbox"}
+        swap = {ob_ids[k]: fb_ids[k] for k in ob_ids}
+        recorded = {line["key"]: line for line in read_outbox(settings, cid)}
+        sent = [r for r in fake.requests if r["method"] == "POST"]
+        assert len(sent) == len(recorded)
+        for req, (key, line) in zip(sent, recorded.items(), strict=True):
+            assert req["path"] == line["path"], key
+            form = {k: swap.get(v, v) if isinstance(v, str) else v for k, v in line["form"].items()}
+            for k, v in form.items():
+                if isinstance(v, str):
+                    for old, new in swap.items():
+                        v = v.replace(f'"{old}"', f'"{new}"')
+                form[k] = str(v) if not isinstance(v, bool) else str(v).lower()
+            assert form == req["params"], key
+    finally:
+        fake.stop()

@@ -154,3 +154,23 @@ def test_the_logging_filter_redacts_messages_args_and_tracebacks(caplog):
     assert "TOPSECRET" not in caplog.text
     assert "access_token=[redacted]]" not in caplog.text  # idempotent: filtering twice changes nothing
     assert caplog.text.count("access_token=[redacted]") >= 2
+
+
+def test_teen_ad_sets_get_their_city_key_from_the_targeting_search(engine, settings, fake_graph):
+    from tests.campaigns.factories_publish import ENGLISH_ONLY
+
+    nigeria = [ENGLISH_ONLY[0], dict(ENGLISH_ONLY[0], name="Nowhere Junction", city="Nowhere Junction")]
+    channel = facebook_channel(settings, fake_graph)
+    with Session(engine) as s:
+        c = ready_campaign(s, targets=nigeria, teen=True)
+        report = publish_campaign(s, campaign_id=c.id, channel=channel)
+    searches = [r for r in fake_graph.requests if r["path"].endswith("/search")]
+    assert {r["params"]["q"] for r in searches} == {"Benin City", "Nowhere Junction"}
+    adsets = fake_graph.of_kind("adset")
+    assert len(adsets) == 1
+    targeting = adsets[0]["params"]["targeting"]
+    assert targeting["age_min"] == 13 and "genders" not in targeting and "locales" not in targeting
+    assert targeting["geo_locations"]["cities"][0]["key"].isdigit()
+    failed = dict(report.failed)
+    (unknown,) = [k for k, why in failed.items() if "knows no city 'Nowhere Junction'" in why]
+    assert unknown.startswith("adset:")
