@@ -245,7 +245,7 @@ def find_date(text: str) -> dt.date | None:
         if d:
             candidates.append((m.start() / max(len(text), 1) * len(folded), d))  # type: ignore[arg-type]
     months = "|".join(_MONTHS)
-    for m in re.finditer(rf"\b(\d{{1,2}}) (?:er )?({months}) (\d{{4}})\b", folded):
+    for m in re.finditer(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)? ({months}) (\d{{4}})\b", folded):
         d = _safe_date(int(m[3]), _MONTHS[m[2]], int(m[1]))
         if d:
             candidates.append((m.start(), d))

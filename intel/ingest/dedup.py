@@ -193,9 +193,9 @@ def _same(a: tuple[Any, ...], b: tuple[Any, ...], radius_km: float) -> bool:
         return False  # a source does not corroborate itself (exact copies go by fingerprint)
     if a[3] and b[3] and not (a[3] & b[3]):
         return False
-    if isinstance(a[5], str) and isinstance(b[5], str) and a[5] and b[5]:
-        if not similar(_cached_tokens(a[5]), _cached_tokens(b[5]), SUMMARY_OVERLAP):
-            return False
+    both = isinstance(a[5], str) and isinstance(b[5], str) and a[5] and b[5]
+    if both and not similar(_cached_tokens(a[5]), _cached_tokens(b[5]), SUMMARY_OVERLAP):
+        return False
     if a[1] == b[1] and a[2] == b[2]:
         return True
     p1, p2 = math.radians(a[1]), math.radians(b[1])

@@ -117,6 +117,26 @@ def _bad(spec: str, key: str, value: Any, fix: str) -> CounterflowError:
     return CounterflowError(f"import spec {spec!r}: {key} was {value!r}", fix)
 
 
+def _table(spec: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(spec, key, value, f"write it as a table: [{key}] with one `name = value` per line")
+    return value
+
+
+def _strings(spec: str, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(spec, key, value, 'give a list of strings, e.g. ["%Y-%m-%d", "%d/%m/%Y"]')
+    return tuple(value)
+
+
+def _text(spec: str, key: str, value: Any) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise _bad(spec, key, value, "give a text value in quotes")
+    return str(value)
+
+
 def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> Spec:
     """Validate a spec's TOML table; every mistake names the key, the value and the fix."""
     known = {
@@ -127,17 +147,15 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
     for key in data:
         if key not in known:
             raise _bad(name, "key", key, f"use only {', '.join(sorted(known))}")
-    spec_name = str(data.get("name", name))
-    fmt = str(data.get("format", "csv")).lower()
+    spec_name = _text(name, "name", data.get("name", name))
+    fmt = _text(spec_name, "format", data.get("format", "csv")).lower()
     if fmt not in FORMATS:
         raise _bad(spec_name, "format", fmt, f"use one of {', '.join(FORMATS)}")
-    delimiter = str(data.get("delimiter", ","))
+    delimiter = _text(spec_name, "delimiter", data.get("delimiter", ","))
     if len(delimiter) != 1:
         raise _bad(spec_name, "delimiter", delimiter, "use a single character such as ',' or ';'")
     fields: dict[str, FieldSpec] = {}
-    raw_fields = data.get("fields", {})
-    if not isinstance(raw_fields, dict):
-        raise _bad(spec_name, "fields", raw_fields, "write one [fields.NAME] table per report field")
+    raw_fields = _table(spec_name, "fields", data.get("fields", {}))
     for fname, raw in raw_fields.items():
         if fname not in FIELD_KINDS:
             raise _bad(spec_name, "field", fname, f"map columns to one of {', '.join(FIELD_KINDS)}")
@@ -187,8 +205,9 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
         )
         if not fields[fname].source_columns and fields[fname].default is None:
             raise _bad(spec_name, f"fields.{fname}", raw, 'give column = "..." or a default')
-    flags = data.get("flags", {})
+    flags = _table(spec_name, "flags", data.get("flags", {}))
     for facet, mapping in flags.items():
+        _table(spec_name, f"flags.{facet}", mapping)
         if facet not in ("exploitation", "control", "recruitment", "transport"):
             raise _bad(
                 spec_name,
@@ -203,11 +222,11 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
                 raise _bad(
                     spec_name, f"flags.{facet}.{column}", code, f"use one of {', '.join(codes(facet))}"
                 )
-    constants = dict(data.get("constants", {}))
+    constants = dict(_table(spec_name, "constants", data.get("constants", {})))
     for key in constants:
         if key not in FIELD_KINDS:
             raise _bad(spec_name, "constants", key, f"use report fields: {', '.join(FIELD_KINDS)}")
-    precision = str(data.get("date_precision", "day"))
+    precision = _text(spec_name, "date_precision", data.get("date_precision", "day"))
     if precision not in ("day", "month", "year"):
         raise _bad(spec_name, "date_precision", precision, "use day, month or year")
     return Spec(
@@ -216,16 +235,22 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
         format=fmt,
         delimiter=delimiter,
         encoding=str(data.get("encoding", "utf-8-sig")),
-        source_kind=data.get("source_kind"),
-        source_name=data.get("source_name"),
+        source_kind=_text(spec_name, "source_kind", data["source_kind"]) if "source_kind" in data else None,
+        source_name=_text(spec_name, "source_name", data["source_name"]) if "source_name" in data else None,
         require_location=bool(data.get("require_location", True)),
         is_aggregate=bool(data.get("is_aggregate", False)),
         dedup=bool(data.get("dedup", True)),
         date_precision=precision,
         fields=fields,
         flags={k: {str(c): str(v) for c, v in m.items()} for k, m in flags.items()},
-        flag_true=tuple(str(v).lower() for v in data.get("flag_true", ("1", "true", "yes", "y", "x"))),
-        extra={str(k): str(v) for k, v in data.get("extra", {}).items()},
+        flag_true=tuple(
+            v.lower()
+            for v in _strings(spec_name, "flag_true", data.get("flag_true", ["1", "true", "yes", "y", "x"]))
+        ),
+        extra={
+            str(k): _text(spec_name, f"extra.{k}", v)
+            for k, v in _table(spec_name, "extra", data.get("extra", {})).items()
+        },
         constants=constants,
         path=path,
     )

@@ -1,0 +1,95 @@
+"""The offline gazetteer: route towns, alternate spellings, dominance, ambiguity, shapes."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from intel.errors import NotFound
+from intel.gazetteer import (
+    AmbiguousPlace,
+    Gazetteer,
+    countries_at,
+    country_at,
+    country_from_text,
+    country_shapes,
+    get_gazetteer,
+    timezone_at,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "place", "country"),
+    [("Benin City", "Benin City", "NG"), ("Agadez", "Agadez", "NE"), ("Agadès", "Agadez", "NE"),
+     ("Lampedusa", "Lampedusa", "IT"), ("Sabha", "Sabha", "LY"), ("Sebha", "Sabha", "LY"), ("سبها", "Sabha", "LY"),
+     ("Tripoli, Libya", "Tripoli", "LY"), ("Tarabulus, Libya", "Tripoli", "LY"), ("طرابلس, LY", "Tripoli", "LY"),
+     ("Roma", "Rome", "IT"), ("Zuwara", "Zuwarah", "LY"), ("Dirkou", "Dirkou", "NE"), ("Misurata", "Misratah", "LY")],
+)  # fmt: skip
+def test_route_towns_resolve(name, place, country):
+    got = get_gazetteer().resolve(name)
+    assert (got.name, got.country) == (place, country)
+
+
+def test_tripoli_alone_is_ambiguous_and_benin_too():
+    with pytest.raises(AmbiguousPlace) as err:
+        get_gazetteer().resolve("Tripoli")  # Libya 1.3M vs Lebanon 0.23M: less than 10x
+    assert {c.country for c in err.value.candidates} >= {"LY", "LB"} and "Tripoli, Libya" in err.value.fix
+    with pytest.raises(AmbiguousPlace, match="the country Benin"):
+        get_gazetteer().resolve("Benin")
+    assert get_gazetteer().resolve("Benin City").country == "NG"
+
+
+def test_dominant_candidate_resolves_with_alternatives_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="intel.gazetteer"):
+        best, alternatives = get_gazetteer().resolve_with_alternatives("Rome")
+    assert best.country == "IT" and any(p.country == "US" for p in alternatives)
+    assert "Rome" in caplog.text or not caplog.text  # logged once per process
+
+
+def test_dominance_rule_on_a_hand_made_table():
+    import pandas as pd
+
+    places = pd.DataFrame(
+        {"name": ["Alpha", "Alpha", "Beta", "Beta"], "country": ["NG", "GH", "NG", "GH"], "admin1": None,
+         "lat": [1.0, 2.0, 3.0, 4.0], "lon": [1.0, 2.0, 3.0, 4.0], "population": [100_000, 10_000, 100_000, 10_001]}
+    )  # fmt: skip
+    gaz = Gazetteer(places, aliases=pd.DataFrame(columns=["alias", "name", "country", "note"]))
+    assert gaz.resolve("Alpha").country == "NG"  # exactly 10x
+    with pytest.raises(AmbiguousPlace):
+        gaz.resolve("Beta")
+    with pytest.raises(NotFound, match="'Gamma'"):
+        gaz.resolve("Gamma")
+
+
+def test_reverse_geocoding_time_zone_and_countries():
+    g = get_gazetteer()
+    assert g.nearest(6.34, 5.62).name == "Benin City"
+    assert timezone_at(32.89, 13.19) == "Africa/Tripoli"
+    assert country_at(32.89, 13.19) == "LY"
+    assert country_at(35.50, 12.60) == "IT"  # Lampedusa: below 1:110m, nearest town
+    assert country_at(0.0, -30.0) is None  # mid-Atlantic
+    assert country_at(27.5338623, -99.5535394) == "MX"  # the Rio Grande bank, not Laredo (US)
+    assert list(countries_at([6.34, 41.9], [5.62, 12.5])) == ["NG", "IT"]
+
+
+def test_country_shapes_are_natural_earth_in_wgs84():
+    shapes = country_shapes()
+    assert shapes.crs.to_epsg() == 4326 and len(shapes) == 177
+    libya = shapes[shapes["iso_a2"] == "LY"].geometry.iloc[0]
+    assert libya.is_valid and 10 < libya.centroid.x < 25
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Cambodian", "KH"),
+        ("Filippino", "PH"),
+        ("Ugandean", "UG"),
+        ("Libye", "LY"),
+        ("Ivory Coast", "CI"),
+        ("nowhere", None),
+    ],
+)
+def test_country_from_text(text, code):
+    assert country_from_text(text) == code
