@@ -640,12 +640,13 @@ class FakeGraph:
                 try:
                     # status line, headers and body in one write: split writes on a kept-alive
                     # connection meet the client's delayed ACK and cost 40 ms per request
-                    self.send_response_only(status)
-                    self.send_header("Content-Type", "application/json; charset=UTF-8")
-                    self.send_header("Content-Length", str(len(data)))
-                    head = b"".join(getattr(self, "_headers_buffer", [])) + b"\r\n"
-                    self._headers_buffer = []
-                    self.wfile.write(head + data)
+                    reason = self.responses.get(status, ("",))[0]
+                    head = (
+                        f"HTTP/1.1 {status} {reason}\r\n"
+                        "Content-Type: application/json; charset=UTF-8\r\n"
+                        f"Content-Length: {len(data)}\r\n\r\n"
+                    )
+                    self.wfile.write(head.encode("latin-1") + data)
                 except OSError:
                     pass  # the client went away (killed while we held its request)
 
