@@ -249,3 +249,35 @@ def test_error_pages_keep_the_signed_in_user(client: TestClient, seeded: Seeded)
     r = client.get("/tips/12345", headers=as_user("ana"))
     assert r.status_code == 404 and "tip 12345 does not exist" in r.text
     assert "ana · analyst" in r.text
+
+
+def test_big_outbox_and_schedule_come_a_page_at_a_time(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    from intel.models import Delivery
+
+    cid = seeded.rows.campaign.id
+    with Session(sqlite_engine) as s:
+        for i in range(60):
+            s.add(
+                Delivery(
+                    campaign_id=cid,
+                    channel="outbox",
+                    key=f"post:{i}",
+                    kind="post",
+                    payload={"message": f"m{i}"},
+                )
+            )
+        s.commit()
+    r = client.get(f"/campaigns/{cid}?kind=post", headers=as_user("cam"))
+    assert r.status_code == 200 and "(60 post)" in r.text
+    plain = re.sub(r"<[^>]+>", "", r.text)
+    assert "adset pending: 3" in plain and "post pending: 60" in plain
+    assert r.text.count("<code>post:") == 50 and 'class="next"' in r.text
+    r = client.get(f"/campaigns/{cid}?kind=post&page=2", headers=as_user("cam"))
+    assert r.text.count("<code>post:") == 10 and "<code>post:59</code>" in r.text
+    data = client.get(f"/api/campaigns/{cid}?per_page=20&page=3", headers=as_user("cam")).json()
+    assert data["outbox_total"] == 63 and len(data["deliveries"]) == 20 and data["posts_total"] == 3
+    assert data["deliveries"][0]["key"] == "post:37"
+    bad = client.get(f"/campaigns/{cid}?page=0", headers=as_user("cam"))
+    assert bad.status_code == 400 and "page was 0" in bad.text

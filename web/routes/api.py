@@ -63,11 +63,22 @@ def api_campaigns(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
 
 
 @router.get("/campaigns/{campaign_id}")
-def api_campaign(session: SessionDep, user: UserDep, campaign_id: int) -> dict[str, Any]:
-    """One campaign with targets, ad sets, assets, schedule and outbox."""
-    detail = campaign_detail(session, campaign_id)
+def api_campaign(
+    session: SessionDep,
+    user: UserDep,
+    campaign_id: int,
+    page: int = 1,
+    per_page: int = 200,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """One campaign with targets, ad sets, assets, and a page of its schedule and outbox."""
+    detail = campaign_detail(session, campaign_id, page=page, per_page=per_page, kind=kind)
     return {
         "campaign": _dump(detail["campaign"]),
+        "page": page,
+        "per_page": per_page,
+        "posts_total": detail["posts_total"],
+        "outbox_total": detail["outbox_total"],
         **{
             key: [_dump(r) for r in detail[key]]
             for key in ("targets", "adsets", "assets", "posts", "deliveries")

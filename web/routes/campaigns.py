@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from intel.errors import NotFound
+from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
 from web.deps import ManagerDep, SessionDep, UserDep
 from web.templating import render
@@ -16,10 +16,30 @@ from web.templating import render
 router = APIRouter()
 
 
-def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
+PAGE = 50
+
+
+def campaign_detail(
+    session: Session,
+    campaign_id: int,
+    *,
+    page: int = 1,
+    per_page: int = PAGE,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """A campaign with its targets, ad sets and assets, and one page of its schedule and outbox.
+
+    A campaign may schedule thousands of posts: the schedule and the outbox come a page at a
+    time (``page``, ``per_page``; the outbox filtered by ``kind``), with their totals.
+    """
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist", "pick a campaign from /campaigns")
+    if page < 1 or not 1 <= per_page <= 1000:
+        raise CounterflowError(
+            f"page was {page} and per_page {per_page}", "use page >= 1 and per_page between 1 and 1000"
+        )
+    offset = (page - 1) * per_page
     targets = session.exec(
         select(Target).where(Target.campaign_id == campaign_id).order_by(col(Target.id))
     ).all()
@@ -28,6 +48,19 @@ def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
         .where(Asset.campaign_id == campaign_id)
         .order_by(col(Asset.target_id), col(Asset.locale))
     ).all()
+    deliveries = select(Delivery).where(Delivery.campaign_id == campaign_id)
+    if kind:
+        deliveries = deliveries.where(Delivery.kind == kind)
+    outbox_counts = session.exec(
+        select(Delivery.kind, Delivery.status, func.count())
+        .where(Delivery.campaign_id == campaign_id)
+        .group_by(col(Delivery.kind), col(Delivery.status))
+        .order_by(col(Delivery.kind), col(Delivery.status))
+    ).all()
+    posts_total = session.exec(
+        select(func.count()).select_from(ScheduledPost).where(ScheduledPost.campaign_id == campaign_id)
+    ).one()
+    outbox_total = session.exec(select(func.count()).select_from(deliveries.subquery())).one()
     return {
         "campaign": campaign,
         "targets": targets,
@@ -38,11 +71,20 @@ def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
         "posts": session.exec(
             select(ScheduledPost)
             .where(ScheduledPost.campaign_id == campaign_id)
-            .order_by(col(ScheduledPost.publish_at))
+            .order_by(col(ScheduledPost.publish_at), col(ScheduledPost.id))
+            .offset(offset)
+            .limit(per_page)
         ).all(),
+        "posts_total": posts_total,
         "deliveries": session.exec(
-            select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(col(Delivery.id))
+            deliveries.order_by(col(Delivery.id)).offset(offset).limit(per_page)
         ).all(),
+        "outbox_total": outbox_total,
+        "outbox_counts": [(k, st, n) for k, st, n in outbox_counts],
+        "page": page,
+        "per_page": per_page,
+        "pages": max(1, -(-max(posts_total, outbox_total) // per_page)),
+        "kind": kind,
         "target_names": {t.id: t.name for t in targets},
         "asset_codes": {a.id: f"{a.tracking_code} ({a.locale})" for a in assets},
     }
@@ -67,9 +109,16 @@ def campaigns(request: Request, session: SessionDep, user: UserDep) -> HTMLRespo
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
-def campaign(request: Request, session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
-    """One campaign with its assets per language, schedule and outbox."""
-    detail = campaign_detail(session, campaign_id)
+def campaign(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    campaign_id: int,
+    page: int = 1,
+    kind: str | None = None,
+) -> HTMLResponse:
+    """One campaign with its assets per language, and a page of its schedule and outbox."""
+    detail = campaign_detail(session, campaign_id, page=page, kind=kind or None)
     can_approve, reason = approval_state(detail["campaign"], user)
     return render(
         request, "campaign.html", user=user, can_approve=can_approve, approve_reason=reason, **detail
