@@ -77,7 +77,7 @@ class ActivityChange:
 
     @property
     def did(self) -> float | None:
-        if self.targeted_hotspots == 0 or self.untargeted_hotspots == 0:
+        if self.targeted_hotspots == 0 or self.untargeted_hotspots == 0 or self.window_days == 0:
             return None
         return (self.targeted_after - self.targeted_before) - (self.untargeted_after - self.untargeted_before)
 
@@ -267,6 +267,11 @@ def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | No
         notes.append(
             "change at hotspots leaves out reports made from this campaign's own tips and duplicates"
         )
+        if change.window_days == 0:
+            notes.append(
+                f"the campaign starts on {campaign.starts_on}: there is no time after its start yet, "
+                "so the change at hotspots cannot be measured"
+            )
     if simulated:
         notes.append("SIMULATED: some metrics or tips are simulated (demo data), not real results")
     return Outcomes(

@@ -110,3 +110,13 @@ def test_outcomes_to_dict_is_plain_json(sqlite_engine: Engine) -> None:
     assert "NaN" not in text
     assert data["rows"][0]["cost_per_actionable_tip"] is None
     assert data["simulated"] is True
+
+
+def test_no_change_is_claimed_before_the_campaign_starts(sqlite_engine: Engine) -> None:
+    with Session(sqlite_engine, expire_on_commit=False) as s:
+        run, hotspots = make_run(s, n=4)
+        rows = make_campaign(s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31))
+        s.commit()
+        out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 2, 1))
+    assert out.change is not None and out.change.window_days == 0 and out.change.did is None
+    assert any("no time after its start yet" in n for n in out.notes)
