@@ -6,7 +6,9 @@ share ``a`` (1, 5, 10 %), each method flags its top ``a`` of cells; the *hit rat
 of test reports inside flagged cells and the *Predictive Accuracy Index* is hit rate / ``a``
 (Chainey, Tompson and Uhlig 2008). Methods:
 
-- ``gi*``: our score: cells by Gi* z of the (decayed, weighted) training values, ties by weight;
+- ``ours``: the ranking of :func:`hotspots.ranking.rank_hotspots`: FDR confidence bin of Gi*
+  on the (decayed, weighted) training values, then the weighted score;
+- ``gi* z only``: cells by Gi* z alone;
 - ``previous counts``: cells by the number of training reports;
 - ``kernel density``: cells by a Gaussian kernel density of the training reports at their
   centres (bandwidth: twice the cell edge by default).
@@ -24,7 +26,7 @@ from scipy.spatial import cKDTree
 
 from hotspots import h3cells
 from hotspots.core import neighbourhood
-from hotspots.gistar import gi_star
+from hotspots.gistar import fdr_bins, gi_star
 from hotspots.routes import unit_xyz
 from hotspots.weights import report_weights
 from intel.errors import CounterflowError
@@ -127,12 +129,14 @@ def evaluate(
     units, w = neighbourhood(area, 1)
     y_units = np.zeros(len(units))
     y_units[:n] = y
-    z, _ = gi_star(y_units, w)
+    z, p = gi_star(y_units, w)
+    bins = fdr_bins(z, p)[:n].astype(float)
     c_lat, c_lon = h3cells.centres(area)
     bw = bandwidth_km or 2 * float(h3cells.EDGE_KM[resolution])
     kde = _kde(c_lat, c_lon, train["lat"].to_numpy(float), train["lon"].to_numpy(float), bw)
     scores = {
-        "gi*": (z[:n], y),
+        "ours (gi* bin, score)": (bins * 1e12 + y, z[:n]),
+        "gi* z only": (z[:n], y),
         "previous counts": (counts, y),
         "kernel density": (kde, counts),
     }

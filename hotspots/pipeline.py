@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -310,7 +311,14 @@ def _name_cells(out: pd.DataFrame, df: pd.DataFrame, inv: np.ndarray, m: int) ->
     missing = [i for i in range(n) if place[i] is None]
     if missing:
         gaz = get_gazetteer()
-        idx = gaz.nearest_index(out["cell_lat"].to_numpy()[missing], out["cell_lon"].to_numpy()[missing])
+        m_lat, m_lon = out["cell_lat"].to_numpy()[missing], out["cell_lon"].to_numpy()[missing]
+        idx = gaz.nearest_index(m_lat, m_lon)
+        # a town people know beats the nearest hamlet or suburb: the nearest place of 50,000 or
+        # more when it is within 30 km
+        big_idx, big_tree = _big_places()
+        dist, j = big_tree.query(unit_xyz(m_lat, m_lon))
+        use_big = np.asarray(dist) <= 2 * np.sin(30.0 / (2 * EARTH_RADIUS_KM))
+        idx = np.where(use_big, big_idx[np.asarray(j)], idx)
         rows = gaz.places.iloc[idx]
         names, ccs, a1s = (rows[c].tolist() for c in ("name", "country", "admin1"))
         for i, nm, cc, a1 in zip(missing, names, ccs, a1s, strict=True):
@@ -318,6 +326,14 @@ def _name_cells(out: pd.DataFrame, df: pd.DataFrame, inv: np.ndarray, m: int) ->
             country[i] = country[i] or cc
             admin1[i] = admin1[i] or (a1 if isinstance(a1, str) else None)
     out["place"], out["country"], out["admin1"] = place, country, admin1
+
+
+@lru_cache(maxsize=1)
+def _big_places() -> tuple[np.ndarray, cKDTree]:
+    places = get_gazetteer().places
+    idx = np.flatnonzero(places["population"].to_numpy() >= 50_000)
+    sub = places.iloc[idx]
+    return idx, cKDTree(unit_xyz(sub["lat"].to_numpy(float), sub["lon"].to_numpy(float)))
 
 
 def _route_columns(

@@ -16,7 +16,7 @@ def rank_hotspots(
 ) -> pd.DataFrame:
     """The top ``params.top`` hotspots.
 
-    Candidates are the significant hot units (``bin > 0``) ordered by ``z`` then ``weight``;
+    Candidates are the significant hot units (``bin > 0``) ordered by ``bin`` then ``weight``;
     when there are fewer than ``top``, the rest are filled with the heaviest non-significant
     units that hold reports and have ``z > 0`` (their reasons say ``significant: False``). A candidate closer than
     ``min_separation_km`` to one already picked is skipped (a hotspot spans several cells).
@@ -34,7 +34,12 @@ def rank_hotspots(
     if sep is None:
         res = params.resolution if params.resolution is not None and params.unit == "h3" else None
         sep = float(h3cells.EDGE_KM[res] * 2 * (2 * params.k + 1)) if res is not None else 0.0
-    sig = cells[(cells["bin"] > 0) & (cells["count"] > 0)].sort_values(["z", "weight"], ascending=False)
+    # confidence first, then the evidence itself: among cells hot at 99 %, the one with the most
+    # weighted reports is the better target (it also predicts the next period better than z
+    # alone: see `counterflow evaluate`)
+    sig = cells[(cells["bin"] > 0) & (cells["count"] > 0)].sort_values(
+        ["bin", "weight", "z"], ascending=False
+    )
     # fill only with cells that still lean hot (z > 0): a cold or neutral cell is no hotspot
     rest = cells[(cells["bin"] <= 0) & (cells["count"] > 0) & (cells["z"] > 0)].sort_values(
         ["weight", "z"], ascending=False
@@ -78,6 +83,6 @@ def rank_hotspots(
     out["round"] = rounds
     if route is not None:
         # within a round, strongest first; rounds in order
-        out = out.sort_values(["round", "bin", "z"], ascending=[True, False, False], kind="stable")
+        out = out.sort_values(["round", "bin", "weight"], ascending=[True, False, False], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     return out

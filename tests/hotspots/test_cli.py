@@ -144,7 +144,7 @@ def test_flows_histogram_and_evaluate(
     assert "NG" in out and "30 reports" in out
     assert main(["evaluate", "store", "--resolution", "4"]) == 0
     out = capsys.readouterr().out
-    for method in ("gi*", "previous counts", "kernel density"):
+    for method in ("ours (gi* bin, score)", "gi* z only", "previous counts", "kernel density"):
         assert method in out
     csv = tmp_path / "r.csv"
     _scenario().rename(columns={"observed_on": "date"}).to_csv(csv, index=False)

@@ -22,7 +22,7 @@ def test_a_stable_hotspot_is_predicted() -> None:
     t = ev.table.set_index(["method", "area"])
     assert ev.n_train == 80 and ev.n_test == 30
     # every method flags the Kano cell(s) within 1 % of the area: all test reports are hits
-    for method in ("gi*", "previous counts", "kernel density"):
+    for method in ("ours (gi* bin, score)", "gi* z only", "previous counts", "kernel density"):
         assert t.loc[(method, 0.01), "hit_rate"] == pytest.approx(1.0)
         assert t.loc[(method, 0.01), "pai"] == pytest.approx(
             1.0 / (t.loc[(method, 0.01), "cells"] / ev.n_cells)
