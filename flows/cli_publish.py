@@ -89,7 +89,9 @@ def schedule(
 def publish(
     campaign_id: int = typer.Argument(..., help="Campaign id."),
     channel: str | None = typer.Option(
-        None, help="outbox (dry run, the default) or facebook (needs the COUNTERFLOW_FACEBOOK_* settings)."
+        None,
+        help="outbox (dry run, the default), facebook (needs the COUNTERFLOW_FACEBOOK_* settings) "
+        "or facebook-sandbox (a sandbox ad account: the policy treats it as a dry run).",
     ),
 ) -> None:
     """Publish an approved campaign; a rerun sends only what was not sent (never twice)."""
@@ -163,7 +165,9 @@ def insights(
     until: str | None = typer.Option(
         None, help="Last day, YYYY-MM-DD (default: yesterday or the campaign's end)."
     ),
-    channel: str | None = typer.Option(None, help="outbox or facebook (default: COUNTERFLOW_CHANNEL)."),
+    channel: str | None = typer.Option(
+        None, help="outbox, facebook or facebook-sandbox (default: COUNTERFLOW_CHANNEL)."
+    ),
 ) -> None:
     """Fetch daily per-ad-set insights into the store (idempotent)."""
     from campaigns.channels import get_channel

@@ -175,6 +175,10 @@ class SendingChannel:
     def find(self, spec: ObjectSpec, campaign_id: int) -> str | None:
         raise NotImplementedError
 
+    def prepare(self, spec: ObjectSpec, params: dict[str, Any]) -> dict[str, Any]:
+        """Final touches before sending (the facebook channel fills city keys); default: none."""
+        return params
+
     def create(self, spec: ObjectSpec, params: dict[str, Any], campaign_id: int) -> str:
         raise NotImplementedError
 
@@ -257,10 +261,13 @@ class SendingChannel:
                     report.reconciled.append((spec.key, found))
                     continue
                 delivery.payload = params
-            delivery.status, delivery.error, delivery.updated_at = "pending", None, utcnow()
-            session.add(delivery)
-            session.commit()  # the intent is durable before the remote call
             try:
+                # e.g. look up platform keys; the pending row then holds exactly what is sent
+                params = self.prepare(spec, params)
+                delivery.payload = params
+                delivery.status, delivery.error, delivery.updated_at = "pending", None, utcnow()
+                session.add(delivery)
+                session.commit()  # the intent is durable before the remote call
                 external_id = self._create(spec, params, campaign_id)
             except ChannelError as exc:
                 delivery.status = "pending" if exc.ambiguous else "failed"

@@ -177,10 +177,10 @@ class FacebookChannel(SendingChannel):
         request = sdk_request(spec, params, account_id=self.account_id, page_id=self.page_id)
         return describe_request(request, self.settings.facebook_api_version)
 
-    def create(self, spec: ObjectSpec, params: dict[str, Any], campaign_id: int) -> str:
-        if spec.kind == "adset":
-            params = self._with_city_keys(params)
+    def prepare(self, spec: ObjectSpec, params: dict[str, Any]) -> dict[str, Any]:
+        return self._with_city_keys(params) if spec.kind == "adset" else params
 
+    def create(self, spec: ObjectSpec, params: dict[str, Any], campaign_id: int) -> str:
         def send() -> Any:
             request = sdk_request(spec, params, account_id=self.account_id, page_id=self.page_id)
             request._api = self.api

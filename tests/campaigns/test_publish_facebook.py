@@ -174,3 +174,7 @@ def test_teen_ad_sets_get_their_city_key_from_the_targeting_search(engine, setti
     failed = dict(report.failed)
     (unknown,) = [k for k, why in failed.items() if "knows no city 'Nowhere Junction'" in why]
     assert unknown.startswith("adset:")
+    with Session(engine) as s:
+        sent = s.exec(select(Delivery).where(Delivery.kind == "adset", Delivery.status == "sent")).one()
+    # the store holds exactly what was sent: the city as its platform key
+    assert sent.payload["targeting"] == targeting
