@@ -41,7 +41,8 @@ class HotspotParams:
     unit
         ``"h3"`` (hexagonal cells) or ``"place"`` (towns; Gi* over the 8 nearest places).
     min_separation_km
-        Two ranked hotspots are at least this far apart; default: the diameter of a neighbourhood.
+        Two ranked hotspots are at least this far apart; default: twice the spacing of
+        neighbouring H3 cell centres per ring of ``k`` (about 90 km at resolution 4).
     trends
         Run the emerging hot spot analysis (Gi* per time step and Mann-Kendall).
     """

@@ -33,7 +33,9 @@ def rank_hotspots(
     sep = params.min_separation_km
     if sep is None:
         res = params.resolution if params.resolution is not None and params.unit == "h3" else None
-        sep = float(h3cells.EDGE_KM[res] * 2 * (2 * params.k + 1)) if res is not None else 0.0
+        # twice the spacing of neighbouring cell centres (sqrt(3) x edge) per ring: a pick's own
+        # ring is one hotspot with it, the next ring may be another
+        sep = float(h3cells.EDGE_KM[res] * np.sqrt(3) * 2 * params.k) if res is not None else 0.0
     # confidence first, then the evidence itself: among cells hot at 99 %, the one with the most
     # weighted reports is the better target (it also predicts the next period better than z
     # alone: see `counterflow evaluate`)
