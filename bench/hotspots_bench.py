@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "naive: GeoDataFrame + to_crs(AEQD) + buffer + sjoin + h3-py per point + groupby, then the same Gi*;"
     )
     print(
-        "floor: one read of lat/lon and a bincount; 'naive agrees': corridor points, buffer in AEQD vs great circle."
+        "floor: one read of lat/lon and a bincount; 'naive agrees': smaller/larger corridor count (AEQD buffer vs great circle)."
     )
     return 0
 
