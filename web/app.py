@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from intel.db import get_engine
+from intel.errors import Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.routes import api, campaigns, home, hotspots, outcomes, public, tips
 from web.tipform import RateLimiter
 
 log = logging.getLogger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_POSTS = frozenset({"/tip", "/api/tips"})  # and every /t/<code>
 STATIC = Path(__file__).parent / "static"
 
 #: Everything is served from this origin; inline script/style only for folium's map page.
@@ -28,6 +32,10 @@ CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
 )
+
+
+def _public_post(path: str) -> bool:
+    return path in PUBLIC_POSTS or (path.startswith("/t/") and path.count("/") == 2)
 
 
 def create_app(
@@ -59,6 +67,22 @@ def create_app(
         log.warning(
             "staff pages are closed: no trusted user header in the %s environment", settings.environment
         )
+
+    @app.middleware("http")
+    async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Staff changes ride on HTTP Basic or a proxy's header, which a browser sends along with a
+        # forged cross-site form: refuse state changes whose Origin is another site.
+        if request.method not in SAFE_METHODS and not _public_post(request.url.path):
+            origin = request.headers.get("origin")
+            fetch_site = request.headers.get("sec-fetch-site")
+            host = request.headers.get("host", "")
+            if (origin and urlsplit(origin).netloc != host) or fetch_site == "cross-site":
+                error = Forbidden(
+                    f"a {request.method} to {request.url.path} came from another site ({origin or fetch_site})",
+                    "use the form on this site's own page",
+                )
+                return errors.render_error(request, error)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

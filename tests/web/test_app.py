@@ -281,3 +281,32 @@ def test_big_outbox_and_schedule_come_a_page_at_a_time(
     assert data["deliveries"][0]["key"] == "post:37"
     bad = client.get(f"/campaigns/{cid}?page=0", headers=as_user("cam"))
     assert bad.status_code == 400 and "page was 0" in bad.text
+
+
+def test_staff_changes_from_another_site_are_refused(client: TestClient, seeded: Seeded) -> None:
+    cid = seeded.rows.campaign.id
+    r = client.post(
+        f"/campaigns/{cid}/approve", headers={**as_user("cleo"), "Origin": "https://evil.example"}
+    )
+    assert r.status_code == 403 and "came from another site" in r.text
+    r = client.post(
+        f"/campaigns/{cid}/approve",
+        headers={**as_user("cleo"), "Sec-Fetch-Site": "cross-site"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    r = client.post("/tips/1/triage", headers={**as_user("ana"), "Origin": "https://evil.example"})
+    assert r.status_code == 403 and "came from another site" in r.text
+    # the public tip form is meant to be posted from anywhere a campaign link leads
+    r = client.post(
+        "/tip",
+        data={"text": "seen at the bus station", "lang": "en"},
+        headers={"Origin": "https://x.example"},
+    )
+    assert r.status_code == 200
+    r = client.post(
+        f"/campaigns/{cid}/approve",
+        headers={**as_user("cleo"), "Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
