@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from intel.errors import CounterflowError, NotFound
-from intel.models import Asset, AuditEvent, Campaign, ScheduledPost, Target
+from intel.models import Asset, AuditEvent, Campaign, Delivery, ScheduledPost, Target
 
 DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((8, 0), (12, 30), (19, 0))
 MIN_LEAD = dt.timedelta(minutes=10)  # the platform refuses scheduled posts closer than this
@@ -243,9 +243,18 @@ def recheck_slots(
     """Move each still-scheduled slot that is now past (or < 10 min ahead) to its next window.
 
     Each move is recorded as an ``AuditEvent`` ("post.rescheduled", with the old and new times).
-    Returns the moved posts.
+    A post whose delivery is pending (an interrupted run may have created it on the platform) is
+    left at its time, so that the next publish can find it there. Returns the moved posts.
     """
     now = now or dt.datetime.now(dt.UTC)
+    in_flight = {
+        d.key
+        for d in session.exec(
+            select(Delivery).where(
+                Delivery.campaign_id == campaign_id, Delivery.kind == "post", Delivery.status == "pending"
+            )
+        ).all()
+    }
     wins = schedule_windows(session, campaign_id=campaign_id) or list(DEFAULT_WINDOWS)
     moved: list[ScheduledPost] = []
     posts = session.exec(
@@ -255,7 +264,7 @@ def recheck_slots(
     ).all()
     for post in posts:
         at = as_utc(post.publish_at)
-        if at >= now + MIN_LEAD:
+        if at >= now + MIN_LEAD or f"post:{post.id}" in in_flight:
             continue
         zone = _zone(post.timezone)
         # keep the minute offset within the window (the per-language spacing)

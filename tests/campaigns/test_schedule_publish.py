@@ -17,7 +17,7 @@ from campaigns.schedule import (
     schedule_campaign,
 )
 from intel.errors import CounterflowError
-from intel.models import AuditEvent, ScheduledPost
+from intel.models import AuditEvent, Delivery, ScheduledPost
 from tests.campaigns.factories_publish import make_campaign
 
 ROME = [
@@ -121,6 +121,10 @@ def test_a_slot_that_became_past_moves_to_the_next_window_and_is_recorded(engine
         assert len(events) == 1 and events[0].detail["from"].startswith("2026-06-01T06:00:00")
         # nothing else moves, and a second check moves nothing
         assert recheck_slots(s, campaign_id=c.id, now=dt.datetime(2026, 6, 1, 6, 5, tzinfo=dt.UTC)) == []
+        # a post whose delivery is pending (maybe created before a crash) stays where it is
+        s.add(Delivery(campaign_id=c.id, channel="facebook", key=f"post:{moved[0].id}", kind="post"))
+        s.commit()
+        assert recheck_slots(s, campaign_id=c.id, now=dt.datetime(2026, 6, 1, 11, 0, tzinfo=dt.UTC)) == []
 
 
 def test_ics_export_is_rfc5545(engine):
