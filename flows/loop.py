@@ -8,12 +8,13 @@ Retries are declared on the network tasks only (publish, insights).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from sqlmodel import Session
 
@@ -33,8 +34,10 @@ def _session(home: str, database_url: str | None) -> Iterator[tuple[Session, Set
     from intel.db import get_engine, session_scope
 
     settings = settings_for(home, database_url)
+    t0 = time.perf_counter()
     with session_scope(get_engine(settings)) as session:
         yield session, settings
+    get_run_logger().info("step took %.2f s", time.perf_counter() - t0)
 
 
 # --- tasks: one call each ------------------------------------------------------------------
