@@ -90,9 +90,9 @@ def rejects(
     if frame.empty:
         typer.echo("no rejected rows" + (f" in import #{import_id}" if import_id is not None else ""))
         return
-    for r in frame.itertuples(index=False):
-        typer.echo(f"#{r.import_id} {r.file}:{r.line}: {r.reason}")
-        typer.echo(f"    {r.raw[:200]}")
+    for imp, file, line, reason, raw in frame.itertuples(index=False, name=None):
+        typer.echo(f"#{imp} {file}:{line}: {reason}")
+        typer.echo(f"    {str(raw)[:200]}")
 
 
 @app.command()

@@ -46,7 +46,8 @@ def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
     k = base_s.groupby(base_s).cumcount().to_numpy().astype("uint64")
     if seen:
         k = k + base_s.map(seen).fillna(0).to_numpy().astype("uint64")
-    for h, c in base_s.value_counts().items():
+    counts = base_s.value_counts()
+    for h, c in zip(counts.index.tolist(), counts.tolist(), strict=True):
         seen[int(h)] = seen.get(int(h), 0) + int(c)
     cols["_k"] = k.astype(str)
     h1 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-01").to_numpy()

@@ -79,8 +79,10 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
         by_fold = s.str.casefold().map(folded)
         s = exact.fillna(by_fold).fillna(s)
     if f.when_column:
-        cond = frame[f.when_column].str.strip().isin(f.when_in) if f.when_column in frame else False
-        s = s.where(cond, "")
+        if f.when_column in frame:
+            s = s.where(frame[f.when_column].str.strip().isin(f.when_in), "")
+        else:
+            s = pd.Series([""] * n, index=frame.index, dtype=object)
     return s.astype(object)
 
 

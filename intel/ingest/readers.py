@@ -65,6 +65,11 @@ def raw_line(cells: list[str], delimiter: str = ",") -> str:
     return buf.getvalue()
 
 
+def _position(fh: Any) -> int:
+    """Bytes read so far from the file under a text stream (tell() is off while iterating)."""
+    return int(fh.buffer.tell())
+
+
 def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: int) -> Iterator[RawBatch]:
     try:
         fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed in finally
@@ -100,9 +105,9 @@ def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: i
                      f"delimiter {delimiter!r} and the quoting of cells that contain it", raw_line(row, delimiter))
                 )  # fmt: skip
             if len(rows) >= batch_size:
-                yield RawBatch(_frame(header, rows), starts, bad, fh.buffer.tell())
+                yield RawBatch(_frame(header, rows), starts, bad, _position(fh))
                 rows, starts, bad = [], [], []
-        yield RawBatch(_frame(header, rows), starts, bad, fh.buffer.tell())
+        yield RawBatch(_frame(header, rows), starts, bad, _position(fh))
     except UnicodeDecodeError as exc:
         raise CounterflowError(
             f"{path.name} is not valid {encoding}: byte {exc.object[exc.start : exc.start + 1]!r} at position {exc.start}",

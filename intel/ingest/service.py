@@ -329,11 +329,13 @@ def _process(
 
     src_ids = np.empty(m, dtype=object)
     src_rel = np.empty(m, dtype=object)
-    pairs_kn = pd.DataFrame({"k": kinds, "n": names})
-    for (k, nm), grp in pairs_kn.groupby(["k", "n"], sort=False).groups.items():
-        sid, rel = run.sources.get(str(k), str(nm))
-        src_ids[grp] = sid
-        src_rel[grp] = rel
+    keys = (kinds + "\x1f" + names).to_numpy(dtype=object)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    for j, key in enumerate(uniq.tolist()):
+        k, nm = str(key).split("\x1f", 1)
+        sid, rel = run.sources.get(k, nm)
+        src_ids[inverse == j] = sid
+        src_rel[inverse == j] = rel
     out = pd.DataFrame(index=v.index)
     out["source_id"] = src_ids
     out["import_id"] = run.batch.id
@@ -346,8 +348,10 @@ def _process(
             col_v = col_v.fillna("")
         out[c] = col_v.to_numpy(dtype=object)
     out["language"] = out["language"].map(lambda s: s.lower()[:8] if isinstance(s, str) else None)
-    rel = v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object)
-    out["reliability"] = np.where(pd.isna(rel), src_rel, rel)
+    rel_col = (
+        v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object)
+    )
+    out["reliability"] = np.where(pd.isna(rel_col), src_rel, rel_col)
     default_cred = kinds.map(lambda k: grading.default_grades(k)[1]).to_numpy()
     cred = v["credibility"].to_numpy(dtype=object) if "credibility" in v else np.full(m, None, dtype=object)
     out["credibility"] = np.where(pd.isna(cred), default_cred, cred)
@@ -379,7 +383,7 @@ def _process(
         dup = run.deduper.assign(out, np.ones(len(out), bool), out["fingerprint"].to_numpy(dtype=object))
     is_int = np.array([isinstance(d, int | np.integer) for d in dup], dtype=bool)
     is_fp = np.array([isinstance(d, str) for d in dup], dtype=bool)
-    out["duplicate_of"] = np.where(is_int, dup, None)
+    out["duplicate_of"] = np.where(is_int, dup, np.full(len(dup), None, dtype=object))
     run.pairs.extend(zip(out["fingerprint"][is_fp].tolist(), dup[is_fp].tolist(), strict=True))
     run.summary.rows_duplicate += int(is_int.sum() + is_fp.sum())
     run.summary.rows_stored += insert_reports(
@@ -661,7 +665,8 @@ def add_reports(
             .where(col(Report.fingerprint).in_(part))
             .order_by(col(Report.id))
         ):
-            ids.setdefault(fp, rid)
+            if rid is not None:
+                ids.setdefault(fp, rid)
     return [ids[fp] for fp in fps]
 
 

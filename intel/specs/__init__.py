@@ -180,27 +180,39 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
                 raise _bad(
                     spec_name, f"fields.{fname}.{key}", raw[key], f"use only {', '.join(sorted(fkeys))}"
                 )
+        at = f"fields.{fname}"
         when = raw.get("when", {})
-        if when and not (isinstance(when, dict) and "column" in when and "in" in when):
-            raise _bad(
-                spec_name, f"fields.{fname}.when", when, 'write when = {column = "Dimension", in = ["..."]}'
-            )
-        on_error = str(raw.get("on_error", "reject"))
+        if when and not (isinstance(when, dict) and isinstance(when.get("column"), str) and "in" in when):
+            raise _bad(spec_name, f"{at}.when", when, 'write when = {column = "Dimension", in = ["..."]}')
+        on_error = _text(spec_name, f"{at}.on_error", raw.get("on_error", "reject"))
         if on_error not in ON_ERROR:
-            raise _bad(spec_name, f"fields.{fname}.on_error", on_error, f"use one of {', '.join(ON_ERROR)}")
-        fmts = raw.get("formats", [])
+            raise _bad(spec_name, f"{at}.on_error", on_error, f"use one of {', '.join(ON_ERROR)}")
+        column = raw.get("column")
+        if column is not None:
+            column = _text(spec_name, f"{at}.column", column)
+        separator = raw.get("separator")
+        if separator is not None:
+            separator = _text(spec_name, f"{at}.separator", separator)
+            if not separator:
+                raise _bad(spec_name, f"{at}.separator", separator, "give a separator such as '|' or ';'")
+        default = raw.get("default")
+        if default is not None and (not isinstance(default, str | int | float) or isinstance(default, bool)):
+            raise _bad(spec_name, f"{at}.default", default, "give a text or number default")
+        if not isinstance(raw.get("required", False), bool):
+            raise _bad(spec_name, f"{at}.required", raw["required"], "write required = true or false")
+        mapping = _table(spec_name, f"{at}.map", raw.get("map", {}))
         fields[fname] = FieldSpec(
             name=fname,
-            column=raw.get("column"),
-            columns=tuple(raw.get("columns", ())),
-            join=str(raw.get("join", ": ")),
-            default=raw.get("default"),
+            column=column,
+            columns=_strings(spec_name, f"{at}.columns", raw.get("columns", [])),
+            join=_text(spec_name, f"{at}.join", raw.get("join", ": ")),
+            default=default,
             required=bool(raw.get("required", False)),
-            map={str(k): str(v) for k, v in raw.get("map", {}).items()},
-            separator=raw.get("separator"),
-            formats=tuple([fmts] if isinstance(fmts, str) else fmts),
+            map={str(k): _text(spec_name, f"{at}.map.{k}", v) for k, v in mapping.items()},
+            separator=separator,
+            formats=_strings(spec_name, f"{at}.formats", raw.get("formats", [])),
             when_column=when.get("column") if when else None,
-            when_in=tuple(str(v) for v in when.get("in", ())) if when else (),
+            when_in=_strings(spec_name, f"{at}.when.in", when.get("in", [])) if when else (),
             on_error=on_error,
         )
         if not fields[fname].source_columns and fields[fname].default is None:
