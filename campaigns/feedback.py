@@ -365,3 +365,69 @@ def _adset_views(session: Session, *, campaign_id: int) -> list[Any]:
         )
         for asset, adset, target in rows
     ]
+
+
+def simulate_followup(
+    session: Session, *, campaign_id: int, settings: Settings, effect: float = 0.3, seed: int = 17
+) -> int:
+    """Simulated intelligence from the campaign period at the run's hotspots; returns how many
+    reports were stored. Targeted hotspots see ``effect`` less activity (what the demo pretends
+    the campaign achieved); the outcome's difference in differences measures it back."""
+    from sqlmodel import func
+
+    from campaigns.crud import get_campaign
+    from campaigns.simulate import HotspotView, simulate_followup_reports
+    from intel.ingest import add_reports
+    from intel.models import Hotspot, Report
+
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    if campaign.hotspot_run_id is None or campaign.starts_on is None:
+        raise CounterflowError(
+            f"campaign {campaign_id} has no hotspot run or start date", "plan it on a hotspot run first"
+        )
+    targeted = {
+        t.hotspot_id
+        for t in session.exec(select(Target).where(Target.campaign_id == campaign_id)).all()
+        if t.hotspot_id is not None
+    }
+    lo, hi = session.exec(select(func.min(Report.observed_on), func.max(Report.observed_on))).one()
+    span = max(((hi - lo).days if lo and hi else 365), 30)
+    hotspots = session.exec(select(Hotspot).where(Hotspot.run_id == campaign.hotspot_run_id)).all()
+    views = [
+        HotspotView(
+            lat=h.lat,
+            lon=h.lon,
+            country=h.country or "",
+            place=h.place or "",
+            daily_rate=h.count / span,
+            targeted=h.id in targeted,
+        )
+        for h in hotspots
+        if h.id in targeted or h.bin >= 1
+    ]
+    days = max(((campaign.ends_on or campaign.starts_on) - campaign.starts_on).days, 1)
+    rows = simulate_followup_reports(views, start=campaign.starts_on, days=days, seed=seed, effect=effect)
+    if not rows:
+        return 0
+    records = [
+        {
+            "observed_on": r["date"],
+            "lat": r["lat"],
+            "lon": r["lon"],
+            "country": r["country"],
+            "exploitation": r["exploitation"],
+            "summary": r["summary"],
+            "reliability": r["reliability"],
+            "credibility": r["credibility"],
+            "simulated": True,
+        }
+        for r in rows
+    ]
+    ids = add_reports(
+        session,
+        rows=records,
+        source_kind="ngo_report",
+        source_name="Safe Passage NGO (simulated)",
+        settings=settings,
+    )
+    return len(set(ids))

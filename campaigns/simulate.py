@@ -151,3 +151,56 @@ def simulate_tips(
                 }
             )
     return tips
+
+
+@dataclass(frozen=True)
+class HotspotView:
+    """What the follow-up simulator needs of one hotspot of the campaign's run."""
+
+    lat: float
+    lon: float
+    country: str
+    place: str
+    daily_rate: float  # reports per day before the campaign
+    targeted: bool
+
+
+def simulate_followup_reports(
+    hotspots: list[HotspotView],
+    *,
+    start: dt.date,
+    days: int,
+    seed: int = 17,
+    effect: float = 0.3,
+) -> list[dict[str, Any]]:
+    """Simulated intelligence from the campaign period, in the generic report import format.
+
+    Activity at every hotspot continues at its earlier daily rate, lowered by ``effect`` at the
+    targeted ones (the effect the demo pretends the campaign had), so that the outcome's
+    difference in differences has something to measure. Labelled simulated, like all of it.
+    """
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, Any]] = []
+    for h in hotspots:
+        rate = h.daily_rate * (1.0 - effect if h.targeted else 1.0)
+        k = int(rng.poisson(rate * days))
+        for _ in range(k):
+            rows.append(
+                {
+                    "date": (start + dt.timedelta(days=int(rng.integers(0, days)))).isoformat(),
+                    "place": h.place,
+                    "lat": round(h.lat + float(rng.normal(0, 0.05)), 5),
+                    "lon": round(h.lon + float(rng.normal(0, 0.05)), 5),
+                    "country": h.country,
+                    "exploitation": str(rng.choice(["sexual", "forced_labour"], p=[0.6, 0.4])),
+                    "victim_count": 1,
+                    "summary": "[simulated] follow-up report during the campaign period",
+                    "language": "en",
+                    "source_kind": "ngo_report",
+                    "source": "Safe Passage NGO (simulated)",
+                    "reliability": "B",
+                    "credibility": 3,
+                    "simulated": "true",
+                }
+            )
+    return rows

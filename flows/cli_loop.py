@@ -151,6 +151,10 @@ def print_loop_summary(s: dict[str, Any]) -> None:
         f"6. feedback (SIMULATED): {fb['metrics_stored']} daily metric rows, {fb['tips_stored']} tips, "
         f"{fb['tips_actionable']} actionable -> {fb['reports_created']} new reports"
     )
+    if fb.get("followup_reports"):
+        typer.echo(
+            f"   + {fb['followup_reports']} simulated reports from the campaign period (other sources)"
+        )
     after = s["hotspots_after"]
     typer.echo(f"7. hotspots again (run {after['run_id']}): what changed")
     for line in s["changes"]["lines"]:
@@ -171,6 +175,13 @@ def print_loop_summary(s: dict[str, Any]) -> None:
     ):
         if key in t:
             typer.echo(f"   {key:24} {_fmt(t[key])}")
+    ch = o.get("change_at_hotspots")
+    if ch and ch.get("did") is not None:
+        typer.echo(
+            f"   reports per hotspot, targeted {ch['targeted_before']:.1f} -> {ch['targeted_after']:.1f}, "
+            f"untargeted {ch['untargeted_before']:.1f} -> {ch['untargeted_after']:.1f} "
+            f"(difference in differences {ch['did']:+.1f})"
+        )
 
 
 def _fmt(v: Any) -> str:

@@ -27,6 +27,9 @@ DEMO_USERS = {
 }
 
 
+REPLAY_DAYS = 24
+
+
 @dataclass
 class DemoResult:
     folder: Path
@@ -71,7 +74,12 @@ def run_demo(
     folder = new_folder(base)
     home = str(folder)
     echo(f"demo folder: {folder}")
-    csv_path = write_scenario_csv(folder / "scenario-reports.csv", n=reports, seed=seed)
+    # The demo replays a campaign that ran over the past three weeks: intelligence up to
+    # REPLAY_DAYS ago, the campaign planned and published then, its (simulated) results since.
+    as_of = dt.datetime.now(dt.UTC).replace(hour=6, minute=0, second=0, microsecond=0) - dt.timedelta(
+        days=REPLAY_DAYS
+    )
+    csv_path = write_scenario_csv(folder / "scenario-reports.csv", n=reports, seed=seed, end=as_of.date())
     echo(f"generated {reports} simulated reports (plus duplicates) -> {csv_path.name}")
     settings = settings_for(home)
     with session_scope(get_engine(settings)) as s:
@@ -81,7 +89,7 @@ def run_demo(
     fake = None
     extra: dict[str, dict[str, Any]] = {}
     if through_sdk:
-        fake = start_fake_graph()
+        fake = start_fake_graph(now=lambda: as_of)
         os.environ.update(
             {
                 "COUNTERFLOW_FACEBOOK_GRAPH_URL": fake.url,
@@ -94,7 +102,7 @@ def run_demo(
         extra["facebook-sandbox"] = {}
         echo(f"local fake Graph API (simulated platform) at {fake.url}")
 
-    starts = dt.date.today() + dt.timedelta(days=1)
+    starts = as_of.date() + dt.timedelta(days=1)
     plan = {
         "name": "Safe journeys: Nigeria - Libya - Italy (demo)",
         "author": "amara",
@@ -104,7 +112,7 @@ def run_demo(
         "budget": 24000.0,
         "currency": "USD",
         "starts_on": starts,
-        "ends_on": starts + dt.timedelta(days=21),
+        "ends_on": starts + dt.timedelta(days=REPLAY_DAYS - 3),
         "top": 8,
         "paid_for_by": "Safe Passage NGO (demo)",
         "allow_fuzzy": True,
@@ -118,6 +126,7 @@ def run_demo(
             route=DEMO_ROUTE,
             home=home,
             extra_channels=extra,
+            as_of=as_of,
         )
     finally:
         if fake is not None:

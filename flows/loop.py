@@ -76,18 +76,24 @@ def plan_task(plan: dict[str, Any], home: str, database_url: str | None = None) 
 
 @task(name="approve", cache_policy=NONE)
 def approve_task(
-    campaign_id: int, approver: str, home: str, database_url: str | None = None
+    campaign_id: int,
+    approver: str,
+    home: str,
+    database_url: str | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Record a second person's approval."""
     with _session(home, database_url) as (s, _):
-        return steps.approve(s, campaign_id=campaign_id, approver=approver)
+        return steps.approve(s, campaign_id=campaign_id, approver=approver, now=now)
 
 
 @task(name="schedule", cache_policy=NONE)
-def schedule_task(campaign_id: int, home: str, database_url: str | None = None) -> dict[str, Any]:
+def schedule_task(
+    campaign_id: int, home: str, database_url: str | None = None, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Place the posts in each target's local time."""
     with _session(home, database_url) as (s, settings):
-        return steps.schedule(s, campaign_id=campaign_id, settings=settings)
+        return steps.schedule(s, campaign_id=campaign_id, settings=settings, now=now)
 
 
 @task(name="publish", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
@@ -97,11 +103,12 @@ def publish_task(
     home: str,
     database_url: str | None = None,
     options: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Send the approved campaign to a channel (exactly once per object, so retries are safe)."""
     with _session(home, database_url) as (s, settings):
         return steps.publish(
-            s, campaign_id=campaign_id, channel=channel, settings=settings, **(options or {})
+            s, campaign_id=campaign_id, channel=channel, settings=settings, now=now, **(options or {})
         )
 
 
@@ -234,18 +241,22 @@ def loop_flow(
     metrics: str | None = None,
     tips: str | None = None,
     extra_channels: dict[str, dict[str, Any]] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The whole loop: ingest -> hotspots -> plan -> approve -> schedule -> publish -> feedback ->
-    hotspots again, and what changed."""
+    hotspots again, and what changed.
+
+    ``as_of`` replays the loop at an earlier moment (the demo replays a campaign that ran over
+    the past weeks, so that its simulated results are not dated in the future)."""
     ingested = ingest_task(reports_file, "reports", home, database_url)
     before = hotspots_task(route, home, database_url, corridor_km, top, None, "before the campaign")
     planned = plan_task({**plan, "route": route, "run_id": before["run_id"]}, home, database_url)
     campaign_id = int(planned["campaign_id"])
-    approve_task(campaign_id, approver, home, database_url)
-    scheduled = schedule_task(campaign_id, home, database_url)
-    published = publish_task(campaign_id, channel, home, database_url)
+    approve_task(campaign_id, approver, home, database_url, as_of)
+    scheduled = schedule_task(campaign_id, home, database_url, as_of)
+    published = publish_task(campaign_id, channel, home, database_url, None, as_of)
     also = {
-        name: publish_task(campaign_id, name, home, database_url, options)
+        name: publish_task(campaign_id, name, home, database_url, options, as_of)
         for name, options in (extra_channels or {}).items()
     }
     fed = feedback_task(campaign_id, home, database_url, metrics, tips, simulate_feedback, analyst)

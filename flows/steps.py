@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from intel.errors import CounterflowError
 from intel.settings import Settings
@@ -183,19 +183,23 @@ def plan(
     }
 
 
-def approve(session: Session, *, campaign_id: int, approver: str) -> dict[str, Any]:
+def approve(
+    session: Session, *, campaign_id: int, approver: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Record a second person's approval."""
     from campaigns.approval import approve_campaign
 
-    c = approve_campaign(session, campaign_id=campaign_id, approver=approver)
+    c = approve_campaign(session, campaign_id=campaign_id, approver=approver, now=now)
     return {"campaign_id": c.id, "approved_by": c.approved_by, "approved_at": str(c.approved_at)}
 
 
-def schedule(session: Session, *, campaign_id: int, settings: Settings) -> dict[str, Any]:
+def schedule(
+    session: Session, *, campaign_id: int, settings: Settings, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Lay out the posts in each target's local time (after preflight passes)."""
     from campaigns.schedule import schedule_campaign
 
-    posts = schedule_campaign(session, campaign_id=campaign_id)
+    posts = schedule_campaign(session, campaign_id=campaign_id, now=now)
     first = min((p.publish_at for p in posts), default=None)
     last = max((p.publish_at for p in posts), default=None)
     return {
@@ -208,14 +212,20 @@ def schedule(session: Session, *, campaign_id: int, settings: Settings) -> dict[
 
 
 def publish(
-    session: Session, *, campaign_id: int, channel: str, settings: Settings, **options: Any
+    session: Session,
+    *,
+    campaign_id: int,
+    channel: str,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """Send an approved campaign to a channel, exactly once per object."""
     from campaigns.channels import get_channel
     from campaigns.publish import publish_campaign
 
     report = publish_campaign(
-        session, campaign_id=campaign_id, channel=get_channel(channel, settings, **options)
+        session, campaign_id=campaign_id, channel=get_channel(channel, settings, **options), now=now
     )
     out: dict[str, Any] = {
         "channel": report.channel,
@@ -263,12 +273,14 @@ def feedback(
     analyst: str = "analyst",
 ) -> dict[str, Any]:
     """Load metrics and tips files, or simulate them; actionable tips become reports."""
-    from campaigns.feedback import load_feedback, simulate_feedback
+    from campaigns.feedback import load_feedback, simulate_feedback, simulate_followup
 
     if not simulate and metrics_path is None and tips_path is None:
         return {"campaign_id": campaign_id, "simulated": False, "skipped": "no feedback files given yet"}
+    followup = 0
     if simulate:
         summary = simulate_feedback(session, campaign_id=campaign_id, settings=settings, analyst=analyst)
+        followup = simulate_followup(session, campaign_id=campaign_id, settings=settings)
     else:
         summary = load_feedback(
             session,
@@ -281,11 +293,20 @@ def feedback(
     out = dataclasses.asdict(summary)
     out.pop("reject_rows")
     out["rejects_path"] = str(summary.rejects_path) if summary.rejects_path else None
+    out["followup_reports"] = followup
     return out
 
 
 def outcomes(session: Session, *, campaign_id: int, settings: Settings) -> dict[str, Any]:
     """Outcome metrics for directors (see :func:`campaigns.outcomes.campaign_outcomes`)."""
+    from campaigns.crud import get_campaign
     from campaigns.outcomes import campaign_outcomes
+    from intel.models import Metric
 
-    return campaign_outcomes(session, campaign_id=campaign_id).to_dict()
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    simulated = session.exec(
+        select(Metric.id).where(Metric.campaign_id == campaign_id, Metric.simulated)
+    ).first()
+    # a simulated campaign has "run" to its end already; a real one is read as of today
+    today = campaign.ends_on + dt.timedelta(days=1) if simulated is not None and campaign.ends_on else None
+    return campaign_outcomes(session, campaign_id=campaign_id, today=today).to_dict()
