@@ -63,7 +63,8 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
     n = len(frame)
     if f.columns:
         parts = [
-            frame[c].str.strip() if c in frame else pd.Series([""] * n, index=frame.index) for c in f.columns
+            frame[c].str.strip() if c in frame else pd.Series([""] * n, index=frame.index, dtype=object)
+            for c in f.columns
         ]
         joined = parts[0]
         for p in parts[1:]:
@@ -188,6 +189,15 @@ def _count(v: str) -> tuple[int, str | None]:
     return count, None
 
 
+def _bool(v: str) -> bool:
+    key = v.strip().lower()
+    if key in ("1", "true", "yes", "y", "t"):
+        return True
+    if key in ("0", "false", "no", "n", "f"):
+        return False
+    raise CounterflowError(f"{v!r} is not true or false", "write true/false (or 1/0, yes/no)")
+
+
 def _codes(facet: str, separator: str | None) -> Callable[[str], str]:
     def convert(v: str) -> str:
         parts = [p.strip() for p in (v.split(separator) if separator else [v])]
@@ -251,6 +261,8 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
             out[name] = s.map(lambda v, sep=sep: "|".join(p.strip() for p in v.split(sep) if p.strip()))
         elif kind == "reliability":
             out[name], msg = _per_value(s, grading.check_reliability)
+        elif kind == "bool":
+            out[name], msg = _per_value(s, _bool)
         elif kind == "credibility":
             out[name], msg = _per_value(s, grading.check_credibility)
         else:

@@ -193,6 +193,7 @@ class _Run:
     seen: dict[int, int] = field(default_factory=dict)
     pairs: list[tuple[str, str]] = field(default_factory=list)
     collect: bool = False
+    simulated: bool = False
     header_checked: bool = False
     _rejects_fh: Any = None
     _rejects_writer: Any = None
@@ -263,6 +264,15 @@ def _check_header(run: _Run, frame: pd.DataFrame) -> None:
     run.header_checked = True
 
 
+def _text_column(v: pd.DataFrame, name: str, default: str, n: int) -> pd.Series:
+    """A text column as object dtype (Arrow strings cost a conversion per call), blanks -> default."""
+    if name not in v:
+        return pd.Series([default] * n, dtype=object)
+    col = v[name].astype(object)
+    col = col.where(col.notna() & (col != ""), default)
+    return col.str.strip().astype(object)
+
+
 def _process(
     run: _Run,
     raw: RawBatch,
@@ -288,20 +298,15 @@ def _process(
     reasons[no_date] = "the date is empty; fill the date column (YYYY-MM-DD)"
 
     # sources and grades
-    kinds = (
-        v["source_kind"].fillna(run.default_kind) if "source_kind" in v else pd.Series([run.default_kind] * n)
-    )
-    kinds = kinds.where(kinds != "", run.default_kind).astype(str).str.strip().str.lower()
+    kinds = _text_column(v, "source_kind", run.default_kind, n).str.lower()
     bad_kind = ~kinds.isin(grading.SOURCE_KINDS).to_numpy() & pd.isna(reasons)
     if bad_kind.any():
         reasons[bad_kind] = [
             f"source_kind {k!r} is not known; use one of {', '.join(grading.SOURCE_KINDS)}"
             for k in kinds[bad_kind]
         ]
-    names = v["source"].fillna(run.default_name) if "source" in v else pd.Series([run.default_name] * n)
-    names = names.where(names != "", run.default_name).astype(str).str.strip().str.slice(0, 200)
-    roles = v["role"].fillna("incident") if "role" in v else pd.Series(["incident"] * n)
-    roles = roles.where(roles != "", "incident").astype(str).str.strip().str.lower()
+    names = _text_column(v, "source", run.default_name, n).str.slice(0, 200)
+    roles = _text_column(v, "role", "incident", n).str.lower()
     bad_role = ~roles.isin(ROLES).to_numpy() & pd.isna(reasons)
     if bad_role.any():
         reasons[bad_role] = [
@@ -363,7 +368,9 @@ def _process(
     out["lat"] = v["lat"].to_numpy(dtype="float64")
     out["lon"] = v["lon"].to_numpy(dtype="float64")
     out["role"] = roles.iloc[keep].to_numpy() if len(roles) == n else "incident"
-    out["simulated"] = simulated[keep] if simulated is not None else False
+    flag = v["simulated"].to_numpy(dtype=object) if "simulated" in v else np.full(m, None, dtype=object)
+    given = simulated[keep] if simulated is not None else np.full(m, run.simulated, dtype=bool)
+    out["simulated"] = np.where(pd.isna(flag), given, flag).astype(bool)
     out["extra"] = extra_json(notes)
     out["source_key"] = (kinds + ":" + names).to_numpy(dtype=object)
     out["extra_json"] = out["extra"]
@@ -411,6 +418,7 @@ def _run_batches(
     collect: bool = False,
     extras: list[dict[str, Any]] | None = None,
     simulated: np.ndarray | None = None,
+    mark_simulated: bool = False,
 ) -> ImportSummary:
     started = time.perf_counter()
     default_kind = grading.check_source_kind(source_kind or spec.source_kind or "spreadsheet")
@@ -440,6 +448,7 @@ def _run_batches(
         received_at=utcnow(),
         summary=ImportSummary(import_id=batch.id, file_name=file_name, spec=spec.name),
         collect=collect,
+        simulated=mark_simulated,
     )
     ok = False
     try:
@@ -492,6 +501,7 @@ def ingest_file(
     window_days: int = 14,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[ImportSummary], None] | None = None,
+    simulated: bool = False,
 ) -> ImportSummary:
     """Import one file (CSV, XLSX, JSON, JSONL) with an import spec, in the caller's transaction.
 
@@ -510,6 +520,8 @@ def ingest_file(
         The incident rule: same place within ``radius_km``, observed within ``window_days``.
     on_batch
         Called after each batch is written (progress reporting; tests inject failures here).
+    simulated
+        Mark rows without a ``simulated`` cell as simulated (generated data, e.g. the demo).
 
     Returns
     -------
@@ -549,6 +561,7 @@ def ingest_file(
             session, batches=batches, spec=the_spec, file_name=p.name, sha256=sha, source_kind=source_kind,
             source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km,
             window_days=window_days, progress=bar, on_batch=on_batch,
+            mark_simulated=simulated,
         )  # fmt: skip
     finally:
         if bar is not None:
@@ -584,6 +597,7 @@ def ingest_frame(
     dedup: bool | None = None,
     radius_km: float = 5.0,
     window_days: int = 14,
+    simulated: bool = False,
 ) -> ImportSummary:
     """Import rows already in a frame (columns as the spec's file columns), like ``ingest_file``."""
     settings = settings or get_settings()
@@ -594,6 +608,7 @@ def ingest_frame(
     return _run_batches(
         session, batches=iter([raw]), spec=the_spec, file_name=file_name, sha256=sha, source_kind=source_kind,
         source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km, window_days=window_days,
+        mark_simulated=simulated,
     )  # fmt: skip
 
 

@@ -46,6 +46,7 @@ FIELD_KINDS: dict[str, str] = {
     "credibility": "credibility",
     "source_kind": "text",
     "source": "text",
+    "simulated": "bool",  # made by a simulation (the demo), never real intelligence
 }
 FORMATS = ("csv", "xlsx", "json", "jsonl")
 ON_ERROR = ("reject", "keep", "blank")

@@ -308,3 +308,20 @@ def test_add_reports_applies_fingerprint_and_incidents(engine, settings):
             source_name="app",
             settings=settings,
         )
+
+
+def test_simulated_rows_are_labelled(engine, settings, tmp_path):
+    path = _write(
+        tmp_path,
+        "date,place,country,exploitation,source_kind,simulated\n"
+        "2023-01-05,Agadez,NE,sexual,news,true\n2023-01-06,Agadez,NE,sexual,news,\n2023-01-07,Agadez,NE,sexual,news,maybe\n",
+    )
+    with session_scope(engine) as s:
+        summary = ingest_file(s, path=path, settings=settings)
+        flags = [r.simulated for r in s.exec(select(Report).order_by(Report.id)).all()]
+        reason = list_rejects(s)["reason"].iloc[0]
+    assert flags == [True, False] and summary.rows_rejected == 1 and "'maybe' is not true or false" in reason
+    generated = _write(tmp_path, "date,place,country\n2023-02-01,Sabha,LY\n", "demo.csv")
+    with session_scope(engine) as s:
+        ingest_file(s, path=generated, settings=settings, simulated=True)
+        assert s.exec(select(Report).where(Report.place == "Sabha")).one().simulated
