@@ -56,9 +56,9 @@ def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
     if seen:
         k = k + base_s.map(seen).fillna(0).to_numpy().astype("uint64")
     counts = base_s.value_counts()
-    for h, c in zip(counts.index.tolist(), counts.tolist(), strict=True):
-        seen[int(h)] = seen.get(int(h), 0) + int(c)
-    cols["_k"] = k.astype(str)
+    for h, cnt in zip(counts.index.tolist(), counts.tolist(), strict=True):
+        seen[int(h)] = seen.get(int(h), 0) + int(cnt)
+    cols["_k"] = k
     h1 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-01").to_numpy()
     h2 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-02").to_numpy()
     return np.array(
