@@ -85,11 +85,16 @@ def similar(a: frozenset[str], b: frozenset[str], threshold: float = SUMMARY_OVE
 
 @dataclass
 class Deduper:
-    """Incident state across the batches of one import (and the store's existing incidents)."""
+    """Incident state across the batches of one import (and the store's existing incidents).
+
+    ``state`` maps a grid cell to its incidents sorted by day, as plain tuples
+    (day, lat, lon, types, source_key, summary, ref): it persists across batches, so each row
+    costs a dictionary look-up and a binary search, whatever the size of the import.
+    """
 
     radius_km: float = 5.0
     window_days: int = 14
-    anchors: list[pd.DataFrame] = field(default_factory=list)
+    state: dict[int, tuple[list[int], list[tuple[Any, ...]]]] = field(default_factory=dict)
 
     def _cells(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         step = self.radius_km / 111.2
@@ -98,20 +103,30 @@ class Deduper:
         cx = np.floor(lon / lon_step).astype("int64")
         return cy * 1_000_000 + cx
 
+    def _add(self, cell: int, inc: tuple[Any, ...]) -> None:
+        days, incs = self.state.setdefault(cell, ([], []))
+        at = bisect.bisect_right(days, inc[0])
+        days.insert(at, inc[0])
+        incs.insert(at, inc)
+
     def add_existing(self, frame: pd.DataFrame) -> None:
         """Incidents already in the store: columns id, lat, lon, observed_on, exploitation,
         source_key, summary."""
         if frame.empty:
             return
-        f = frame.copy()
-        f["cell"] = self._cells(f["lat"].to_numpy(float), f["lon"].to_numpy(float))
-        f["day"] = pd.to_datetime(f["observed_on"]).to_numpy().astype("datetime64[D]").astype("int64")
-        f["ref"] = f["id"].astype(object)
-        self.anchors.append(f[list(_ANCHOR_COLS)])
+        cells = self._cells(frame["lat"].to_numpy(float), frame["lon"].to_numpy(float)).tolist()
+        days = (
+            pd.to_datetime(frame["observed_on"]).to_numpy().astype("datetime64[D]").astype("int64").tolist()
+        )
+        for cell, day, la, lo, ex, sk, sm, ref in zip(
+            cells, days, frame["lat"].tolist(), frame["lon"].tolist(), frame["exploitation"].tolist(),
+            frame["source_key"].tolist(), frame["summary"].tolist(), frame["id"].tolist(), strict=True,
+        ):  # fmt: skip
+            self._add(cell, (day, la, lo, _types(ex), sk, sm, ref))
 
     def assign(self, values: pd.DataFrame, ok: np.ndarray, refs: np.ndarray) -> np.ndarray:
-        """``duplicate_of`` for each row: an existing id (int), a fingerprint of an earlier new
-        row (str), or None. Rows that stay first of their incident become anchors."""
+        """``duplicate_of`` for each row: the ref (an id, or a fingerprint of an earlier new row)
+        of the first report of its incident, or None. Rows that stay first become incidents."""
         n = len(values)
         out = np.full(n, None, dtype=object)
         lat = values["lat"].to_numpy(float)
@@ -120,66 +135,40 @@ class Deduper:
         if not use.any():
             return out
         idx = np.flatnonzero(use)
-        batch = pd.DataFrame(
-            {
-                "cell": self._cells(lat[idx], lon[idx]),
-                "day": values["observed_on"].to_numpy()[idx].astype("datetime64[D]").astype("int64"),
-                "lat": lat[idx],
-                "lon": lon[idx],
-                "exploitation": values["exploitation"].to_numpy(dtype=object)[idx],
-                "source_key": values["source_key"].to_numpy(dtype=object)[idx],
-                "summary": values["summary"].to_numpy(dtype=object)[idx] if "summary" in values else None,
-                "ref": refs[idx],
-                "row": idx,
-            }
+        cells = self._cells(lat[idx], lon[idx])
+        days = values["observed_on"].to_numpy()[idx].astype("datetime64[D]").astype("int64")
+        # rows alone in their cell (in this batch and so far) start an incident without a search
+        crowded = pd.Series(cells).duplicated(keep=False).to_numpy(copy=True)
+        if self.state:
+            crowded |= np.fromiter((c in self.state for c in cells.tolist()), dtype=bool, count=len(cells))
+        order = np.lexsort((idx, days, cells))
+        expl = values["exploitation"].to_numpy(dtype=object)
+        srck = values["source_key"].to_numpy(dtype=object)
+        summ = (
+            values["summary"].to_numpy(dtype=object)
+            if "summary" in values
+            else np.full(n, None, dtype=object)
         )
-        cells = pd.Index(batch["cell"].unique())
-        olds = [a[a["cell"].isin(cells)] for a in self.anchors]
-        old = (
-            pd.concat([o for o in olds if not o.empty], ignore_index=True)
-            if any(not o.empty for o in olds)
-            else None
-        )
-        crowded = batch["cell"].duplicated(keep=False).to_numpy(copy=True)
-        if old is not None:
-            crowded = crowded | batch["cell"].isin(pd.Index(old["cell"].unique())).to_numpy()
-        dup_rows: set[int] = set()
-        if crowded.any():
-            todo = batch[crowded]
-            order = np.lexsort((todo["row"].to_numpy(), todo["day"].to_numpy(), todo["cell"].to_numpy()))
-            todo = todo.iloc[order]
-            # per cell, the incidents (anchors) sorted by day, as plain Python values
-            state: dict[int, tuple[list[int], list[tuple[Any, ...]]]] = {}
-            if old is not None:
-                old = old.sort_values(["cell", "day"], kind="stable")
-                for cell, day, la, lo, ex, sk, sm, ref in zip(
-                    *(old[c].tolist() for c in _ANCHOR_COLS), strict=True
-                ):
-                    days, incs = state.setdefault(cell, ([], []))
-                    days.append(day)
-                    incs.append((day, la, lo, _types(ex), sk, sm, ref))
-            w = self.window_days
-            for cell, day, la, lo, ex, sk, sm, ref, row in zip(
-                *(todo[c].tolist() for c in (*_ANCHOR_COLS, "row")), strict=True
-            ):
-                me = (day, la, lo, _types(ex), sk, sm, ref)
-                days, incs = state.setdefault(cell, ([], []))
-                lo_i = bisect.bisect_left(days, day - w)
-                hi_i = bisect.bisect_right(days, day + w)
-                match = None
-                for k in range(lo_i, hi_i):
-                    if _same(incs[k], me, self.radius_km):
-                        match = incs[k][6]
-                        break
-                if match is not None:
-                    out[row] = match
-                    dup_rows.add(row)
-                else:
-                    at = bisect.bisect_right(days, day)
-                    days.insert(at, day)
-                    incs.insert(at, me)
-        keep = ~batch["row"].isin(list(dup_rows)).to_numpy()
-        self.anchors.append(batch.loc[keep, list(_ANCHOR_COLS)])
+        w = self.window_days
+        for cell, day, row, busy in zip(
+            cells[order].tolist(),
+            days[order].tolist(),
+            idx[order].tolist(),
+            crowded[order].tolist(),
+            strict=True,
+        ):
+            me = (day, lat[row], lon[row], _types(expl[row]), srck[row], summ[row], refs[row])
+            if busy:
+                entry = self.state.get(cell)
+                if entry is not None:
+                    cdays, incs = entry
+                    for k in range(bisect.bisect_left(cdays, day - w), bisect.bisect_right(cdays, day + w)):
+                        if _same(incs[k], me, self.radius_km):
+                            out[row] = incs[k][6]
+                            break
+                    if out[row] is not None:
+                        continue
+            self._add(cell, me)
         return out
 
 

@@ -194,6 +194,7 @@ class _Run:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     collect: bool = False
     simulated: bool = False
+    next_id: int | None = None
     header_checked: bool = False
     _rejects_fh: Any = None
     _rejects_writer: Any = None
@@ -385,9 +386,20 @@ def _process(
     out = out[fresh].reset_index(drop=True)
     if out.empty:
         return
+    refs = out["fingerprint"].to_numpy(dtype=object)
+    if run.session.connection().dialect.name == "sqlite":
+        # this transaction holds SQLite's write lock (the import row is written): ids are ours to
+        # give, so a duplicate links to its incident's id at insert, with no update pass
+        if run.next_id is None:
+            top = run.session.connection().execute(text("SELECT COALESCE(MAX(id), 0) FROM report")).scalar()
+            run.next_id = int(top or 0) + 1
+        ids = np.arange(run.next_id, run.next_id + len(out), dtype=np.int64)
+        run.next_id += len(out)
+        out.insert(0, "id", ids)
+        refs = ids.astype(object)
     dup = np.full(len(out), None, dtype=object)
     if run.deduper is not None:
-        dup = run.deduper.assign(out, np.ones(len(out), bool), out["fingerprint"].to_numpy(dtype=object))
+        dup = run.deduper.assign(out, np.ones(len(out), bool), refs)
     is_int = np.array([isinstance(d, int | np.integer) for d in dup], dtype=bool)
     is_fp = np.array([isinstance(d, str) for d in dup], dtype=bool)
     out["duplicate_of"] = np.where(is_int, dup, np.full(len(dup), None, dtype=object))
@@ -395,7 +407,7 @@ def _process(
     run.summary.rows_duplicate += int(is_int.sum() + is_fp.sum())
     run.summary.rows_stored += insert_reports(
         run.session,
-        out[[c for c in REPORT_INSERT_COLUMNS if c != "received_at"]],
+        out[[c for c in ("id", *REPORT_INSERT_COLUMNS) if c != "received_at" and c in out]],
         received_at=run.received_at,
     )
 

@@ -35,11 +35,15 @@ def _sqlite_ts(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    return (("id",) if "id" in frame else ()) + REPORT_INSERT_COLUMNS
+
+
 def report_rows(frame: pd.DataFrame, *, dialect: str, received_at: dt.datetime) -> list[tuple[Any, ...]]:
-    """Rows for the insert, in ``REPORT_INSERT_COLUMNS`` order, as plain Python values."""
+    """Rows for the insert, in ``_columns(frame)`` order, as plain Python values."""
     n = len(frame)
     cols: list[Sequence[Any]] = []
-    for c in REPORT_INSERT_COLUMNS:
+    for c in _columns(frame):
         if c == "received_at":
             cols.append([_sqlite_ts(received_at) if dialect == "sqlite" else received_at] * n)
         elif c == "observed_on":
@@ -59,7 +63,7 @@ def report_rows(frame: pd.DataFrame, *, dialect: str, received_at: dt.datetime) 
             if missing.any():
                 values = values.copy()
                 values[missing] = None
-            if c in ("credibility", "victim_count", "line", "source_id", "import_id"):
+            if c in ("id", "credibility", "victim_count", "line", "source_id", "import_id", "duplicate_of"):
                 cols.append([None if v is None else int(v) for v in values.tolist()])
             else:
                 cols.append(values.tolist())
@@ -72,13 +76,16 @@ def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.dat
         return 0
     dialect, raw = _driver(session)
     rows = report_rows(frame, dialect=dialect, received_at=received_at)
-    names = ", ".join(REPORT_INSERT_COLUMNS)
+    columns = _columns(frame)
+    names = ", ".join(columns)
     if dialect == "sqlite":
-        marks = ", ".join("?" for _ in REPORT_INSERT_COLUMNS)
+        marks = ", ".join("?" for _ in columns)
         cur = raw.cursor()
         # the report indexes (fingerprint above all: random keys) need a page cache larger than
         # SQLite's 2 MB default to insert at speed; this connection keeps it (256 MB at most)
         cur.execute("PRAGMA cache_size = -262144")
+        # a report may point (duplicate_of) at a row later in the same batch: check at commit
+        cur.execute("PRAGMA defer_foreign_keys = ON")
         cur.executemany(f"INSERT INTO report ({names}) VALUES ({marks})", rows)
         cur.close()
     elif dialect == "postgresql":
@@ -90,9 +97,7 @@ def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.dat
 
         from intel.models import Report
 
-        session.connection().execute(
-            insert(Report), [dict(zip(REPORT_INSERT_COLUMNS, r, strict=True)) for r in rows]
-        )
+        session.connection().execute(insert(Report), [dict(zip(columns, r, strict=True)) for r in rows])
     return len(rows)
 
 

@@ -325,3 +325,26 @@ def test_simulated_rows_are_labelled(engine, settings, tmp_path):
     with session_scope(engine) as s:
         ingest_file(s, path=generated, settings=settings, simulated=True)
         assert s.exec(select(Report).where(Report.place == "Sabha")).one().simulated
+
+
+def test_incident_links_hold_when_the_store_has_gaps(engine, settings, tmp_path):
+    """Ids given at insert (SQLite) or looked up (PostgreSQL) point at the right report."""
+    header = "date,place,country,exploitation,source_kind,source\n"
+    with session_scope(engine) as s:
+        ingest_file(
+            s,
+            path=_write(tmp_path, header + "2020-01-01,Kano,NG,sexual,news,A\n" * 3, "old.csv"),
+            settings=settings,
+        )
+        for r in s.exec(select(Report)).all():
+            s.delete(r)
+    later = _write(
+        tmp_path,
+        header + "2023-03-09,Agadez,NE,sexual,ngo_report,IOM\n2023-03-01,Agadez,NE,sexual,news,RFI\n",
+        "new.csv",
+    )
+    with session_scope(engine) as s:
+        ingest_file(s, path=later, settings=settings)
+        first, second = s.exec(select(Report).order_by(Report.line)).all()
+    # the earlier-dated report (second line) is the incident; the first line corroborates it
+    assert second.duplicate_of is None and first.duplicate_of == second.id
