@@ -7,6 +7,7 @@ without a country get the country of their nearest gazetteer place in one vector
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,20 @@ from intel.errors import CounterflowError
 log = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=65536)
+def _resolve(name: str, country: str | None) -> object:
+    """A place, or the reason it cannot be placed (once per name and country in a process)."""
+    from intel.gazetteer import get_gazetteer
+
+    try:
+        return get_gazetteer().resolve(name, country)
+    except CounterflowError as exc:  # AmbiguousPlace and NotFound included
+        return f"{exc.problem}; {exc.fix}"
+
+
 def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool) -> pd.DataFrame:
     """Fill ``lat``, ``lon``, ``country``, ``admin1`` and ``place``; record failures in ``reasons``."""
-    from intel.gazetteer import AmbiguousPlace, get_gazetteer
+    from intel.gazetteer import get_gazetteer
 
     n = len(values)
     v = values
@@ -47,12 +59,7 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
         resolved: dict[tuple[str, str | None], object] = {}
         for name, country in pairs.drop_duplicates().itertuples(index=False, name=None):
             key = (name, country if isinstance(country, str) else None)
-            try:
-                resolved[key] = gaz.resolve(name, key[1])
-            except AmbiguousPlace as exc:
-                resolved[key] = f"{exc.problem}; {exc.fix}"
-            except CounterflowError as exc:
-                resolved[key] = f"{exc.problem}; {exc.fix}"
+            resolved[key] = _resolve(name, key[1])
         idx = np.flatnonzero(named)
         countries = v["country"].to_numpy(dtype=object)
         names = place.to_numpy(dtype=object)

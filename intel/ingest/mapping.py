@@ -258,7 +258,9 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
             out[name], msg = _per_value(s, _codes(name, f.separator))
         elif kind == "places":
             sep = f.separator or "|"
-            out[name] = s.map(lambda v, sep=sep: "|".join(p.strip() for p in v.split(sep) if p.strip()))
+            out[name], _ = _per_value(
+                s, lambda v, sep=sep: "|".join(p.strip() for p in v.split(sep) if p.strip())
+            )
         elif kind == "reliability":
             out[name], msg = _per_value(s, grading.check_reliability)
         elif kind == "bool":

@@ -353,12 +353,13 @@ def _process(
         if c in ("exploitation", "recruitment", "control", "transport", "transit"):
             col_v = col_v.fillna("")
         out[c] = col_v.to_numpy(dtype=object)
-    out["language"] = out["language"].map(lambda s: s.lower()[:8] if isinstance(s, str) else None)
+    langs = {x: x.lower()[:8] for x in pd.unique(out["language"].dropna())}
+    out["language"] = out["language"].map(langs).astype(object)
     rel_col = (
         v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object)
     )
     out["reliability"] = np.where(pd.isna(rel_col), src_rel, rel_col)
-    default_cred = kinds.map(lambda k: grading.default_grades(k)[1]).to_numpy()
+    default_cred = kinds.map({k: grading.default_grades(k)[1] for k in pd.unique(kinds)}).to_numpy()
     cred = v["credibility"].to_numpy(dtype=object) if "credibility" in v else np.full(m, None, dtype=object)
     out["credibility"] = np.where(pd.isna(cred), default_cred, cred)
     counts = (
