@@ -198,6 +198,13 @@ def _bool(v: str) -> bool:
     raise CounterflowError(f"{v!r} is not true or false", "write true/false (or 1/0, yes/no)")
 
 
+def _joiner(sep: str) -> Callable[[str], str]:
+    def join(v: str) -> str:
+        return "|".join(p.strip() for p in v.split(sep) if p.strip())
+
+    return join
+
+
 def _codes(facet: str, separator: str | None) -> Callable[[str], str]:
     def convert(v: str) -> str:
         parts = [p.strip() for p in (v.split(separator) if separator else [v])]
@@ -258,9 +265,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
             out[name], msg = _per_value(s, _codes(name, f.separator))
         elif kind == "places":
             sep = f.separator or "|"
-            out[name], _ = _per_value(
-                s, lambda v, sep=sep: "|".join(p.strip() for p in v.split(sep) if p.strip())
-            )
+            out[name], _ = _per_value(s, _joiner(sep))
         elif kind == "reliability":
             out[name], msg = _per_value(s, grading.check_reliability)
         elif kind == "bool":
