@@ -300,6 +300,13 @@ def simulate_feedback(
     start = start or campaign.starts_on or dt.date.today()
     if days is None:
         days = max(((campaign.ends_on or start + dt.timedelta(days=14)) - start).days, 1)
+    # only the days that have happened: simulated results are never dated in the future
+    days = min(days, (dt.date.today() - start).days)
+    if days < 1:
+        raise CounterflowError(
+            f"campaign {campaign_id} starts on {start}, so it has no results to simulate yet",
+            "simulate after the first day of the campaign, or replay it in the past as the demo does",
+        )
     views = _adset_views(session, campaign_id=campaign_id)
     if not views:
         raise CounterflowError(
@@ -405,7 +412,10 @@ def simulate_followup(
         for h in hotspots
         if h.id in targeted or h.bin >= 1
     ]
-    days = max(((campaign.ends_on or campaign.starts_on) - campaign.starts_on).days, 1)
+    end = min(campaign.ends_on or campaign.starts_on, dt.date.today() - dt.timedelta(days=1))
+    days = (end - campaign.starts_on).days
+    if days < 1:
+        return 0  # the campaign period has not happened yet
     rows = simulate_followup_reports(views, start=campaign.starts_on, days=days, seed=seed, effect=effect)
     if not rows:
         return 0

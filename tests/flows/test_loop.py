@@ -24,12 +24,20 @@ def test_every_flow_has_a_deployment(sqlite_settings):
 
 
 def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
-    csv_path = write_scenario_csv(tmp_path / "reports.csv", n=900, seed=5)
+    csv_path = write_scenario_csv(
+        tmp_path / "reports.csv", n=900, seed=5, end=(dt.datetime.now(dt.UTC) - dt.timedelta(days=16)).date()
+    )
     engine = get_engine(settings)
     with session_scope(engine) as s:
-        for name, role in {"amara": "campaign_manager", "bola": "campaign_manager", "chidi": "analyst"}.items():
+        for name, role in {
+            "amara": "campaign_manager",
+            "bola": "campaign_manager",
+            "chidi": "analyst",
+        }.items():
             add_user(s, name=name, role=role)
-    starts = dt.date.today() + dt.timedelta(days=2)
+    # replay a campaign that ran over the past two weeks, as the demo does
+    as_of = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=16)
+    starts = as_of.date() + dt.timedelta(days=1)
     summary = loop_flow(
         reports_file=str(csv_path),
         plan={
@@ -39,7 +47,7 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
             "genders": "women",
             "budget": 5000.0,
             "starts_on": starts,
-            "ends_on": starts + dt.timedelta(days=10),
+            "ends_on": starts + dt.timedelta(days=13),
             "top": 5,
             "paid_for_by": "Test NGO",
             "allow_fuzzy": True,
@@ -49,9 +57,12 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
         route=DEMO_ROUTE,
         home=str(settings.home),
         database_url=settings.database_url,
+        as_of=as_of,
     )
     ingest = summary["ingest"]
-    assert ingest["rows_read"] > 900 and ingest["rows_stored"] + ingest["rows_duplicate"] == ingest["rows_read"]
+    # the scenario is clean: every row is stored, its repeated incidents merged as duplicates
+    assert ingest["rows_read"] > 900 and ingest["rows_rejected"] == 0
+    assert ingest["rows_stored"] == ingest["rows_read"] and ingest["rows_duplicate"] > 0
     before, after = summary["hotspots_before"], summary["hotspots_after"]
     assert 1 <= len(before["ranked"]) <= 8
     assert Path(before["map"]).exists()
@@ -64,7 +75,9 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
     fb = summary["feedback"]
     assert fb["simulated"] and fb["metrics_stored"] > 0
     with session_scope(engine) as s:
-        n_tip_reports = s.exec(select(func.count()).select_from(Report).where(Report.source_id.is_not(None))).one()
+        n_tip_reports = s.exec(
+            select(func.count()).select_from(Report).where(Report.source_id.is_not(None))
+        ).one()
         assert s.exec(select(func.count()).select_from(Tip)).one() == fb["tips_stored"]
         assert s.exec(select(func.count()).select_from(Metric)).one() == fb["metrics_stored"]
         assert s.exec(select(func.count()).select_from(Delivery)).one() >= summary["publish"]["sent"]
@@ -75,3 +88,6 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
     assert summary["changes"]["lines"]
     assert summary["outcomes"]["simulated"] is True
     assert summary["outcomes"]["totals"]["reach"] > 0
+    assert fb["followup_reports"] > 0
+    change = summary["outcomes"]["change_at_hotspots"]
+    assert change is not None and change["did"] is not None
