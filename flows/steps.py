@@ -90,17 +90,17 @@ def compare(session: Session, *, before_run: int, after_run: int) -> dict[str, A
     diff = compare_runs(before, after)
     lines = [summarise(diff)]
     for r in diff.to_dict(orient="records"):
-        if r["change"] == "same" and not (r["rank_change"] == r["rank_change"] and r["rank_change"]):
+        rb, ra = (None if _plain(v) is None else int(v) for v in (r["rank_before"], r["rank_after"]))
+        if rb is None and ra is None:
+            continue  # one line per ranked hotspot
+        cb, ca = int(_plain(r["count_before"]) or 0), int(_plain(r["count_after"]) or 0)
+        if r["change"] == "same" and rb == ra and cb == ca:
             continue
-        if r["rank_before"] != r["rank_before"] and r["rank_after"] != r["rank_after"]:
-            continue  # only ranked hotspots, one line each
         where = r["place"] or r["cell"]
-        rb = "-" if r["rank_before"] != r["rank_before"] else int(r["rank_before"])
-        ra = "-" if r["rank_after"] != r["rank_after"] else int(r["rank_after"])
-        cb = 0 if r["count_before"] != r["count_before"] else int(r["count_before"])
-        ca = 0 if r["count_after"] != r["count_after"] else int(r["count_after"])
+        z = f"z {_plain(r['z_before']) or 0:.2f} -> {_plain(r['z_after']) or 0:.2f}"
         lines.append(
-            f"{where} ({r['country'] or ''}): {r['change']}, rank {rb} -> {ra}, reports {cb} -> {ca}"
+            f"{where} ({r['country'] or ''}): {r['change']}, rank {rb or '-'} -> {ra or '-'}, "
+            f"reports {cb} -> {ca}, {z}"
         )
     return {"before_run": before_run, "after_run": after_run, "lines": lines}
 
