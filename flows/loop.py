@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from sqlmodel import Session
 
@@ -277,4 +277,4 @@ def loop_flow(
     }
 
 
-ALL_FLOWS = [ingest_flow, hotspots_flow, plan_flow, publish_flow, feedback_flow, loop_flow]
+ALL_FLOWS: list[Flow[Any, Any]] = [ingest_flow, hotspots_flow, plan_flow, publish_flow, feedback_flow, loop_flow]
