@@ -355,15 +355,18 @@ def _adset_views(session: Session, *, campaign_id: int) -> list[Any]:
         .join(Target, col(Target.id) == col(Asset.target_id))
         .where(Asset.campaign_id == campaign_id)
     ).all()
+    # an ad set's budget and a target's people are shared by their assets (tracking codes)
     per_target: dict[int, int] = {}
-    for _, _, target in rows:
+    per_adset: dict[int, int] = {}
+    for _, adset, target in rows:
         per_target[int(target.id or 0)] = per_target.get(int(target.id or 0), 0) + 1
+        per_adset[int(adset.id or 0)] = per_adset.get(int(adset.id or 0), 0) + 1
     return [
         AdSetView(
             tracking_code=asset.tracking_code,
             locale=asset.locale,
             population=int(target.population / max(per_target[int(target.id or 0)], 1)),
-            budget=adset.budget,
+            budget=adset.budget / max(per_adset[int(adset.id or 0)], 1),
             lat=target.lat,
             lon=target.lon,
             radius_km=target.radius_km,

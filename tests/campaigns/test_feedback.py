@@ -19,7 +19,8 @@ from tests.campaigns.factories_publish import make_campaign
 def campaign(engine):
     with session_scope(engine) as s:
         add_user(s, name="chidi", role="analyst")
-        c = make_campaign(s)
+        # a campaign that ran over the past two weeks (simulated results are never in the future)
+        c = make_campaign(s, starts_on=dt.date.today() - dt.timedelta(days=14), days=12)
         codes = sorted(a.tracking_code for a in c_assets(s, c.id))
         return c.id, codes
 
@@ -101,11 +102,27 @@ def test_missing_columns_name_the_fix(engine, settings, campaign, tmp_path):
     assert "tracking_code" in err.value.problem and "columns" in err.value.fix
 
 
+def test_nothing_is_simulated_before_a_campaign_starts(engine, settings):
+    with session_scope(engine) as s:
+        add_user(s, name="chidi", role="analyst")
+        cid = make_campaign(s, starts_on=dt.date.today() + dt.timedelta(days=3)).id
+    with session_scope(engine) as s, pytest.raises(CounterflowError) as err:
+        simulate_feedback(s, campaign_id=cid, settings=settings, analyst="chidi")
+    assert "no results to simulate yet" in err.value.problem
+
+
 def test_simulated_feedback_is_labelled(engine, settings, campaign):
     cid, codes = campaign
     with session_scope(engine) as s:
         out = simulate_feedback(s, campaign_id=cid, settings=settings, analyst="chidi", days=10)
     assert out.simulated and out.metrics_stored == 10 * len(codes)
+    # the simulated spend stays within the campaign's budget (it is shared by an ad set's assets)
+    with session_scope(engine) as s:
+        from intel.models import Campaign
+
+        budget = s.get(Campaign, cid).budget
+        spent = sum(m.spend for m in s.exec(select(Metric).where(Metric.campaign_id == cid)).all())
+    assert 0 < spent <= budget * 1.1
     with session_scope(engine) as s:
         metrics = s.exec(select(Metric).where(Metric.campaign_id == cid)).all()
         assert metrics and all(m.source == "simulated" for m in metrics)
