@@ -225,6 +225,10 @@ def loop_cmd(
     """Run the whole loop flow on a reports file, with real (not simulated) feedback files."""
     from flows.demo import prepare_prefect
 
+    for label, path in (("reports file", reports_file), ("--metrics", metrics), ("--tips", tips)):
+        if path is not None and not path.is_file():
+            raise CounterflowError(f"{label} {str(path)!r} does not exist", "check the path")
+
     prepare_prefect()
     from flows.loop import loop_flow
     from intel.settings import get_settings
@@ -256,3 +260,30 @@ def loop_cmd(
         tips=str(tips) if tips else None,
     )
     print_loop_summary(summary)
+
+
+@app.command("campaigns")
+def campaigns_list() -> None:
+    """List the campaigns: id, status, author, approver, dates, targets and channel."""
+    from sqlmodel import col, func, select
+
+    from intel.db import get_engine, session_scope
+    from intel.models import Campaign, Target
+
+    with session_scope(get_engine()) as s:
+        counts = dict(
+            s.exec(select(Target.campaign_id, func.count()).group_by(Target.campaign_id)).all()  # type: ignore[arg-type]
+        )
+        rows = s.exec(select(Campaign).order_by(col(Campaign.id))).all()
+        if not rows:
+            typer.echo("no campaigns yet: plan one with `counterflow plan --route ...`")
+            return
+        typer.echo(
+            f"{'id':>4}  {'status':9}  {'author':10}  {'approved by':11}  {'dates':23}  {'targets':>7}  channel  name"
+        )
+        for c in rows:
+            dates = f"{c.starts_on} .. {c.ends_on}"
+            typer.echo(
+                f"{c.id:>4}  {c.status:9}  {c.author:10}  {c.approved_by or '-':11}  {dates:23}  "
+                f"{counts.get(c.id or 0, 0):>7}  {c.channel:7}  {c.name}"
+            )
