@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,35 +40,102 @@ def _columns(frame: pd.DataFrame) -> tuple[str, ...]:
     return (("id",) if "id" in frame else ()) + REPORT_INSERT_COLUMNS
 
 
+_INT_COLUMNS = frozenset(
+    ("id", "credibility", "victim_count", "line", "source_id", "import_id", "duplicate_of")
+)
+_BOOL_COLUMNS = frozenset(("is_aggregate", "simulated"))
+
+
+def _column_values(
+    frame: pd.DataFrame, c: str, *, dialect: str, received_at: dt.datetime
+) -> tuple[Sequence[Any], bool]:
+    """One column as plain Python values for the driver, and whether it has a single value."""
+    n = len(frame)
+    if c == "received_at":
+        return [_sqlite_ts(received_at) if dialect == "sqlite" else received_at] * n, True
+    if c == "observed_on":
+        days = frame[c].to_numpy().astype("datetime64[D]")
+        same = bool(n) and bool((days == days[0]).all())
+        return (days.astype(str).tolist() if dialect == "sqlite" else days.astype(object).tolist()), same
+    if c in ("lat", "lon"):
+        arr = frame[c].to_numpy(dtype="float64")
+        nan = np.isnan(arr)
+        same = bool(n) and (bool(nan.all()) or (not nan.any() and bool((arr == arr[0]).all())))
+        if not nan.any():
+            return arr.tolist(), same
+        obj = arr.astype(object)
+        obj[nan] = None
+        return obj.tolist(), same
+    if c in _BOOL_COLUMNS:
+        b = frame[c].to_numpy(dtype=bool)
+        same = bool(n) and bool((b == b[0]).all())
+        return (b.astype(int).tolist() if dialect == "sqlite" else b.tolist()), same
+    values = frame[c].to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.all():
+        return [None] * n, bool(n)
+    if c in _INT_COLUMNS:
+        if not missing.any():
+            ints = values.astype(np.int64)
+            return ints.tolist(), bool((ints == ints[0]).all())
+        out = [None if m else int(v) for v, m in zip(values.tolist(), missing.tolist(), strict=True)]
+        return out, False
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+        return values.tolist(), False
+    first = values[0]
+    same = isinstance(first, str) and bool((values == first).all())
+    return values.tolist(), same
+
+
 def report_rows(frame: pd.DataFrame, *, dialect: str, received_at: dt.datetime) -> list[tuple[Any, ...]]:
     """Rows for the insert, in ``_columns(frame)`` order, as plain Python values."""
-    n = len(frame)
-    cols: list[Sequence[Any]] = []
-    for c in _columns(frame):
-        if c == "received_at":
-            cols.append([_sqlite_ts(received_at) if dialect == "sqlite" else received_at] * n)
-        elif c == "observed_on":
-            days = frame[c].to_numpy().astype("datetime64[D]")
-            cols.append(days.astype(str).tolist() if dialect == "sqlite" else days.astype(object).tolist())
-        elif c in ("lat", "lon"):
-            arr = frame[c].to_numpy(dtype="float64")
-            obj = arr.astype(object)
-            obj[np.isnan(arr)] = None
-            cols.append(obj.tolist())
-        elif c in ("is_aggregate", "simulated"):
-            b = frame[c].to_numpy(dtype=bool)
-            cols.append(b.astype(int).tolist() if dialect == "sqlite" else b.tolist())
-        else:
-            values = frame[c].to_numpy(dtype=object)
-            missing = pd.isna(values)
-            if missing.any():
-                values = values.copy()
-                values[missing] = None
-            if c in ("id", "credibility", "victim_count", "line", "source_id", "import_id", "duplicate_of"):
-                cols.append([None if v is None else int(v) for v in values.tolist()])
-            else:
-                cols.append(values.tolist())
+    cols = [_column_values(frame, c, dialect=dialect, received_at=received_at)[0] for c in _columns(frame)]
     return list(zip(*cols, strict=True))
+
+
+def _sqlite_literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal, or None when it is better bound as a parameter."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else None
+    if isinstance(value, str) and len(value) <= 200 and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _sqlite_insert(raw: Any, frame: pd.DataFrame, *, received_at: dt.datetime) -> int:
+    """``executemany`` binding only the columns that vary: a column with one value in the whole
+    batch (import, time of receipt, flags, often grades and blanks) is written as a literal."""
+    names: list[str] = []
+    marks: list[str] = []
+    bound: list[Sequence[Any]] = []
+    for c in _columns(frame):
+        values, same = _column_values(frame, c, dialect="sqlite", received_at=received_at)
+        literal = _sqlite_literal(values[0]) if same else None
+        names.append(c)
+        if literal is not None:
+            marks.append(literal)
+        else:
+            marks.append("?")
+            bound.append(values)
+    sql = f"INSERT INTO report ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    cur = raw.cursor()
+    # the report indexes need a page cache larger than SQLite's 2 MB default to insert at speed;
+    # this connection keeps it (256 MB at most)
+    cur.execute("PRAGMA cache_size = -262144")
+    # a report may point (duplicate_of) at a row later in the same batch: check at commit
+    cur.execute("PRAGMA defer_foreign_keys = ON")
+    if bound:
+        cur.executemany(sql, zip(*bound, strict=True))
+    else:
+        cur.executemany(sql, ((),) * len(frame))
+    cur.close()
+    return len(frame)
 
 
 def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.datetime) -> int:
@@ -75,20 +143,12 @@ def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.dat
     if frame.empty:
         return 0
     dialect, raw = _driver(session)
+    if dialect == "sqlite":
+        return _sqlite_insert(raw, frame, received_at=received_at)
     rows = report_rows(frame, dialect=dialect, received_at=received_at)
     columns = _columns(frame)
     names = ", ".join(columns)
-    if dialect == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        cur = raw.cursor()
-        # the report indexes (fingerprint above all: random keys) need a page cache larger than
-        # SQLite's 2 MB default to insert at speed; this connection keeps it (256 MB at most)
-        cur.execute("PRAGMA cache_size = -262144")
-        # a report may point (duplicate_of) at a row later in the same batch: check at commit
-        cur.execute("PRAGMA defer_foreign_keys = ON")
-        cur.executemany(f"INSERT INTO report ({names}) VALUES ({marks})", rows)
-        cur.close()
-    elif dialect == "postgresql":
+    if dialect == "postgresql":
         with raw.cursor() as cur, cur.copy(f"COPY report ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
