@@ -3,7 +3,6 @@ and the ``locales`` group (status, compile, review, extract)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from flows.cli import app
+from flows.clitools import require_date as _date
+from flows.clitools import table as _table
 from intel.errors import CounterflowError
 
 if TYPE_CHECKING:
@@ -21,23 +22,6 @@ locales_app = typer.Typer(
     help="Catalogs of the campaign copy: coverage, review, compile.", no_args_is_help=True
 )
 app.add_typer(locales_app, name="locales")
-
-
-def _date(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CounterflowError(
-            f"{option} was {value!r}", "write the date as YYYY-MM-DD, e.g. 2027-01-10"
-        ) from None
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _echo_targets(targets: Sequence[Target], adsets: Sequence[AdSet], currency: str) -> None:

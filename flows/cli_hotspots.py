@@ -8,7 +8,6 @@ map; the CLI and the loop flow both use it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from flows.cli import app
+from flows.clitools import parse_date as _date
+from flows.clitools import table as _table
 from intel.errors import CounterflowError
 
 if TYPE_CHECKING:
@@ -39,25 +40,6 @@ class StoredRun:
     map_path: Path | None
     previous_run_id: int | None
     changes: pd.DataFrame | None
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CounterflowError(
-            f"{option} was {value!r}", "write the date as YYYY-MM-DD, e.g. 2024-01-31"
-        ) from None
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _load(session: Session, *, since: dt.date | None, until: dt.date | None, **kw: Any) -> pd.DataFrame:

@@ -105,7 +105,9 @@ def demo(
     typer.echo(f"\ndone in {time.perf_counter() - t0:.1f} s. Outputs:")
     for name, path in result.outputs.items():
         typer.echo(f"  {name:22} {path}")
-    typer.echo(f"  {'web app':22} COUNTERFLOW_HOME={result.folder} counterflow web  (from a clone: python3 -m uv run counterflow web)")
+    typer.echo(
+        f"  {'web app':22} COUNTERFLOW_HOME={result.folder} counterflow web  (from a clone: python3 -m uv run counterflow web)"
+    )
 
 
 def print_loop_summary(s: dict[str, Any]) -> None:

@@ -9,18 +9,8 @@ from pathlib import Path
 import typer
 
 from flows.cli import app
+from flows.clitools import parse_date as _date
 from intel.errors import CounterflowError
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CounterflowError(
-            f"{option} was {value!r}", "write the date as YYYY-MM-DD, e.g. 2027-01-10"
-        ) from None
 
 
 def _window(value: str) -> tuple[int, int]:
