@@ -12,7 +12,6 @@ import typer
 from flows.cli import app
 from flows.clitools import require_date as _date
 from flows.clitools import table as _table
-from intel.errors import CounterflowError
 
 if TYPE_CHECKING:
     from campaigns.policy import Finding
@@ -99,48 +98,37 @@ def plan(
 ) -> None:
     """Plan a draft campaign on a route's hotspot run; print targets and preflight; make the assets."""
     from campaigns import crud
-    from campaigns.assets import generate_assets
-    from campaigns.planner import Audience, plan_campaign
-    from campaigns.policy import preflight
+    from campaigns.policy import Finding
+    from flows import steps
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
-    audience = Audience.parse(ages=ages, genders=genders, languages=languages)
     starts_on, ends_on = _date(starts, "--starts"), _date(ends, "--ends")
     settings = get_settings()
     with session_scope(get_engine(settings)) as session:
-        found = crud.find_route(session, name=route)
-        route_id = found.id if found is not None else None
-        run_id = (
-            run if run is not None else (crud.latest_run_id(session, route_id=route_id) if found else None)
-        )
-        if run_id is None:
-            raise CounterflowError(
-                f"route {route!r} has no hotspot run",
-                f'run `counterflow hotspots --route "{route}"` first, or pass --run RUN_ID',
-            )
-        campaign = plan_campaign(
+        planned = steps.plan(
             session,
+            settings=settings,
+            route=route,
             name=name,
-            route_id=route_id,
-            hotspot_run_id=run_id,
             author=author,
-            audience=audience,
+            ages=ages,
+            genders=genders,
+            languages=languages,
             budget=budget,
             currency=currency,
             starts_on=starts_on,
             ends_on=ends_on,
-            top_n=top,
-            settings=settings,
+            top=top,
+            run_id=run,
             paid_for_by=paid_for_by,
             dsa_beneficiary=dsa_beneficiary,
             dsa_payor=dsa_payor,
             allow_fuzzy=allow_fuzzy,
         )
-        assert campaign.id is not None
-        generate_assets(session, campaign_id=campaign.id, settings=settings)
-        campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign.id)
-        findings = preflight(campaign, targets, adsets, assets)
+        run_id = planned["run_id"]
+        campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=planned["campaign_id"])
+        findings = [Finding.from_dict(f) for f in planned["findings"]]
     typer.echo(f"campaign {campaign.id} ({campaign.name}): draft on hotspot run {run_id}")
     _echo_targets(targets, adsets, campaign.currency)
     typer.echo(f"\n{len(assets)} assets in {len({a.locale for a in assets})} locales\n")

@@ -122,6 +122,8 @@ def plan(
     top: int = 8,
     run_id: int | None = None,
     paid_for_by: str | None = None,
+    dsa_beneficiary: str | None = None,
+    dsa_payor: str | None = None,
     allow_fuzzy: bool = False,
 ) -> dict[str, Any]:
     """Plan a draft campaign on the route's hotspot run, make its assets and run preflight."""
@@ -154,6 +156,8 @@ def plan(
         top_n=top,
         settings=settings,
         paid_for_by=paid_for_by,
+        dsa_beneficiary=dsa_beneficiary,
+        dsa_payor=dsa_payor,
         allow_fuzzy=allow_fuzzy,
     )
     assert campaign.id is not None
