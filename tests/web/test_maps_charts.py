@@ -8,7 +8,7 @@ import folium
 
 from intel.models import Hotspot, HotspotRun, Route
 from web.charts import bar_chart
-from web.maps import fallback_map, offline_html, run_map
+from web.maps import offline_html, run_map
 
 
 def _rows() -> tuple[HotspotRun, list[Hotspot], Route]:
@@ -32,15 +32,6 @@ def test_offline_html_points_cdn_assets_at_vendored_copies() -> None:
     assert '<script src="/static/vendor/leaflet/leaflet.js">' in html
     assert 'href="/static/vendor/leaflet/leaflet.css"' in html
     assert "cdn.jsdelivr" not in html and "code.jquery" not in html and "bootstrap" not in html
-
-
-def test_fallback_map_draws_cells_by_bin_and_the_route() -> None:
-    run, cells, route = _rows()
-    html = offline_html(fallback_map(run, cells, route))
-    assert "L.polyline(" in html and html.count("L.circleMarker(") >= 4  # 2 cells + 2 waypoints
-    assert '"fillColor": "#b2182b"' in html  # bin 3
-    assert "rank 1" in html and "Agadez" in html
-    assert not re.search(r"<(script|link)\b[^>]*(src|href)=[\"'](https?:)?//", html)
 
 
 def test_run_map_uses_the_hotspot_rooms_map() -> None:
