@@ -125,6 +125,19 @@ def _local_midnight(day: dt.date, zone: str) -> str:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=ZoneInfo(zone)).isoformat()
 
 
+def _creative_params(
+    c: Campaign, asset: Any, key: str, page_id: str, link_data: dict[str, Any]
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "name": f"{asset.tracking_code} {tag(c, key)}",
+        "object_story_spec": {"page_id": page_id, "link_data": link_data},
+    }
+    if c.paid_for_by:
+        # the "Paid for by" disclaimer that ads about social issues carry (AdCreativeAdDisclaimer)
+        params["ad_disclaimer_spec"] = {"title": f"Paid for by {c.paid_for_by}"}
+    return params
+
+
 def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = None) -> list[ObjectSpec]:
     """The objects to create for a campaign, in dependency order.
 
@@ -211,10 +224,7 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
                 node="account",
                 edge="adcreatives",
                 tag=tag(c, crk),
-                params={
-                    "name": f"{asset.tracking_code} {tag(c, crk)}",
-                    "object_story_spec": {"page_id": page_id, "link_data": link_data},
-                },
+                params=_creative_params(c, asset, crk, page_id, link_data),
             )
         )
         specs.append(
