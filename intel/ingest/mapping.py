@@ -58,12 +58,22 @@ class _Batch:
             d[key] = vals[i]
 
 
+def _strip(col: pd.Series) -> pd.Series:
+    """``col.str.strip()`` for a column of ``str`` cells, without the string accessor's overhead."""
+    values = col.to_numpy(dtype=object).tolist()
+    try:
+        stripped = [v.strip() for v in values]
+    except AttributeError:  # a missing cell: the accessor keeps it missing
+        return col.str.strip().astype(object)
+    return pd.Series(stripped, index=col.index, dtype=object)
+
+
 def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
     """The raw text of a field (blank = ""), with its map and condition applied."""
     n = len(frame)
     if f.columns:
         parts = [
-            frame[c].str.strip() if c in frame else pd.Series([""] * n, index=frame.index, dtype=object)
+            _strip(frame[c]) if c in frame else pd.Series([""] * n, index=frame.index, dtype=object)
             for c in f.columns
         ]
         joined = parts[0]
@@ -71,7 +81,7 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
             joined = joined.where(p == "", joined.where(joined == "", joined + f.join) + p)
         s = joined
     elif f.column and f.column in frame:
-        s = frame[f.column].str.strip()
+        s = _strip(frame[f.column])
     else:
         s = pd.Series([""] * n, index=frame.index, dtype=object)
     if f.map:
@@ -81,7 +91,7 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
         s = exact.fillna(by_fold).fillna(s)
     if f.when_column:
         if f.when_column in frame:
-            s = s.where(frame[f.when_column].str.strip().isin(f.when_in), "")
+            s = s.where(_strip(frame[f.when_column]).isin(f.when_in), "")
         else:
             s = pd.Series([""] * n, index=frame.index, dtype=object)
     return s.astype(object)
@@ -89,6 +99,29 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
 
 def _per_value(s: pd.Series, fn: Callable[[str], Any]) -> tuple[pd.Series, pd.Series]:
     """Apply ``fn`` once per distinct non-blank value: (converted, error message or None)."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    if (codes < 0).any():  # a missing cell (not a blank): the general path
+        return _per_value_map(s, fn)
+    conv = np.full(len(uniques) + 1, np.nan, dtype=object)  # the last slot: no value
+    errs = np.full(len(uniques) + 1, np.nan, dtype=object)
+    all_text = True
+    for j, v in enumerate(uniques.tolist()):
+        if v == "":
+            continue
+        try:
+            conv[j] = got = fn(v)
+            all_text = all_text and isinstance(got, str)
+        except CounterflowError as exc:
+            errs[j] = f"{exc.problem}; {exc.fix}"
+    if not all_text:  # numbers, flags, tuples: the dtype ``Series.map`` infers
+        return _per_value_map(s, fn)
+    return (
+        pd.Series(conv[codes], index=s.index, dtype=object),
+        pd.Series(errs[codes], index=s.index, dtype=object),
+    )
+
+
+def _per_value_map(s: pd.Series, fn: Callable[[str], Any]) -> tuple[pd.Series, pd.Series]:
     ok: dict[str, Any] = {}
     bad: dict[str, str] = {}
     for v in pd.unique(s[s != ""]):
@@ -289,9 +322,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
         cols = [c for c in mapping if c in frame]
         if not cols:
             continue
-        flags = np.column_stack(
-            [frame[c].str.strip().str.lower().isin(spec.flag_true).to_numpy() for c in cols]
-        )
+        flags = np.column_stack([_strip(frame[c]).str.lower().isin(spec.flag_true).to_numpy() for c in cols])
         codes_arr = np.array([mapping[c] for c in cols], dtype=object)
         from_flags = ["|".join(dict.fromkeys(codes_arr[row])) for row in flags]
         base = out.get(facet)
@@ -306,7 +337,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
     # kept columns
     for key, column in spec.extra.items():
         if column in frame:
-            vals = frame[column].str.strip()
+            vals = _strip(frame[column])
             b.note((vals != "").to_numpy(), key, vals)
     if spec.date_precision != "day":
         for i in range(n):

@@ -30,7 +30,7 @@ from intel import grading
 from intel.errors import CounterflowError, NotFound
 from intel.ingest.dedup import Deduper, fingerprints
 from intel.ingest.geocode import geocode
-from intel.ingest.mapping import apply_spec
+from intel.ingest.mapping import _strip, apply_spec
 from intel.ingest.readers import RawBatch, detect_format, raw_line, read_batches
 from intel.ingest.writer import (
     REPORT_INSERT_COLUMNS,
@@ -271,7 +271,7 @@ def _text_column(v: pd.DataFrame, name: str, default: str, n: int) -> pd.Series:
         return pd.Series([default] * n, dtype=object)
     col = v[name].astype(object)
     col = col.where(col.notna() & (col != ""), default)
-    return col.str.strip().astype(object)
+    return _strip(col)
 
 
 def _process(
