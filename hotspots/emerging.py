@@ -119,17 +119,20 @@ def classify(bins: Sequence[int], trend_z: float, trend_p: float, *, alpha: floa
 
 
 def step_labels(dates: np.ndarray, step: str) -> np.ndarray:
-    """Integer time-step index of each date (``month``, ``quarter`` or ``year``), 0 = first."""
-    d = np.asarray(dates, dtype="datetime64[M]").astype(np.int64)  # months since 1970
-    if step == "month":
-        idx = d
-    elif step == "quarter":
-        idx = d // 3
-    elif step == "year":
-        idx = d // 12
-    else:
+    """Integer time-step index of each date (``month``, ``quarter`` or ``year``), 0 = first.
+
+    Steps are counted back from the month of the latest date, so the final step is a whole
+    quarter or year ending with the newest data: calendar quarters would leave a final step
+    with a few weeks in it, too thin to be hot, and every trend would end "historical".
+    """
+    months = {"month": 1, "quarter": 3, "year": 12}
+    if step not in months:
         raise ValueError(f"unknown time step {step!r}")
-    return idx - idx.min() if len(idx) else idx
+    d = np.asarray(dates, dtype="datetime64[M]").astype(np.int64)  # months since 1970
+    if not len(d):
+        return d
+    back = (d.max() - d) // months[step]
+    return back.max() - back
 
 
 def choose_step(dates: np.ndarray) -> str:

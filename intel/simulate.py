@@ -43,7 +43,7 @@ WEST_AFRICA = [
     Hub("Sabha", "LY", 27.038, 14.428, "transit", 0.12, "steady"),
     Hub("Bani Walid", "LY", 31.746, 13.984, "exploitation", 0.04),
     Hub("Tripoli", "LY", 32.887, 13.187, "exploitation", 0.10),
-    Hub("Zawiya", "LY", 32.752, 12.728, "transit", 0.05, "new"),
+    Hub("Zawiya", "LY", 32.752, 12.728, "transit", 0.025, "new"),
     Hub("Lampedusa", "IT", 35.501, 12.610, "transit", 0.05),
     Hub("Catania", "IT", 37.492, 15.070, "destination", 0.03),
     Hub("Castel Volturno", "IT", 41.033, 13.944, "exploitation", 0.04),
@@ -94,7 +94,7 @@ def _trend_factor(trend: str, t: np.ndarray) -> np.ndarray:
     if trend == "falling":
         return 1.6 - 1.4 * t
     if trend == "new":
-        return np.where(t > 0.82, 3.0, 0.0)
+        return np.where(t > 0.9, 3.0, 0.0)
     return np.ones_like(t)
 
 
