@@ -71,3 +71,17 @@ def test_time_steps() -> None:
     assert choose_step(pd.date_range("2015-01-01", "2024-12-31", periods=50).to_numpy()) == "year"
     assert choose_step(pd.date_range("2021-01-01", "2024-06-30", periods=50).to_numpy()) == "quarter"
     assert choose_step(pd.date_range("2024-01-01", "2024-06-30", periods=50).to_numpy()) == "month"
+
+
+def test_time_steps_are_counted_back_from_the_newest_month():
+    import numpy as np
+
+    from hotspots.emerging import step_labels
+
+    dates = np.array(
+        ["2024-02-10", "2024-08-20", "2024-09-01", "2024-10-30", "2024-11-05"], dtype="datetime64[D]"
+    )
+    # quarters ending with November 2024: Sep-Nov is the last, Jun-Aug before it, Dec-Feb first
+    assert step_labels(dates, "quarter").tolist() == [0, 2, 3, 3, 3]
+    assert step_labels(dates, "month").tolist() == [0, 6, 7, 8, 9]
+    assert step_labels(dates, "year").tolist() == [0, 0, 0, 0, 0]
