@@ -277,4 +277,11 @@ def loop_flow(
     }
 
 
-ALL_FLOWS: list[Flow[Any, Any]] = [ingest_flow, hotspots_flow, plan_flow, publish_flow, feedback_flow, loop_flow]
+ALL_FLOWS: list[Flow[Any, Any]] = [
+    ingest_flow,
+    hotspots_flow,
+    plan_flow,
+    publish_flow,
+    feedback_flow,
+    loop_flow,
+]
