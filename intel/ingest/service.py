@@ -37,7 +37,9 @@ from intel.ingest.writer import (
     extra_json,
     insert_rejects,
     insert_reports,
+    restore_report_indexes,
     set_duplicates,
+    suspend_report_indexes,
 )
 from intel.models import ImportBatch, Source, utcnow
 from intel.settings import Settings, get_settings
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 
 ROLES = ("incident", "exploitation", "origin", "transit", "destination")
 BATCH_SIZE = 50_000
+#: A CSV import of at least this many rows (estimated from the first batch) into an empty
+#: report table on SQLite builds the report indexes once at the end instead of row by row.
+BULK_ROWS = 100_000
 
 
 @dataclass
@@ -195,6 +200,8 @@ class _Run:
     collect: bool = False
     simulated: bool = False
     next_id: int | None = None
+    total_bytes: int | None = None
+    suspended: list[str] | None = None  # index statements to build again at the end
     header_checked: bool = False
     _rejects_fh: Any = None
     _rejects_writer: Any = None
@@ -394,6 +401,10 @@ def _process(
         if run.next_id is None:
             top = run.session.connection().execute(text("SELECT COALESCE(MAX(id), 0) FROM report")).scalar()
             run.next_id = int(top or 0) + 1
+        if run.suspended is None:
+            run.suspended = (
+                suspend_report_indexes(run.session) if run.index.empty and _large(run, raw) else []
+            )
         ids = np.arange(run.next_id, run.next_id + len(out), dtype=np.int64)
         run.next_id += len(out)
         out.insert(0, "id", ids)
@@ -411,6 +422,13 @@ def _process(
         out[[c for c in ("id", *REPORT_INSERT_COLUMNS) if c != "received_at" and c in out]],
         received_at=run.received_at,
     )
+
+
+def _large(run: _Run, raw: RawBatch) -> bool:
+    """Whether the whole file holds at least ``BULK_ROWS`` rows, by the bytes the first rows took."""
+    if not run.total_bytes or raw.consumed <= 0:
+        return False
+    return run.summary.rows_read * run.total_bytes / raw.consumed >= BULK_ROWS
 
 
 def _run_batches(
@@ -432,6 +450,7 @@ def _run_batches(
     extras: list[dict[str, Any]] | None = None,
     simulated: np.ndarray | None = None,
     mark_simulated: bool = False,
+    total_bytes: int | None = None,
 ) -> ImportSummary:
     started = time.perf_counter()
     default_kind = grading.check_source_kind(source_kind or spec.source_kind or "spreadsheet")
@@ -462,6 +481,7 @@ def _run_batches(
         summary=ImportSummary(import_id=batch.id, file_name=file_name, spec=spec.name),
         collect=collect,
         simulated=mark_simulated,
+        total_bytes=total_bytes,
     )
     ok = False
     try:
@@ -471,9 +491,17 @@ def _run_batches(
                 progress.update(raw.consumed - progress.n)
             if on_batch is not None:
                 on_batch(run.summary)
+        restore_report_indexes(session, run.suspended or [])
+        run.suspended = []
         set_duplicates(session, import_id=batch.id, pairs=run.pairs)
         ok = True
     finally:
+        if run.suspended:
+            # the caller rolls back (which restores them too); should it commit, the indexes stand
+            try:
+                restore_report_indexes(session, run.suspended)
+            except Exception:  # pragma: no cover - the original error is the one to show
+                log.exception("could not rebuild the report indexes after a failed import")
         path = run.close_rejects(keep=ok)
     s = run.summary
     s.rejects_path = path
@@ -574,7 +602,7 @@ def ingest_file(
             session, batches=batches, spec=the_spec, file_name=p.name, sha256=sha, source_kind=source_kind,
             source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km,
             window_days=window_days, progress=bar, on_batch=on_batch,
-            mark_simulated=simulated,
+            mark_simulated=simulated, total_bytes=p.stat().st_size if fmt == "csv" else None,
         )  # fmt: skip
     finally:
         if bar is not None:

@@ -216,3 +216,43 @@ def set_duplicates(session: Session, *, import_id: int, pairs: list[tuple[str, s
 
 def extra_json(notes: list[dict[str, Any] | None]) -> list[str]:
     return ["{}" if not d else json.dumps(d, ensure_ascii=False, sort_keys=True, default=str) for d in notes]
+
+
+#: A bulk load into an empty ``report`` table builds these indexes once, at the end, instead of
+#: growing them row by row. ``duplicate_of`` keeps its index: SQLite's deferred foreign-key
+#: check looks a report's duplicates up by it.
+KEEP_INDEXED = ("duplicate_of",)
+
+
+def suspend_report_indexes(session: Session) -> list[str]:
+    """SQLite: drop the non-unique secondary indexes of ``report`` (inside the caller's
+    transaction) and return their ``CREATE INDEX`` statements for ``restore_report_indexes``.
+
+    A rollback brings them back with the rest of the transaction. Other engines: nothing.
+    """
+    dialect, raw = _driver(session)
+    if dialect != "sqlite":
+        return []
+    cur = raw.cursor()
+    found = cur.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'report' AND sql IS NOT NULL"
+    ).fetchall()
+    kept: list[str] = []
+    for name, sql in found:
+        if sql.upper().startswith("CREATE UNIQUE") or any(c in sql for c in KEEP_INDEXED):
+            continue
+        cur.execute(f'DROP INDEX "{name}"')
+        kept.append(sql)
+    cur.close()
+    return kept
+
+
+def restore_report_indexes(session: Session, statements: list[str]) -> None:
+    """Build again the indexes ``suspend_report_indexes`` dropped (one sort per index)."""
+    if not statements:
+        return
+    _, raw = _driver(session)
+    cur = raw.cursor()
+    for sql in statements:
+        cur.execute(sql)
+    cur.close()
