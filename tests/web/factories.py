@@ -156,6 +156,7 @@ def make_campaign(
                 locale=loc,
                 age_min=18,
                 age_max=35,
+                genders="2",
                 targeting={"geo_locations": {"custom_locations": [{"latitude": lat, "longitude": lon}]}},
                 budget=budget / 3,
             )
