@@ -101,24 +101,14 @@ def _offline(element: Any) -> Any:
 
 
 def country_layer() -> folium.GeoJson | None:
-    """Country outlines from ``intel.gazetteer.country_shapes()`` when it exists, else the Natural
-    Earth low-resolution countries shipped with pyogrio's test data; ``None`` without either."""
+    """Country outlines (Natural Earth, from ``intel.gazetteer.country_shapes``), or ``None`` if
+    they cannot be read (the map then has no background, and says so in the log)."""
     try:
-        from intel import gazetteer
+        from intel.gazetteer import country_shapes
 
-        shapes_fn = getattr(gazetteer, "country_shapes", None)
-        if shapes_fn is not None:
-            shapes = shapes_fn()
-            geojson = shapes if isinstance(shapes, dict | str) else shapes.to_json()
-        else:
-            path = files("pyogrio") / "tests" / "fixtures" / "naturalearth_lowres" / "naturalearth_lowres.shp"
-            if not path.is_file():
-                return None
-            import geopandas as gpd
-
-            geojson = gpd.read_file(str(path)).to_crs("EPSG:4326")[["name", "geometry"]].to_json()
+        geojson = country_shapes()[["name", "geometry"]].to_json()
     except Exception as exc:  # a background layer is optional
-        log.info("no country outlines (%s)", type(exc).__name__)
+        log.warning("no country outlines (%s: %s)", type(exc).__name__, exc)
         return None
     return folium.GeoJson(
         geojson,
@@ -170,6 +160,29 @@ def _is_h3(cell: str) -> bool:
         return bool(h3cells.h3.is_valid_cell(cell))
     except Exception:
         return False
+
+
+def add_route(m: folium.Map, route: RouteSpec) -> list[tuple[float, float]]:
+    """Draw a route on ``m``: its corridor outline and an animated directional line through the
+    waypoints (layers "corridor" and "route"); returns the waypoints as (lat, lon)."""
+    fg_corr = folium.FeatureGroup(name="corridor", show=True).add_to(m)
+    folium.Polygon(
+        corridor_polygon(route), color="#444444", weight=1, dash_array="6 4", fill=True,
+        fill_color="#888888", fill_opacity=0.08, tooltip=f"corridor {route.corridor_km:g} km",
+    ).add_to(fg_corr)  # fmt: skip
+    fg_route = folium.FeatureGroup(name="route", show=True).add_to(m)
+    la, lo = densify(route, step_km=50)
+    line = list(zip(la.tolist(), lo.tolist(), strict=True))
+    _offline(
+        AntPath(line, color="#1b1b1b", pulse_color="#ffffff", weight=4, delay=1200, dash_array=[12, 18],
+                tooltip=route.name)
+    ).add_to(fg_route)  # fmt: skip
+    for w in route.waypoints:
+        folium.CircleMarker(
+            (w.lat, w.lon), radius=4, color="#1b1b1b", fill=True, fill_color="#ffffff", fill_opacity=1,
+            tooltip=w.name,
+        ).add_to(fg_route)  # fmt: skip
+    return [(w.lat, w.lon) for w in route.waypoints]
 
 
 def hotspot_map(
@@ -259,24 +272,7 @@ def hotspot_map(
             ).add_to(fg_rank)  # fmt: skip
             points.append((float(row["lat"]), float(row["lon"])))
     if route is not None:
-        fg_corr = folium.FeatureGroup(name="corridor", show=True).add_to(m)
-        folium.Polygon(
-            corridor_polygon(route), color="#444444", weight=1, dash_array="6 4", fill=True,
-            fill_color="#888888", fill_opacity=0.08, tooltip=f"corridor {route.corridor_km:g} km",
-        ).add_to(fg_corr)  # fmt: skip
-        fg_route = folium.FeatureGroup(name="route", show=True).add_to(m)
-        la, lo = densify(route, step_km=50)
-        line = list(zip(la.tolist(), lo.tolist(), strict=True))
-        _offline(
-            AntPath(line, color="#1b1b1b", pulse_color="#ffffff", weight=4, delay=1200, dash_array=[12, 18],
-                    tooltip=route.name)
-        ).add_to(fg_route)  # fmt: skip
-        for w in route.waypoints:
-            folium.CircleMarker(
-                (w.lat, w.lon), radius=4, color="#1b1b1b", fill=True, fill_color="#ffffff", fill_opacity=1,
-                tooltip=w.name,
-            ).add_to(fg_route)  # fmt: skip
-            points.append((w.lat, w.lon))
+        points.extend(add_route(m, route))
     if flows is not None and len(flows):
         fg_flows = folium.FeatureGroup(name="flows", show=True).add_to(m)
         top = float(flows["count"].max())

@@ -15,22 +15,13 @@ log = logging.getLogger(__name__)
 
 
 def _countries():  # type: ignore[no-untyped-def]
+    """Natural Earth country shapes for the background (``None`` if they cannot be read)."""
     try:
-        from intel import gazetteer
+        from intel.gazetteer import country_shapes
 
-        fn = getattr(gazetteer, "country_shapes", None)
-        if fn is not None:
-            shapes = fn()
-            if hasattr(shapes, "plot"):
-                return shapes
-        from importlib.resources import files
-
-        import geopandas as gpd
-
-        path = files("pyogrio") / "tests" / "fixtures" / "naturalearth_lowres" / "naturalearth_lowres.shp"
-        return gpd.read_file(str(path)).to_crs("EPSG:4326") if path.is_file() else None
+        return country_shapes()
     except Exception as exc:  # background only
-        log.info("no country outlines (%s)", type(exc).__name__)
+        log.warning("no country outlines (%s: %s)", type(exc).__name__, exc)
         return None
 
 
