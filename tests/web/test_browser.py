@@ -147,3 +147,27 @@ def test_outcomes_page_draws_charts(live: tuple[str, Seeded], browser: Browser, 
     assert bars.count() == 9  # 3 charts x 3 target-locales (no tips: zero-width bars still drawn)
     page.screenshot(path=str(tmp_path / "outcomes.png"), full_page=True)
     context.close()
+
+
+def test_campaign_page_maps_every_target_on_the_route(
+    live: tuple[str, Seeded], browser: Browser, tmp_path: Path
+) -> None:
+    base, seeded = live
+    context = browser.new_context(
+        extra_http_headers={"X-Counterflow-User": "cam"}, viewport={"width": 1200, "height": 1100}
+    )
+    page = context.new_page()
+    outside = _no_outside_requests(page, base)
+    page.goto(f"{base}/campaigns/{seeded.rows.campaign.id}")
+    frame = page.frame_locator("#targets-map")
+    frame.locator(".leaflet-container").wait_for()
+    circles = frame.locator("path.cf-target")
+    circles.first.wait_for()
+    assert circles.count() == len(seeded.rows.targets)
+    circles.first.dispatch_event("click")
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "radius" in popup.inner_text() and "languages" in popup.inner_text()
+    page.screenshot(path=str(tmp_path / "campaign.png"), full_page=True)
+    assert outside == []
+    context.close()

@@ -1,0 +1,87 @@
+"""The campaign's map: each target's circle on the route, for the campaign page.
+
+Coordinates are EPSG:4326; a target's radius is drawn in metres on the sphere by Leaflet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+
+from hotspots.maps import add_route, country_layer, offline_map
+from hotspots.routes import RouteSpec
+from intel.models import Route, Target
+
+#: Outline colours by whether a target is in the EU/EEA (teen ad sets are not run there).
+COLOURS = {False: "#b2182b", True: "#2166ac"}
+
+
+def _popup(t: Target) -> str:
+    langs = ", ".join(t.languages.split("|")) if t.languages else "-"
+    return (
+        f"<b>{t.name}</b> ({t.country})<br>radius {t.radius_km:g} km · languages {langs}<br>"
+        f"population {t.population:,} · reach estimate {t.reach_estimate:,}<br>time zone {t.timezone}"
+    )
+
+
+def targets_map(
+    targets: Sequence[Target], *, route: Route | None = None, title: str | None = None
+) -> folium.Map:
+    """A folium map (no tiles, nothing fetched) with each target's radius circle and the route.
+
+    Parameters
+    ----------
+    targets
+        The campaign's ``Target`` rows.
+    route
+        The campaign's ``Route`` row, drawn with its corridor when it has two waypoints or more.
+    title
+        Shown in the top-left corner.
+    """
+    m = offline_map()
+    countries = country_layer()
+    if countries is not None:
+        countries.add_to(m)
+    points: list[tuple[float, float]] = []
+    if route is not None and len(route.waypoints) >= 2:
+        points += add_route(m, RouteSpec.from_waypoints(route.name, route.waypoints, route.corridor_km))
+    layer = folium.FeatureGroup(name="targets", show=True).add_to(m)
+    for t in targets:
+        colour = COLOURS[bool(t.is_eu)]
+        folium.Circle(
+            (t.lat, t.lon),
+            radius=t.radius_km * 1000.0,
+            color=colour,
+            weight=2,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.25,
+            popup=folium.Popup(_popup(t), max_width=300),
+            tooltip=f"{t.name}: {t.radius_km:g} km",
+            class_name="cf-target",
+        ).add_to(layer)
+        points.append((t.lat, t.lon))
+    if title:
+        m.get_root().html.add_child(  # type: ignore[attr-defined]
+            folium.Element(
+                f'<div style="position:fixed;top:10px;left:50px;z-index:999;background:#fff;'
+                f'padding:2px 8px;border:1px solid #999;font:13px sans-serif">{title}</div>'
+            )
+        )
+    if points:
+        lats = [p[0] for p in points]
+        lons = [p[1] for p in points]
+        m.fit_bounds([(min(lats) - 0.5, min(lons) - 0.5), (max(lats) + 0.5, max(lons) + 0.5)])
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def map_rows(session: Any, *, campaign_id: int) -> tuple[list[Target], Route | None]:
+    """The targets and route of a campaign, for :func:`targets_map`."""
+    from campaigns.crud import get_campaign, list_targets
+
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    route = session.get(Route, campaign.route_id) if campaign.route_id is not None else None
+    return list_targets(session, campaign_id=campaign_id), route
