@@ -198,6 +198,17 @@ def time_write(settings: Settings, frame: pd.DataFrame, *, bulk: bool = False) -
     return time.perf_counter() - t0
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def whole_path(csv_path: Path, root: Path) -> None:
     """Child process: ingest_file on a fresh store; prints seconds, counts and its own peak RSS."""
     whole = fresh_store(root, "whole")
@@ -205,12 +216,12 @@ def whole_path(csv_path: Path, root: Path) -> None:
     from intel.gazetteer import get_gazetteer
 
     get_gazetteer().nearest(0.0, 0.0)  # load the gazetteer outside the timing (once per process)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss0 = peak_rss_mb()
     t0 = time.perf_counter()
     with session_scope(engine) as s:
         summary = ingest_file(s, path=csv_path, settings=whole)
     took = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(
         json.dumps(
             {
