@@ -50,7 +50,13 @@ def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
             col = values[c].astype(object)
             data[c] = col.where(col.notna(), None)
     cols = pd.DataFrame(data)
-    base = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-01").to_numpy()
+    # per-column hashes once: the row hash without and with the copy number ``k`` combine them
+    # as ``pd.util.hash_pandas_object`` does for a frame (CPython's tuple hash)
+    col_hashes = [
+        pd.util.hash_pandas_object(cols[c], index=False, hash_key="counterflowfp-01").to_numpy()
+        for c in cols.columns
+    ]
+    base = _combine(col_hashes)
     base_s = pd.Series(base)
     k = base_s.groupby(base_s).cumcount().to_numpy().astype("uint64")
     if seen:
@@ -59,11 +65,29 @@ def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
     for h, cnt in zip(counts.index.tolist(), counts.tolist(), strict=True):
         seen[int(h)] = seen.get(int(h), 0) + int(cnt)
     cols["_k"] = k
-    h1 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-01").to_numpy()
+    k_hash = pd.util.hash_pandas_object(cols["_k"], index=False, hash_key="counterflowfp-01").to_numpy()
+    h1 = _combine([*col_hashes, k_hash])
     h2 = pd.util.hash_pandas_object(cols, index=False, hash_key="counterflowfp-02").to_numpy()
-    return np.array(
-        [f"{a:016x}{b:016x}" for a, b in zip(h1.tolist(), h2.tolist(), strict=True)], dtype=object
-    )
+    # 32 hex digits per row: both hashes big-endian, hex-encoded at once, cut into rows
+    pair = np.empty((len(h1), 2), dtype=">u8")
+    pair[:, 0], pair[:, 1] = h1, h2
+    if not len(pair):
+        return np.empty(0, dtype=object)
+    return np.array(pair.tobytes().hex()).reshape(1).view("<U32").astype(object)
+
+
+def _combine(arrays: list[np.ndarray]) -> np.ndarray:
+    """Row hashes from column hashes, exactly as pandas combines a frame's columns."""
+    num_items = len(arrays)
+    mult = np.uint64(1000003)
+    out = np.zeros_like(arrays[0]) + np.uint64(0x345678)
+    for i, a in enumerate(arrays):
+        inverse_i = num_items - i
+        out ^= a
+        out *= mult
+        mult += np.uint64(82520 + inverse_i + inverse_i)
+    out += np.uint64(97531)
+    return out
 
 
 _WORD = re.compile(r"\w+")
