@@ -174,23 +174,27 @@ class Deduper:
             else np.full(n, None, dtype=object)
         )
         w = self.window_days
-        for cell, day, row, busy in zip(
-            cells[order].tolist(),
-            days[order].tolist(),
-            idx[order].tolist(),
-            crowded[order].tolist(),
-            strict=True,
-        ):
-            me = (day, lat[row], lon[row], _types(expl[row]), srck[row], summ[row], refs[row])
+        radius = self.radius_km
+        state = self.state
+        rows = idx[order]
+        # one pass over plain Python values in (cell, day, row) order
+        for cell, day, row, busy, la, lo, ex, sk, sm, ref in zip(
+            cells[order].tolist(), days[order].tolist(), rows.tolist(), crowded[order].tolist(),
+            lat[rows].tolist(), lon[rows].tolist(), expl[rows].tolist(), srck[rows].tolist(),
+            summ[rows].tolist(), refs[rows].tolist(), strict=True,
+        ):  # fmt: skip
+            me = (day, la, lo, _types(ex), sk, sm, ref)
             if busy:
-                entry = self.state.get(cell)
+                entry = state.get(cell)
                 if entry is not None:
                     cdays, incs = entry
+                    found = None
                     for k in range(bisect.bisect_left(cdays, day - w), bisect.bisect_right(cdays, day + w)):
-                        if _same(incs[k], me, self.radius_km):
-                            out[row] = incs[k][6]
+                        if _same(incs[k], me, radius):
+                            found = incs[k][6]
                             break
-                    if out[row] is not None:
+                    if found is not None:
+                        out[row] = found
                         continue
             self._add(cell, me)
         return out
