@@ -31,7 +31,47 @@ FINGERPRINT_COLUMNS = (
 )  # fmt: skip
 
 
-def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
+class CopyCounts:
+    """How many rows of each content (a 64-bit hash) an import has seen so far, compactly.
+
+    Sorted numpy chunks, one per batch, merged now and then: 16 bytes per distinct content
+    instead of a Python dictionary entry, so a long import stays small in memory.
+    """
+
+    MERGE_AT = 8
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.chunks)
+
+    def get(self, hashes: np.ndarray) -> np.ndarray:
+        """The count so far for each hash (0 for a content not seen)."""
+        out = np.zeros(len(hashes), dtype="uint64")
+        for keys, counts in self.chunks:
+            at = np.searchsorted(keys, hashes)
+            at[at == len(keys)] = 0
+            hit = keys[at] == hashes
+            out[hit] += counts[at[hit]]
+        return out
+
+    def add(self, hashes: np.ndarray) -> None:
+        """Count each of ``hashes`` once more."""
+        keys, counts = np.unique(hashes.astype("uint64"), return_counts=True)
+        if not len(keys):
+            return
+        self.chunks.append((keys, counts.astype("uint64")))
+        if len(self.chunks) >= self.MERGE_AT:
+            all_keys = np.concatenate([k for k, _ in self.chunks])
+            all_counts = np.concatenate([c for _, c in self.chunks])
+            merged, inverse = np.unique(all_keys, return_inverse=True)
+            total = np.zeros(len(merged), dtype="uint64")
+            np.add.at(total, inverse, all_counts)
+            self.chunks = [(merged, total)]
+
+
+def fingerprints(values: pd.DataFrame, seen: dict[int, int] | CopyCounts) -> np.ndarray:
     """A 128-bit content hash per row (hex); the k-th identical row in an import gets its own.
 
     ``seen`` counts identical contents across the batches of one import, so identical rows
@@ -59,11 +99,16 @@ def fingerprints(values: pd.DataFrame, seen: dict[int, int]) -> np.ndarray:
     base = _combine(col_hashes)
     base_s = pd.Series(base)
     k = base_s.groupby(base_s).cumcount().to_numpy().astype("uint64")
-    if seen:
-        k = k + base_s.map(seen).fillna(0).to_numpy().astype("uint64")
-    counts = base_s.value_counts()
-    for h, cnt in zip(counts.index.tolist(), counts.tolist(), strict=True):
-        seen[int(h)] = seen.get(int(h), 0) + int(cnt)
+    if isinstance(seen, CopyCounts):
+        if seen:
+            k = k + seen.get(base)
+        seen.add(base)
+    else:
+        if seen:
+            k = k + base_s.map(seen).fillna(0).to_numpy().astype("uint64")
+        counts = base_s.value_counts()
+        for h, cnt in zip(counts.index.tolist(), counts.tolist(), strict=True):
+            seen[int(h)] = seen.get(int(h), 0) + int(cnt)
     cols["_k"] = k
     k_hash = pd.util.hash_pandas_object(cols["_k"], index=False, hash_key="counterflowfp-01").to_numpy()
     h1 = _combine([*col_hashes, k_hash])

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from intel import grading
 from intel.errors import CounterflowError, NotFound
-from intel.ingest.dedup import Deduper, fingerprints
+from intel.ingest.dedup import CopyCounts, Deduper, fingerprints
 from intel.ingest.geocode import geocode
 from intel.ingest.mapping import _strip, apply_spec
 from intel.ingest.readers import RawBatch, detect_format, raw_line, read_batches
@@ -195,7 +195,7 @@ class _Run:
     rejects_tmp: Path | None
     received_at: dt.datetime
     summary: ImportSummary
-    seen: dict[int, int] = field(default_factory=dict)
+    seen: CopyCounts = field(default_factory=CopyCounts)
     pairs: list[tuple[str, str]] = field(default_factory=list)
     collect: bool = False
     simulated: bool = False

@@ -50,3 +50,33 @@ def test_fingerprints_match_the_definition():
     assert got.tolist() == _reference(values)
     assert len(set(got.tolist())) == len(values)
     assert fingerprints(values.iloc[:0], {}).tolist() == []
+
+
+def test_identical_rows_across_batches_number_on():
+    from intel.ingest.dedup import CopyCounts
+
+    rng = np.random.default_rng(2)
+    n = 120
+    values = pd.DataFrame(
+        {
+            "observed_on": pd.to_datetime("2021-06-01") + pd.to_timedelta(rng.integers(0, 3, n), unit="D"),
+            "lat": np.nan,
+            "lon": np.nan,
+            "country": rng.choice(np.array(["NG", "IT"], dtype=object), n),
+            "exploitation": "sexual",
+            "victim_count": 1,
+            "is_aggregate": False,
+            "source_key": "spreadsheet:ctdc",
+            "extra_json": "{}",
+        }
+    )  # six distinct contents, about twenty copies of each
+    whole = fingerprints(values, {}).tolist()
+    assert whole == _reference(values) and len(set(whole)) == n
+    compact, plain = CopyCounts(), {}
+    by_batch, by_batch_dict = [], []
+    for start in range(0, n, 7):  # 18 batches: the counts merge on the way (MERGE_AT = 8)
+        part = values.iloc[start : start + 7].reset_index(drop=True)
+        by_batch += fingerprints(part, compact).tolist()
+        by_batch_dict += fingerprints(part, plain).tolist()
+    assert by_batch == by_batch_dict == whole
+    assert len(compact.chunks) < 8
