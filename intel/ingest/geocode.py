@@ -28,6 +28,11 @@ def _resolve(name: str, country: str | None) -> object:
         return f"{exc.problem}; {exc.fix}"
 
 
+def _obj(values: np.ndarray, index: pd.Index) -> pd.Series:
+    # kept as Python objects: a bare array would become Arrow strings and be converted back later
+    return pd.Series(values, index=index, dtype=object)
+
+
 def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool) -> pd.DataFrame:
     """Fill ``lat``, ``lon``, ``country``, ``admin1`` and ``place``; record failures in ``reasons``."""
     from intel.gazetteer import get_gazetteer
@@ -75,8 +80,8 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
             out_country[i] = got.country  # type: ignore[attr-defined]
             if admin1[i] is None:
                 admin1[i] = got.admin1  # type: ignore[attr-defined]
-        v["country"] = out_country
-        v["admin1"] = admin1
+        v["country"] = _obj(out_country, v.index)
+        v["admin1"] = _obj(admin1, v.index)
 
     located = ~np.isnan(lat) & ~np.isnan(lon)
     needs_country = located & pd.isna(reasons) & (v["country"].isna().to_numpy() | ~has_place)
@@ -102,7 +107,7 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
             if names[i] is None or names[i] == "":
                 names[i] = near_name[j]
                 admin1[i] = near_admin[j]
-        v["country"], v["place"], v["admin1"] = countries, names, admin1
+        v["country"], v["place"], v["admin1"] = (_obj(a, v.index) for a in (countries, names, admin1))
 
     if require_location:
         nowhere = ~located & pd.isna(reasons)

@@ -281,6 +281,12 @@ def _text_column(v: pd.DataFrame, name: str, default: str, n: int) -> pd.Series:
     return _strip(col)
 
 
+def _obj(values: Any, index: pd.Index) -> pd.Series:
+    """A text column kept as Python objects (a plain assignment would convert it to Arrow strings,
+    and every later read back again)."""
+    return pd.Series(values, index=index, dtype=object)
+
+
 def _process(
     run: _Run,
     raw: RawBatch,
@@ -359,13 +365,13 @@ def _process(
         col_v = v[c].astype(object) if c in v else pd.Series([None] * m, dtype=object)
         if c in ("exploitation", "recruitment", "control", "transport", "transit"):
             col_v = col_v.fillna("")
-        out[c] = col_v.to_numpy(dtype=object)
+        out[c] = _obj(col_v.to_numpy(dtype=object), out.index)
     langs = {x: x.lower()[:8] for x in pd.unique(out["language"].dropna())}
     out["language"] = out["language"].map(langs).astype(object)
     rel_col = (
         v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object)
     )
-    out["reliability"] = np.where(pd.isna(rel_col), src_rel, rel_col)
+    out["reliability"] = _obj(np.where(pd.isna(rel_col), src_rel, rel_col), out.index)
     default_cred = kinds.map({k: grading.default_grades(k)[1] for k in pd.unique(kinds)}).to_numpy()
     cred = v["credibility"].to_numpy(dtype=object) if "credibility" in v else np.full(m, None, dtype=object)
     out["credibility"] = np.where(pd.isna(cred), default_cred, cred)
@@ -376,14 +382,14 @@ def _process(
     out["is_aggregate"] = bool(spec.is_aggregate)
     out["lat"] = v["lat"].to_numpy(dtype="float64")
     out["lon"] = v["lon"].to_numpy(dtype="float64")
-    out["role"] = roles.iloc[keep].to_numpy() if len(roles) == n else "incident"
+    out["role"] = _obj(roles.iloc[keep].to_numpy(dtype=object), out.index) if len(roles) == n else "incident"
     flag = v["simulated"].to_numpy(dtype=object) if "simulated" in v else np.full(m, None, dtype=object)
     given = simulated[keep] if simulated is not None else np.full(m, run.simulated, dtype=bool)
     out["simulated"] = np.where(pd.isna(flag), given, flag).astype(bool)
-    out["extra"] = extra_json(notes)
-    out["source_key"] = (kinds + ":" + names).to_numpy(dtype=object)
+    out["extra"] = _obj(extra_json(notes), out.index)
+    out["source_key"] = _obj((kinds + ":" + names).to_numpy(dtype=object), out.index)
     out["extra_json"] = out["extra"]
-    out["fingerprint"] = fingerprints(out, run.seen)
+    out["fingerprint"] = _obj(fingerprints(out, run.seen), out.index)
 
     days = out["observed_on"]
     run.index.cover(days.min().date(), days.max().date())
