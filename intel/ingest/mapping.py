@@ -68,6 +68,14 @@ def _strip(col: pd.Series) -> pd.Series:
     return pd.Series(stripped, index=col.index, dtype=object)
 
 
+def _filled(s: pd.Series) -> pd.Series:
+    """``s != ""`` as a boolean Series; for a column of ``str`` cells, in one C pass."""
+    arr = s.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=False) in ("string", "empty"):
+        return pd.Series(arr.astype(bool), index=s.index)
+    return s != ""
+
+
 def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
     """The raw text of a field (blank = ""), with its map and condition applied."""
     n = len(frame)
@@ -135,7 +143,8 @@ def _per_value_map(s: pd.Series, fn: Callable[[str], Any]) -> tuple[pd.Series, p
 def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series]:
     formats = f.formats or ("%Y-%m-%d",)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = s != ""
+    filled = _filled(s)
+    todo = filled
     for fmt in formats:
         if not todo.any():
             break
@@ -143,7 +152,7 @@ def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series]
         got = parsed.notna()
         out.loc[parsed.index[got]] = parsed[got]
         todo = todo & out.isna()
-    bad = (s != "") & out.isna()
+    bad = filled & out.isna()
     shown = " or ".join(_human_format(x) for x in formats[:3])
     msg = pd.Series(None, index=s.index, dtype=object)
     if bad.any():
@@ -166,9 +175,10 @@ def _human_format(fmt: str) -> str:
 
 
 def _number(s: pd.Series, f: FieldSpec, lo: float, hi: float) -> tuple[pd.Series, pd.Series]:
-    num = pd.to_numeric(s.where(s != "", None), errors="coerce").astype("float64")
+    filled = _filled(s)
+    num = pd.to_numeric(s.where(filled, None), errors="coerce").astype("float64")
     msg = pd.Series(None, index=s.index, dtype=object)
-    bad = (s != "") & num.isna()
+    bad = filled & num.isna()
     if bad.any():
         msg[bad] = [
             f"{f.name} {v!r} (column {f.column!r}) is not a number; write decimal degrees like 6.335"
@@ -263,10 +273,11 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
         out[name] = pd.Series([value] * n, index=frame.index, dtype=object)
     for name, f in spec.fields.items():
         s = _cells(frame, f)
-        blank = (s == "").to_numpy()
+        filled = _filled(s)
         if f.default is not None:
-            s = s.where(s != "", str(f.default))
-            blank = (s == "").to_numpy()
+            s = s.where(filled, str(f.default))
+            filled = _filled(s)
+        blank = ~filled.to_numpy()
         if f.required:
             col = f.column or ", ".join(f.columns)
             b.fail(blank, f"{name} is empty; fill column {col!r}")
@@ -306,7 +317,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
         elif kind == "credibility":
             out[name], msg = _per_value(s, grading.check_credibility)
         else:
-            out[name] = s.where(s != "", None)
+            out[name] = s.where(filled, None)
         if msg is not None:
             failed = msg.notna().to_numpy()
             if failed.any():
