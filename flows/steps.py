@@ -200,15 +200,30 @@ def approve(
 def schedule(
     session: Session, *, campaign_id: int, settings: Settings, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    """Lay out the posts in each target's local time (after preflight passes)."""
-    from campaigns.schedule import schedule_campaign
+    """Lay out the posts in each target's local time (after preflight passes).
 
-    posts = schedule_campaign(session, campaign_id=campaign_id, now=now)
+    A campaign that is already scheduled or published keeps its schedule: a flow that is run
+    again (after a crash, or by a retry) must not lay out new slots beside the ones that went
+    out. ``counterflow schedule`` re-plans a schedule on purpose.
+    """
+    from campaigns.crud import get_campaign
+    from campaigns.schedule import schedule_campaign
+    from intel.models import ScheduledPost
+
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    kept = campaign.status in ("scheduled", "published")
+    if kept:
+        posts = list(
+            session.exec(select(ScheduledPost).where(ScheduledPost.campaign_id == campaign_id)).all()
+        )
+    else:
+        posts = schedule_campaign(session, campaign_id=campaign_id, now=now)
     first = min((p.publish_at for p in posts), default=None)
     last = max((p.publish_at for p in posts), default=None)
     return {
         "campaign_id": campaign_id,
         "posts": len(posts),
+        "kept_existing": kept,
         "first_utc": str(first) if first else None,
         "last_utc": str(last) if last else None,
         "timezones": sorted({p.timezone for p in posts}),

@@ -91,3 +91,52 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
     assert fb["followup_reports"] > 0
     change = summary["outcomes"]["change_at_hotspots"]
     assert change is not None and change["did"] is not None
+
+
+def test_each_step_flow_runs_on_its_own(prefect_harness, sqlite_settings, tmp_path):
+    """The per-step flows, one after another, as an operator would run them from deployments."""
+    from flows.loop import feedback_flow, hotspots_flow, ingest_flow, plan_flow, publish_flow
+
+    home, url = str(sqlite_settings.home), sqlite_settings.database_url
+    as_of = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=12)
+    csv_path = write_scenario_csv(tmp_path / "reports.csv", n=500, seed=9, end=as_of.date())
+    with session_scope(get_engine(sqlite_settings)) as s:
+        for name, role in {
+            "amara": "campaign_manager",
+            "bola": "campaign_manager",
+            "chidi": "analyst",
+        }.items():
+            add_user(s, name=name, role=role)
+    assert ingest_flow(str(csv_path), home=home, database_url=url)["rows_stored"] > 500
+    run = hotspots_flow(DEMO_ROUTE, home=home, database_url=url, top=4)
+    assert run["ranked"] and Path(run["map"]).exists()
+    starts = dt.date.today() + dt.timedelta(days=3)
+    plan = {
+        "route": DEMO_ROUTE,
+        "name": "step flows",
+        "author": "amara",
+        "budget": 900.0,
+        "starts_on": starts,
+        "ends_on": starts + dt.timedelta(days=4),
+        "top": 3,
+        "languages": "en",
+        "paid_for_by": "Test NGO",
+    }
+    planned = plan_flow(plan, home=home, database_url=url)
+    cid = planned["campaign_id"]
+    published = publish_flow(cid, approver="bola", home=home, database_url=url)
+    assert published["publish"]["sent"] > 0 and published["schedule"]["posts"] > 0
+    # a rerun of the publish flow sends nothing twice
+    again = publish_flow(cid, home=home, database_url=url)
+    assert again["publish"]["sent"] == 0 and again["publish"]["skipped"] == published["publish"]["sent"]
+    # feedback from a file: the campaign's first tracking code
+    with session_scope(get_engine(sqlite_settings)) as s:
+        from intel.models import Asset
+
+        code = s.exec(select(Asset.tracking_code).where(Asset.campaign_id == cid)).first()
+    tips = tmp_path / "tips.csv"
+    tips.write_text(
+        f"tracking_code,text,actionable\n{code},A recruiter took passports,yes\n", encoding="utf-8"
+    )
+    fb = feedback_flow(cid, home=home, database_url=url, tips=str(tips), analyst="chidi")
+    assert (fb["tips_attributed"], fb["reports_created"]) == (1, 1)
