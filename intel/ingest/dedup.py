@@ -241,7 +241,9 @@ class Deduper:
                     if found is not None:
                         out[row] = found
                         continue
-            self._add(cell, me)
+                self._add(cell, me)
+            else:  # alone in its cell so far: the cell's first incident
+                state[cell] = ([day], [me])
         return out
 
 

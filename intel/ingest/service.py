@@ -418,8 +418,12 @@ def _process(
     dup = np.full(len(out), None, dtype=object)
     if run.deduper is not None:
         dup = run.deduper.assign(out, np.ones(len(out), bool), refs)
-    is_int = np.array([isinstance(d, int | np.integer) for d in dup], dtype=bool)
-    is_fp = np.array([isinstance(d, str) for d in dup], dtype=bool)
+    # a duplicate points at an id (a stored row, or a row given its id here) or a fingerprint
+    has = ~pd.isna(dup)
+    is_fp = np.zeros(len(dup), dtype=bool)
+    if has.any():
+        is_fp[has] = [isinstance(d, str) for d in dup[has].tolist()]
+    is_int = has & ~is_fp
     out["duplicate_of"] = np.where(is_int, dup, np.full(len(dup), None, dtype=object))
     run.pairs.extend(zip(out["fingerprint"][is_fp].tolist(), dup[is_fp].tolist(), strict=True))
     run.summary.rows_duplicate += int(is_int.sum() + is_fp.sum())
