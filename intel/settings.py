@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     """SQLAlchemy URL; default: an SQLite file ``counterflow.db`` in ``home``."""
     tip_key: SecretStr | None = None
     """Fernet key that encrypts tip text at rest; generated into ``home`` in development."""
-    channel: Literal["outbox", "facebook"] = "outbox"
-    """Where approved posts go: the dry-run outbox (default) or Facebook."""
+    channel: Literal["outbox", "facebook", "facebook-sandbox"] = "outbox"
+    """Where approved posts go: the dry-run outbox (default), Facebook, or a Facebook sandbox account."""
     public_base_url: str = "http://127.0.0.1:8000"
     """Base of tracking links and of the public tip form."""
     facebook_access_token: SecretStr | None = None
