@@ -10,7 +10,7 @@ from typing import Any
 
 import folium
 
-from hotspots.maps import add_route, country_layer, offline_map
+from hotspots.maps import add_route, country_layer, offline_map, safe_text
 from hotspots.routes import RouteSpec
 from intel.models import Route, Target
 
@@ -21,8 +21,9 @@ COLOURS = {False: "#b2182b", True: "#2166ac"}
 def _popup(t: Target) -> str:
     langs = ", ".join(t.languages.split("|")) if t.languages else "-"
     return (
-        f"<b>{t.name}</b> ({t.country})<br>radius {t.radius_km:g} km · languages {langs}<br>"
-        f"population {t.population:,} · reach estimate {t.reach_estimate:,}<br>time zone {t.timezone}"
+        f"<b>{safe_text(t.name)}</b> ({safe_text(t.country)})<br>radius {t.radius_km:g} km · "
+        f"languages {safe_text(langs)}<br>population {t.population:,} · reach estimate "
+        f"{t.reach_estimate:,}<br>time zone {safe_text(t.timezone)}"
     )
 
 
@@ -59,7 +60,7 @@ def targets_map(
             fill_color=colour,
             fill_opacity=0.25,
             popup=folium.Popup(_popup(t), max_width=300),
-            tooltip=f"{t.name}: {t.radius_km:g} km",
+            tooltip=f"{safe_text(t.name)}: {t.radius_km:g} km",
             class_name="cf-target",
         ).add_to(layer)
         points.append((t.lat, t.lon))
@@ -67,7 +68,7 @@ def targets_map(
         m.get_root().html.add_child(  # type: ignore[attr-defined]
             folium.Element(
                 f'<div style="position:fixed;top:10px;left:50px;z-index:999;background:#fff;'
-                f'padding:2px 8px;border:1px solid #999;font:13px sans-serif">{title}</div>'
+                f'padding:2px 8px;border:1px solid #999;font:13px sans-serif">{safe_text(title)}</div>'
             )
         )
     if points:

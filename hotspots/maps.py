@@ -123,10 +123,17 @@ def country_layer() -> folium.GeoJson | None:
     )
 
 
+def safe_text(value: object) -> str:
+    """Text for a popup or tooltip: HTML-escaped, and safe inside the JavaScript template literal
+    folium puts tooltips in (backticks, ``${`` and backslashes neutralised). Place names come
+    from ingested files and public tips: never trust them."""
+    return html.escape(str(value)).replace("`", "&#96;").replace("${", "&#36;{").replace("\\", "&#92;")
+
+
 def _popup(row: pd.Series) -> str:
     reasons = row.get("reasons") if isinstance(row.get("reasons"), dict) else {}
     lines = [
-        f"<b>{html.escape(str(row.get('place') or row['cell']))}</b> ({html.escape(str(row.get('country') or ''))})"
+        f"<b>{safe_text(str(row.get('place') or row['cell']))}</b> ({safe_text(str(row.get('country') or ''))})"
     ]
     rank = row.get("rank")
     if rank is not None and not pd.isna(rank):
@@ -136,7 +143,7 @@ def _popup(row: pd.Series) -> str:
         f"Gi* z {float(row.get('z', 0)):.2f}, p {float(row.get('p', 1)):.2g}, {BIN_LABELS.get(int(row.get('bin', 0)), '')}"
     )
     if row.get("trend"):
-        lines.append(f"trend: {html.escape(str(row['trend']))}")
+        lines.append(f"trend: {safe_text(str(row['trend']))}")
     if reasons:
         parts = reasons.get("weight_parts") or {}
         if parts:
@@ -146,7 +153,7 @@ def _popup(row: pd.Series) -> str:
             if top:
                 lines.append(
                     f"{key.replace('_', ' ')}: "
-                    + ", ".join(f"{html.escape(str(k))} {v}" for k, v in top.items())
+                    + ", ".join(f"{safe_text(str(k))} {v}" for k, v in top.items())
                 )
         if reasons.get("distance_km") is not None:
             lines.append(f"{reasons['distance_km']:.0f} km along the route")
@@ -175,12 +182,12 @@ def add_route(m: folium.Map, route: RouteSpec) -> list[tuple[float, float]]:
     line = list(zip(la.tolist(), lo.tolist(), strict=True))
     _offline(
         AntPath(line, color="#1b1b1b", pulse_color="#ffffff", weight=4, delay=1200, dash_array=[12, 18],
-                tooltip=route.name)
+                tooltip=safe_text(route.name))
     ).add_to(fg_route)  # fmt: skip
     for w in route.waypoints:
         folium.CircleMarker(
             (w.lat, w.lon), radius=4, color="#1b1b1b", fill=True, fill_color="#ffffff", fill_opacity=1,
-            tooltip=w.name,
+            tooltip=safe_text(w.name),
         ).add_to(fg_route)  # fmt: skip
     return [(w.lat, w.lon) for w in route.waypoints]
 
@@ -249,7 +256,7 @@ def hotspot_map(
                 (row["lat"], row["lon"]),
                 icon=folium.DivIcon(html=f'<div class="cf-trend" title="{html.escape(trend)}">{glyph}</div>',
                                     icon_size=(14, 14), icon_anchor=(-6, 18)),  # up-right of the centre
-                tooltip=trend,
+                tooltip=safe_text(trend),
             ).add_to(fg_trends)  # fmt: skip
     if ranked is None and "rank" in cells:
         ranked = cells[cells["rank"].notna()].sort_values("rank")
@@ -267,7 +274,7 @@ def hotspot_map(
                 icon=folium.DivIcon(html=f'<div class="cf-rank">{int(row["rank"])}</div>',
                                     icon_size=(20, 20), icon_anchor=(10, 10)),
                 popup=folium.Popup(_popup(row), max_width=320),
-                tooltip=f"{int(row['rank'])}. {row.get('place') or row['cell']}",
+                tooltip=f"{int(row['rank'])}. {safe_text(row.get('place') or row['cell'])}",
                 z_index_offset=1000,  # above trend glyphs and cells: the ranked list is what people click
             ).add_to(fg_rank)  # fmt: skip
             points.append((float(row["lat"]), float(row["lon"])))
@@ -283,7 +290,7 @@ def hotspot_map(
             pl = folium.PolyLine(
                 [(f["origin_lat"], f["origin_lon"]), (f["dest_lat"], f["dest_lon"])], color="#6a3d9a",
                 weight=width, opacity=0.6,
-                tooltip=f"{f.get('origin', '')} → {f.get('destination', '')}: {int(f['count'])}",
+                tooltip=f"{safe_text(f.get('origin', ''))} → {safe_text(f.get('destination', ''))}: {int(f['count'])}",
             ).add_to(fg_flows)  # fmt: skip
             _offline(
                 PolyLineTextPath(pl, "  ►  ", repeat=True, offset=int(width / 2) + 4,
