@@ -121,6 +121,22 @@ def _validate_location(lat: float | None, lon: float | None) -> tuple[float | No
     return coarsen(lat), coarsen(lon)
 
 
+#: Label of the place the person gave, inside the encrypted text.
+PLACE_GIVEN = "place given"
+
+
+def _town(place: str | None, country: str | None) -> str | None:
+    """The gazetteer's name for a place the public typed, or None (never the typed text)."""
+    if not place:
+        return None
+    from intel.gazetteer import get_gazetteer
+
+    try:
+        return get_gazetteer().resolve(place, country).name
+    except CounterflowError:
+        return None
+
+
 def submit_tip(
     session: Session,
     *,
@@ -146,18 +162,22 @@ def submit_tip(
             "bad_code", f"the tracking code was {len(code)} characters long", "use the code from the link"
         )
     who = attribute(session, code)
-    place_clean = (place or "").strip()[:200] or None
+    place_given = (place or "").strip()[:200] or None
     country = None
     if who.target_id is not None:
         target = session.get(Target, who.target_id)
         country = target.country if target else None
+    # The place as the person wrote it is as sensitive as the text: it is encrypted with it.
+    # Only a gazetteer name (a town) is kept in clear, for triage lists and maps.
+    town = _town(place_given, country)
+    stored = clean if place_given is None else f"{clean}\n\n[{PLACE_GIVEN}: {place_given}]"
     tip = Tip(
         tracking_code=code,
         campaign_id=who.campaign_id,
         target_id=who.target_id,
         locale=who.locale or (locale or None),
-        text_encrypted=_fernet(settings).encrypt(clean.encode("utf-8")),
-        place=place_clean,
+        text_encrypted=_fernet(settings).encrypt(stored.encode("utf-8")),
+        place=town,
         country=country,
         lat=lat_c,
         lon=lon_c,
@@ -244,7 +264,11 @@ def _tip_source(session: Session) -> Source:
 def _report_location(
     session: Session, tip: Tip, place: str | None
 ) -> tuple[str | None, str | None, float | None, float | None]:
-    """Where the report goes: the analyst's place, else the tip's, else the target's centre."""
+    """Where the report goes: the analyst's place, else the tip's, else the target's centre.
+
+    A report names a place only by its gazetteer name: the public's free text ("the house of
+    Mrs X on Sapele Road") stays in the encrypted tip and never reaches the store in clear.
+    """
     from intel.gazetteer import get_gazetteer
 
     if place:
@@ -255,7 +279,8 @@ def _report_location(
         if found is not None:
             return found.name, found.country, coarsen(found.lat), coarsen(found.lon)
     if tip.lat is not None and tip.lon is not None:
-        return tip.place, tip.country, tip.lat, tip.lon
+        near = get_gazetteer().nearest(tip.lat, tip.lon)
+        return near.name, tip.country or near.country, tip.lat, tip.lon
     if tip.place:
         try:
             found = get_gazetteer().resolve(tip.place, tip.country)
@@ -266,7 +291,7 @@ def _report_location(
         target = session.get(Target, tip.target_id)
         if target is not None:
             return target.name, target.country, coarsen(target.lat), coarsen(target.lon)
-    return place or tip.place, tip.country, None, None
+    return None, tip.country, None, None
 
 
 def _exploitation_codes(value: str | list[str] | None) -> str:

@@ -192,3 +192,28 @@ def test_referral_needs_an_actionable_tip_and_is_audited(engine: Engine, setting
         assert s.get(Tip, tip.id).status == "referred"  # type: ignore[union-attr]
         last = tip_audit(s, tip_id=tip.id)[-1]
     assert (last.action, last.detail["partner"]) == ("tip.referred", "NAPTIP Benin zonal office")
+
+
+def test_a_typed_place_is_encrypted_and_never_reaches_a_report(engine, settings):
+    """The public's free-text place is as sensitive as the text: it stays in the encrypted tip."""
+    from sqlmodel import select
+
+    from campaigns.tips import read_tip_text, submit_tip, triage_tip
+    from intel.db import session_scope
+    from intel.models import Report, Tip
+    from intel.users import add_user
+
+    typed = "house of Mrs Ada Obi, 12 Sapele Road, she hides girls"
+    with session_scope(engine) as s:
+        add_user(s, name="ana", role="analyst")
+        tip = submit_tip(s, text="girls kept in a house", place=typed, lat=6.34, lon=5.62, settings=settings)
+        tip_id = tip.id
+    with session_scope(engine) as s:
+        row = s.get(Tip, tip_id)
+        assert row.place is None  # not a town the gazetteer knows: nothing in clear
+        assert typed.encode() not in row.text_encrypted
+        assert typed in read_tip_text(s, tip_id=tip_id, actor="ana", settings=settings)
+        triage_tip(s, tip_id=tip_id, actor="ana", actionable=True)
+    with session_scope(engine) as s:
+        report = s.exec(select(Report).where(Report.id == s.get(Tip, tip_id).report_id)).one()
+        assert report.place == "Benin City" and "Sapele" not in (report.summary or "")
