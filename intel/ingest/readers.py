@@ -7,15 +7,20 @@ reject with its line and raw text.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
+import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from intel.errors import CounterflowError
@@ -70,7 +75,108 @@ def _position(fh: Any) -> int:
     return int(fh.buffer.tell())
 
 
+#: Encodings in which every ASCII character is one byte of the same value (so a line break,
+#: a quote and an ASCII delimiter can be counted in the raw bytes).
+_ASCII_SAFE = {"utf-8", "utf-8-sig", "ascii", "latin-1", "iso8859-1", "iso8859-15", "cp1252"}
+
+
+def _encoding_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise CounterflowError(
+            f"encoding {encoding!r} is not known", "use utf-8, latin-1 or cp1252 in the spec"
+        ) from None
+
+
+def _columnar(block: bytes, *, header: list[str], delimiter: str, encoding: str) -> pd.DataFrame | None:
+    """The rows of ``block`` (whole lines) by pandas' C parser, or None when a row may read
+    differently from ``csv.reader`` (a quoted line break, a blank line, a lone CR, a NUL, a row
+    whose field count is not the header's, a byte the encoding cannot read)."""
+    if not block or b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+        return None
+    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    width = len(header)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            f = pd.read_csv(
+                io.BytesIO(block), sep=delimiter, header=None, names=list(range(width)), index_col=False,
+                dtype=object, na_filter=False, skip_blank_lines=True, engine="c", encoding=encoding,
+                quotechar='"', doublequote=True, escapechar=None, comment=None, skipinitialspace=False,
+            )  # fmt: skip
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning):
+        return None
+    if len(f) != lines or f.shape[1] != width:
+        return None  # a blank line skipped or a record over several lines: line numbers would slip
+    # every line holds width - 1 separators plus the delimiters inside its (quoted) cells
+    buf = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) < lines:
+        ends = np.append(ends, len(buf))
+    at = np.cumsum(buf == ord(delimiter))
+    per_line = np.diff(np.concatenate(([0], at[ends - 1])))
+    inner = np.zeros(lines, dtype=np.int64)
+    if b'"' in block:
+        for c in range(width):
+            inner += f[c].str.count(re.escape(delimiter)).to_numpy(dtype=np.int64)
+    if not np.array_equal(per_line, inner + (width - 1)):
+        return None
+    return pd.DataFrame(
+        {h: pd.Series(f[i].to_numpy(dtype=object), dtype=object) for i, h in enumerate(header)}
+    )
+
+
 def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: int) -> Iterator[RawBatch]:
+    """Batches of a delimited file, read as ``csv.reader`` reads it.
+
+    Lines are parsed ``batch_size`` at a time by pandas' C parser while every record is one
+    physical line with the header's field count (line numbers are then the header's line + 1 +
+    the row's index); from the first batch where that does not hold, ``csv.reader`` reads the
+    rest of the file (quoted line breaks, blank lines, rows with the wrong field count).
+    """
+    name = _encoding_name(encoding)
+    if name in _ASCII_SAFE and len(delimiter) == 1 and delimiter.isascii() and delimiter not in '\r\n"':
+        with open(path, "rb") as fb:
+            first = fb.readline()
+            if first.count(b'"') % 2 == 0 and first.strip():
+                try:
+                    cells = next(csv.reader([first.decode(encoding).rstrip("\r\n")], delimiter=delimiter))
+                except (UnicodeDecodeError, csv.Error, StopIteration):
+                    cells = []
+                header = _dedupe_header(cells)
+                if len(header) > 1:
+                    line = 2
+                    while True:
+                        offset = fb.tell()
+                        block_lines = list(itertools.islice(fb, batch_size))
+                        if not block_lines:
+                            yield RawBatch(_frame(header, []), [], [], fb.tell())
+                            return
+                        frame = _columnar(
+                            b"".join(block_lines), header=header, delimiter=delimiter, encoding=encoding
+                        )
+                        if frame is None:
+                            break
+                        yield RawBatch(frame, list(range(line, line + len(frame))), [], fb.tell())
+                        line += len(frame)
+                    yield from _csv_reader_batches(
+                        path, delimiter=delimiter, encoding=encoding, batch_size=batch_size,
+                        resume=(offset, line, header),
+                    )  # fmt: skip
+                    return
+    yield from _csv_reader_batches(path, delimiter=delimiter, encoding=encoding, batch_size=batch_size)
+
+
+def _csv_reader_batches(
+    path: Path,
+    *,
+    delimiter: str,
+    encoding: str,
+    batch_size: int,
+    resume: tuple[int, int, list[str]] | None = None,
+) -> Iterator[RawBatch]:
+    """``csv.reader`` batches; ``resume`` = (byte offset of a line, its line number, the header)."""
     try:
         fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed in finally
     except LookupError:
@@ -80,20 +186,27 @@ def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: i
     try:
         # Python 3.11's csv reads NUL bytes as text; the buffer position drives the progress bar
         reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = _dedupe_header(next(reader))
-        except StopIteration:
-            raise CounterflowError(
-                f"{path.name} is empty", "give a file with a header row and data rows"
-            ) from None
+        if resume is not None:
+            offset, first_line, header = resume
+            fh.seek(offset)
+            reader = csv.reader(fh, delimiter=delimiter)
+            base = first_line - 1
+        else:
+            try:
+                header = _dedupe_header(next(reader))
+            except StopIteration:
+                raise CounterflowError(
+                    f"{path.name} is empty", "give a file with a header row and data rows"
+                ) from None
+            base = 0
         width = len(header)
         rows: list[list[str]] = []
         starts: list[int] = []
         bad: list[tuple[int, str, str]] = []
-        prev_end = reader.line_num
+        prev_end = base + reader.line_num
         for row in reader:
             start = prev_end + 1
-            prev_end = reader.line_num
+            prev_end = base + reader.line_num
             if len(row) == width:
                 rows.append(row)
                 starts.append(start)
