@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"error: {exc.problem}", err=True)
         typer.echo(f"  fix: {exc.fix}", err=True)
         return 2
+    except OverflowError:  # an id larger than the store's integers: there is no such object
+        typer.echo("error: a number given is too large to be an id in the store", err=True)
+        typer.echo("  fix: use an id that a list command printed (e.g. counterflow campaigns)", err=True)
+        return 2
     except SystemExit as exc:  # click's own usage errors, --help, typer.Exit
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -27,7 +27,10 @@ def wants_json(request: Request) -> bool:
 
 
 def render_error(request: Request, error: CounterflowError) -> Response:
-    headers = {"WWW-Authenticate": 'Basic realm="counterflow"'} if error.status == 401 else None
+    # an error page may describe what was sent: never cached, never sent on as a referrer
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="counterflow"'
     if wants_json(request):
         return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
     from web.templating import render
@@ -38,14 +41,22 @@ def render_error(request: Request, error: CounterflowError) -> Response:
     return response
 
 
+#: Fields whose bad value an error may repeat back.
+ECHOABLE = frozenset(
+    {"lat", "lon", "locale", "tracking_code", "page", "kind", "status", "limit", "run_id", "campaign_id"}
+)
+
+
 def _validation_error(exc: RequestValidationError) -> CounterflowError:
     parts = []
     for err in exc.errors():
         where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
         value = err.get("input")
-        secret = where.split(".")[-1] in {"text"}  # a tip's text is never echoed
+        # Only short, non-sensitive fields are echoed: a tip's text, a typed place, or a whole
+        # body that could not be parsed never come back in an error.
+        echoable = where.split(".")[-1] in ECHOABLE
         shown = ""
-        if value is not None and not isinstance(value, dict | list) and not secret:
+        if value is not None and not isinstance(value, dict | list | bytes) and echoable:
             shown = f" (was {str(value)[:60]!r})"
         parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}{shown}")
     problem = "the request is not valid: " + "; ".join(parts)
@@ -81,6 +92,14 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         # Never echo a tip's text back into logs; only the field names and short values go out.
         return render_error(request, _validation_error(exc))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # an id or page number too large for the store's integers: no such object
+        error = CounterflowError(
+            f"a number in {request.url.path} is too large", "use an id from a list page", status=404
+        )
+        return render_error(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -311,3 +311,26 @@ def test_staff_changes_from_another_site_are_refused(client: TestClient, seeded:
         follow_redirects=False,
     )
     assert r.status_code == 303
+
+
+def test_errors_never_echo_a_tip_and_are_not_cached(client: TestClient, seeded: Seeded) -> None:
+    secret = "my secret tip about Mr X at 12 Foo street"
+    r = client.post(
+        "/api/tips", content=secret, headers={"Content-Type": "text/plain", "Accept": "application/json"}
+    )
+    assert r.status_code == 422 and secret not in r.text and "Foo street" not in r.text
+    assert r.headers["Cache-Control"] == "no-store" and r.headers["Referrer-Policy"] == "no-referrer"
+    r = client.post(
+        "/api/tips", json={"text": secret, "lat": "north"}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 422 and secret not in r.text and "north" in r.text  # lat may be echoed
+
+
+def test_ids_too_large_are_not_found_not_a_crash(client: TestClient, seeded: Seeded) -> None:
+    for path in (
+        "/campaigns/99999999999999999999",
+        "/outcomes/99999999999999999999",
+        "/hotspots/99999999999999999999",
+    ):
+        r = client.get(path, headers=as_user("root"))
+        assert r.status_code == 404, (path, r.status_code)
