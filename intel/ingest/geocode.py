@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,26 +61,34 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
     gaz = None
     if named.any():
         gaz = get_gazetteer()
-        pairs = pd.DataFrame({"place": place[named], "country": v["country"][named]})
-        resolved: dict[tuple[str, str | None], object] = {}
-        for name, country in pairs.drop_duplicates().itertuples(index=False, name=None):
-            key = (name, country if isinstance(country, str) else None)
-            resolved[key] = _resolve(name, key[1])
         idx = np.flatnonzero(named)
         countries = v["country"].to_numpy(dtype=object)
         names = place.to_numpy(dtype=object)
         admin1 = v["admin1"].to_numpy(dtype=object).copy()
         out_country = countries.copy()
-        for i in idx:
-            c = countries[i]
-            got = resolved[(names[i], c if isinstance(c, str) else None)]
-            if isinstance(got, str):
-                reasons[i] = got
-                continue
-            lat[i], lon[i] = got.lat, got.lon  # type: ignore[attr-defined]
-            out_country[i] = got.country  # type: ignore[attr-defined]
-            if admin1[i] is None:
-                admin1[i] = got.admin1  # type: ignore[attr-defined]
+        # one resolution per distinct (place, country hint); rows take theirs by code
+        hints = [c if isinstance(c, str) else None for c in countries[idx].tolist()]
+        keys = np.empty(len(idx), dtype=object)
+        keys[:] = list(zip(names[idx].tolist(), hints, strict=True))
+        codes, uniques = pd.factorize(keys)
+        got = [_resolve(name, hint) for name, hint in uniques.tolist()]
+
+        def of(attr: str, dtype: Any, fill: Any) -> np.ndarray:
+            return np.array([fill if isinstance(g, str) else getattr(g, attr) for g in got], dtype=dtype)
+
+        failed = np.array([isinstance(g, str) for g in got], dtype=bool)
+        if failed.any():
+            bad = failed[codes]
+            reasons[idx[bad]] = np.array([g if isinstance(g, str) else None for g in got], dtype=object)[
+                codes[bad]
+            ]
+        good = ~failed[codes]
+        rows, at = idx[good], codes[good]
+        lat[rows] = of("lat", "float64", np.nan)[at]
+        lon[rows] = of("lon", "float64", np.nan)[at]
+        out_country[rows] = of("country", object, None)[at]
+        unset = np.fromiter((x is None for x in admin1[rows].tolist()), dtype=bool, count=len(rows))
+        admin1[rows[unset]] = of("admin1", object, None)[at[unset]]
         v["country"] = _obj(out_country, v.index)
         v["admin1"] = _obj(admin1, v.index)
 
@@ -103,10 +112,11 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
 
             found = countries_at(lat[rows[no_country]], lon[rows[no_country]])
             countries[rows[no_country]] = np.where(pd.isna(found), near_country[no_country], found)
-        for j, i in enumerate(rows):
-            if names[i] is None or names[i] == "":
-                names[i] = near_name[j]
-                admin1[i] = near_admin[j]
+        unnamed = np.fromiter(
+            (x is None or x == "" for x in names[rows].tolist()), dtype=bool, count=len(rows)
+        )
+        names[rows[unnamed]] = near_name[unnamed]
+        admin1[rows[unnamed]] = near_admin[unnamed]
         v["country"], v["place"], v["admin1"] = (_obj(a, v.index) for a in (countries, names, admin1))
 
     if require_location:
