@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import logging
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from intel.errors import CounterflowError
-from intel.models import AdSet, Asset, Reject, Target, Tip
+from intel.errors import Conflict, CounterflowError
+from intel.models import AdSet, Asset, ImportBatch, Reject, Target, Tip
 from intel.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,8 +87,27 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tu
 
 
 def _reject(summary: FeedbackSummary, path: Path, line: int, reason: str, row: dict[str, str]) -> None:
-    raw = ",".join(f"{k}={v}" for k, v in row.items() if k != "text")  # tip text never leaves the store
+    raw = ",".join(f"{k}={v}" for k, v in row.items())
     summary.reject_rows.append((path.name, line, reason, raw))
+
+
+_SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,32}$")
+
+
+def shown(value: str | None) -> str:
+    """A tip file's cell as it may appear in a reject reason: only short codes, never text.
+
+    A comma missing its quotes shifts a tip's words into the other columns, so any cell of a
+    tips file may hold part of a tip."""
+    v = (value or "").strip()
+    return repr(v) if _SAFE.match(v) else "(a value that is not shown: it may hold tip text)"
+
+
+def _reject_tip(summary: FeedbackSummary, path: Path, line: int, reason: str, row: dict[str, str]) -> None:
+    """Keep a refused tip row's line, reason and columns, and none of its words."""
+    code = row.get("tracking_code", "")
+    safe = {"columns": "|".join(row), "tracking_code": code if _SAFE.match(code) else "(not shown)"}
+    summary.reject_rows.append((path.name, line, reason, ",".join(f"{k}={v}" for k, v in safe.items())))
 
 
 def _parse_day(value: str) -> dt.date:
@@ -95,25 +117,29 @@ def _parse_day(value: str) -> dt.date:
         raise ValueError(f"day {value!r} is not a date; use YYYY-MM-DD") from None
 
 
+def _finite(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} was {value!r}; give a finite number")
+    return number
+
+
 def _metric_row(row: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"tracking_code": row["tracking_code"], "day": _parse_day(row["day"])}
     for name in METRIC_INTS:
         if row.get(name, "") == "":
             continue
-        try:
-            value = int(float(row[name]))
-        except ValueError:
-            raise ValueError(f"{name} {row[name]!r} is not a number") from None
+        value = int(_finite(row[name], name))
         if value < 0:
             raise ValueError(f"{name} was {value}; it must be 0 or more")
         out[name] = value
     for name in METRIC_FLOATS:
         if row.get(name, "") == "":
             continue
-        try:
-            out[name] = float(row[name])
-        except ValueError:
-            raise ValueError(f"{name} {row[name]!r} is not a number") from None
+        out[name] = _finite(row[name], name)
     if out.get("clicks", 0) > out.get("impressions", 0):
         raise ValueError(f"clicks ({out['clicks']}) exceed impressions ({out['impressions']})")
     if "ctr" not in out and out.get("impressions"):
@@ -167,14 +193,16 @@ def load_tips(
         summary.tips_read += 1
         decision = row.get("actionable", "").lower()
         if decision not in TRUE | FALSE:
-            _reject(summary, path, line, f"actionable {row.get('actionable')!r} is not yes or no", row)
+            reason = f"actionable was {shown(row.get('actionable'))}; write yes or no"
+            _reject_tip(summary, path, line, reason, row)
             continue
         try:
-            lat = float(row["lat"]) if row.get("lat") else None
-            lon = float(row["lon"]) if row.get("lon") else None
+            lat = _finite(row["lat"], "lat") if row.get("lat") else None
+            lon = _finite(row["lon"], "lon") if row.get("lon") else None
             received = _parse_day(row["received_on"]) if row.get("received_on") else None
-        except ValueError as exc:
-            _reject(summary, path, line, str(exc), row)
+        except ValueError:
+            reason = "lat, lon or received_on is not valid; give decimal degrees and YYYY-MM-DD"
+            _reject_tip(summary, path, line, reason, row)
             continue
         try:
             # submit_tip validates before it writes anything, so a refused tip leaves no trace
@@ -190,7 +218,7 @@ def load_tips(
                 simulated=summary.simulated,
             )
         except (TipInvalid, CounterflowError) as exc:
-            _reject(summary, path, line, str(exc), row)
+            _reject_tip(summary, path, line, exc.problem, row)
             continue
         _finish_tip(session, tip, received=received, summary=summary, campaign_id=campaign_id)
         if triage_as and "actionable" in row and decision != "":
@@ -236,6 +264,26 @@ def write_rejects(session: Session, *, summary: FeedbackSummary, settings: Setti
     summary.rejects_path = path
 
 
+TIPS_SPEC = "feedback-tips"
+
+
+def _tips_file_once(session: Session, *, path: Path, campaign_id: int) -> str:
+    """A tips file is loaded once: loading it again would count every tip twice."""
+    if not path.is_file():
+        raise CounterflowError(f"file {path.name!r} does not exist", "check the path")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    done = session.exec(
+        select(ImportBatch).where(ImportBatch.sha256 == digest, ImportBatch.spec == TIPS_SPEC)
+    ).first()
+    if done is not None:
+        raise Conflict(
+            f"the tips in {path.name} were already loaded ({done.rows_stored} tips, "
+            f"{done.started_at:%Y-%m-%d %H:%M} UTC)",
+            "load only files with new tips; the earlier ones are in `counterflow tips`",
+        )
+    return digest
+
+
 def load_feedback(
     session: Session,
     *,
@@ -257,6 +305,8 @@ def load_feedback(
     if metrics_path is not None:
         load_metrics(session, campaign_id=campaign_id, path=metrics_path, summary=summary)
     if tips_path is not None:
+        digest = _tips_file_once(session, path=tips_path, campaign_id=campaign_id)
+        before = (summary.tips_read, summary.tips_stored)
         load_tips(
             session,
             campaign_id=campaign_id,
@@ -264,6 +314,18 @@ def load_feedback(
             settings=settings,
             summary=summary,
             triage_as=triage_as,
+        )
+        session.add(
+            ImportBatch(
+                file_name=tips_path.name,
+                sha256=digest,
+                spec=TIPS_SPEC,
+                source_kind=f"campaign:{campaign_id}",
+                status="done",
+                finished_at=dt.datetime.now(dt.UTC),
+                rows_read=summary.tips_read - before[0],
+                rows_stored=summary.tips_stored - before[1],
+            )
         )
     write_rejects(session, summary=summary, settings=settings)
     log.info(
@@ -312,6 +374,11 @@ def simulate_feedback(
         raise CounterflowError(
             f"campaign {campaign_id} has no assets to simulate",
             "plan the campaign and generate its assets first",
+        )
+    if session.exec(select(Tip.id).where(Tip.campaign_id == campaign_id, col(Tip.simulated))).first():
+        raise Conflict(
+            f"campaign {campaign_id} already has simulated results",
+            "simulate once per campaign; plan a new campaign for another run",
         )
     summary = FeedbackSummary(campaign_id=campaign_id, simulated=True)
     metrics = simulate_metrics(views, start=start, days=days, seed=seed)

@@ -74,23 +74,48 @@ def test_tips_file_attributes_triages_and_creates_reports(engine, settings, camp
         f"{codes[1]},Nothing to add,2027-01-13,no,,\n"
         f",Unattributed but kept,2027-01-13,,,\n"
         f"{codes[0]},Bad decision,2027-01-13,maybe,,\n"
-        f'{codes[0]},"",2027-01-13,no,,\n',
+        f'{codes[0]},"",2027-01-13,no,,\n'
+        # a comma without quotes shifts the tip's words into the other columns
+        f"{codes[1]},they hold the girls,near the old market,2027-01-14,no,,\n",
         encoding="utf-8",
     )
     with session_scope(engine) as s:
         n_reports = len(s.exec(select(Report)).all())
         out = load_feedback(s, campaign_id=cid, settings=settings, tips_path=path, triage_as="chidi")
-    assert (out.tips_read, out.tips_stored, out.tips_attributed) == (5, 3, 2)
-    assert (out.tips_actionable, out.reports_created, out.rejected) == (1, 1, 2)
-    assert "maybe" in out.reject_rows[0][2]
-    # the rejects file never holds tip text
-    assert secret not in out.rejects_path.read_text(encoding="utf-8")
+    assert (out.tips_read, out.tips_stored, out.tips_attributed) == (6, 3, 2)
+    assert (out.tips_actionable, out.reports_created, out.rejected) == (1, 1, 3)
+    assert "'maybe'" in out.reject_rows[0][2] and "yes or no" in out.reject_rows[0][2]
+    # refused rows keep their line, reason and columns, but none of a tip's words
+    kept = out.rejects_path.read_text(encoding="utf-8")
+    for words in ("Bad decision", "near the old market", "they hold the girls"):
+        assert words not in kept
+    assert [r[1] for r in out.reject_rows] == [5, 6, 7]
     with session_scope(engine) as s:
         tips = s.exec(select(Tip).order_by(Tip.id)).all()
         assert [t.status for t in tips] == ["actionable", "not_actionable", "new"]
         assert tips[0].received_at.date() == dt.date(2027, 1, 12)
         assert secret.encode() not in tips[0].text_encrypted
         assert len(s.exec(select(Report)).all()) == n_reports + 1
+    # the same file again would count every tip twice: refused, nothing added
+    with session_scope(engine) as s, pytest.raises(CounterflowError) as err:
+        load_feedback(s, campaign_id=cid, settings=settings, tips_path=path, triage_as="chidi")
+    assert "already loaded" in err.value.problem
+    with session_scope(engine) as s:
+        assert len(s.exec(select(Tip)).all()) == 3
+
+
+def test_metric_values_must_be_finite(engine, settings, campaign, tmp_path):
+    cid, codes = campaign
+    path = tmp_path / "m.csv"
+    path.write_text(
+        f"tracking_code,day,reach,impressions,clicks,spend\n{codes[0]},2027-01-10,inf,10,1,1\n"
+        f"{codes[0]},2027-01-11,5,10,1,nan\n",
+        encoding="utf-8",
+    )
+    with session_scope(engine) as s:
+        out = load_feedback(s, campaign_id=cid, settings=settings, metrics_path=path)
+    assert (out.metrics_stored, out.rejected) == (0, 2)
+    assert all("finite" in r[2] for r in out.reject_rows)
 
 
 def test_missing_columns_name_the_fix(engine, settings, campaign, tmp_path):
@@ -129,3 +154,6 @@ def test_simulated_feedback_is_labelled(engine, settings, campaign):
         tips = s.exec(select(Tip)).all()
         assert all(t.simulated for t in tips)
         assert sum(t.status == "actionable" for t in tips) == out.tips_actionable
+    # simulating again would double every count: refused
+    with session_scope(engine) as s, pytest.raises(CounterflowError):
+        simulate_feedback(s, campaign_id=cid, settings=settings, analyst="chidi", days=10)
