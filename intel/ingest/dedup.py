@@ -222,26 +222,34 @@ class Deduper:
         radius = self.radius_km
         state = self.state
         rows = idx[order]
+        ex_rows = expl[rows].tolist()
+        kinds = {x: _types(x) for x in set(ex_rows)}  # one set of types per distinct cell text
+        left, right, same = bisect.bisect_left, bisect.bisect_right, _same
         # one pass over plain Python values in (cell, day, row) order
         for cell, day, row, busy, la, lo, ex, sk, sm, ref in zip(
             cells[order].tolist(), days[order].tolist(), rows.tolist(), crowded[order].tolist(),
-            lat[rows].tolist(), lon[rows].tolist(), expl[rows].tolist(), srck[rows].tolist(),
+            lat[rows].tolist(), lon[rows].tolist(), ex_rows, srck[rows].tolist(),
             summ[rows].tolist(), refs[rows].tolist(), strict=True,
         ):  # fmt: skip
-            me = (day, la, lo, _types(ex), sk, sm, ref)
+            me = (day, la, lo, kinds[ex], sk, sm, ref)
             if busy:
                 entry = state.get(cell)
-                if entry is not None:
-                    cdays, incs = entry
-                    found = None
-                    for k in range(bisect.bisect_left(cdays, day - w), bisect.bisect_right(cdays, day + w)):
-                        if _same(incs[k], me, radius):
-                            found = incs[k][6]
-                            break
-                    if found is not None:
-                        out[row] = found
-                        continue
-                self._add(cell, me)
+                if entry is None:
+                    state[cell] = ([day], [me])
+                    continue
+                cdays, incs = entry
+                found = None
+                for k in range(left(cdays, day - w), right(cdays, day + w)):
+                    if same(incs[k], me, radius):
+                        found = incs[k][6]
+                        break
+                if found is not None:
+                    out[row] = found
+                    continue
+                # the cell's incidents stay sorted by day (later days of earlier batches too)
+                at = right(cdays, day)
+                cdays.insert(at, day)
+                incs.insert(at, me)
             else:  # alone in its cell so far: the cell's first incident
                 state[cell] = ([day], [me])
         return out
