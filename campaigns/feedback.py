@@ -26,7 +26,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from intel.errors import Conflict, CounterflowError
-from intel.models import AdSet, Asset, ImportBatch, Reject, Target, Tip
+from intel.models import AdSet, Asset, ImportBatch, Metric, Reject, Target, Tip
 from intel.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -375,7 +375,9 @@ def simulate_feedback(
             f"campaign {campaign_id} has no assets to simulate",
             "plan the campaign and generate its assets first",
         )
-    if session.exec(select(Tip.id).where(Tip.campaign_id == campaign_id, col(Tip.simulated))).first():
+    if session.exec(
+        select(Metric.id).where(Metric.campaign_id == campaign_id, col(Metric.simulated))
+    ).first():
         raise Conflict(
             f"campaign {campaign_id} already has simulated results",
             "simulate once per campaign; plan a new campaign for another run",
