@@ -150,6 +150,16 @@ def schedule_campaign(
         raise CounterflowError(
             f"campaign {campaign_id} is already published", "plan a new campaign to post again"
         )
+    sent = session.exec(
+        select(Delivery.key).where(Delivery.campaign_id == campaign_id, Delivery.kind == "post")
+    ).first()
+    if sent is not None:
+        # Posts are keyed by their slot's row; new slots beside posts already sent (or pending)
+        # would post the same copy again, so a schedule that has started going out is kept.
+        raise CounterflowError(
+            f"campaign {campaign_id} has posts that went out (or were being sent) already",
+            "publish again to finish the schedule it has; plan a new campaign for another schedule",
+        )
     assets = session.exec(
         select(Asset).where(Asset.campaign_id == campaign_id).order_by(col(Asset.target_id), col(Asset.id))
     ).all()

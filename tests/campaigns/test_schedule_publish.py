@@ -107,6 +107,25 @@ def test_rescheduling_replaces_unpublished_slots(engine):
         assert len(s.exec(select(ScheduledPost)).all()) == 4
 
 
+def test_a_schedule_that_started_going_out_is_not_laid_out_again(engine):
+    """New slots beside posts already sent would post the same copy twice."""
+    with Session(engine) as s:
+        c = make_campaign(s, starts_on=dt.date(2026, 6, 1), days=1)
+        now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+        posts = schedule_campaign(s, campaign_id=c.id, now=now)
+        s.add(
+            Delivery(
+                campaign_id=c.id, channel="outbox", key=f"post:{posts[0].id}", kind="post", status="pending"
+            )
+        )
+        s.commit()
+        with pytest.raises(CounterflowError) as err:
+            schedule_campaign(s, campaign_id=c.id, windows=[(9, 0)], now=now)
+        assert "went out" in err.value.problem and "publish again" in err.value.fix
+        s.rollback()
+        assert len(s.exec(select(ScheduledPost)).all()) == len(posts)
+
+
 def test_a_slot_that_became_past_moves_to_the_next_window_and_is_recorded(engine):
     with Session(engine) as s:
         c = make_campaign(s, starts_on=dt.date(2026, 6, 1), days=1, targets=ROME)
