@@ -141,9 +141,24 @@ def _ratio(num: float, den: float, scale: float = 1.0) -> float | None:
     return None if not den else num / den * scale
 
 
+#: Which source of a day's metrics counts when several have it (lower wins).
+SOURCE_RANK = {"platform": 0, "export": 1, "simulated": 2}
+
+
 def _metric_frame(session: Session, campaign_id: int) -> pd.DataFrame:
-    """Metrics joined to target and locale (by tracking code, else by ad set)."""
-    metrics = session.exec(select(Metric).where(Metric.campaign_id == campaign_id)).all()
+    """Metrics joined to target and locale (by tracking code, else by ad set).
+
+    The same day of the same ad can arrive from several sources (the platform's insights, an
+    ads export, the demo's simulation): one source counts per (tracking code, day), the
+    platform's first, then an export, then a simulation, so nothing is counted twice.
+    """
+    rows = session.exec(select(Metric).where(Metric.campaign_id == campaign_id)).all()
+    chosen: dict[tuple[str | int | None, object], Metric] = {}
+    for m in rows:
+        key = (m.tracking_code or m.adset_id, m.day)
+        if key not in chosen or SOURCE_RANK.get(m.source, 9) < SOURCE_RANK.get(chosen[key].source, 9):
+            chosen[key] = m
+    metrics = list(chosen.values())
     assets = {a.tracking_code: a for a in session.exec(select(Asset).where(Asset.campaign_id == campaign_id))}
     adsets = {a.id: a for a in session.exec(select(AdSet).where(AdSet.campaign_id == campaign_id))}
     out = []

@@ -65,6 +65,19 @@ def test_real_metrics_are_not_labelled_simulated(sqlite_engine: Engine, sqlite_s
     assert not out.rows["simulated"].any()
 
 
+def test_a_day_from_two_sources_counts_once(sqlite_engine: Engine) -> None:
+    """The platform's figures win over a simulation of the same days: nothing is counted twice."""
+    with Session(sqlite_engine, expire_on_commit=False) as s:
+        rows = make_campaign(s)
+        make_metrics(s, rows, days=3, reach=1000, simulated=True)
+        make_metrics(s, rows, days=2, reach=10, simulated=False)
+        s.commit()
+        out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 6, 1))
+    en = out.rows.set_index(["target", "locale"]).loc[("Benin City", "en")]
+    assert en["reach"] == 10 + 10 + 1000  # two platform days, the third day simulated only
+    assert en["spend"] == pytest.approx(10 + 10 + 10)
+
+
 def test_difference_in_differences_at_hotspots(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as s:
         run, hotspots = make_run(s, n=4)  # Benin City, Agadez, Sabha, Tripoli
