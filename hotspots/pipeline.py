@@ -354,7 +354,7 @@ def _trends(cells: pd.DataFrame, sc: Cells, df: pd.DataFrame, wts: pd.DataFrame,
     if t < 3:
         cells["trend"] = NO_PATTERN
         return
-    base = (wts["weight"] / wts["w_recency"]).to_numpy()
+    base = (wts["w_reliability"] * wts["w_credibility"] * wts["w_victims"]).to_numpy(float)
     y = np.bincount(steps * n + sc.inverse, weights=base, minlength=t * n).reshape(t, n)
     zs = np.zeros((t, n))
     bins = np.zeros((t, n), dtype=np.int64)

@@ -111,6 +111,18 @@ def test_trends_find_a_new_hotspot() -> None:
     assert (abuja["trend"] == "new hot spot").any()
 
 
+def test_trends_do_not_depend_on_the_recency_half_life() -> None:
+    """Trends compare time steps with each other, so recency decay must not enter them, not
+    even when a short half-life rounds old reports' decay to zero."""
+    df = clusters([(6.34, 5.62, 200), (9.06, 7.49, 120)], spread_deg=0.02)
+    long = analyse(df, params=HotspotParams(resolution=6, time_step="year", half_life_days=3650))
+    short = analyse(df, params=HotspotParams(resolution=6, time_step="year", half_life_days=1))
+    a = long.cells.set_index("cell")["trend"]
+    b = short.cells.set_index("cell")["trend"].reindex(a.index)
+    assert (a == b).all()
+    assert long.cells["trend_z"].notna().any()
+
+
 def test_errors_name_the_problem() -> None:
     df = clusters([(6.34, 5.62, 5)])
     with pytest.raises(CounterflowError, match="within 150 km"):
