@@ -3,7 +3,8 @@
 ``counterflow serve`` runs them all with ``prefect.serve`` (cron schedules fire only against
 a real Prefect server: ``prefect server start`` and ``PREFECT_API_URL``; a temporary local API
 refuses them). Parameters that differ per installation (home folder, database) come from the
-``COUNTERFLOW_*`` settings of the serving process.
+``COUNTERFLOW_*`` settings of the serving process; the database URL is never a parameter (it
+may carry a password, and Prefect stores and shows parameters).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ SCHEDULES: dict[str, tuple[str, str | None, str]] = {
 
 def build_deployments(settings: Settings) -> list[Any]:
     """One ``RunnerDeployment`` per flow in :data:`flows.loop.ALL_FLOWS`."""
-    common = {"home": str(settings.home), "database_url": settings.database_url}
+    # the database URL stays in the serving process's environment: it may hold a password
+    common = {"home": str(settings.home)}
     deployments = []
     for fl in loop.ALL_FLOWS:
         name, cron, description = SCHEDULES[fl.name]

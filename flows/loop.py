@@ -25,8 +25,15 @@ DEMO_ROUTE = "Benin City > Agadez > Sabha > Tripoli > Lampedusa > Rome"
 
 
 def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Settings:
-    """Settings for a flow run: flows take plain values so their parameters stay serialisable."""
-    return Settings(home=Path(home), database_url=database_url, **extra)
+    """Settings for a flow run: flows take plain values so their parameters stay serialisable.
+
+    Without ``database_url`` the store comes from ``COUNTERFLOW_DATABASE_URL`` of the process
+    that runs the flow (deployments rely on it: a URL with a password never becomes a flow
+    parameter, which Prefect stores and shows), else the SQLite file in ``home``.
+    """
+    if database_url is not None:
+        extra["database_url"] = database_url
+    return Settings(home=Path(home), **extra)
 
 
 @contextmanager

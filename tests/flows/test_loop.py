@@ -21,6 +21,8 @@ def test_every_flow_has_a_deployment(sqlite_settings):
     assert names == set(SCHEDULES)
     deployments = build_deployments(sqlite_settings)
     assert sorted(d.flow_name for d in deployments) == sorted(names)
+    # a database URL (it may hold a password) is never stored as a deployment parameter
+    assert all("database_url" not in (d.parameters or {}) for d in deployments)
 
 
 def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
