@@ -20,6 +20,7 @@ Rules (``Finding.rule``)
 ``paid_for_by``       ... and a "Paid for by" disclaimer.
 ``dsa``               EU/EEA targets need the DSA beneficiary and payor.
 ``radius``            ``custom_locations`` radius within 1..80 km.
+``budget``            every ad set has a lifetime budget above 0.
 ``locale_ids``        ``locales`` holds the platform's numeric ids, never ISO codes.
 ``locale_unpinned``   (warn) a language without a platform locale (Edo, Nigerian Pidgin; Hausa,
                       Yoruba, Igbo until their ids are confirmed) is targeted by geography only.
@@ -279,6 +280,16 @@ def check_adset(adset: AdSet, target: Target | None) -> list[Finding]:
     obj = _adset_label(adset, target)
     spec = adset.targeting or {}
     geo = spec.get("geo_locations", {}) or {}
+    if adset.budget <= 0:
+        out.append(
+            Finding(
+                "refuse",
+                "budget",
+                obj,
+                f"the ad set's budget was {adset.budget:g}",
+                "raise the campaign's budget or plan fewer targets, so that every ad set gets some",
+            )
+        )
     if adset.age_min < AGE_MIN or adset.age_max > AGE_MAX or adset.age_min > adset.age_max:
         out.append(
             Finding(

@@ -169,7 +169,6 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
             params=campaign_params,
         )
     )
-    n_adsets = max(1, len(rows.adsets))
     for a in rows.adsets:
         target = rows.targets[a.target_id]
         key = f"adset:{a.id}"
@@ -182,7 +181,7 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
             "billing_event": "IMPRESSIONS",
             "optimization_goal": "REACH",
             "bid_strategy": "LOWEST_COST_WITHOUT_CAP",
-            "lifetime_budget": minor_units(a.budget or c.budget / n_adsets),
+            "lifetime_budget": minor_units(a.budget),
             "start_time": _local_midnight(start_day, target.timezone),
             "end_time": _local_midnight(end_day + dt.timedelta(days=1), target.timezone),
             "targeting": dict(a.targeting) if a.targeting else fallback_targeting(a, target),

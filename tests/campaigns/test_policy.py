@@ -60,15 +60,15 @@ class World:
         )
         self.adult = AdSet(
             id=1, campaign_id=1, target_id=1, locale="en", age_min=18, age_max=28, genders="2",
-            targeting=copy.deepcopy(NG_ADULT_SPEC),
+            targeting=copy.deepcopy(NG_ADULT_SPEC), budget=100.0,
         )  # fmt: skip
         self.teen = AdSet(
             id=2, campaign_id=1, target_id=1, locale="en", age_min=13, age_max=17, teen=True,
-            targeting=copy.deepcopy(NG_TEEN_SPEC),
+            targeting=copy.deepcopy(NG_TEEN_SPEC), budget=100.0,
         )  # fmt: skip
         self.it_adult = AdSet(
             id=3, campaign_id=1, target_id=2, locale="en", age_min=18, age_max=28,
-            targeting={**copy.deepcopy(NG_ADULT_SPEC), "genders": []},
+            targeting={**copy.deepcopy(NG_ADULT_SPEC), "genders": []}, budget=100.0,
         )  # fmt: skip
         self.asset = Asset(
             id=1, campaign_id=1, target_id=1, adset_id=1, locale="en", family="where_to_get_help",
@@ -136,6 +136,7 @@ def _edo(w: World) -> None:
 CASES: list[tuple[str, Callable[[World], None], str, str, str]] = [
     # (case, change, rule, level, words the problem must contain)
     ("age below 13", _set("adult", age_min=12), "age_bounds", "refuse", "12-28"),
+    ("an ad set without budget", _set("adult", budget=0.0), "budget", "refuse", "budget was 0"),
     ("age above 65", _set("adult", age_max=70), "age_bounds", "refuse", "18-70"),
     ("min above max", _set("adult", age_min=30), "age_bounds", "refuse", "30-28"),
     ("13-28 in one ad set", _set("adult", age_min=13), "teen_split", "refuse", "13-28"),
