@@ -148,7 +148,7 @@ def hotspots(
     corridor_km: float = typer.Option(
         150.0, "--corridor-km", help="Corridor half-width: km from the route line."
     ),
-    top: int = typer.Option(8, "--top", help="How many hotspots to rank."),
+    top: int = typer.Option(8, "--top", min=1, help="How many hotspots to rank."),
     resolution: int | None = typer.Option(
         None, "--resolution", help="H3 resolution 0-15 (default: from the extent)."
     ),
@@ -230,7 +230,7 @@ def hotspots(
 def flows(
     since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
     until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
-    top: int = typer.Option(15, "--top", help="Rows per table."),
+    top: int = typer.Option(15, "--top", min=1, help="Rows per table."),
 ) -> None:
     """Movement: origin -> destination flows with their reach, frequent chains, transit chokepoints."""
     from hotspots.flows import chokepoints, flow_table, frequent_chains, reach_summary
@@ -282,7 +282,7 @@ def histogram(
         None, "--min-grade", help="Only sources graded this or better (A-F)."
     ),
     victims: bool = typer.Option(False, "--victims", help="Count victims instead of reports."),
-    top: int = typer.Option(25, "--top", help="Rows to print."),
+    top: int = typer.Option(25, "--top", min=1, help="Rows to print."),
     png: Path | None = typer.Option(None, "--png", help="Also draw the chart as a PNG."),
 ) -> None:
     """Counts of reports by country, town, exploitation type or month, or a heat matrix."""
@@ -329,7 +329,9 @@ def evaluate(
     resolution: int | None = typer.Option(
         None, "--resolution", help="H3 resolution (default: from the extent)."
     ),
-    half_life_days: float = typer.Option(365.0, "--half-life-days", help="Recency decay of the Gi* scores."),
+    half_life_days: float = typer.Option(
+        365.0, "--half-life-days", min=1.0, help="Recency decay of the Gi* scores (days, at least 1)."
+    ),
 ) -> None:
     """Hit rate and PAI at 1, 5 and 10 % of the area: our Gi* ranking vs counts and kernel density."""
     from hotspots.evaluate import evaluate as run_eval

@@ -178,7 +178,13 @@ def read_reports_csv(path: str) -> pd.DataFrame:
         raise CounterflowError(
             f"{path!r} is neither a file nor 'store'", "give a CSV of reports or the word store"
         )
-    df = pd.read_csv(p)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CounterflowError(
+            f"{p.name} cannot be read as a CSV of reports ({type(exc).__name__})",
+            "give a UTF-8 CSV with a header row: date, lat, lon (or coordinates)",
+        ) from None
     cols = {c.lower().strip(): c for c in df.columns}
     date_col = cols.get("observed_on") or cols.get("date")
     if date_col is None:
@@ -195,6 +201,7 @@ def read_reports_csv(path: str) -> pd.DataFrame:
         raise CounterflowError(f"{p.name} has no coordinates", "add columns lat and lon (degrees)")
     for name, default in (("reliability", "F"), ("credibility", 6), ("victim_count", 1)):
         out[name] = df[cols[name]] if name in cols else default
+    out["reliability"] = out["reliability"].replace("", "F")
     out["credibility"] = pd.to_numeric(out["credibility"], errors="coerce").fillna(6).astype(int)
     out["victim_count"] = pd.to_numeric(out["victim_count"], errors="coerce").fillna(1).astype(int)
     return out

@@ -75,9 +75,9 @@ def counts(reports: pd.DataFrame, *, by: str, victims: bool = False) -> pd.Serie
     values = reports["victim_count"] if victims else pd.Series(1, index=reports.index)
     df = pd.DataFrame({"k": key, "v": values})
     if by == "type":
-        df = df.assign(k=df["k"].str.split("|")).explode("k")
+        # a report without a type is counted as "unspecified", never dropped
+        df = df.assign(k=df["k"].fillna("").replace("", "unspecified").str.split("|")).explode("k")
         df = df[df["k"].astype(str) != ""]
-        df["k"] = df["k"].fillna("unspecified")
     s = df.groupby("k")["v"].sum().astype("int64")
     s.index.name = by
     s.name = "victims" if victims else "reports"

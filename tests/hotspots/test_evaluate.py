@@ -51,3 +51,16 @@ def test_read_csv_formats(tmp_path) -> None:
     bad.write_text("when,lat,lon\n2024-01-01,1,2\n")
     with pytest.raises(CounterflowError, match="no date column"):
         read_reports_csv(str(bad))
+
+
+def test_a_file_that_is_not_a_csv_is_refused_with_the_fix(tmp_path):
+    import pytest
+
+    from hotspots.evaluate import read_reports_csv
+    from intel.errors import CounterflowError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b'a\x00\xff\xfe,"b\n"x')
+    with pytest.raises(CounterflowError) as err:
+        read_reports_csv(bad)
+    assert "bad.csv" in err.value.problem and "UTF-8 CSV" in err.value.fix

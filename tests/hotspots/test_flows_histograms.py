@@ -104,3 +104,12 @@ def test_filters_and_heat_matrices() -> None:
     assert m.loc["Kano, NG"].tolist() == [2, 0, 0] and m.loc["Agadez, NE"].tolist() == [0, 0, 1]
     t = heat_matrix(df, rows="town", cols="type")
     assert t.loc["Kano, NG", "sexual"] == 2 and t.loc["Kano, NG", "forced_labour"] == 1
+
+
+def test_reports_without_a_type_are_counted_as_unspecified():
+    import pandas as pd
+
+    from hotspots.histograms import counts
+
+    df = pd.DataFrame({"exploitation": ["sexual", None, ""], "victim_count": [1, 1, 1]})
+    assert counts(df, by="type").to_dict() == {"sexual": 1, "unspecified": 2}
