@@ -72,9 +72,19 @@ def rank_hotspots(
             continue
         queues = {int(str(s)): list(g.index) for s, g in pool.groupby("segment", sort=True)}
         rnd = max(rounds, default=0)  # the fill pool starts after the significant rounds
+        strength = {idx: (int(b), float(w), float(z)) for idx, b, w, z in zip(
+            pool.index, pool["bin"], pool["weight"], pool["z"], strict=True)}  # fmt: skip
         while len(picked) < params.top and any(queues.values()):
             rnd += 1
-            for s in sorted(queues):
+            for q in queues.values():
+                while q and not far_enough(q[0]):
+                    q.pop(0)
+            # each segment once per round, the strongest heads first: a weak cell of an early
+            # segment must not crowd out a strong one next to it on the following segment
+            order = sorted(
+                (s for s, q in queues.items() if q), key=lambda s: strength[queues[s][0]], reverse=True
+            )
+            for s in order:
                 q = queues[s]
                 while q and not far_enough(q[0]):
                     q.pop(0)

@@ -100,6 +100,26 @@ def test_ranking_spread_on_a_hand_built_frame() -> None:
     assert crowded["cell"].tolist() == ["a", "c", "d"]  # b is 111 km from a: too close
 
 
+def test_a_weak_cell_on_an_earlier_segment_does_not_crowd_out_a_strong_one() -> None:
+    from hotspots.routes import RouteSpec, Waypoint
+
+    cells = pd.DataFrame(
+        {
+            "cell": ["small", "big", "far"],
+            "lat": [0.0, 0.0, 0.0],
+            "lon": [9.9, 10.0, 3.0],
+            "count": [4, 79, 10],
+            "weight": [4.5, 22.0, 6.0],
+            "z": [1.0, 1.4, 1.2],
+            "bin": [0, 0, 0],
+            "segment": pd.array([0, 1, 0], dtype="Int64"),
+        }
+    )
+    route = RouteSpec("r", (Waypoint("p", 0, 0), Waypoint("q", 0, 10), Waypoint("s", 0, 20)))
+    out = rank_hotspots(cells, params=HotspotParams(top=2, min_separation_km=90), route=route)
+    assert out["cell"].tolist() == ["big", "far"]  # small lies 11 km from big: big wins
+
+
 def test_trends_find_a_new_hotspot() -> None:
     old = clusters([(6.34, 5.62, 300)], spread_deg=0.02)
     new = clusters([(9.06, 7.49, 150)], spread_deg=0.02, seed=3)
