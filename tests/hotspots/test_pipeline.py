@@ -109,7 +109,7 @@ def test_a_weak_cell_on_an_earlier_segment_does_not_crowd_out_a_strong_one() -> 
             "lat": [0.0, 0.0, 0.0],
             "lon": [9.9, 10.0, 3.0],
             "count": [4, 79, 10],
-            "weight": [4.5, 22.0, 6.0],
+            "weight": [4.5, 22.0, 3.0],
             "z": [1.0, 1.4, 1.2],
             "bin": [0, 0, 0],
             "segment": pd.array([0, 1, 0], dtype="Int64"),
