@@ -329,8 +329,16 @@ def activity_change(
         t.hotspot_id: t.radius_km for t in targets if t.hotspot_id is not None
     }
     default_radius = float(np.median([t.radius_km for t in targets])) if targets else 25.0
-    treated = [h for h in hotspots if h.id in targeted_ids]
-    control = [h for h in hotspots if h.id not in targeted_ids and h.bin >= 1]
+
+    def covered(h: Hotspot) -> bool:
+        # the planner merges nearby hotspots into one target's circle: they are treated too
+        return any(
+            float(_haversine_km(np.array([h.lat]), np.array([h.lon]), t.lat, t.lon)[0]) <= t.radius_km
+            for t in targets
+        )
+
+    treated = [h for h in hotspots if h.id in targeted_ids or (h.bin >= 1 and covered(h))]
+    control = [h for h in hotspots if h.id not in targeted_ids and h.bin >= 1 and not covered(h)]
 
     tip_sources = select(Source.id).where(Source.kind == "campaign_tip")
     query = select(col(Report.lat), col(Report.lon), col(Report.observed_on)).where(

@@ -105,6 +105,21 @@ def test_difference_in_differences_at_hotspots(engine: Engine) -> None:
     assert out.to_dict()["change_at_hotspots"]["did"] == pytest.approx(-2.0)
 
 
+def test_a_hotspot_inside_a_target_circle_is_not_a_control(sqlite_engine: Engine) -> None:
+    """The planner merges a nearby hotspot into a target's circle: it is treated, not a control."""
+    with Session(sqlite_engine, expire_on_commit=False) as s:
+        run, hotspots = make_run(s, n=4)  # Benin City, Agadez, Sabha, Tripoli
+        rows = make_campaign(s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31))
+        agadez = next(h for h in hotspots if h.place == "Agadez")
+        benin = next(t for t in rows.targets if t.name == "Benin City")
+        agadez.lat, agadez.lon = benin.lat + 0.02, benin.lon  # now inside Benin City's circle
+        s.add(agadez)
+        s.commit()
+        out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 6, 1))
+    assert out.change is not None
+    assert (out.change.targeted_hotspots, out.change.untargeted_hotspots) == (3, 1)
+
+
 def test_unknown_campaign(sqlite_engine: Engine) -> None:
     with Session(sqlite_engine) as s, pytest.raises(NotFound) as err:
         campaign_outcomes(s, campaign_id=42)
