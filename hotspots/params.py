@@ -28,8 +28,6 @@ class HotspotParams:
         Recency decay: a report ``half_life_days`` older than ``as_of`` weighs half.
     as_of
         Reference date of the decay; ``None`` uses the newest report.
-    alpha
-        Family-wise level of the Benjamini-Hochberg FDR for "significant".
     corridor_km
         Full width of a route's corridor is twice this: the distance from the route line.
     top
@@ -51,7 +49,6 @@ class HotspotParams:
     k: int = 1
     half_life_days: float = 365.0
     as_of: dt.date | None = None
-    alpha: float = 0.05
     corridor_km: float = 150.0
     top: int = 8
     time_step: str = "auto"
