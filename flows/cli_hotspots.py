@@ -87,9 +87,14 @@ def run_hotspots(
             corridor_km=route.corridor_km,
         )
         route_id = row.id
-    previous = hotspot_store.latest_run(session, route_id=route_id)
-    if previous is not None and route_id is None and previous.route_id is not None:
-        previous = None  # compare like with like: an all-hotspots run with another one
+    method = "gistar-h3" if result.params.unit == "h3" else "gistar-place"
+    previous = hotspot_store.comparable_run(
+        session,
+        route_id=route_id,
+        method=method,
+        resolution=result.params.resolution,
+        corridor_km=result.stored_params().get("corridor_km"),
+    )
     frame = result.hotspot_frame()
     run = hotspot_store.save_run(
         session,
@@ -98,7 +103,7 @@ def run_hotspots(
         n_reports=result.n_reports,
         route_id=route_id,
         resolution=result.params.resolution,
-        method="gistar-h3" if result.params.unit == "h3" else "gistar-place",
+        method=method,
     )
     assert run.id is not None
     changes = None

@@ -133,6 +133,21 @@ def latest_run(session: Session, *, route_id: int | None = None) -> HotspotRun |
     return session.exec(stmt).first()
 
 
+def comparable_run(
+    session: Session, *, route_id: int | None, method: str, resolution: int | None, corridor_km: float | None
+) -> HotspotRun | None:
+    """The newest run that a new one can be compared with cell by cell: the same route (or
+    none), method, resolution and corridor. Other runs have other cells."""
+    stmt = select(HotspotRun).where(HotspotRun.method == method).order_by(col(HotspotRun.id).desc())
+    stmt = stmt.where(
+        HotspotRun.route_id == route_id if route_id is not None else col(HotspotRun.route_id).is_(None)
+    )
+    for run in session.exec(stmt).all():
+        if run.resolution == resolution and (run.params or {}).get("corridor_km") == corridor_km:
+            return run
+    return None
+
+
 def list_runs(session: Session, *, limit: int = 20) -> list[HotspotRun]:
     """The newest runs first."""
     stmt = select(HotspotRun).order_by(col(HotspotRun.id).desc()).limit(limit)

@@ -89,3 +89,20 @@ def test_nan_and_numpy_values_are_stored_plainly(engine) -> None:
         and pd.isna(df.loc[0, "rank"])
         and df.loc[0, "reasons"] == {"z": 1.5, "trend": None, "w": None}
     )
+
+
+def test_only_runs_with_the_same_cells_are_compared(sqlite_engine):
+    from intel.db import session_scope
+    from intel.hotspot_store import comparable_run
+    from intel.models import HotspotRun
+
+    with session_scope(sqlite_engine) as s:
+        a = HotspotRun(method="gistar-h3", resolution=4, params={"corridor_km": 150.0})
+        b = HotspotRun(method="gistar-h3", resolution=3, params={"corridor_km": 150.0})
+        c = HotspotRun(method="gistar-place", resolution=None, params={"corridor_km": 150.0})
+        s.add_all([a, b, c])
+        s.flush()
+        found = comparable_run(s, route_id=None, method="gistar-h3", resolution=4, corridor_km=150.0)
+        assert found is not None and found.id == a.id
+        assert comparable_run(s, route_id=None, method="gistar-h3", resolution=5, corridor_km=150.0) is None
+        assert comparable_run(s, route_id=None, method="gistar-h3", resolution=4, corridor_km=80.0) is None
