@@ -202,7 +202,18 @@ def _extent_km(lat: np.ndarray, lon: np.ndarray, route: RouteSpec | None) -> flo
 
 def _score_places(df: pd.DataFrame, weight: np.ndarray, params: HotspotParams) -> Cells:
     """Places as units: reports grouped by (place, country); Gi* over each place and its 8 nearest."""
-    key = df["place"].fillna("?").astype(str) + "|" + df["country"].fillna("").astype(str)
+    # a report without a place name belongs to the nearest gazetteer place, never to one
+    # catch-all unit per country (that would pool reports hundreds of km apart)
+    place = df["place"].astype(object).where(df["place"].notna() & (df["place"].astype(str) != ""), None)
+    missing = place.isna().to_numpy()
+    if missing.any():
+        from intel.gazetteer import get_gazetteer
+
+        gaz = get_gazetteer()
+        idx = gaz.nearest_index(df["lat"].to_numpy(float)[missing], df["lon"].to_numpy(float)[missing])
+        place = place.copy()
+        place[missing] = gaz.places["name"].to_numpy()[idx]
+    key = place.astype(str) + "|" + df["country"].fillna("").astype(str)
     codes, uniq = pd.factorize(key, sort=True)
     n = len(uniq)
     count = np.bincount(codes, minlength=n).astype(np.int64)

@@ -171,3 +171,23 @@ def test_compare_runs_reports_what_changed() -> None:
     assert "new" in summarise(diff)
     same = compare_runs(frame(before), frame(before))
     assert (same["change"] == "same").all() and summarise(same) == "no change"
+
+
+def test_place_units_never_pool_unnamed_reports_of_a_country() -> None:
+    df = reports(
+        [
+            {"lat": 32.88, "lon": 13.18, "observed_on": pd.Timestamp("2024-01-01"), "country": "LY"},
+            {"lat": 27.04, "lon": 14.43, "observed_on": pd.Timestamp("2024-01-02"), "country": "LY"},
+            {
+                "lat": 6.34,
+                "lon": 5.62,
+                "observed_on": pd.Timestamp("2024-01-03"),
+                "country": "NG",
+                "place": "Benin City",
+            },
+        ]
+    )
+    res = analyse(df, params=HotspotParams(unit="place", trends=False))
+    used = res.cells[res.cells["count"] > 0]
+    assert len(used) == 3  # Tripoli and Sabha stay apart
+    assert not used["cell"].str.startswith("?").any()
