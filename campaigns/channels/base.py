@@ -21,6 +21,7 @@ import functools
 import logging
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
@@ -162,30 +163,35 @@ def load_rows(session: Session, *, campaign_id: int) -> CampaignRows:
     )
 
 
-class SendingChannel:
-    """Shared engine: subclasses give ``name``, ``page_id``, ``describe``, ``find`` and ``create``."""
+class SendingChannel(ABC):
+    """Shared engine: subclasses give ``name``, ``page_id``, ``describe``, ``find``, ``create``
+    and ``insights``."""
 
     name = "base"
     page_id = "0"
 
     # --- what subclasses provide ------------------------------------------------------------
+    @abstractmethod
     def describe(self, spec: ObjectSpec, params: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """What the request for ``spec`` is (method, path, fields), for previews and the outbox."""
 
+    @abstractmethod
     def find(self, spec: ObjectSpec, campaign_id: int) -> str | None:
-        raise NotImplementedError
+        """The external id of an object created by an earlier, interrupted run, if any."""
 
     def prepare(self, spec: ObjectSpec, params: dict[str, Any]) -> dict[str, Any]:
         """Final touches before sending (the facebook channel fills city keys); default: none."""
         return params
 
+    @abstractmethod
     def create(self, spec: ObjectSpec, params: dict[str, Any], campaign_id: int) -> str:
-        raise NotImplementedError
+        """Send ``spec`` and return the external id."""
 
+    @abstractmethod
     def insights(
         self, session: Session, *, campaign_id: int, since: dt.date, until: dt.date
     ) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """Daily rows per ad set, ready for ``campaigns.insights.upsert_metrics``."""
 
     # --- shared -------------------------------------------------------------------------------
     def specs(self, session: Session, *, campaign_id: int) -> list[ObjectSpec]:
