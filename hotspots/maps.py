@@ -352,7 +352,11 @@ def hotspot_map_from_rows(*, run: Any, hotspots: Iterable[Any], route: Any | Non
     ]
     df = pd.DataFrame([{c: getattr(h, c, None) for c in cols} for h in hotspots], columns=cols)
     spec = None
-    if route is not None and len(route.waypoints) >= 2:
+    params = getattr(run, "params", None) or {}
+    if route is not None and len(params.get("waypoints") or []) >= 2 and params.get("corridor_km"):
+        # the run's own waypoints and corridor: the stored route may have changed since
+        spec = RouteSpec.from_waypoints(route.name, params["waypoints"], float(params["corridor_km"]))
+    elif route is not None and len(route.waypoints) >= 2:
         spec = RouteSpec.from_waypoints(route.name, route.waypoints, route.corridor_km)
     title = f"hotspot run {getattr(run, 'id', '')}" + (f": {spec.name}" if spec else "")
     return hotspot_map(df, route=spec, title=title)

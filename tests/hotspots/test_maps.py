@@ -122,3 +122,18 @@ def test_map_from_stored_rows(result) -> None:
                             corridor_km=result.route.corridor_km)  # fmt: skip
     html = hotspot_map_from_rows(run=SimpleNamespace(id=7), hotspots=rows, route=route).get_root().render()
     assert "hotspot run 7" in html and "antPath" in html and html.count("cf-rank") >= len(result.ranked)
+
+
+def test_a_stored_run_is_drawn_with_its_own_corridor():
+    """A route's corridor may change after a run: the run's map keeps the corridor it used."""
+    from types import SimpleNamespace
+
+    from hotspots.maps import hotspot_map_from_rows
+    from intel.models import Hotspot, Route
+
+    wps = [{"name": "Benin City", "lat": 6.34, "lon": 5.63}, {"name": "Agadez", "lat": 16.97, "lon": 7.99}]
+    route = Route(name="Benin City > Agadez", waypoints=wps, corridor_km=80)
+    run = SimpleNamespace(id=1, params={"waypoints": wps, "corridor_km": 150.0})
+    cells = [Hotspot(run_id=1, cell="a", lat=6.4, lon=5.6, count=3, z=2.0, p=0.04, bin=2, rank=1, reasons={})]
+    html = hotspot_map_from_rows(run=run, hotspots=cells, route=route).get_root().render()
+    assert "corridor 150 km" in html and "corridor 80 km" not in html
