@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -67,11 +67,26 @@ class ImportBatch(SQLModel, table=True):
 
 
 class Report(SQLModel, table=True):
-    """One piece of intelligence, with its main place and the route it describes."""
+    """One piece of intelligence, with its main place and the route it describes.
+
+    Indexed only where a query looks rows up: ``observed_on`` (every period query and the
+    import's look-back), ``fingerprint`` (re-imports) and ``duplicate_of`` (an incident's
+    corroborating reports; only the rows that have one). No query selects reports by source,
+    import or country, and each index costs about a fifth of the bulk-write speed.
+    """
+
+    __table_args__ = (
+        Index(
+            "ix_report_duplicate_of",
+            "duplicate_of",
+            sqlite_where=text("duplicate_of IS NOT NULL"),
+            postgresql_where=text("duplicate_of IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
-    import_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
+    source_id: int | None = Field(default=None, foreign_key="source.id")
+    import_id: int | None = Field(default=None, foreign_key="importbatch.id")
     line: int | None = None  # line in the imported file
     observed_on: dt.date = Field(index=True)
     received_at: dt.datetime = _ts()
@@ -90,7 +105,7 @@ class Report(SQLModel, table=True):
     # main place (where it happened / was observed), EPSG:4326
     place: str | None = None
     admin1: str | None = None
-    country: str | None = Field(default=None, max_length=2, index=True)  # ISO 3166-1 alpha-2
+    country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
     lat: float | None = None
     lon: float | None = None
     role: str = "incident"  # incident, exploitation, origin, transit, destination
@@ -99,7 +114,7 @@ class Report(SQLModel, table=True):
     transit: str = ""  # |-joined, in order
     destination: str | None = None
     fingerprint: str = Field(index=True)  # content hash: re-imports add nothing
-    duplicate_of: int | None = Field(default=None, foreign_key="report.id", index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="report.id")
     simulated: bool = False  # made by the demo scenario, never real intelligence
     extra: dict[str, Any] = _json()
 

@@ -199,8 +199,7 @@ def set_duplicates(session: Session, *, import_id: int, pairs: list[tuple[str, s
     conn = session.connection()
     wanted = sorted({fp for pair in pairs for fp in pair})
     ids: dict[str, int] = {}
-    # the import's rows by fingerprint alone: with `import_id = ?` as well, SQLite would walk the
-    # import_id index (every row of the import) instead of the fingerprint index
+    # by fingerprint (indexed), keeping this import's rows: an older import may hold the same one
     stmt = text("SELECT id, fingerprint, import_id FROM report WHERE fingerprint IN :fps").bindparams(
         bindparam("fps", expanding=True)
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 15:47:34.122253
+Create Date: 2026-11-29 18:17:53.098723
 """
 
 from __future__ import annotations
@@ -163,12 +163,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_country'), ['country'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_duplicate_of'), ['duplicate_of'], unique=False)
+        batch_op.create_index('ix_report_duplicate_of', ['duplicate_of'], unique=False, sqlite_where=sa.text('duplicate_of IS NOT NULL'), postgresql_where=sa.text('duplicate_of IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_report_fingerprint'), ['fingerprint'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_import_id'), ['import_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_observed_on'), ['observed_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_source_id'), ['source_id'], unique=False)
 
     op.create_table('campaign',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -428,12 +425,9 @@ def downgrade() -> None:
     op.drop_table('hotspot')
     op.drop_table('campaign')
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_source_id'))
         batch_op.drop_index(batch_op.f('ix_report_observed_on'))
-        batch_op.drop_index(batch_op.f('ix_report_import_id'))
         batch_op.drop_index(batch_op.f('ix_report_fingerprint'))
-        batch_op.drop_index(batch_op.f('ix_report_duplicate_of'))
-        batch_op.drop_index(batch_op.f('ix_report_country'))
+        batch_op.drop_index('ix_report_duplicate_of', sqlite_where=sa.text('duplicate_of IS NOT NULL'), postgresql_where=sa.text('duplicate_of IS NOT NULL'))
 
     op.drop_table('report')
     with op.batch_alter_table('reject', schema=None) as batch_op:
