@@ -14,11 +14,15 @@ over five years, several sources and exploitation types), then measures on fresh
   into an empty store);
 * whole path: ``ingest_file`` on the CSV (read, map, validate, geocode, fingerprint,
   de-duplicate, write, in 50k-row batches, in one transaction), in a process of its own so
-  that its peak resident memory is its own;
+  that its peak resident memory is its own; a file this large is read and prepared by a
+  second process (``intel.ingest.worker``) while the first writes, and that process's peak
+  memory is reported too;
 * both writes again into a ``report`` table without its secondary indexes (ratio to
   pandas.to_sql into that same table).
 
-Prints rows/s and the ratio to pandas.to_sql measured in the same run.
+Prints rows/s and the ratio to pandas.to_sql measured in the same run, and checks both against
+the targets: 250,000 rows/s for the store write and 100,000 for the whole path, set where
+pandas.to_sql made 303,000 rows/s, that is 0.83x and 0.33x of pandas.to_sql.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ from intel.ingest.writer import (
     suspend_report_indexes,
 )
 from intel.settings import Settings
+
+#: The targets, and the pandas.to_sql speed they were set against.
+TARGET_WRITE, TARGET_WHOLE, TO_SQL_THEN = 250_000, 100_000, 303_000
 
 COUNTRIES = ["NG", "NE", "LY", "IT", "TN", "ML", "BF", "SD", "ER", "ET", "MA", "DZ", "EG", "GH", "SN", "CM"]
 TYPES = ["sexual", "forced_labour", "domestic_servitude", "begging", "sexual|forced_labour"]
@@ -130,8 +137,12 @@ def prepared_rows(rows: int, seed: int = 11) -> pd.DataFrame:
             "origin": None,
             "transit": "",
             "destination": None,
-            "fingerprint": [f"{i:032x}" for i in range(rows)],
-            "duplicate_of": None,
+            # content hashes land anywhere in the fingerprint index, as real ones do
+            "fingerprint": [f"{a:016x}{b:016x}" for a, b in rng.integers(0, 2**63 - 1, (rows, 2)).tolist()],
+            # three rows in ten corroborate an earlier report (rows get ids 1..n in order)
+            "duplicate_of": np.where(
+                (rng.random(rows) < 0.3) & (np.arange(rows) >= 50), np.arange(rows) - 49, None
+            ),
             "simulated": False,
             "extra": "{}",
         }
@@ -232,6 +243,8 @@ def whole_path(csv_path: Path, root: Path) -> None:
                 "rejected": summary.rows_rejected,
                 "rss_before": rss0,
                 "rss_peak": peak,
+                # the second process that prepared the batches (the largest child waited for)
+                "worker_rss_peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             }
         )
     )
@@ -293,10 +306,22 @@ def main() -> None:
     print("(the last two lines: ratio to pandas.to_sql into the same table without secondary indexes)")
     print(
         f"\nwhole path: {whole['read']:,} read, {whole['stored']:,} stored, {whole['duplicate']:,} merged "
-        f"as duplicates, {whole['rejected']:,} rejected; peak RSS of its process {whole['rss_peak']:,.0f} MB "
+        f"as duplicates, {whole['rejected']:,} rejected; peak RSS of its process {whole['rss_peak']:,.0f} MB, "
+        f"of the process preparing the batches {whole['worker_rss_peak']:,.0f} MB "
         f"({whole['rss_before']:,.0f} MB before the import: interpreter, pandas, gazetteer)"
     )
-    print("targets: store write >= 250,000 rows/s; whole path >= 100,000 rows/s")
+    print(
+        "\ntargets: store write >= 250,000 rows/s and whole path >= 100,000 rows/s, set where pandas.to_sql "
+        f"made 303,000 rows/s (>= {TARGET_WRITE / TO_SQL_THEN:.2f}x and >= {TARGET_WHOLE / TO_SQL_THEN:.2f}x "
+        "of pandas.to_sql)"
+    )
+    for label, key, target in (("store write", "write", TARGET_WRITE), ("store write, bulk load", "bulk", TARGET_WRITE),
+                               ("whole path", "whole", TARGET_WHOLE)):  # fmt: skip
+        ratio = rate[key] / rate["to_sql"]
+        print(
+            f"  {label:<24} {rate[key]:>9,.0f} rows/s: {'met' if rate[key] >= target else 'NOT met'} in rows/s; "
+            f"{ratio:.2f}x pandas.to_sql: {'met' if ratio >= target / TO_SQL_THEN else 'NOT met'} as a ratio"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ or as JSON with ``error.status``.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CounterflowError(Exception):
     """A problem the user can fix.
@@ -32,6 +34,14 @@ class CounterflowError(Exception):
 
     def to_dict(self) -> dict[str, str | int]:
         return {"error": self.problem, "fix": self.fix, "status": self.status}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable, so that an error found in a worker process reaches the user whole
+        return (_rebuild, (type(self), self.problem, self.fix, self.status))
+
+
+def _rebuild(cls: type[CounterflowError], problem: str, fix: str, status: int) -> CounterflowError:
+    return cls(problem, fix, status=status)
 
 
 class NotFound(CounterflowError):

@@ -224,14 +224,17 @@ class Deduper:
         rows = idx[order]
         ex_rows = expl[rows].tolist()
         kinds = {x: _types(x) for x in set(ex_rows)}  # one set of types per distinct cell text
-        left, right, same = bisect.bisect_left, bisect.bisect_right, _same
-        # one pass over plain Python values in (cell, day, row) order
+        left, right = bisect.bisect_left, bisect.bisect_right
+        near = _near
+        # one pass over plain Python values in (cell, day, row) order; the incident rule of
+        # ``_same`` is written out inline (a call per candidate pair costs as much as the rule)
         for cell, day, row, busy, la, lo, ex, sk, sm, ref in zip(
             cells[order].tolist(), days[order].tolist(), rows.tolist(), crowded[order].tolist(),
             lat[rows].tolist(), lon[rows].tolist(), ex_rows, srck[rows].tolist(),
             summ[rows].tolist(), refs[rows].tolist(), strict=True,
         ):  # fmt: skip
-            me = (day, la, lo, kinds[ex], sk, sm, ref)
+            mt = kinds[ex]
+            me = (day, la, lo, mt, sk, sm, ref)
             if busy:
                 entry = state.get(cell)
                 if entry is None:
@@ -239,9 +242,23 @@ class Deduper:
                     continue
                 cdays, incs = entry
                 found = None
+                words = _cached_tokens(sm) if isinstance(sm, str) and sm else None
                 for k in range(left(cdays, day - w), right(cdays, day + w)):
-                    if same(incs[k], me, radius):
-                        found = incs[k][6]
+                    o = incs[k]
+                    if o[4] == sk:
+                        continue  # a source does not corroborate itself
+                    if mt and o[3] and mt.isdisjoint(o[3]):
+                        continue
+                    osm = o[5]
+                    if (
+                        words is not None
+                        and isinstance(osm, str)
+                        and osm
+                        and not similar(words, _cached_tokens(osm), SUMMARY_OVERLAP)
+                    ):
+                        continue
+                    if (o[1] == la and o[2] == lo) or near(o[1], o[2], la, lo, radius):
+                        found = o[6]
                         break
                 if found is not None:
                     out[row] = found
@@ -268,6 +285,16 @@ def _cached_tokens(text: str) -> frozenset[str]:
     return frozenset(_WORD.findall(text.casefold()))
 
 
+def _near(lat1: float, lon1: float, lat2: float, lon2: float, radius_km: float) -> bool:
+    """Whether two points are within ``radius_km`` (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h))) <= radius_km
+
+
 def _same(a: tuple[Any, ...], b: tuple[Any, ...], radius_km: float) -> bool:
     """Incident rule for two (day, lat, lon, types, source_key, summary, ref) tuples in one cell
     whose days are within the window."""
@@ -278,11 +305,4 @@ def _same(a: tuple[Any, ...], b: tuple[Any, ...], radius_km: float) -> bool:
     both = isinstance(a[5], str) and isinstance(b[5], str) and a[5] and b[5]
     if both and not similar(_cached_tokens(a[5]), _cached_tokens(b[5]), SUMMARY_OVERLAP):
         return False
-    if a[1] == b[1] and a[2] == b[2]:
-        return True
-    p1, p2 = math.radians(a[1]), math.radians(b[1])
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[2] - a[2]) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h))) <= radius_km
+    return (a[1] == b[1] and a[2] == b[2]) or _near(a[1], a[2], b[1], b[2], radius_km)

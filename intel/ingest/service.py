@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,17 @@ from sqlmodel import Session, col, select
 
 from intel import grading
 from intel.errors import CounterflowError, NotFound
-from intel.ingest.dedup import CopyCounts, Deduper, fingerprints
-from intel.ingest.geocode import geocode
-from intel.ingest.mapping import _strip, apply_spec
-from intel.ingest.readers import RawBatch, detect_format, raw_line, read_batches
+from intel.ingest.dedup import Deduper
+from intel.ingest.prepare import (
+    Prepared,
+    Preparer,
+    as_objects,
+    parallel_worth_it,
+    prepared_in_worker,
+)
+from intel.ingest.readers import RawBatch, detect_format, read_batches
 from intel.ingest.writer import (
     REPORT_INSERT_COLUMNS,
-    extra_json,
     insert_rejects,
     insert_reports,
     restore_report_indexes,
@@ -43,11 +48,10 @@ from intel.ingest.writer import (
 )
 from intel.models import ImportBatch, Source, utcnow
 from intel.settings import Settings, get_settings
-from intel.specs import Spec, builtin_names, load_spec
+from intel.specs import Spec, load_spec
 
 log = logging.getLogger(__name__)
 
-ROLES = ("incident", "exploitation", "origin", "transit", "destination")
 BATCH_SIZE = 50_000
 #: A CSV import of at least this many rows (estimated from the first batch) into an empty
 #: report table on SQLite builds the report indexes once at the end instead of row by row.
@@ -195,14 +199,11 @@ class _Run:
     rejects_tmp: Path | None
     received_at: dt.datetime
     summary: ImportSummary
-    seen: CopyCounts = field(default_factory=CopyCounts)
     pairs: list[tuple[str, str]] = field(default_factory=list)
     collect: bool = False
-    simulated: bool = False
     next_id: int | None = None
     total_bytes: int | None = None
     suspended: list[str] | None = None  # index statements to build again at the end
-    header_checked: bool = False
     _rejects_fh: Any = None
     _rejects_writer: Any = None
 
@@ -235,161 +236,30 @@ class _Run:
         return None
 
 
-def _check_header(run: _Run, frame: pd.DataFrame) -> None:
-    spec = run.spec
-    present = set(frame.columns)
-    missing = sorted(spec.required_columns() - present)
-    if missing:
-        shown = ", ".join(repr(c[:40]) for c in list(frame.columns)[:10])
-        header = " ".join(frame.columns)
-        fits = [
-            name for name in builtin_names()
-            if name != spec.name and all(c in header for c in load_spec(name).required_columns())
-        ]  # fmt: skip
-        hint = (
-            f"this looks like a {fits[0]!r} file: add --spec {fits[0]}"
-            if fits
-            else (
-                "rename the column, or pick the spec that fits the file with --spec (see `counterflow specs`)"
-            )
-        )
-        raise CounterflowError(
-            f"{run.file_name} has no column {', '.join(repr(m) for m in missing)} needed by spec {spec.name!r} "
-            f"(its columns: {shown})",
-            hint,
-        )
-    if spec.require_location:
-        fields = spec.fields
-        place_cols = {fields[n].column for n in ("place", "coordinates") if n in fields}
-        has_place = bool(place_cols & present)
-        has_latlon = all(n in fields and fields[n].column in present for n in ("lat", "lon"))
-        if not (has_place or has_latlon):
-            raise CounterflowError(
-                f"{run.file_name} has neither a place column nor lat and lon columns",
-                "add a 'place' column (town names) or 'lat' and 'lon' columns (decimal degrees)",
-            )
-    run.summary.ignored_columns = sorted(present - spec.columns_used() - {""})[:20]
-    run.header_checked = True
-
-
-def _text_column(v: pd.DataFrame, name: str, default: str, n: int) -> pd.Series:
-    """A text column as object dtype (Arrow strings cost a conversion per call), blanks -> default."""
-    if name not in v:
-        return pd.Series([default] * n, dtype=object)
-    col = v[name].astype(object)
-    col = col.where(col.notna() & (col != ""), default)
-    return _strip(col)
-
-
-def _obj(values: Any, index: pd.Index) -> pd.Series:
-    """A text column kept as Python objects (a plain assignment would convert it to Arrow strings,
-    and every later read back again)."""
-    return pd.Series(values, index=index, dtype=object)
-
-
-def _process(
-    run: _Run,
-    raw: RawBatch,
-    *,
-    extras: list[dict[str, Any]] | None = None,
-    simulated: np.ndarray | None = None,
-) -> None:
-    frame = raw.frame
-    run.summary.rows_read += len(frame) + len(raw.bad)
-    run.reject(raw.bad)
-    if frame.empty:
+def _store(run: _Run, prep: Prepared) -> None:
+    """The store's part of one prepared batch: rejects, sources, copies already stored,
+    incidents, ids, and the bulk write."""
+    run.summary.rows_read += prep.rows_read
+    run.reject(prep.rejects)
+    if prep.ignored_columns is not None:
+        run.summary.ignored_columns = prep.ignored_columns
+    out = prep.out
+    if out is None or prep.kinds is None or prep.names is None:
         return
-    if not run.header_checked:
-        _check_header(run, frame)
-    spec = run.spec
-    mapped = apply_spec(frame, spec)
-    reasons = mapped.reasons
-    v = geocode(mapped.values, reasons, require_location=spec.require_location)
-    n = len(v)
-    if "observed_on" not in v:
-        v["observed_on"] = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
-    no_date = v["observed_on"].isna().to_numpy() & pd.isna(reasons)
-    reasons[no_date] = "the date is empty; fill the date column (YYYY-MM-DD)"
-
-    # sources and grades
-    kinds = _text_column(v, "source_kind", run.default_kind, n).str.lower()
-    bad_kind = ~kinds.isin(grading.SOURCE_KINDS).to_numpy() & pd.isna(reasons)
-    if bad_kind.any():
-        reasons[bad_kind] = [
-            f"source_kind {k!r} is not known; use one of {', '.join(grading.SOURCE_KINDS)}"
-            for k in kinds[bad_kind]
-        ]
-    names = _text_column(v, "source", run.default_name, n).str.slice(0, 200)
-    roles = _text_column(v, "role", "incident", n).str.lower()
-    bad_role = ~roles.isin(ROLES).to_numpy() & pd.isna(reasons)
-    if bad_role.any():
-        reasons[bad_role] = [
-            f"role {r!r} is not known; use one of {', '.join(ROLES)}" for r in roles[bad_role]
-        ]
-    ok = pd.isna(reasons)
-
-    # rejects: keep every failing row with its line, reason and raw text
-    if (~ok).any():
-        cells = frame.to_numpy(dtype=object)
-        run.reject(
-            (raw.lines[i], str(reasons[i]), raw_line([str(c) for c in cells[i]], spec.delimiter))
-            for i in np.flatnonzero(~ok)
-        )
-    if not ok.any():
-        return
-    keep = np.flatnonzero(ok)
-    v = v.iloc[keep].reset_index(drop=True)
-    kinds = kinds.iloc[keep].reset_index(drop=True)
-    names = names.iloc[keep].reset_index(drop=True)
-    notes = [mapped.notes[i] for i in keep]
-    if extras is not None:
-        notes = [{**(extras[i] or {}), **(notes[j] or {})} or None for j, i in enumerate(keep)]
-    m = len(v)
-
-    src_ids = np.empty(m, dtype=object)
-    src_rel = np.empty(m, dtype=object)
-    keys = (kinds + "\x1f" + names).to_numpy(dtype=object)
-    uniq, inverse = np.unique(keys, return_inverse=True)
+    keys = (pd.Series(prep.kinds, dtype=object) + "\x1f" + pd.Series(prep.names, dtype=object)).to_numpy(
+        dtype=object
+    )
+    inverse, uniq = pd.factorize(keys)  # a hash pass; np.unique would sort the text
+    ids_of = np.empty(len(uniq), dtype=object)
+    rel_of = np.empty(len(uniq), dtype=object)
     for j, key in enumerate(uniq.tolist()):
         k, nm = str(key).split("\x1f", 1)
-        sid, rel = run.sources.get(k, nm)
-        src_ids[inverse == j] = sid
-        src_rel[inverse == j] = rel
-    out = pd.DataFrame(index=v.index)
-    out["source_id"] = src_ids
-    out["import_id"] = run.batch.id
-    out["line"] = [raw.lines[i] for i in keep]
-    out["observed_on"] = v["observed_on"]
-    for c in ("language", "summary", "exploitation", "recruitment", "control", "transport", "age_band",
-              "gender", "place", "admin1", "country", "origin", "transit", "destination"):  # fmt: skip
-        col_v = v[c].astype(object) if c in v else pd.Series([None] * m, dtype=object)
-        if c in ("exploitation", "recruitment", "control", "transport", "transit"):
-            col_v = col_v.fillna("")
-        out[c] = _obj(col_v.to_numpy(dtype=object), out.index)
-    langs = {x: x.lower()[:8] for x in pd.unique(out["language"].dropna())}
-    out["language"] = out["language"].map(langs).astype(object)
-    rel_col = (
-        v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object)
-    )
-    out["reliability"] = _obj(np.where(pd.isna(rel_col), src_rel, rel_col), out.index)
-    default_cred = kinds.map({k: grading.default_grades(k)[1] for k in pd.unique(kinds)}).to_numpy()
-    cred = v["credibility"].to_numpy(dtype=object) if "credibility" in v else np.full(m, None, dtype=object)
-    out["credibility"] = np.where(pd.isna(cred), default_cred, cred)
-    counts = (
-        v["victim_count"].to_numpy(dtype=object) if "victim_count" in v else np.full(m, None, dtype=object)
-    )
-    out["victim_count"] = np.where(pd.isna(counts), 1, counts)
-    out["is_aggregate"] = bool(spec.is_aggregate)
-    out["lat"] = v["lat"].to_numpy(dtype="float64")
-    out["lon"] = v["lon"].to_numpy(dtype="float64")
-    out["role"] = _obj(roles.iloc[keep].to_numpy(dtype=object), out.index) if len(roles) == n else "incident"
-    flag = v["simulated"].to_numpy(dtype=object) if "simulated" in v else np.full(m, None, dtype=object)
-    given = simulated[keep] if simulated is not None else np.full(m, run.simulated, dtype=bool)
-    out["simulated"] = np.where(pd.isna(flag), given, flag).astype(bool)
-    out["extra"] = _obj(extra_json(notes), out.index)
-    out["source_key"] = _obj((kinds + ":" + names).to_numpy(dtype=object), out.index)
-    out["extra_json"] = out["extra"]
-    out["fingerprint"] = _obj(fingerprints(out, run.seen), out.index)
+        ids_of[j], rel_of[j] = run.sources.get(k, nm)
+    src_ids, src_rel = ids_of[inverse], rel_of[inverse]
+    out.insert(0, "source_id", src_ids)
+    out.insert(1, "import_id", run.batch.id)
+    given = out["reliability"].to_numpy(dtype=object)
+    out["reliability"] = as_objects(np.where(pd.isna(given), src_rel, given), out.index)
 
     days = out["observed_on"]
     run.index.cover(days.min().date(), days.max().date())
@@ -409,7 +279,7 @@ def _process(
             run.next_id = int(top or 0) + 1
         if run.suspended is None:
             run.suspended = (
-                suspend_report_indexes(run.session) if run.index.empty and _large(run, raw) else []
+                suspend_report_indexes(run.session) if run.index.empty and _large(run, prep.consumed) else []
             )
         ids = np.arange(run.next_id, run.next_id + len(out), dtype=np.int64)
         run.next_id += len(out)
@@ -434,11 +304,11 @@ def _process(
     )
 
 
-def _large(run: _Run, raw: RawBatch) -> bool:
+def _large(run: _Run, consumed: int) -> bool:
     """Whether the whole file holds at least ``BULK_ROWS`` rows, by the bytes the first rows took."""
-    if not run.total_bytes or raw.consumed <= 0:
+    if not run.total_bytes or consumed <= 0:
         return False
-    return run.summary.rows_read * run.total_bytes / raw.consumed >= BULK_ROWS
+    return run.summary.rows_read * run.total_bytes / consumed >= BULK_ROWS
 
 
 def _run_batches(
@@ -461,6 +331,7 @@ def _run_batches(
     simulated: np.ndarray | None = None,
     mark_simulated: bool = False,
     total_bytes: int | None = None,
+    prepare_elsewhere: Callable[[Preparer], Iterator[Prepared]] | None = None,
 ) -> ImportSummary:
     started = time.perf_counter()
     default_kind = grading.check_source_kind(source_kind or spec.source_kind or "spreadsheet")
@@ -490,15 +361,26 @@ def _run_batches(
         received_at=utcnow(),
         summary=ImportSummary(import_id=batch.id, file_name=file_name, spec=spec.name),
         collect=collect,
-        simulated=mark_simulated,
         total_bytes=total_bytes,
+    )
+    preparer = Preparer(
+        spec=spec,
+        file_name=file_name,
+        default_kind=run.default_kind,
+        default_name=run.default_name,
+        simulated=mark_simulated,
     )
     ok = False
     try:
-        for raw in batches:
-            _process(run, raw, extras=extras, simulated=simulated)
+        prepared = (
+            prepare_elsewhere(preparer)
+            if prepare_elsewhere is not None
+            else (preparer.prepare(raw, extras=extras, simulated=simulated) for raw in batches)
+        )
+        for prep in prepared:
+            _store(run, prep)
             if progress is not None:
-                progress.update(raw.consumed - progress.n)
+                progress.update(prep.consumed - progress.n)
             if on_batch is not None:
                 on_batch(run.summary)
         restore_report_indexes(session, run.suspended or [])
@@ -596,9 +478,18 @@ def ingest_file(
     if done is not None and done.id is not None:
         return ImportSummary(import_id=done.id, file_name=p.name, spec=the_spec.name, already_imported=True)
     fmt = detect_format(p, the_spec.format)
-    batches = read_batches(
-        p, fmt=fmt, delimiter=the_spec.delimiter, encoding=the_spec.encoding, batch_size=batch_size
-    )
+    elsewhere: Callable[[Preparer], Iterator[Prepared]] | None = None
+    batches: Iterator[RawBatch] = iter(())
+    if parallel_worth_it(p.stat().st_size):
+        # a large file: read and prepared by a second process while this one writes the store
+        elsewhere = partial(
+            prepared_in_worker, path=p, fmt=fmt, batch_size=batch_size,
+            delimiter=the_spec.delimiter, encoding=the_spec.encoding,
+        )  # fmt: skip
+    else:
+        batches = read_batches(
+            p, fmt=fmt, delimiter=the_spec.delimiter, encoding=the_spec.encoding, batch_size=batch_size
+        )
     bar = None
     if progress:
         from tqdm import tqdm
@@ -613,6 +504,7 @@ def ingest_file(
             source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km,
             window_days=window_days, progress=bar, on_batch=on_batch,
             mark_simulated=simulated, total_bytes=p.stat().st_size if fmt == "csv" else None,
+            prepare_elsewhere=elsewhere,
         )  # fmt: skip
     finally:
         if bar is not None:

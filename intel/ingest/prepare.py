@@ -1,0 +1,295 @@
+"""The store-free part of an import: map, validate, geocode, grade by kind, fingerprint.
+
+``Preparer.prepare`` turns one batch of text cells into report rows (with the rejects and their
+reasons), keeping across batches what fingerprints need. It touches no database, so a large file
+is prepared in a second process (``prepared_in_worker``) while this one writes the store.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from intel import grading
+from intel.errors import CounterflowError
+from intel.ingest.dedup import CopyCounts, fingerprints
+from intel.ingest.geocode import geocode
+from intel.ingest.mapping import _strip, apply_spec
+from intel.ingest.readers import RawBatch, raw_line, read_batches
+from intel.ingest.writer import extra_json
+from intel.specs import Spec, builtin_names, load_spec
+
+ROLES = ("incident", "exploitation", "origin", "transit", "destination")
+#: Files at least this large are prepared in a second process (when there are two cores):
+#: starting it (Python, pandas, the gazetteer) costs about two seconds.
+PARALLEL_BYTES = 16 * 2**20
+
+
+def check_header(prep: Preparer, frame: pd.DataFrame) -> list[str]:
+    """Refuse a file without the columns the spec needs; the columns it will ignore."""
+    spec = prep.spec
+    present = set(frame.columns)
+    missing = sorted(spec.required_columns() - present)
+    if missing:
+        shown = ", ".join(repr(c[:40]) for c in list(frame.columns)[:10])
+        header = " ".join(frame.columns)
+        fits = [
+            name for name in builtin_names()
+            if name != spec.name and all(c in header for c in load_spec(name).required_columns())
+        ]  # fmt: skip
+        hint = (
+            f"this looks like a {fits[0]!r} file: add --spec {fits[0]}"
+            if fits
+            else (
+                "rename the column, or pick the spec that fits the file with --spec (see `counterflow specs`)"
+            )
+        )
+        raise CounterflowError(
+            f"{prep.file_name} has no column {', '.join(repr(m) for m in missing)} needed by spec {spec.name!r} "
+            f"(its columns: {shown})",
+            hint,
+        )
+    if spec.require_location:
+        fields = spec.fields
+        place_cols = {fields[n].column for n in ("place", "coordinates") if n in fields}
+        has_place = bool(place_cols & present)
+        has_latlon = all(n in fields and fields[n].column in present for n in ("lat", "lon"))
+        if not (has_place or has_latlon):
+            raise CounterflowError(
+                f"{prep.file_name} has neither a place column nor lat and lon columns",
+                "add a 'place' column (town names) or 'lat' and 'lon' columns (decimal degrees)",
+            )
+    return sorted(present - spec.columns_used() - {""})[:20]
+
+
+def _text_column(v: pd.DataFrame, name: str, default: str, n: int) -> pd.Series:
+    """A text column as object dtype (Arrow strings cost a conversion per call), blanks -> default."""
+    if name not in v:
+        return pd.Series([default] * n, dtype=object)
+    col = v[name].astype(object)
+    col = col.where(col.notna() & (col != ""), default)
+    return _strip(col)
+
+
+def as_objects(values: Any, index: pd.Index) -> pd.Series:
+    """A text column kept as Python objects (a plain assignment would convert it to Arrow strings,
+    and every later read back again)."""
+    return pd.Series(values, index=index, dtype=object)
+
+
+@dataclass
+class Prepared:
+    """One batch, mapped, validated, geocoded and fingerprinted: all of it but the store's part."""
+
+    rows_read: int
+    rejects: list[tuple[int, str, str]]
+    consumed: int
+    #: the valid rows, as report columns, but for ``source_id``, ``import_id`` and the
+    #: reliability grade of rows that give none (the source's grade, from the store)
+    out: pd.DataFrame | None = None
+    kinds: np.ndarray | None = None  # source kind and name per row of ``out``
+    names: np.ndarray | None = None
+    ignored_columns: list[str] | None = None  # on the first batch with rows
+
+
+@dataclass
+class Preparer:
+    """The store-free steps of an import, batch after batch (so they can run ahead in a thread):
+    map, validate, geocode, grade by kind, fingerprint. Keeps the copy counts across batches."""
+
+    spec: Spec
+    file_name: str
+    default_kind: str
+    default_name: str
+    simulated: bool = False
+    seen: CopyCounts = field(default_factory=CopyCounts)
+    header_checked: bool = False
+
+    def prepare(
+        self,
+        raw: RawBatch,
+        *,
+        extras: list[dict[str, Any]] | None = None,
+        simulated: np.ndarray | None = None,
+    ) -> Prepared:
+        frame = raw.frame
+        prep = Prepared(rows_read=len(frame) + len(raw.bad), rejects=list(raw.bad), consumed=raw.consumed)
+        if frame.empty:
+            return prep
+        if not self.header_checked:
+            prep.ignored_columns = check_header(self, frame)
+            self.header_checked = True
+        spec = self.spec
+        mapped = apply_spec(frame, spec)
+        reasons = mapped.reasons
+        v = geocode(mapped.values, reasons, require_location=spec.require_location)
+        n = len(v)
+        if "observed_on" not in v:
+            v["observed_on"] = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
+        no_date = v["observed_on"].isna().to_numpy() & pd.isna(reasons)
+        reasons[no_date] = "the date is empty; fill the date column (YYYY-MM-DD)"
+
+        # sources and grades
+        kinds = _text_column(v, "source_kind", self.default_kind, n).str.lower()
+        bad_kind = ~kinds.isin(grading.SOURCE_KINDS).to_numpy() & pd.isna(reasons)
+        if bad_kind.any():
+            reasons[bad_kind] = [
+                f"source_kind {k!r} is not known; use one of {', '.join(grading.SOURCE_KINDS)}"
+                for k in kinds[bad_kind]
+            ]
+        names = _text_column(v, "source", self.default_name, n).str.slice(0, 200)
+        roles = _text_column(v, "role", "incident", n).str.lower()
+        bad_role = ~roles.isin(ROLES).to_numpy() & pd.isna(reasons)
+        if bad_role.any():
+            reasons[bad_role] = [
+                f"role {r!r} is not known; use one of {', '.join(ROLES)}" for r in roles[bad_role]
+            ]
+        ok = pd.isna(reasons)
+
+        # rejects: keep every failing row with its line, reason and raw text
+        if (~ok).any():
+            cells = frame.to_numpy(dtype=object)
+            prep.rejects.extend(
+                (raw.lines[i], str(reasons[i]), raw_line([str(c) for c in cells[i]], spec.delimiter))
+                for i in np.flatnonzero(~ok)
+            )
+        if not ok.any():
+            return prep
+        keep = np.flatnonzero(ok)
+        v = v.iloc[keep].reset_index(drop=True)
+        kinds = kinds.iloc[keep].reset_index(drop=True)
+        names = names.iloc[keep].reset_index(drop=True)
+        notes = [mapped.notes[i] for i in keep]
+        if extras is not None:
+            notes = [{**(extras[i] or {}), **(notes[j] or {})} or None for j, i in enumerate(keep)]
+        m = len(v)
+
+        out = pd.DataFrame(index=v.index)
+        out["line"] = [raw.lines[i] for i in keep]
+        out["observed_on"] = v["observed_on"]
+        for c in ("language", "summary", "exploitation", "recruitment", "control", "transport", "age_band",
+                  "gender", "place", "admin1", "country", "origin", "transit", "destination"):  # fmt: skip
+            col_v = v[c].astype(object) if c in v else pd.Series([None] * m, dtype=object)
+            if c in ("exploitation", "recruitment", "control", "transport", "transit"):
+                col_v = col_v.fillna("")
+            out[c] = as_objects(col_v.to_numpy(dtype=object), out.index)
+        langs = {x: x.lower()[:8] for x in pd.unique(out["language"].dropna())}
+        out["language"] = out["language"].map(langs).astype(object)
+        # a grade given in the file; the others take their source's grade in the store
+        out["reliability"] = as_objects(
+            v["reliability"].to_numpy(dtype=object) if "reliability" in v else np.full(m, None, dtype=object),
+            out.index,
+        )
+        default_cred = kinds.map({k: grading.default_grades(k)[1] for k in pd.unique(kinds)}).to_numpy()
+        cred = (
+            v["credibility"].to_numpy(dtype=object) if "credibility" in v else np.full(m, None, dtype=object)
+        )
+        out["credibility"] = np.where(pd.isna(cred), default_cred, cred)
+        counts = (
+            v["victim_count"].to_numpy(dtype=object)
+            if "victim_count" in v
+            else np.full(m, None, dtype=object)
+        )
+        out["victim_count"] = np.where(pd.isna(counts), 1, counts)
+        out["is_aggregate"] = bool(spec.is_aggregate)
+        out["lat"] = v["lat"].to_numpy(dtype="float64")
+        out["lon"] = v["lon"].to_numpy(dtype="float64")
+        out["role"] = (
+            as_objects(roles.iloc[keep].to_numpy(dtype=object), out.index) if len(roles) == n else "incident"
+        )
+        flag = v["simulated"].to_numpy(dtype=object) if "simulated" in v else np.full(m, None, dtype=object)
+        given = simulated[keep] if simulated is not None else np.full(m, self.simulated, dtype=bool)
+        out["simulated"] = np.where(pd.isna(flag), given, flag).astype(bool)
+        out["extra"] = as_objects(extra_json(notes), out.index)
+        out["source_key"] = as_objects((kinds + ":" + names).to_numpy(dtype=object), out.index)
+        out["extra_json"] = out["extra"]
+        out["fingerprint"] = as_objects(fingerprints(out, self.seen), out.index)
+        prep.out = out
+        prep.kinds = kinds.to_numpy(dtype=object)
+        prep.names = names.to_numpy(dtype=object)
+        return prep
+
+
+def parallel_worth_it(size_bytes: int) -> bool:
+    """Whether a file of ``size_bytes`` is prepared in a second process."""
+    return size_bytes >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1
+
+
+def prepared_in_worker(
+    preparer: Preparer, *, path: Path, fmt: str, delimiter: str, encoding: str, batch_size: int
+) -> Iterator[Prepared]:
+    """The prepared batches of ``path``, read and prepared by a second process
+    (``python -m intel.ingest.worker``) while the caller writes the store.
+
+    The batches come back pickled through a pipe, whose buffer holds the worker one batch ahead
+    at most, so memory stays bounded. An error there (a bad header, say) is raised here. When the
+    caller stops early or fails, the worker is stopped; should the caller be killed, the worker's
+    next write fails and it ends.
+    """
+    job = pickle.dumps((preparer, str(path), fmt, delimiter, encoding, batch_size), protocol=5)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "intel.ingest.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(job)
+        proc.stdin.close()
+        while True:
+            head = proc.stdout.read(8)
+            blob = proc.stdout.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+            if not blob:
+                raise CounterflowError(
+                    f"the process preparing {path.name} stopped (exit code {proc.wait()}) before the end "
+                    "of the file; nothing of it was stored",
+                    "run the import again; if it stops again, the machine may be short of memory",
+                )
+            kind, value = pickle.loads(blob)
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def serve(channel: BinaryIO, job: BinaryIO) -> None:
+    """The worker's side: read the job, then write each prepared batch, in order, to ``channel``
+    as an 8-byte length and a pickle; ``("done", None)`` or ``("error", exc)`` ends it."""
+
+    def put(item: tuple[str, Any]) -> None:
+        blob = pickle.dumps(item, protocol=5)
+        channel.write(len(blob).to_bytes(8, "little"))
+        channel.write(blob)
+        channel.flush()
+
+    preparer, path, fmt, delimiter, encoding, batch_size = pickle.load(job)
+    try:
+        for raw in read_batches(
+            Path(path), fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=batch_size
+        ):
+            put(("item", preparer.prepare(raw)))
+        put(("done", None))
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # raised again in the importing process
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = CounterflowError(
+                f"preparing {Path(path).name} failed: {type(exc).__name__}: {exc}",
+                "check the file at the place the error names, or import it without it",
+            )
+        put(("error", exc))
