@@ -52,6 +52,16 @@ def study_cells(lat: np.ndarray, lon: np.ndarray, resolution: int, *, max_cells:
     pad = h3cells.EDGE_KM[resolution] * 2 / 111.0
     lat0, lat1 = float(lat.min()) - pad, float(lat.max()) + pad
     lon0, lon1 = float(lon.min()) - pad, float(lon.max()) + pad
+    # refuse from the box's area before building the cells (at a fine resolution, building them
+    # all would take minutes and gigabytes only to be refused)
+    mid = np.radians((lat0 + lat1) / 2)
+    area_km2 = (lat1 - lat0) * 111.0 * (lon1 - lon0) * 111.0 * max(float(np.cos(mid)), 0.01)
+    estimate = area_km2 / h3.average_hexagon_area(resolution, unit="km^2")
+    if estimate > 1.5 * max_cells:
+        raise CounterflowError(
+            f"the study area has about {estimate:,.0f} cells at resolution {resolution}",
+            "use a coarser --resolution",
+        )
     box = h3.LatLngPoly([(lat0, lon0), (lat0, lon1), (lat1, lon1), (lat1, lon0)])
     cells = np.array([h3.str_to_int(c) for c in h3.polygon_to_cells(box, resolution)], dtype=np.uint64)
     if len(cells) > max_cells:

@@ -64,3 +64,19 @@ def test_a_file_that_is_not_a_csv_is_refused_with_the_fix(tmp_path):
     with pytest.raises(CounterflowError) as err:
         read_reports_csv(bad)
     assert "bad.csv" in err.value.problem and "UTF-8 CSV" in err.value.fix
+
+
+def test_a_study_area_too_fine_is_refused_before_its_cells_are_built() -> None:
+
+    import numpy as np
+
+    from hotspots.evaluate import study_cells
+
+    # Benin City to Rome at resolution 8: hundreds of millions of cells
+    lat, lon = np.array([6.34, 41.9]), np.array([5.62, 12.5])
+    with pytest.raises(CounterflowError, match=r"about [\d,]+ cells at resolution 8") as err:
+        study_cells(lat, lon, 8)
+    assert "coarser --resolution" in str(err.value)
+    # a box just under the limit is built, and holds about as many cells as estimated
+    cells = study_cells(np.array([12.0, 12.3]), np.array([8.5, 8.8]), 6, max_cells=400_000)
+    assert 0 < len(cells) < 400_000
