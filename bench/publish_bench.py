@@ -31,6 +31,7 @@ from campaigns.schedule import schedule_campaign
 from intel.db import get_engine
 from intel.models import Campaign
 from intel.settings import Settings
+from intel.users import add_user
 from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
 
 
@@ -47,6 +48,7 @@ def main(n_targets: int = 10) -> None:
             c = make_campaign(s, targets=targets, days=30)
             cid = c.id
             schedule_campaign(s, campaign_id=cid, now=dt.datetime.now(dt.UTC), preflight=False)
+            add_user(s, name="bench", role="campaign_manager")
             approve_campaign(s, campaign_id=cid, approver="bench")
             s.commit()
             run_preflight(s, s.get(Campaign, cid))  # warm: the first preflight loads the catalogs

@@ -24,9 +24,9 @@ def approve_campaign(
 ) -> Campaign:
     """Record ``approver``'s approval of the campaign (``approved_by``/``approved_at`` + audit event).
 
-    Refuses the campaign's own author, an unknown campaign and, where the user is registered in
-    the ``User`` table, a user whose role may not approve. Approving again is a no-op when the
-    same user already approved; another approval is refused with who approved and when.
+    Refuses the campaign's own author, an unknown campaign, a name that is not a registered user
+    (``counterflow users add``) and a user whose role may not approve. Approving again is a no-op
+    when the same user already approved; another approval is refused with who approved and when.
     """
     approver = approver.strip()
     if not approver:
@@ -44,7 +44,13 @@ def approve_campaign(
             f"ask another campaign manager to run `counterflow approve {campaign_id} --as THEIR_NAME`",
         )
     user = session.exec(select(User).where(User.name == approver)).first()
-    if user is not None and user.role not in APPROVER_ROLES:
+    if user is None:
+        raise Forbidden(
+            f"{approver!r} is not a registered user, so cannot approve campaign {campaign_id}",
+            f"check the spelling (`counterflow users list`), or have an admin add them: "
+            f"`counterflow users add {approver} --role campaign_manager`",
+        )
+    if user.role not in APPROVER_ROLES:
         raise Forbidden(
             f"{approver} has the role {user.role!r}, which cannot approve campaigns",
             f"ask a user with one of the roles {sorted(APPROVER_ROLES)}",

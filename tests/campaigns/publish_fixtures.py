@@ -18,6 +18,7 @@ from campaigns.fakegraph import FakeGraph, start_fake_graph
 from campaigns.schedule import schedule_campaign
 from intel.models import Campaign
 from intel.settings import Settings
+from intel.users import add_user
 from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
 
 
@@ -49,6 +50,7 @@ def ready_campaign(session: Session, **kwargs: Any) -> Campaign:
     kwargs.setdefault("targets", ENGLISH_ONLY)
     c = make_campaign(session, **kwargs)
     schedule_campaign(session, campaign_id=c.id, windows=[(8, 0), (19, 0)], now=dt.datetime.now(dt.UTC))
+    add_user(session, name="bello", role="campaign_manager")
     approve_campaign(session, campaign_id=c.id, approver="bello")
     session.commit()
     return c

@@ -8,11 +8,14 @@ from sqlmodel import Session, select
 from campaigns.approval import approve_campaign, require_approved
 from intel.errors import Conflict, Forbidden
 from intel.models import AuditEvent, Campaign, User
+from intel.users import add_user
 from tests.campaigns.factories_publish import make_campaign
 
 
 def test_author_cannot_approve_and_another_user_can(engine):
     with Session(engine) as s:
+        for name in ("amara", "bello", "chidi"):
+            add_user(s, name=name, role="campaign_manager")
         c = make_campaign(s, author="amara")
         cid = c.id
         with pytest.raises(Forbidden, match="Amara is the author"):
@@ -31,6 +34,18 @@ def test_author_cannot_approve_and_another_user_can(engine):
         approve_campaign(s, campaign_id=cid, approver="bello")
         with pytest.raises(Conflict, match="already approved by bello"):
             approve_campaign(s, campaign_id=cid, approver="chidi")
+
+
+def test_a_name_that_is_not_a_registered_user_cannot_approve(engine):
+    with Session(engine) as s:
+        add_user(s, name="bello", role="campaign_manager")
+        c = make_campaign(s)
+        with pytest.raises(Forbidden, match="'belo' is not a registered user") as err:
+            approve_campaign(s, campaign_id=c.id, approver="belo")
+        assert "counterflow users add belo --role campaign_manager" in str(err.value)
+        assert c.approved_by is None and c.status == "draft"
+        approve_campaign(s, campaign_id=c.id, approver="bello")
+        assert c.approved_by == "bello"
 
 
 def test_a_registered_user_without_the_role_cannot_approve(engine):

@@ -46,6 +46,11 @@ def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path):
     assert main(["publish", str(cid)]) == 2
     assert f"counterflow approve {cid} --as NAME" in capsys.readouterr().err
 
+    # only a registered user approves
+    assert main(["approve", str(cid), "--as", "bello"]) == 2
+    err = capsys.readouterr().err
+    assert "'bello' is not a registered user" in err and "counterflow users add bello" in err
+    assert main(["users", "add", "bello", "--role", "campaign_manager"]) == 0
     assert main(["approve", str(cid), "--as", "bello"]) == 0
     assert "approved by bello" in capsys.readouterr().out
 
@@ -122,6 +127,7 @@ def test_publish_and_insights_through_the_sdk(cli_env, capsys, monkeypatch, fake
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()
     cid = _campaign(cli_env, targets=ENGLISH_ONLY)
+    assert main(["users", "add", "bello", "--role", "campaign_manager"]) == 0
     assert main(["approve", str(cid), "--as", "bello"]) == 0
     assert main(["schedule", str(cid)]) == 0
     assert main(["publish", str(cid), "--channel", "facebook"]) == 0
