@@ -12,7 +12,8 @@ import folium
 
 from hotspots.maps import add_route, country_layer, offline_map, safe_text
 from hotspots.routes import RouteSpec
-from intel.models import Route, Target
+from intel.hotspot_store import route_of_run
+from intel.models import HotspotRun, Route, Target
 
 #: Outline colours by whether a target is in the EU/EEA (teen ad sets are not run there).
 COLOURS = {False: "#b2182b", True: "#2166ac"}
@@ -84,5 +85,10 @@ def map_rows(session: Any, *, campaign_id: int) -> tuple[list[Target], Route | N
     from campaigns.crud import get_campaign, list_targets
 
     campaign = get_campaign(session, campaign_id=campaign_id)
-    route = session.get(Route, campaign.route_id) if campaign.route_id is not None else None
+    # the route as the campaign's hotspot run used it, even if the route has changed since
+    run = session.get(HotspotRun, campaign.hotspot_run_id) if campaign.hotspot_run_id is not None else None
+    if run is not None and run.route_id == campaign.route_id:
+        route = route_of_run(session, run)
+    else:
+        route = session.get(Route, campaign.route_id) if campaign.route_id is not None else None
     return list_targets(session, campaign_id=campaign_id), route

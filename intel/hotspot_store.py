@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from intel.errors import CounterflowError, NotFound
-from intel.models import Hotspot, HotspotRun, Route
+from intel.models import AuditEvent, Hotspot, HotspotRun, Route
 
 #: Columns of a run's frame (those of the ``Hotspot`` table, without ``id``/``run_id``).
 HOTSPOT_COLUMNS = [
@@ -43,19 +43,57 @@ def _plain(value: Any) -> Any:
 def get_or_create_route(
     session: Session, *, name: str, waypoints: list[dict[str, Any]], corridor_km: float
 ) -> Route:
-    """The stored route of this name, created or updated to these waypoints and corridor."""
+    """The stored route of this name, created or updated to these waypoints and corridor.
+
+    A change is kept as an audit event with the route as it was. Earlier runs and campaigns keep
+    what they used: each run stores its waypoints and corridor with its parameters, and
+    :func:`route_of_run` gives them back.
+    """
     if len(waypoints) < 2:
         raise CounterflowError(f"route {name!r} has {len(waypoints)} waypoint(s)", "give at least two")
     clean = [_plain(dict(w)) for w in waypoints]
     route = session.exec(select(Route).where(Route.name == name)).first()
     if route is None:
         route = Route(name=name, waypoints=clean, corridor_km=float(corridor_km))
-    else:
+    elif route.waypoints != clean or route.corridor_km != float(corridor_km):
+        session.add(
+            AuditEvent(
+                actor="counterflow",
+                action="route.changed",
+                object_type="route",
+                object_id=route.id,
+                detail={
+                    "before": {"waypoints": route.waypoints, "corridor_km": route.corridor_km},
+                    "after": {"waypoints": clean, "corridor_km": float(corridor_km)},
+                },
+            )
+        )
         route.waypoints = clean
         route.corridor_km = float(corridor_km)
     session.add(route)
     session.flush()
     return route
+
+
+def route_of_run(session: Session, run: HotspotRun) -> Route | None:
+    """The route as ``run`` used it: its stored waypoints and corridor (a route changed since
+    then is not what the run saw), or the stored route for a run saved without them.
+
+    The returned row is a detached copy when it comes from the run: never add it to a session.
+    """
+    if run.route_id is None:
+        return None
+    stored = session.get(Route, run.route_id)
+    params = run.params or {}
+    waypoints, corridor = params.get("waypoints"), params.get("corridor_km")
+    if not waypoints or corridor is None:
+        return stored
+    return Route(
+        id=run.route_id,
+        name=params.get("route") or (stored.name if stored is not None else f"route {run.route_id}"),
+        waypoints=list(waypoints),
+        corridor_km=float(corridor),
+    )
 
 
 def save_run(

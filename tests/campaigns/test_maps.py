@@ -35,3 +35,44 @@ def test_hotspot_tooltips_escape_place_names():
     )  # fmt: skip
     html = hotspot_map(cells, ranked=cells).get_root().render()
     assert "<img src=x" not in html and "${alert" not in html
+
+
+def test_a_campaign_map_draws_the_route_its_hotspot_run_used(engine):
+    from sqlmodel import Session
+
+    from campaigns.maps import map_rows
+    from intel import hotspot_store
+    from tests.campaigns.factories_publish import make_campaign
+
+    waypoints = [
+        {"name": "Benin City", "lat": 6.34, "lon": 5.62, "country": "NG"},
+        {"name": "Agadez", "lat": 16.97, "lon": 7.99, "country": "NE"},
+    ]
+    with Session(engine) as s:
+        route = hotspot_store.get_or_create_route(s, name="BC-AG", waypoints=waypoints, corridor_km=120)
+        cells = pd_cells()
+        run = hotspot_store.save_run(
+            s, cells=cells, n_reports=3, route_id=route.id,
+            params={"route": "BC-AG", "waypoints": waypoints, "corridor_km": 120.0},
+        )  # fmt: skip
+        c = make_campaign(s)
+        c.route_id, c.hotspot_run_id = route.id, run.id
+        s.add(c)
+        s.commit()
+        # the route is widened and extended after the campaign was planned
+        hotspot_store.get_or_create_route(
+            s, name="BC-AG", waypoints=[*waypoints, {"name": "Tripoli", "lat": 32.89, "lon": 13.19}],
+            corridor_km=300,
+        )  # fmt: skip
+        s.commit()
+        targets, drawn = map_rows(s, campaign_id=c.id)
+        assert drawn.corridor_km == 120 and [w["name"] for w in drawn.waypoints] == ["Benin City", "Agadez"]
+        assert len(targets) >= 1
+        html = targets_map(targets, route=drawn).get_root().render()
+        assert "Tripoli" not in html
+
+
+def pd_cells():
+    import pandas as pd
+
+    return pd.DataFrame({"cell": ["a"], "lat": [6.3], "lon": [5.6], "count": [3], "z": [3.1], "reasons": [{}]})

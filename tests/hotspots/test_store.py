@@ -13,7 +13,7 @@ from hotspots.pipeline import analyse
 from hotspots.routes import parse_route
 from intel import hotspot_store
 from intel.db import session_scope
-from intel.models import Hotspot, HotspotRun
+from intel.models import AuditEvent, Hotspot, HotspotRun
 from tests.hotspots.factories import clusters
 
 
@@ -58,11 +58,24 @@ def test_save_and_load_a_run(engine, result) -> None:
         assert hotspot_store.latest_run(s, route_id=route_id + 1) is None
         # the same run read back compares as unchanged
         assert (compare_runs(df, frame)["change"] == "same").all()
-        # the route is updated, not duplicated
+        # the same route again changes nothing and records nothing
+        same = hotspot_store.get_or_create_route(
+            s, name=result.route.name, waypoints=run.params["waypoints"], corridor_km=120
+        )
+        assert same.id == route_id
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "route.changed")).all() == []
+        # the route is updated, not duplicated; the change is audited with the route as it was
         again = hotspot_store.get_or_create_route(
             s, name=result.route.name, waypoints=run.params["waypoints"], corridor_km=80
         )
         assert again.id == route_id and again.corridor_km == 80
+        (event,) = s.exec(select(AuditEvent).where(AuditEvent.action == "route.changed")).all()
+        assert event.object_id == route_id and event.detail["before"]["corridor_km"] == 120
+        assert event.detail["after"]["corridor_km"] == 80
+        # the run still reads as the route it used: its own corridor and waypoints
+        seen = hotspot_store.route_of_run(s, run)
+        assert seen.corridor_km == 120 and seen.name == result.route.name
+        assert seen.waypoints == run.params["waypoints"] and seen not in s
 
 
 def test_a_failed_save_leaves_nothing(engine, result) -> None:

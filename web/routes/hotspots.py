@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
 from intel.errors import NotFound
+from intel.hotspot_store import route_of_run
 from intel.models import Hotspot, HotspotRun, Route
 from web.deps import SessionDep, UserDep
 from web.templating import render
@@ -16,14 +17,14 @@ router = APIRouter()
 
 def list_runs(session: Session) -> list[tuple[HotspotRun, Route | None]]:
     runs = session.exec(select(HotspotRun).order_by(col(HotspotRun.id).desc())).all()
-    return [(r, session.get(Route, r.route_id) if r.route_id else None) for r in runs]
+    return [(r, route_of_run(session, r)) for r in runs]
 
 
 def get_run(session: Session, run_id: int) -> tuple[HotspotRun, Route | None, list[Hotspot]]:
     run = session.get(HotspotRun, run_id)
     if run is None:
         raise NotFound(f"hotspot run {run_id} does not exist", "pick a run from /hotspots")
-    route = session.get(Route, run.route_id) if run.route_id else None
+    route = route_of_run(session, run)
     cells = session.exec(select(Hotspot).where(Hotspot.run_id == run_id)).all()
     ranked = sorted(cells, key=lambda h: (h.rank is None, h.rank or 0, -h.z))
     return run, route, ranked
