@@ -7,6 +7,7 @@ is prepared in a second process (``prepared_in_worker``) while this one writes t
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import subprocess
@@ -27,6 +28,8 @@ from intel.ingest.mapping import _strip, apply_spec
 from intel.ingest.readers import RawBatch, raw_line, read_batches
 from intel.ingest.writer import extra_json
 from intel.specs import Spec, builtin_names, load_spec
+
+log = logging.getLogger(__name__)
 
 ROLES = ("incident", "exploitation", "origin", "transit", "destination")
 #: Files at least this large are prepared in a second process (when there are two cores):
@@ -233,25 +236,41 @@ def prepared_in_worker(
     The batches come back pickled through a pipe, whose buffer holds the worker one batch ahead
     at most, so memory stays bounded. An error there (a bad header, say) is raised here. When the
     caller stops early or fails, the worker is stopped; should the caller be killed, the worker's
-    next write fails and it ends.
+    next write fails and it ends. A worker that cannot start at all leaves the work to this
+    process, as for a small file.
     """
     job = pickle.dumps((preparer, str(path), fmt, delimiter, encoding, batch_size), protocol=5)
+    # the worker finds the modules this process found, installed or not
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "intel.ingest.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [sys.executable, "-m", "intel.ingest.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
     )
     assert proc.stdin is not None and proc.stdout is not None
+    here = False
     try:
-        proc.stdin.write(job)
-        proc.stdin.close()
+        try:
+            proc.stdin.write(job)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it ended at once: seen below
+        started = False
         while True:
             head = proc.stdout.read(8)
             blob = proc.stdout.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
             if not blob:
+                code = proc.wait()
+                if not started:  # it could not start: prepare the file here instead
+                    log.warning(
+                        "no second process to prepare %s (exit code %s): preparing it here", path.name, code
+                    )
+                    here = True
+                    break
                 raise CounterflowError(
-                    f"the process preparing {path.name} stopped (exit code {proc.wait()}) before the end "
+                    f"the process preparing {path.name} stopped (exit code {code}) before the end "
                     "of the file; nothing of it was stored",
                     "run the import again; if it stops again, the machine may be short of memory",
                 )
+            started = True
             kind, value = pickle.loads(blob)
             if kind == "done":
                 return
@@ -263,6 +282,9 @@ def prepared_in_worker(
             proc.kill()
         proc.wait()
         proc.stdout.close()
+    if here:
+        for raw in read_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=batch_size):
+            yield preparer.prepare(raw)
 
 
 def serve(channel: BinaryIO, job: BinaryIO) -> None:

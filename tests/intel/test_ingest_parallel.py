@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +121,36 @@ def test_failure_mid_file_stops_the_worker_and_leaves_nothing(engine, settings, 
     with session_scope(engine) as s:
         again = ingest_file(s, path=path, settings=settings, batch_size=300)
     assert again.rows_stored == 1500
+
+
+def test_a_worker_killed_mid_file_fails_the_import_and_leaves_nothing(engine, settings, tmp_path, in_worker):
+    import signal
+
+    path = _file(tmp_path, n=3000)
+
+    def kill_worker(summary):
+        for pid in _workers():
+            os.kill(int(pid), signal.SIGKILL)
+
+    with (
+        pytest.raises(CounterflowError, match=r"stopped \(exit code -9\) before the end"),
+        session_scope(engine) as s,
+    ):
+        ingest_file(s, path=path, settings=settings, batch_size=100, on_batch=kill_worker)
+    with session_scope(engine) as s:
+        assert s.exec(select(Report)).all() == [] and s.exec(select(ImportBatch)).all() == []
+
+
+def test_a_worker_that_cannot_start_leaves_the_work_to_the_importer(
+    engine, settings, tmp_path, in_worker, monkeypatch, caplog
+):
+    path = _file(tmp_path, n=300)
+    # an interpreter that exits at once with nothing written, as a worker that cannot start
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    with caplog.at_level("WARNING", logger="intel.ingest.prepare"), session_scope(engine) as s:
+        summary = ingest_file(s, path=path, settings=settings, batch_size=100)
+    assert (summary.rows_read, summary.rows_stored, summary.rows_rejected) == (302, 300, 2)
+    assert "no second process to prepare big.csv" in caplog.text
 
 
 # --- the incident rule, written out inline in Deduper.assign, is ``_same`` -----------------
