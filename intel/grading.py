@@ -7,10 +7,14 @@ them for one report with ``grade_report``.
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from intel.errors import CounterflowError, NotFound
-from intel.models import Report
+
+if TYPE_CHECKING:  # the store is imported where it is used: the import worker needs none of it
+    from sqlmodel import Session
+
+    from intel.models import Report
 
 RELIABILITY = {
     "A": "completely reliable",
@@ -94,6 +98,8 @@ def grade_report(
     session: Session, *, report_id: int, reliability: str | None = None, credibility: int | None = None
 ) -> Report:
     """Change the grades of one report; returns the updated report (flushed, not committed)."""
+    from intel.models import Report
+
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound(
