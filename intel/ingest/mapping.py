@@ -76,12 +76,17 @@ def _filled(s: pd.Series) -> pd.Series:
     return s != ""
 
 
-def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
+def _kept(col: pd.Series) -> pd.Series:
+    """A column of cells known to need no stripping, as object dtype."""
+    return col if col.dtype == object else col.astype(object)
+
+
+def _cells(frame: pd.DataFrame, f: FieldSpec, strip: Callable[[pd.Series], pd.Series] = _strip) -> pd.Series:
     """The raw text of a field (blank = ""), with its map and condition applied."""
     n = len(frame)
     if f.columns:
         parts = [
-            _strip(frame[c]) if c in frame else pd.Series([""] * n, index=frame.index, dtype=object)
+            strip(frame[c]) if c in frame else pd.Series([""] * n, index=frame.index, dtype=object)
             for c in f.columns
         ]
         joined = parts[0]
@@ -89,7 +94,7 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
             joined = joined.where(p == "", joined.where(joined == "", joined + f.join) + p)
         s = joined
     elif f.column and f.column in frame:
-        s = _strip(frame[f.column])
+        s = strip(frame[f.column])
     else:
         s = pd.Series([""] * n, index=frame.index, dtype=object)
     if f.map:
@@ -99,7 +104,7 @@ def _cells(frame: pd.DataFrame, f: FieldSpec) -> pd.Series:
         s = exact.fillna(by_fold).fillna(s)
     if f.when_column:
         if f.when_column in frame:
-            s = s.where(_strip(frame[f.when_column]).isin(f.when_in), "")
+            s = s.where(strip(frame[f.when_column]).isin(f.when_in), "")
         else:
             s = pd.Series([""] * n, index=frame.index, dtype=object)
     return s.astype(object)
@@ -262,8 +267,12 @@ def _codes(facet: str, separator: str | None) -> Callable[[str], str]:
     return convert
 
 
-def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
-    """Convert one batch of text cells (every column ``str``, blank = ``""``) with ``spec``."""
+def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mapped:
+    """Convert one batch of text cells (every column ``str``, blank = ``""``) with ``spec``.
+
+    ``clean``: no cell begins or ends with white space (``RawBatch.clean``), so none is stripped.
+    """
+    strip = _kept if clean else _strip
     from intel.gazetteer import country_code, country_from_text
 
     n = len(frame)
@@ -272,7 +281,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
     for name, value in spec.constants.items():
         out[name] = pd.Series([value] * n, index=frame.index, dtype=object)
     for name, f in spec.fields.items():
-        s = _cells(frame, f)
+        s = _cells(frame, f, strip)
         filled = _filled(s)
         if f.default is not None:
             s = s.where(filled, str(f.default))
@@ -333,7 +342,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
         cols = [c for c in mapping if c in frame]
         if not cols:
             continue
-        flags = np.column_stack([_strip(frame[c]).str.lower().isin(spec.flag_true).to_numpy() for c in cols])
+        flags = np.column_stack([strip(frame[c]).str.lower().isin(spec.flag_true).to_numpy() for c in cols])
         codes_arr = np.array([mapping[c] for c in cols], dtype=object)
         from_flags = ["|".join(dict.fromkeys(codes_arr[row])) for row in flags]
         base = out.get(facet)
@@ -348,7 +357,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec) -> Mapped:
     # kept columns
     for key, column in spec.extra.items():
         if column in frame:
-            vals = _strip(frame[column])
+            vals = strip(frame[column])
             b.note((vals != "").to_numpy(), key, vals)
     if spec.date_precision != "day":
         for i in range(n):

@@ -132,7 +132,7 @@ class Preparer:
             prep.ignored_columns = check_header(self, frame)
             self.header_checked = True
         spec = self.spec
-        mapped = apply_spec(frame, spec)
+        mapped = apply_spec(frame, spec, clean=raw.clean)
         reasons = mapped.reasons
         v = geocode(mapped.values, reasons, require_location=spec.require_location)
         n = len(v)

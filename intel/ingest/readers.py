@@ -36,6 +36,8 @@ class RawBatch:
     lines: list[int]
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
     consumed: int = 0  # characters (or records) consumed, for the progress bar
+    #: no cell begins or ends with white space (known from the raw bytes): nothing to strip
+    clean: bool = False
 
 
 def detect_format(path: Path, default: str) -> str:
@@ -127,6 +129,22 @@ def _columnar(block: bytes, *, header: list[str], delimiter: str, encoding: str)
     )
 
 
+#: Bytes of white space other than the ASCII space that ``str.strip`` removes, in UTF-8 and in
+#: the one-byte encodings (0x85 and 0xA0 are also UTF-8 continuation bytes: a block with accents
+#: is stripped cell by cell, which is only slower).
+_OTHER_SPACE = re.compile(
+    rb"[\t\x0b\x0c\x1c-\x1f\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
+)
+
+
+def has_edge_space(block: bytes, delimiter: str) -> bool:
+    """Whether a cell of ``block`` (whole lines) may begin or end with white space: a space next
+    to a delimiter, a quote or a line end, or any other white-space byte anywhere."""
+    d = re.escape(delimiter.encode("ascii"))
+    edge = re.compile(rb'(?:\A|[\n"' + d + rb"]) | (?:\Z|[\r\n\"" + d + rb"])")
+    return bool(edge.search(block) or _OTHER_SPACE.search(block))
+
+
 def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: int) -> Iterator[RawBatch]:
     """Batches of a delimited file, read as ``csv.reader`` reads it.
 
@@ -153,12 +171,12 @@ def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: i
                         if not block_lines:
                             yield RawBatch(_frame(header, []), [], [], fb.tell())
                             return
-                        frame = _columnar(
-                            b"".join(block_lines), header=header, delimiter=delimiter, encoding=encoding
-                        )
+                        block = b"".join(block_lines)
+                        frame = _columnar(block, header=header, delimiter=delimiter, encoding=encoding)
                         if frame is None:
                             break
-                        yield RawBatch(frame, list(range(line, line + len(frame))), [], fb.tell())
+                        clean = not has_edge_space(block, delimiter)
+                        yield RawBatch(frame, list(range(line, line + len(frame))), [], fb.tell(), clean)
                         line += len(frame)
                     yield from _csv_reader_batches(
                         path, delimiter=delimiter, encoding=encoding, batch_size=batch_size,

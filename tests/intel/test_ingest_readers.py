@@ -99,3 +99,51 @@ def test_records_that_read_differently_fall_back_to_csv_reader(tmp_path, body):
     assert fast == plain
     for encoding in ("latin-1", "utf-8-sig"):
         assert _both(path, batch_size=2, encoding=encoding)[0] == plain
+
+
+_spaced = st.sampled_from(
+    ["a", "b", ",", ";", '"', " ", "é", "à", "\t", "\xa0", "\u2003", "\u3000", "\x85", "\x1f", "1", ""]
+)
+
+
+@hsettings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(st.lists(_spaced, max_size=4).map("".join), min_size=3, max_size=3), max_size=6),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "cp1252", "latin-1"]),
+    crlf=st.booleans(),
+)
+def test_a_clean_batch_has_no_cell_to_strip(tmp_path, rows, delimiter, encoding, crlf):
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n")
+    w.writerow(["h0", "h1", "h2"])
+    w.writerows(rows)
+    try:
+        data = buf.getvalue().encode(encoding)
+    except UnicodeEncodeError:
+        return  # a character this encoding cannot write
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    for batch in read_csv_batches(path, delimiter=delimiter, encoding=encoding, batch_size=3):
+        cells = [c for row in batch.frame.to_numpy(dtype=object).tolist() for c in row]
+        if batch.clean:
+            assert all(c == c.strip() for c in cells), cells
+        elif batch.frame.shape[0] and all(c == c.strip() for c in cells):
+            # told to strip with nothing to strip: allowed (only slower) where a byte could be space
+            assert readers.has_edge_space(data, delimiter)
+
+
+def test_edge_space_is_seen_next_to_delimiters_quotes_and_line_ends():
+    assert not readers.has_edge_space(b"a,b\nc,d\n", ",")
+    for block in (
+        b" a,b\n",
+        b"a ,b\n",
+        b"a, b\n",
+        b"a,b \n",
+        b"a,b \r\n",
+        b'" a",b\n',
+        b"a,b\n c,d",
+        b"a,b\xc2\xa0\n",
+    ):
+        assert readers.has_edge_space(block, ","), block
+    assert readers.has_edge_space(b"a;b \n", ";") and not readers.has_edge_space(b"a b;c\n", ";")
