@@ -7,6 +7,7 @@ is prepared in a second process (``prepared_in_worker``) while this one writes t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -32,9 +33,11 @@ from intel.specs import Spec, builtin_names, load_spec
 log = logging.getLogger(__name__)
 
 ROLES = ("incident", "exploitation", "origin", "transit", "destination")
-#: Files at least this large are prepared in a second process (when there are two cores):
-#: starting it (Python, pandas, the gazetteer) costs about two seconds.
-PARALLEL_BYTES = 16 * 2**20
+#: Files at least this large are prepared in a second process (when there are two cores). Its
+#: start (Python, pandas, the gazetteer) takes about two seconds, which the importer spends on
+#: the first batch; measured here, a 12 MB file (200k rows) imports faster in one process and a
+#: 30 MB one (500k rows) faster in two.
+PARALLEL_BYTES = 20 * 2**20
 
 
 def check_header(prep: Preparer, frame: pd.DataFrame) -> list[str]:
@@ -106,8 +109,9 @@ class Prepared:
 
 @dataclass
 class Preparer:
-    """The store-free steps of an import, batch after batch (so they can run ahead in a thread):
-    map, validate, geocode, grade by kind, fingerprint. Keeps the copy counts across batches."""
+    """The store-free steps of an import, batch after batch (in a second process for a large
+    file): map, validate, geocode, grade by kind, fingerprint. Keeps the copy counts across
+    batches."""
 
     spec: Spec
     file_name: str
@@ -116,6 +120,9 @@ class Preparer:
     simulated: bool = False
     seen: CopyCounts = field(default_factory=CopyCounts)
     header_checked: bool = False
+    #: in the worker: gives the copy counts of the batches the importer prepared itself, wanted
+    #: only when the first batch here is fingerprinted
+    seen_later: Any = field(default=None, repr=False, compare=False)
 
     def prepare(
         self,
@@ -215,6 +222,8 @@ class Preparer:
         out["extra"] = as_objects(extra_json(notes), out.index)
         out["source_key"] = as_objects((kinds + ":" + names).to_numpy(dtype=object), out.index)
         out["extra_json"] = out["extra"]
+        if self.seen_later is not None:
+            self.seen, self.seen_later = self.seen_later(), None
         out["fingerprint"] = as_objects(fingerprints(out, self.seen), out.index)
         prep.out = out
         prep.kinds = kinds.to_numpy(dtype=object)
@@ -239,31 +248,43 @@ def prepared_in_worker(
     next write fails and it ends. A worker that cannot start at all leaves the work to this
     process, as for a small file.
     """
-    job = pickle.dumps((preparer, str(path), fmt, delimiter, encoding, batch_size), protocol=5)
+    # the worker skips the first batch: this process prepares it while the worker starts up, then
+    # hands over the copy counts the worker's fingerprints go on from
+    job = pickle.dumps((preparer, str(path), fmt, delimiter, encoding, batch_size, 1), protocol=5)
     # the worker finds the modules this process found, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "intel.ingest.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
     )
     assert proc.stdin is not None and proc.stdout is not None
-    here = False
+    here = read_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=batch_size)
+    alone = False
     try:
         try:
             proc.stdin.write(job)
-            proc.stdin.close()
+            proc.stdin.flush()
         except BrokenPipeError:
             pass  # it ended at once: seen below
+        first = next(here, None)
+        mine = preparer.prepare(first) if first is not None else None
+        try:
+            proc.stdin.write(pickle.dumps(preparer.seen, protocol=5))
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        if mine is not None:
+            yield mine
         started = False
         while True:
             head = proc.stdout.read(8)
             blob = proc.stdout.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
             if not blob:
                 code = proc.wait()
-                if not started:  # it could not start: prepare the file here instead
+                if not started:  # it could not start: prepare the rest of the file here instead
                     log.warning(
                         "no second process to prepare %s (exit code %s): preparing it here", path.name, code
                     )
-                    here = True
+                    alone = True
                     break
                 raise CounterflowError(
                     f"the process preparing {path.name} stopped (exit code {code}) before the end "
@@ -282,14 +303,18 @@ def prepared_in_worker(
             proc.kill()
         proc.wait()
         proc.stdout.close()
-    if here:
-        for raw in read_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=batch_size):
+        if proc.stdin is not None and not proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+    if alone:
+        for raw in here:
             yield preparer.prepare(raw)
 
 
 def serve(channel: BinaryIO, job: BinaryIO) -> None:
-    """The worker's side: read the job, then write each prepared batch, in order, to ``channel``
-    as an 8-byte length and a pickle; ``("done", None)`` or ``("error", exc)`` ends it."""
+    """The worker's side: read the job, then write each prepared batch after the first ``skip``,
+    in order, to ``channel`` as an 8-byte length and a pickle; ``("done", None)`` or
+    ``("error", exc)`` ends it. The copy counts of the skipped batches follow the job on ``job``."""
 
     def put(item: tuple[str, Any]) -> None:
         blob = pickle.dumps(item, protocol=5)
@@ -297,12 +322,15 @@ def serve(channel: BinaryIO, job: BinaryIO) -> None:
         channel.write(blob)
         channel.flush()
 
-    preparer, path, fmt, delimiter, encoding, batch_size = pickle.load(job)
+    preparer, path, fmt, delimiter, encoding, batch_size, skip = pickle.load(job)
+    if skip:  # the importer prepares the first batches; their copy counts follow the job
+        preparer.seen_later = lambda: pickle.load(job)
     try:
-        for raw in read_batches(
-            Path(path), fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=batch_size
+        for i, raw in enumerate(
+            read_batches(Path(path), fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=batch_size)
         ):
-            put(("item", preparer.prepare(raw)))
+            if i >= skip:
+                put(("item", preparer.prepare(raw)))
         put(("done", None))
     except BrokenPipeError:
         raise
