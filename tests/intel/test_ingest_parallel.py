@@ -106,6 +106,20 @@ def test_worker_error_reaches_the_caller_and_nothing_is_stored(engine, settings,
     assert _workers() == []
 
 
+def test_an_error_the_worker_meets_later_in_the_file_reaches_the_caller(
+    engine, settings, tmp_path, in_worker
+):
+    lines = _file(tmp_path, n=400).read_bytes().split(b"\n")
+    lines[350] += b"\xff"  # not UTF-8, in a batch the worker prepares
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(CounterflowError, match="late.csv is not valid utf-8"), session_scope(engine) as s:
+        ingest_file(s, path=path, settings=settings, batch_size=100)
+    with session_scope(engine) as s:
+        assert s.exec(select(ImportBatch)).all() == [] and s.exec(select(Report)).all() == []
+    assert _workers() == []
+
+
 def test_failure_mid_file_stops_the_worker_and_leaves_nothing(engine, settings, tmp_path, in_worker):
     path = _file(tmp_path)
 
