@@ -306,9 +306,21 @@ def prepared_in_worker(
         if proc.stdin is not None and not proc.stdin.closed:
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
+        if not alone:
+            _close(here)  # the file this process read its first batch from
     if alone:
-        for raw in here:
-            yield preparer.prepare(raw)
+        try:
+            for raw in here:
+                yield preparer.prepare(raw)
+        finally:
+            _close(here)
+
+
+def _close(batches: Iterator[RawBatch]) -> None:
+    """Close a reader's generator now (and its file), not when it is collected."""
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()
 
 
 def serve(channel: BinaryIO, job: BinaryIO) -> None:
