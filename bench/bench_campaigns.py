@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from campaigns import crud
-from campaigns.assets import asset_values, generate_assets, render_preview
-from campaigns.planner import Audience, plan_campaign
+from campaigns.copy.assets import asset_values, generate_assets, render_preview
+from campaigns.plan.planner import Audience, plan_campaign
 from campaigns.policy import preflight
 from intel.db import get_engine, session_scope
 from intel.gazetteer import get_gazetteer

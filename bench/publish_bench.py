@@ -22,16 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session
 
-from campaigns.approval import approve_campaign
-from campaigns.channels.facebook import FacebookChannel
-from campaigns.channels.outbox import OutboxChannel
-from campaigns.fakegraph import start_fake_graph
-from campaigns.publish import publish_campaign, run_preflight
-from campaigns.schedule import schedule_campaign
+from campaigns.delivery.approval import approve_campaign
+from campaigns.delivery.channels.facebook import FacebookChannel
+from campaigns.delivery.channels.outbox import OutboxChannel
+from campaigns.delivery.publish import publish_campaign
+from campaigns.delivery.schedule import schedule_campaign
+from campaigns.policy import run_preflight
 from intel.db import get_engine
 from intel.models import Campaign
 from intel.settings import Settings
 from intel.users import add_user
+from sandbox.fakegraph import start_fake_graph
 from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
 
 

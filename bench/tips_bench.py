@@ -18,7 +18,7 @@ from sqlmodel import Session
 def main(n: int = 2000) -> None:
     from fastapi.testclient import TestClient
 
-    from campaigns.tips import submit_tip
+    from campaigns.feedback.tips import submit_tip
     from intel.db import get_engine
     from intel.models import Tip
     from intel.settings import Settings

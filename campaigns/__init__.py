@@ -1,0 +1,1 @@
+"""Campaigns, by stage: plan, policy, copy, delivery and feedback (see each sub-package)."""

@@ -68,14 +68,20 @@ description 30: hidden on mobile     --
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from campaigns.localedata import helpline_for, known_platform_locale_ids, platform_locale
+from campaigns.copy.localedata import helpline_for, known_platform_locale_ids, platform_locale
 from intel.errors import CounterflowError
 from intel.models import AdSet, Asset, Campaign, Target
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+log = logging.getLogger(__name__)
 
 Level = Literal["refuse", "warn"]
 
@@ -372,7 +378,7 @@ def check_adset(adset: AdSet, target: Target | None) -> list[Finding]:
                 "locale_ids",
                 obj,
                 f"locales had {bad!r}; the platform takes numeric locale ids, not ISO codes",
-                "map the language with campaigns.localedata.platform_locale (e.g. en -> 1001)",
+                "map the language with campaigns.copy.localedata.platform_locale (e.g. en -> 1001)",
             )
         )
     pl = platform_locale(adset.locale)
@@ -475,7 +481,7 @@ def check_locales_ready(campaign: Campaign, assets: Sequence[Asset]) -> list[Fin
     A campaign on the dry-run outbox with ``allow_fuzzy`` gets a loud warn instead of the fuzzy
     refusal; missing copy is always refused.
     """
-    from campaigns.i18n import coverage, load_template
+    from campaigns.copy.i18n import coverage, load_template
 
     template = load_template()
     used: dict[str, set[str]] = {}
@@ -562,3 +568,21 @@ def preflight(
         )
     out += check_locales_ready(campaign, assets)
     return out
+
+
+def run_preflight(session: Session, campaign: Campaign) -> list[Finding]:
+    """The platform-policy findings (:func:`preflight`) for the campaign's rows;
+    raises the first refusal as a ``CounterflowError``. Returns every finding (warns included)."""
+    from sqlmodel import select
+
+    cid = campaign.id
+    targets = session.exec(select(Target).where(Target.campaign_id == cid)).all()
+    adsets = session.exec(select(AdSet).where(AdSet.campaign_id == cid)).all()
+    assets = session.exec(select(Asset).where(Asset.campaign_id == cid)).all()
+    findings = preflight(campaign, targets, adsets, assets)
+    assert_schedulable(findings)
+    warns = [f for f in findings if f.level == "warn"]
+    if warns:
+        # the planner's commands show every finding; here one line is enough
+        log.info("campaign %s preflight: %d warnings, no refusal", cid, len(warns))
+    return list(findings)

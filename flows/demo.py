@@ -7,6 +7,8 @@ map, a campaign plan with localised assets, approval by a second person, schedul
 publishing to the outbox and, through the real facebook-business SDK, to a local fake Graph API,
 simulated feedback (metrics and tips, labelled simulated), a second hotspot run and what changed,
 and the outcomes. It prints where its outputs are.
+
+Importing this module imports Prefect: call :func:`flows.prefect_env.prepare_prefect` first.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NONE
+
+from flows.loop import close_loop, flow_session, settings_for
+from sandbox.feedback import simulated_feedback
+
+DEMO_ROUTE = "Benin City > Agadez > Sabha > Tripoli > Lampedusa > Rome"
 
 DEMO_USERS = {
     "amara": "campaign_manager",  # plans the campaign
@@ -37,15 +47,45 @@ class DemoResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def prepare_prefect() -> None:
-    """Offline-friendly Prefect defaults for a local run (set before prefect is imported).
+@task(name="feedback (simulated)", cache_policy=NONE)
+def simulated_feedback_task(
+    campaign_id: int, home: str, analyst: str, database_url: str | None = None
+) -> dict[str, Any]:
+    """Simulate what the campaign brought back (labelled simulated)."""
+    with flow_session(home, database_url) as (s, settings):
+        return simulated_feedback(s, campaign_id=campaign_id, settings=settings, analyst=analyst)
 
-    Prefect's own log lines stay quiet: the command prints each step itself, and an error the
-    user can fix is printed once as problem and fix (an unexpected one still shows its
-    traceback). Set ``PREFECT_LOGGING_LEVEL=INFO`` to watch the flow and task runs."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+
+@flow(name="demo")
+def demo_flow(
+    reports_file: str,
+    plan: dict[str, Any],
+    approver: str,
+    analyst: str,
+    route: str = DEMO_ROUTE,
+    home: str = "counterflow-demo",
+    database_url: str | None = None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+    channel: str = "outbox",
+    extra_channels: dict[str, dict[str, Any]] | None = None,
+    as_of: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The loop flow's tasks on a generated scenario, with simulated feedback."""
+    return close_loop(
+        reports_file=reports_file,
+        plan=plan,
+        approver=approver,
+        route=route,
+        home=home,
+        database_url=database_url,
+        corridor_km=corridor_km,
+        top=top,
+        channel=channel,
+        extra_channels=extra_channels,
+        as_of=as_of,
+        feedback=lambda cid: simulated_feedback_task(cid, home, analyst, database_url),
+    )
 
 
 def new_folder(base: Path) -> Path:
@@ -68,12 +108,10 @@ def run_demo(
     echo: Callable[[str], None] = lambda s: None,
 ) -> DemoResult:
     """Run the demo loop; see the module docstring."""
-    prepare_prefect()
-    from campaigns.fakegraph import start_fake_graph
-    from flows.loop import DEMO_ROUTE, loop_flow, settings_for
     from intel.db import get_engine, session_scope
-    from intel.simulate import write_scenario_csv
     from intel.users import add_user
+    from sandbox.fakegraph import start_fake_graph
+    from sandbox.scenario import write_scenario_csv
 
     folder = new_folder(base)
     home = str(folder)
@@ -122,13 +160,17 @@ def run_demo(
         "allow_fuzzy": True,
     }
     try:
-        summary = loop_flow(
+        summary = demo_flow(
             reports_file=str(csv_path),
             plan=plan,
             approver="bola",
             analyst="chidi",
             route=DEMO_ROUTE,
             home=home,
+            database_url=None,
+            corridor_km=150.0,
+            top=8,
+            channel="outbox",
             extra_channels=extra,
             as_of=as_of,
         )

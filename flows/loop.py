@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,6 @@ from sqlmodel import Session
 
 from flows import steps
 from intel.settings import Settings
-
-DEMO_ROUTE = "Benin City > Agadez > Sabha > Tripoli > Lampedusa > Rome"
 
 
 def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Settings:
@@ -37,7 +35,7 @@ def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Se
 
 
 @contextmanager
-def _session(home: str, database_url: str | None) -> Iterator[tuple[Session, Settings]]:
+def flow_session(home: str, database_url: str | None) -> Iterator[tuple[Session, Settings]]:
     from intel.db import get_engine, session_scope
 
     settings = settings_for(home, database_url)
@@ -53,7 +51,7 @@ def _session(home: str, database_url: str | None) -> Iterator[tuple[Session, Set
 @task(name="ingest", cache_policy=NONE)
 def ingest_task(path: str, spec: str, home: str, database_url: str | None = None) -> dict[str, Any]:
     """Import one file into the store."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.ingest(s, path=Path(path), spec=spec, settings=settings)
 
 
@@ -68,7 +66,7 @@ def hotspots_task(
     label: str = "",
 ) -> dict[str, Any]:
     """Score and rank hotspots along a route, store the run and draw its map."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.hotspots(
             s, route=route, corridor_km=corridor_km, top=top, until=until, settings=settings, label=label
         )
@@ -77,7 +75,7 @@ def hotspots_task(
 @task(name="plan", cache_policy=NONE)
 def plan_task(plan: dict[str, Any], home: str, database_url: str | None = None) -> dict[str, Any]:
     """Plan a draft campaign on a stored hotspot run, with its localised assets."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.plan(s, settings=settings, **plan)
 
 
@@ -90,7 +88,7 @@ def approve_task(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Record a second person's approval."""
-    with _session(home, database_url) as (s, _):
+    with flow_session(home, database_url) as (s, _):
         return steps.approve(s, campaign_id=campaign_id, approver=approver, now=now)
 
 
@@ -99,7 +97,7 @@ def schedule_task(
     campaign_id: int, home: str, database_url: str | None = None, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Place the posts in each target's local time."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.schedule(s, campaign_id=campaign_id, settings=settings, now=now)
 
 
@@ -113,7 +111,7 @@ def publish_task(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Send the approved campaign to a channel (exactly once per object, so retries are safe)."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.publish(
             s, campaign_id=campaign_id, channel=channel, settings=settings, now=now, **(options or {})
         )
@@ -128,7 +126,7 @@ def insights_task(
     options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fetch daily delivery insights from a channel into the store."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.insights(
             s, campaign_id=campaign_id, channel=channel, settings=settings, **(options or {})
         )
@@ -141,18 +139,16 @@ def feedback_task(
     database_url: str | None = None,
     metrics: str | None = None,
     tips: str | None = None,
-    simulate: bool = False,
     analyst: str = "analyst",
 ) -> dict[str, Any]:
-    """Load (or simulate) metrics and tips; actionable tips become reports."""
-    with _session(home, database_url) as (s, settings):
+    """Load metrics and tips files; actionable tips become reports."""
+    with flow_session(home, database_url) as (s, settings):
         return steps.feedback(
             s,
             campaign_id=campaign_id,
             settings=settings,
             metrics_path=Path(metrics) if metrics else None,
             tips_path=Path(tips) if tips else None,
-            simulate=simulate,
             analyst=analyst,
         )
 
@@ -162,14 +158,14 @@ def compare_task(
     before_run: int, after_run: int, home: str, database_url: str | None = None
 ) -> dict[str, Any]:
     """What changed between two hotspot runs."""
-    with _session(home, database_url) as (s, _):
+    with flow_session(home, database_url) as (s, _):
         return steps.compare(s, before_run=before_run, after_run=after_run)
 
 
 @task(name="outcomes", cache_policy=NONE)
 def outcomes_task(campaign_id: int, home: str, database_url: str | None = None) -> dict[str, Any]:
     """Outcome metrics for directors."""
-    with _session(home, database_url) as (s, settings):
+    with flow_session(home, database_url) as (s, settings):
         return steps.outcomes(s, campaign_id=campaign_id, settings=settings)
 
 
@@ -186,7 +182,7 @@ def ingest_flow(
 
 @flow(name="hotspots")
 def hotspots_flow(
-    route: str | None = DEMO_ROUTE,
+    route: str | None = None,
     home: str = "counterflow-data",
     database_url: str | None = None,
     corridor_km: float = 150.0,
@@ -225,36 +221,29 @@ def feedback_flow(
     database_url: str | None = None,
     metrics: str | None = None,
     tips: str | None = None,
-    simulate: bool = False,
     analyst: str = "analyst",
 ):
     """Bring back what a campaign achieved: metrics and tips."""
-    return feedback_task(campaign_id, home, database_url, metrics, tips, simulate, analyst)
+    return feedback_task(campaign_id, home, database_url, metrics, tips, analyst)
 
 
-@flow(name="loop")
-def loop_flow(
+def close_loop(
+    *,
     reports_file: str,
     plan: dict[str, Any],
     approver: str,
-    analyst: str,
-    route: str = DEMO_ROUTE,
-    home: str = "counterflow-data",
-    database_url: str | None = None,
-    corridor_km: float = 150.0,
-    top: int = 8,
-    channel: str = "outbox",
-    simulate_feedback: bool = True,
-    metrics: str | None = None,
-    tips: str | None = None,
-    extra_channels: dict[str, dict[str, Any]] | None = None,
-    as_of: dt.datetime | None = None,
+    route: str,
+    home: str,
+    database_url: str | None,
+    corridor_km: float,
+    top: int,
+    channel: str,
+    extra_channels: dict[str, dict[str, Any]] | None,
+    as_of: dt.datetime | None,
+    feedback: Callable[[int], dict[str, Any]],
 ) -> dict[str, Any]:
-    """The whole loop: ingest -> hotspots -> plan -> approve -> schedule -> publish -> feedback ->
-    hotspots again, and what changed.
-
-    ``as_of`` replays the loop at an earlier moment (the demo replays a campaign that ran over
-    the past weeks, so that its simulated results are not dated in the future)."""
+    """The loop's tasks in order; ``feedback(campaign_id)`` brings the campaign's results back
+    (files in the loop flow, a simulation in the demo flow)."""
     ingested = ingest_task(reports_file, "reports", home, database_url)
     before = hotspots_task(route, home, database_url, corridor_km, top, None, "before the campaign")
     planned = plan_task({**plan, "route": route, "run_id": before["run_id"]}, home, database_url)
@@ -266,7 +255,7 @@ def loop_flow(
         name: publish_task(campaign_id, name, home, database_url, options, as_of)
         for name, options in (extra_channels or {}).items()
     }
-    fed = feedback_task(campaign_id, home, database_url, metrics, tips, simulate_feedback, analyst)
+    fed = feedback(campaign_id)
     after = hotspots_task(route, home, database_url, corridor_km, top, None, "after the feedback")
     changed = compare_task(int(before["run_id"]), int(after["run_id"]), home, database_url)
     outcome = outcomes_task(campaign_id, home, database_url)
@@ -282,6 +271,43 @@ def loop_flow(
         "changes": changed,
         "outcomes": outcome,
     }
+
+
+@flow(name="loop")
+def loop_flow(
+    reports_file: str,
+    plan: dict[str, Any],
+    approver: str,
+    analyst: str,
+    route: str,
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+    channel: str = "outbox",
+    metrics: str | None = None,
+    tips: str | None = None,
+    extra_channels: dict[str, dict[str, Any]] | None = None,
+    as_of: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The whole loop: ingest -> hotspots -> plan -> approve -> schedule -> publish -> feedback ->
+    hotspots again, and what changed.
+
+    ``as_of`` replays the loop at an earlier moment."""
+    return close_loop(
+        reports_file=reports_file,
+        plan=plan,
+        approver=approver,
+        route=route,
+        home=home,
+        database_url=database_url,
+        corridor_km=corridor_km,
+        top=top,
+        channel=channel,
+        extra_channels=extra_channels,
+        as_of=as_of,
+        feedback=lambda cid: feedback_task(cid, home, database_url, metrics, tips, analyst),
+    )
 
 
 ALL_FLOWS: list[Flow[Any, Any]] = [

@@ -22,7 +22,7 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from campaigns.i18n import direction, format_number, formatting_locale
+from campaigns.copy.i18n import direction, format_number, formatting_locale
 
 DOMAIN = "tipform"
 LOCALES: tuple[str, ...] = ("en", "pcm", "yo", "ig", "ha", "bin", "ar", "it", "fr")

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from campaigns.approval import approve_campaign
-from campaigns.channels.base import SendingChannel
-from campaigns.channels.facebook import FacebookChannel
-from campaigns.channels.outbox import OutboxChannel
-from campaigns.fakegraph import FakeGraph, start_fake_graph
-from campaigns.schedule import schedule_campaign
+from campaigns.delivery.approval import approve_campaign
+from campaigns.delivery.channels.base import SendingChannel
+from campaigns.delivery.channels.facebook import FacebookChannel
+from campaigns.delivery.channels.outbox import OutboxChannel
+from campaigns.delivery.schedule import schedule_campaign
 from intel.models import Campaign
 from intel.settings import Settings
 from intel.users import add_user
+from sandbox.fakegraph import FakeGraph, start_fake_graph
 from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from campaigns.approval import approve_campaign, require_approved
+from campaigns.delivery.approval import approve_campaign, require_approved
 from intel.errors import Conflict, Forbidden
 from intel.models import AuditEvent, Campaign, User
 from intel.users import add_user

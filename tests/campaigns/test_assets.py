@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from campaigns import crud
-from campaigns.assets import FAMILY_LETTER, export_assets, generate_assets, render_preview, tracking_code
-from campaigns.i18n import LOCALES
-from campaigns.planner import Audience, plan_campaign
+from campaigns.copy.assets import FAMILY_LETTER, export_assets, generate_assets, render_preview, tracking_code
+from campaigns.copy.i18n import LOCALES
+from campaigns.plan.planner import Audience, plan_campaign
 from campaigns.policy import check_asset, check_locales_ready
 from intel.db import session_scope
 from intel.errors import CounterflowError

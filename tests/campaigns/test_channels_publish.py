@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from campaigns.channels.base import Channel
-from campaigns.channels.outbox import read_outbox
-from campaigns.publish import publish_campaign
+from campaigns.delivery.channels.base import Channel
+from campaigns.delivery.channels.outbox import read_outbox
+from campaigns.delivery.publish import publish_campaign
 from intel.errors import Forbidden
 from intel.models import Campaign, Delivery, ScheduledPost
 from tests.campaigns import publish_fixtures
@@ -129,8 +129,8 @@ def test_insights_shape(engine, channel_case):
 def test_the_outbox_records_exactly_what_the_facebook_channel_sends(engine, settings):
     """Same campaign, both channels: every recorded params dict equals the one the SDK sent,
     once the platform's ids stand in for the outbox's."""
-    from campaigns.channels.outbox import OutboxChannel
-    from campaigns.fakegraph import start_fake_graph
+    from campaigns.delivery.channels.outbox import OutboxChannel
+    from sandbox.fakegraph import start_fake_graph
     from tests.campaigns.publish_fixtures import facebook_channel
 
     fake = start_fake_graph()

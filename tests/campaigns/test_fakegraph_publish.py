@@ -13,7 +13,7 @@ from facebook_business.adobjects.page import Page
 from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 
-from campaigns.fakegraph import FakeGraph, start_fake_graph
+from sandbox.fakegraph import FakeGraph, start_fake_graph
 from tests.campaigns import publish_fixtures
 
 fake_graph = publish_fixtures.fake_graph

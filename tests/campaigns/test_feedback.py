@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from campaigns.feedback import load_feedback, simulate_feedback
+from campaigns.feedback.files import load_feedback
+from sandbox.feedback import simulate_feedback
 from intel.db import session_scope
 from intel.errors import CounterflowError
 from intel.models import Metric, Reject, Report, Tip

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from campaigns.channels.outbox import OutboxChannel
-from campaigns.fakegraph import insight_row
-from campaigns.insights import fetch_insights, import_ads_export, metric_count, upsert_metrics
-from campaigns.publish import publish_campaign
+from campaigns.delivery.channels.outbox import OutboxChannel
+from campaigns.delivery.publish import publish_campaign
+from campaigns.feedback.insights import fetch_insights, import_ads_export, metric_count, upsert_metrics
 from intel.errors import CounterflowError
 from intel.models import Asset, Delivery, Metric, Reject
+from sandbox.fakegraph import insight_row
 from tests.campaigns import publish_fixtures
 from tests.campaigns.factories_publish import make_campaign
 from tests.campaigns.publish_fixtures import Sleeps, facebook_channel, ready_campaign

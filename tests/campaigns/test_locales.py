@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns import i18n
-from campaigns.i18n import (
+from campaigns.copy import i18n
+from campaigns.copy.i18n import (
     LOCALES,
     compile_catalogs,
     coverage,
@@ -25,7 +25,7 @@ from campaigns.i18n import (
     review,
     reviewer_of,
 )
-from campaigns.messages import FAMILIES, family_copy
+from campaigns.copy.messages import FAMILIES, family_copy
 from intel.errors import CounterflowError, NotFound
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -156,7 +156,7 @@ def test_review_refuses_a_catalog_with_missing_messages(tmp_path: Path) -> None:
 def test_a_new_message_reaches_every_catalog_as_missing(tmp_path: Path) -> None:
     from babel.messages.pofile import read_po, write_po
 
-    from campaigns.i18n import update_catalogs
+    from campaigns.copy.i18n import update_catalogs
 
     root = tmp_path / "locales"
     shutil.copytree(i18n.locales_dir(), root, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))

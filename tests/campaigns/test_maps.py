@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.maps import targets_map
+from campaigns.plan.maps import targets_map
 from hotspots.maps import hotspot_map
 from intel.models import Target
 
@@ -40,7 +40,7 @@ def test_hotspot_tooltips_escape_place_names():
 def test_a_campaign_map_draws_the_route_its_hotspot_run_used(engine):
     from sqlmodel import Session
 
-    from campaigns.maps import map_rows
+    from campaigns.plan.maps import map_rows
     from intel import hotspot_store
     from tests.campaigns.factories_publish import make_campaign
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from campaigns.outcomes import campaign_outcomes
-from campaigns.tips import submit_tip, triage_tip
+from campaigns.feedback.outcomes import campaign_outcomes
+from campaigns.feedback.tips import submit_tip, triage_tip
 from intel.errors import NotFound
 from intel.settings import Settings
 from tests.web.factories import make_campaign, make_metrics, make_report, make_run, make_users

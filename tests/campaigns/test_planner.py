@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from campaigns import crud
-from campaigns.assets import generate_assets
-from campaigns.planner import Audience, bounded_radius, choose_targets, plan_campaign
+from campaigns.copy.assets import generate_assets
+from campaigns.plan.planner import Audience, bounded_radius, choose_targets, plan_campaign
 from campaigns.policy import is_eu, preflight, refusals
 from intel.db import session_scope
 from intel.errors import CounterflowError, NotFound

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from intel.db import get_engine, session_scope
 from intel.settings import Settings, get_settings
 from tests.campaigns.factories import DEMO_ROUTE, make_route, make_run

@@ -252,8 +252,8 @@ def test_copy_limits_table_says_what_is_hard_and_soft() -> None:
 
 def test_the_locale_table_in_the_docs_matches_the_data() -> None:
     import campaigns.policy as policy
-    from campaigns.i18n import LOCALES
-    from campaigns.localedata import platform_locale
+    from campaigns.copy.i18n import LOCALES
+    from campaigns.copy.localedata import platform_locale
 
     rows = {}
     for line in (policy.__doc__ or "").splitlines():

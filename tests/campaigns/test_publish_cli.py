@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from campaigns.fakegraph import FakeGraph, start_fake_graph
-from flows.cli import main
+from cli.main import main
 from intel.db import get_engine
 from intel.models import Campaign, Delivery, Metric
 from intel.settings import Settings, get_settings
+from sandbox.fakegraph import FakeGraph, start_fake_graph
 from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
 
 SAMPLE = Path(__file__).parent / "data" / "facebook_ads_export_sample.csv"

@@ -9,12 +9,12 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from campaigns.channels.facebook import FacebookChannel
-from campaigns.channels.redact import RedactSecretsFilter, install_redaction, redact
-from campaigns.fakegraph import start_fake_graph
-from campaigns.publish import publish_campaign
+from campaigns.delivery.channels.facebook import FacebookChannel
+from campaigns.delivery.channels.redact import RedactSecretsFilter, install_redaction, redact
+from campaigns.delivery.publish import publish_campaign
 from intel.errors import CounterflowError
 from intel.models import Campaign, Delivery
+from sandbox.fakegraph import start_fake_graph
 from tests.campaigns import publish_fixtures
 from tests.campaigns.publish_fixtures import Sleeps, facebook_channel, ready_campaign
 

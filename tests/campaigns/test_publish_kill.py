@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from campaigns.fakegraph import start_fake_graph
 from intel.db import get_engine
 from intel.models import Delivery
 from intel.settings import Settings
+from sandbox.fakegraph import start_fake_graph
 from tests.campaigns.publish_fixtures import ready_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def _run(env: dict[str, str], campaign_id: int) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-c",
-            "from flows.cli import run; run()",
+            "from cli.main import run; run()",
             "publish",
             str(campaign_id),
             "--channel",

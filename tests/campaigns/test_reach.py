@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from campaigns.reach import audience_share, estimate_reach, penetration, reach_table
+from campaigns.plan.reach import audience_share, estimate_reach, penetration, reach_table
 from intel.gazetteer import get_gazetteer
 
 BENIN = (6.33815, 5.62575)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from campaigns.schedule import (
+from campaigns.delivery.schedule import (
     as_utc,
     calendar_frame,
     calendar_ics,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from campaigns.channels.base import load_rows
-from campaigns.channels.specs import build_specs
+from campaigns.delivery.channels.base import load_rows
+from campaigns.delivery.channels.specs import build_specs
 from intel.db import session_scope
 from tests.campaigns.factories_publish import make_campaign
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from campaigns.tips import (
+from campaigns.feedback.tips import (
     TipInvalid,
     export_tips_aggregated,
     read_tip_text,
@@ -174,7 +174,7 @@ def test_export_is_aggregated_and_suppresses_small_counts(engine: Engine, settin
 
 
 def test_referral_needs_an_actionable_tip_and_is_audited(engine: Engine, settings: Settings) -> None:
-    from campaigns.tips import refer_tip
+    from campaigns.feedback.tips import refer_tip
 
     with Session(engine, expire_on_commit=False) as s:
         make_users(s)
@@ -198,7 +198,7 @@ def test_a_typed_place_is_encrypted_and_never_reaches_a_report(engine, settings)
     """The public's free-text place is as sensitive as the text: it stays in the encrypted tip."""
     from sqlmodel import select
 
-    from campaigns.tips import read_tip_text, submit_tip, triage_tip
+    from campaigns.feedback.tips import read_tip_text, submit_tip, triage_tip
     from intel.db import session_scope
     from intel.models import Report, Tip
     from intel.users import add_user

@@ -9,11 +9,12 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from flows.deployments import SCHEDULES, build_deployments
-from flows.loop import ALL_FLOWS, DEMO_ROUTE, loop_flow
+from flows.demo import DEMO_ROUTE, demo_flow
+from flows.loop import ALL_FLOWS, loop_flow
 from intel.db import get_engine, session_scope
 from intel.models import Delivery, Metric, Report, Tip
-from intel.simulate import write_scenario_csv
 from intel.users import add_user
+from sandbox.scenario import write_scenario_csv
 
 
 def test_every_flow_has_a_deployment(sqlite_settings):
@@ -40,7 +41,7 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
     # replay a campaign that ran over the past two weeks, as the demo does
     as_of = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=16)
     starts = as_of.date() + dt.timedelta(days=1)
-    summary = loop_flow(
+    summary = demo_flow(
         reports_file=str(csv_path),
         plan={
             "name": "test campaign",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from flows.cli import main
+from cli.main import main
 from intel.db import get_engine, session_scope
 from intel.models import Hotspot, HotspotRun, Route
 from intel.settings import Settings, get_settings

@@ -9,7 +9,7 @@ import pytest
 
 MODULES = [
     "hotspots.gistar", "hotspots.emerging", "hotspots.weights", "hotspots.h3cells", "hotspots.compare",
-    "hotspots.flows", "hotspots.histograms", "hotspots.pipeline",
+    "hotspots.movement", "hotspots.histograms", "hotspots.pipeline",
 ]  # fmt: skip
 
 

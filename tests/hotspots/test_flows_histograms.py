@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hotspots.flows import betweenness, chokepoints, frequent_chains, od_matrix, reach, reach_summary
 from hotspots.histograms import counts, filter_reports, heat_matrix
+from hotspots.movement import betweenness, chokepoints, frequent_chains, od_matrix, reach, reach_summary
 from tests.hotspots.factories import reports
 
 

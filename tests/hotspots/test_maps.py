@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hotspots.flows import flow_lines
 from hotspots.maps import hotspot_map, save_map, to_geojson, to_kml
+from hotspots.movement import flow_lines
 from hotspots.params import HotspotParams
 from hotspots.pipeline import analyse
 from hotspots.plots import hotspot_png

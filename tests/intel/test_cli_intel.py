@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from flows.cli import main
+from cli.main import main
 from intel.db import get_engine
 from intel.models import ImportBatch, Report
 from intel.settings import Settings, get_settings

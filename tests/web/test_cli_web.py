@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from flows.cli import main
+from cli.main import main
 from intel.db import get_engine
 from intel.models import Report, Tip
 from intel.settings import Settings, get_settings
@@ -36,7 +36,7 @@ def store(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 def _tip(settings: Settings, seeded: Seeded) -> int:
-    from campaigns.tips import submit_tip
+    from campaigns.feedback.tips import submit_tip
 
     code = seeded.rows.assets[(seeded.rows.targets[0].id, "pcm")].tracking_code
     with Session(get_engine(settings), expire_on_commit=False) as s:
@@ -103,7 +103,7 @@ def test_web_command_serves_without_an_access_log(store: tuple[Settings, Seeded]
     env = dict(os.environ, COUNTERFLOW_HOME=str(settings.home), COUNTERFLOW_DATABASE_URL=settings.db_url)
     log = (tmp_path / "web.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from flows.cli import run; run()", "web", "--port", str(port)],
+        [sys.executable, "-c", "from cli.main import run; run()", "web", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

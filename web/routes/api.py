@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import SQLModel
 
-from campaigns.tips import export_tips_aggregated, list_tips, submit_tip
+from campaigns.feedback.tips import export_tips_aggregated, list_tips, submit_tip
 from intel.errors import CounterflowError
 from intel.models import User
 from web.deps import AnalystDep, OutcomesReaderDep, SessionDep, SettingsDep, UserDep, require
@@ -117,7 +117,7 @@ def api_tips(session: SessionDep, user: AnalystDep, status: str | None = None) -
 @router.get("/outcomes/{campaign_id}")
 def api_outcomes(session: SessionDep, user: OutcomesReaderDep, campaign_id: int) -> dict[str, Any]:
     """A campaign's outcome metrics (``simulated`` says whether demo data is behind them)."""
-    from campaigns.outcomes import campaign_outcomes
+    from campaigns.feedback.outcomes import campaign_outcomes
 
     return campaign_outcomes(session, campaign_id=campaign_id).to_dict()
 

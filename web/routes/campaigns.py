@@ -128,7 +128,7 @@ def campaign(
 @router.get("/campaigns/{campaign_id}/map", response_class=HTMLResponse)
 def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
     """The targets on the route, as a full page (embedded by the campaign page); nothing remote."""
-    from campaigns.maps import map_rows, targets_map
+    from campaigns.plan.maps import map_rows, targets_map
 
     targets, route = map_rows(session, campaign_id=campaign_id)
     return HTMLResponse(targets_map(targets, route=route).get_root().render())
@@ -137,7 +137,7 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLRe
 @router.post("/campaigns/{campaign_id}/approve")
 def approve(session: SessionDep, user: ManagerDep, campaign_id: int) -> RedirectResponse:
     """Approve a campaign (someone other than its author)."""
-    from campaigns.approval import approve_campaign
+    from campaigns.delivery.approval import approve_campaign
 
     approve_campaign(session, campaign_id=campaign_id, approver=user.name)
     session.commit()

@@ -25,7 +25,7 @@ def outcomes(
     request: Request, session: SessionDep, user: OutcomesReaderDep, campaign_id: int
 ) -> HTMLResponse:
     """A campaign's outcome metrics with charts."""
-    from campaigns.outcomes import campaign_outcomes  # pandas: imported on first use
+    from campaigns.feedback.outcomes import campaign_outcomes  # pandas: imported on first use
 
     out = campaign_outcomes(session, campaign_id=campaign_id)
     rows = out.to_dict()["rows"]

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
-from campaigns.tips import TipInvalid, submit_tip
+from campaigns.feedback.tips import TipInvalid, submit_tip
 from intel.models import Asset
 from web import i18n
 from web.deps import SessionDep, SettingsDep

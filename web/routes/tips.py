@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
-from campaigns.i18n import direction
-from campaigns.tips import list_tips, read_tip_text, refer_tip, tip_audit, triage_tip
+from campaigns.copy.i18n import direction
+from campaigns.feedback.tips import list_tips, read_tip_text, refer_tip, tip_audit, triage_tip
 from intel.errors import CounterflowError, NotFound
 from intel.models import Campaign, Target, Tip
 from web.deps import AnalystDep, SessionDep, SettingsDep

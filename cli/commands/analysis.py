@@ -1,140 +1,20 @@
 """`counterflow` commands of the hotspots room (registered on import): ``hotspots``, ``flows``,
 ``histogram`` and ``evaluate``.
 
-``run_hotspots`` is the one call that loads reports, analyses, stores the run and writes the
-map; the CLI and the loop flow both use it.
+They call the steps of :mod:`flows.steps.analysis`, as the Prefect tasks do.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from flows.cli import app
-from flows.clitools import parse_date as _date
-from flows.clitools import table as _table
+from cli.app import app
+from cli.tools import parse_date as _date
+from cli.tools import table as _table
 from intel.errors import CounterflowError
-
-if TYPE_CHECKING:
-    import pandas as pd
-    from sqlmodel import Session
-
-    from hotspots.params import HotspotParams
-    from hotspots.pipeline import HotspotResult
-    from intel.models import HotspotRun
-    from intel.settings import Settings
-
-EMPTY_STORE = CounterflowError("no reports in the store", "run counterflow ingest FILE first")
-
-
-@dataclass
-class StoredRun:
-    """A run as saved: the row, the analysis, where its map is and what changed since the last."""
-
-    run: HotspotRun
-    result: HotspotResult
-    map_path: Path | None
-    previous_run_id: int | None
-    changes: pd.DataFrame | None
-
-
-def _load(session: Session, *, since: dt.date | None, until: dt.date | None, **kw: Any) -> pd.DataFrame:
-    from intel.store import load_reports
-
-    df = load_reports(session, since=since, until=until, **kw)
-    if df.empty:
-        if since or until or kw.get("types") or kw.get("min_reliability"):
-            raise CounterflowError(
-                "no reports match these filters", "widen --since/--until, --type or --min-grade"
-            )
-        raise EMPTY_STORE
-    return df
-
-
-def run_hotspots(
-    session: Session,
-    *,
-    settings: Settings,
-    route_text: str | None = None,
-    params: HotspotParams | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    map_path: Path | None = None,
-    write_map: bool = True,
-) -> StoredRun:
-    """Load reports, analyse, store the run (``HotspotRun`` + ``Hotspot`` rows), write the map and
-    compare with the previous run of the same route. Everything in the caller's transaction."""
-    from hotspots.compare import compare_runs
-    from hotspots.params import HotspotParams
-    from hotspots.pipeline import analyse
-    from hotspots.routes import parse_route
-    from intel import hotspot_store
-
-    params = params or HotspotParams()
-    route = parse_route(route_text, corridor_km=params.corridor_km) if route_text else None
-    reports = _load(session, since=since, until=until)
-    result = analyse(reports, route=route, params=params)
-    route_id = None
-    if route is not None:
-        row = hotspot_store.get_or_create_route(
-            session,
-            name=route.name,
-            waypoints=[w.to_dict() for w in route.waypoints],
-            corridor_km=route.corridor_km,
-        )
-        route_id = row.id
-    method = "gistar-h3" if result.params.unit == "h3" else "gistar-place"
-    previous = hotspot_store.comparable_run(
-        session,
-        route_id=route_id,
-        method=method,
-        resolution=result.params.resolution,
-        corridor_km=result.stored_params().get("corridor_km"),
-    )
-    frame = result.hotspot_frame()
-    run = hotspot_store.save_run(
-        session,
-        cells=frame,
-        params=result.stored_params(),
-        n_reports=result.n_reports,
-        route_id=route_id,
-        resolution=result.params.resolution,
-        method=method,
-    )
-    assert run.id is not None
-    changes = None
-    if previous is not None and previous.id is not None:
-        _, before = hotspot_store.load_run(session, run_id=previous.id)
-        changes = compare_runs(before, frame)
-    path = None
-    if write_map:
-        from hotspots.flows import flow_lines
-        from hotspots.maps import hotspot_map, save_map
-
-        path = map_path or settings.home / "maps" / f"hotspots-run{run.id}.html"
-        title = f"hotspot run {run.id}" + (f": {route.name}" if route else "")
-        save_map(
-            hotspot_map(
-                result.cells,
-                ranked=result.ranked,
-                route=route,
-                flows=flow_lines(reports).head(30),
-                title=title,
-            ),
-            path,
-        )
-        hotspot_store.set_map_path(session, run_id=run.id, map_path=str(path))
-    return StoredRun(
-        run=run,
-        result=result,
-        map_path=path,
-        previous_run_id=previous.id if previous else None,
-        changes=changes,
-    )
 
 
 def _fmt_km(v: Any) -> str:
@@ -183,6 +63,8 @@ def hotspots(
         if p is not None and p.exists() and p.is_dir():
             raise CounterflowError(f"{p} is a folder", "give a file name, e.g. out.png")
     settings = get_settings()
+    from flows.steps import run_hotspots
+
     with session_scope(get_engine(settings)) as session:
         stored = run_hotspots(
             session, settings=settings, route_text=route, params=params, since=d0, until=d1, map_path=map_path
@@ -238,12 +120,13 @@ def flows(
     top: int = typer.Option(15, "--top", min=1, help="Rows per table."),
 ) -> None:
     """Movement: origin -> destination flows with their reach, frequent chains, transit chokepoints."""
-    from hotspots.flows import chokepoints, flow_table, frequent_chains, reach_summary
+    from flows.steps import load_reports
+    from hotspots.movement import chokepoints, flow_table, frequent_chains, reach_summary
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
     with session_scope(get_engine(get_settings())) as session:
-        df = _load(session, since=_date(since, "--since"), until=_date(until, "--until"))
+        df = load_reports(session, since=_date(since, "--since"), until=_date(until, "--until"))
     t = flow_table(df)
     if t.empty:
         raise CounterflowError(
@@ -291,6 +174,7 @@ def histogram(
     png: Path | None = typer.Option(None, "--png", help="Also draw the chart as a PNG."),
 ) -> None:
     """Counts of reports by country, town, exploitation type or month, or a heat matrix."""
+    from flows.steps import load_reports
     from hotspots.histograms import BY, counts, filter_reports, heat_matrix
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
@@ -300,7 +184,7 @@ def histogram(
     if min_grade is not None and (len(min_grade) != 1 or min_grade.upper() not in "ABCDEF"):
         raise CounterflowError(f"--min-grade was {min_grade!r}", "give one letter, A (best) to F")
     with session_scope(get_engine(get_settings())) as session:
-        df = _load(session, since=_date(since, "--since"), until=_date(until, "--until"))
+        df = load_reports(session, since=_date(since, "--since"), until=_date(until, "--until"))
     df = filter_reports(df, types=types or None, min_reliability=min_grade)
     if df.empty:
         raise CounterflowError("no reports match these filters", "widen --type or --min-grade")
@@ -345,11 +229,12 @@ def evaluate(
     if resolution is not None and not 0 <= resolution <= 15:
         raise CounterflowError(f"resolution was {resolution}", "H3 resolutions run from 0 to 15; try 4 to 7")
     if source == "store":
+        from flows.steps import load_reports
         from intel.db import get_engine, session_scope
         from intel.settings import get_settings
 
         with session_scope(get_engine(get_settings())) as session:
-            df = _load(session, since=None, until=None)
+            df = load_reports(session, since=None, until=None)
     else:
         df = read_reports_csv(source)
     ev = run_eval(df, split=_date(split, "--split"), resolution=resolution, half_life_days=half_life_days)

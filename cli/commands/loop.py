@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from flows.cli import app
+from cli.app import app
 from intel.errors import CounterflowError
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
@@ -63,15 +63,19 @@ def feedback(
         )
     settings = get_settings()
     with session_scope(get_engine(settings)) as s:
-        out = steps.feedback(
-            s,
-            campaign_id=campaign,
-            settings=settings,
-            metrics_path=metrics,
-            tips_path=tips,
-            simulate=simulate,
-            analyst=analyst or "",
-        )
+        if simulate:
+            from sandbox.feedback import simulated_feedback
+
+            out = simulated_feedback(s, campaign_id=campaign, settings=settings, analyst=analyst or "")
+        else:
+            out = steps.feedback(
+                s,
+                campaign_id=campaign,
+                settings=settings,
+                metrics_path=metrics,
+                tips_path=tips,
+                analyst=analyst or "",
+            )
     _echo_feedback(out)
 
 
@@ -97,6 +101,9 @@ def demo(
     """Run the whole loop on a generated scenario in a fresh folder and print where the outputs are."""
     import time
 
+    from flows.prefect_env import prepare_prefect
+
+    prepare_prefect()
     from flows.demo import run_demo
 
     t0 = time.perf_counter()
@@ -197,7 +204,7 @@ def _fmt(v: Any) -> str:
 @app.command("serve")
 def serve() -> None:
     """Serve every flow's deployment with its schedule (needs a Prefect server for cron schedules)."""
-    from flows.demo import prepare_prefect
+    from flows.prefect_env import prepare_prefect
 
     prepare_prefect()
     from prefect import serve as prefect_serve
@@ -211,7 +218,7 @@ def serve() -> None:
 @app.command("loop")
 def loop_cmd(
     reports_file: Path = typer.Argument(..., help="CSV of reports in the generic format."),
-    route: str = typer.Option("Benin City > Agadez > Sabha > Tripoli > Lampedusa > Rome", help="Route."),
+    route: str = typer.Option(..., help='Route, e.g. "Benin City > Agadez > Tripoli > Lampedusa > Rome".'),
     author: str = typer.Option(..., help="Campaign manager who plans."),
     approver: str = typer.Option(..., help="Another campaign manager who approves."),
     analyst: str = typer.Option(..., help="Analyst who triages tips."),
@@ -225,7 +232,7 @@ def loop_cmd(
     tips: Path | None = typer.Option(None, help="Tips CSV to load as feedback."),
 ) -> None:
     """Run the whole loop flow on a reports file, with real (not simulated) feedback files."""
-    from flows.demo import prepare_prefect
+    from flows.prefect_env import prepare_prefect
 
     for label, path in (("reports file", reports_file), ("--metrics", metrics), ("--tips", tips)):
         if path is not None and not path.is_file():
@@ -257,7 +264,6 @@ def loop_cmd(
         route=route,
         home=str(settings.home),
         database_url=settings.database_url,
-        simulate_feedback=False,
         metrics=str(metrics) if metrics else None,
         tips=str(tips) if tips else None,
     )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from flows.cli import app
-from flows.clitools import table as _table
+from cli.app import app
+from cli.tools import table as _table
 from intel.errors import CounterflowError
 
 
@@ -57,7 +57,7 @@ def tips(
     limit: int = typer.Option(200, help="At most this many tips, newest first."),
 ) -> None:
     """The triage list of tips; their text only with --show-text --as AN_ANALYST."""
-    from campaigns.tips import list_tips, read_tip_text
+    from campaigns.feedback.tips import list_tips, read_tip_text
     from intel.settings import get_settings
 
     if status is not None and status not in ("new", "actionable", "not_actionable", "referred"):
@@ -102,7 +102,7 @@ def triage(
     ),
 ) -> None:
     """Triage a tip: actionable tips become reports that the next hotspot run sees."""
-    from campaigns.tips import triage_tip
+    from campaigns.feedback.tips import triage_tip
 
     if actionable is None:
         raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
@@ -125,7 +125,7 @@ def tips_export(
     out: Path | None = typer.Option(None, help="Write CSV here (default: print)."),
 ) -> None:
     """Aggregated tip counts for partners (no text, no places; counts under 3 shown as <3)."""
-    from campaigns.tips import export_tips_aggregated
+    from campaigns.feedback.tips import export_tips_aggregated
 
     with _session() as session:
         frame = export_tips_aggregated(session, campaign_id=campaign_id)
@@ -139,7 +139,7 @@ def tips_export(
 @app.command()
 def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> None:
     """Outcome metrics of a campaign per target x language, and the change at targeted hotspots."""
-    from campaigns.outcomes import campaign_outcomes
+    from campaigns.feedback.outcomes import campaign_outcomes
 
     with _session() as session:
         out = campaign_outcomes(session, campaign_id=campaign_id)

@@ -246,7 +246,7 @@ def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | 
 
 
 def extract_template() -> Catalog:
-    """Extract the campaign copy (``campaigns/messages.py``) with Babel's default keywords."""
+    """Extract the campaign copy (``campaigns/copy/messages.py``) with Babel's default keywords."""
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 
     source = Path(__file__).parent / "messages.py"
@@ -255,7 +255,7 @@ def extract_template() -> Catalog:
         "python", source, keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=False
     ):
         catalog.add(
-            message, None, [("campaigns/messages.py", lineno)], auto_comments=comments, context=context
+            message, None, [("campaigns/copy/messages.py", lineno)], auto_comments=comments, context=context
         )
     return catalog
 

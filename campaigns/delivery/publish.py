@@ -10,35 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from campaigns.approval import require_approved
-from campaigns.channels.base import PublishReport, SendingChannel
-from campaigns.schedule import recheck_slots
+from campaigns.delivery.approval import require_approved
+from campaigns.delivery.channels.base import PublishReport, SendingChannel
+from campaigns.delivery.schedule import recheck_slots
+from campaigns.policy import run_preflight
 from intel.errors import NotFound
-from intel.models import AdSet, Asset, Campaign, Target
+from intel.models import Campaign
 
 log = logging.getLogger(__name__)
-
-
-def run_preflight(session: Session, campaign: Campaign) -> list[Any]:
-    """The platform-policy findings (``campaigns.policy.preflight``) for the campaign's rows;
-    raises the first refusal as a ``CounterflowError``. Returns every finding (warns included)."""
-    from campaigns.policy import assert_schedulable, preflight
-
-    cid = campaign.id
-    targets = session.exec(select(Target).where(Target.campaign_id == cid)).all()
-    adsets = session.exec(select(AdSet).where(AdSet.campaign_id == cid)).all()
-    assets = session.exec(select(Asset).where(Asset.campaign_id == cid)).all()
-    findings = preflight(campaign, targets, adsets, assets)
-    assert_schedulable(findings)
-    warns = [f for f in findings if f.level == "warn"]
-    if warns:
-        # the planner's commands show every finding; here one line is enough
-        log.info("campaign %s preflight: %d warnings, no refusal", cid, len(warns))
-    return list(findings)
 
 
 def publish_campaign(

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from campaigns.channels.base import SendingChannel
-from campaigns.channels.specs import ObjectSpec
+from campaigns.delivery.channels.base import SendingChannel
+from campaigns.delivery.channels.specs import ObjectSpec
 from intel.models import utcnow
 from intel.settings import Settings
 

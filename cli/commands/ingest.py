@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli import app
+from cli.app import app
 
 TEXT_SUFFIXES = {".txt", ".html", ".htm", ".xml", ".rss", ".atom"}
 

@@ -13,48 +13,19 @@ import sys
 
 import typer
 
+from cli.app import app
 from intel.errors import CounterflowError
-
-app = typer.Typer(
-    name="counterflow",
-    help="Turn trafficking intelligence into geo-targeted awareness campaigns, and learn from what comes back.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-
-@app.command()
-def keygen() -> None:
-    """Print a new key for COUNTERFLOW_TIP_KEY (encrypts tip text at rest)."""
-    from cryptography.fernet import Fernet
-
-    typer.echo(Fernet.generate_key().decode())
-
-
-@app.command()
-def upgrade() -> None:
-    """Create or migrate the store to the latest schema."""
-    from intel.db import get_engine, table_names
-    from intel.settings import get_settings
-
-    settings = get_settings()
-    engine = get_engine(settings)
-    typer.echo(
-        f"store ready: {engine.url.render_as_string(hide_password=True)} ({len(table_names(engine))} tables)"
-    )
 
 
 def _register() -> None:
-    # Imported for their side effect: each module adds its commands to `app`.
-    from flows import (  # noqa: F401
-        cli_campaigns,
-        cli_hotspots,
-        cli_intel,
-        cli_loop,
-        cli_publish,
-        cli_web,
-    )
+    """Import every module of :mod:`cli.commands`: each adds its own commands to ``app``."""
+    import importlib
+    import pkgutil
+
+    import cli.commands
+
+    for info in pkgutil.iter_modules(cli.commands.__path__):
+        importlib.import_module(f"cli.commands.{info.name}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,10 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def run() -> None:
     """Console-script wrapper: exit with ``main``'s code."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -167,7 +167,7 @@ def schedule_campaign(
         raise CounterflowError(f"campaign {campaign_id} has no assets", "render its assets before scheduling")
     targets = {t.id: t for t in session.exec(select(Target).where(Target.campaign_id == campaign_id)).all()}
     if preflight:
-        from campaigns.publish import run_preflight
+        from campaigns.policy import run_preflight
 
         run_preflight(session, campaign)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from flows.cli import app
-from flows.clitools import parse_date as _date
+from cli.app import app
+from cli.tools import parse_date as _date
 from intel.errors import CounterflowError
 
 
@@ -29,7 +29,7 @@ def approve(
     as_: str = typer.Option(..., "--as", help="Name of the approving user (not the campaign's author)."),
 ) -> None:
     """Approve a campaign for publishing (a user other than its author)."""
-    from campaigns.approval import approve_campaign
+    from campaigns.delivery.approval import approve_campaign
     from intel.db import get_engine, session_scope
 
     with session_scope(get_engine()) as session:
@@ -48,7 +48,7 @@ def schedule(
     ics: Path | None = typer.Option(None, help="Also write the calendar as an iCalendar (.ics) file."),
 ) -> None:
     """Lay out the campaign's posts in each target's local time (and export an ICS calendar)."""
-    from campaigns.schedule import calendar_ics, calendar_rows, schedule_campaign
+    from campaigns.delivery.schedule import calendar_ics, calendar_rows, schedule_campaign
     from intel.db import get_engine, session_scope
 
     windows = [_window(w) for w in window]
@@ -85,9 +85,9 @@ def publish(
     ),
 ) -> None:
     """Publish an approved campaign; a rerun sends only what was not sent (never twice)."""
-    from campaigns.channels import get_channel
-    from campaigns.channels.redact import install_redaction
-    from campaigns.publish import publish_campaign
+    from campaigns.delivery.channels import get_channel
+    from campaigns.delivery.channels.redact import install_redaction
+    from campaigns.delivery.publish import publish_campaign
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
@@ -109,7 +109,7 @@ def publish(
     for key, reason in report.failed:
         typer.echo(f"  FAILED   {key:<14} {reason}")
     if report.channel == "outbox":
-        from campaigns.channels.outbox import outbox_path
+        from campaigns.delivery.channels.outbox import outbox_path
 
         typer.echo(f"dry run: payloads recorded in {outbox_path(settings, campaign_id)}")
     if report.failed:
@@ -122,7 +122,7 @@ def publish(
 @app.command()
 def outbox(campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
     """Show the payloads the dry-run outbox recorded for a campaign."""
-    from campaigns.channels.outbox import outbox_path, read_outbox
+    from campaigns.delivery.channels.outbox import outbox_path, read_outbox
     from intel.settings import get_settings
 
     settings = get_settings()
@@ -160,9 +160,9 @@ def insights(
     ),
 ) -> None:
     """Fetch daily per-ad-set insights into the store (idempotent)."""
-    from campaigns.channels import get_channel
-    from campaigns.channels.redact import install_redaction
-    from campaigns.insights import fetch_insights
+    from campaigns.delivery.channels import get_channel
+    from campaigns.delivery.channels.redact import install_redaction
+    from campaigns.feedback.insights import fetch_insights
     from intel.db import get_engine, session_scope
     from intel.models import Campaign
     from intel.settings import get_settings
@@ -200,7 +200,7 @@ def insights_import(
     ),
 ) -> None:
     """Import an ads results export (CSV) as metrics (idempotent; bad rows kept as rejects)."""
-    from campaigns.insights import import_ads_export
+    from campaigns.feedback.insights import import_ads_export
     from intel.db import get_engine, session_scope
 
     with session_scope(get_engine()) as session:

@@ -39,10 +39,10 @@ import numpy as np
 from sqlmodel import Session
 
 from campaigns import crud
-from campaigns.i18n import LOCALES
-from campaigns.localedata import local_languages, platform_locale
+from campaigns.copy.i18n import LOCALES
+from campaigns.copy.localedata import local_languages, platform_locale
+from campaigns.plan.reach import EstimateFn, estimate_reach
 from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu
-from campaigns.reach import EstimateFn, estimate_reach
 from intel.errors import CounterflowError
 from intel.gazetteer import EARTH_RADIUS_KM, country_at, get_gazetteer, haversine_km, timezone_at
 from intel.models import Campaign, Hotspot

@@ -1,7 +1,7 @@
 """Localised assets: one per ad set and message family, with its tracking code and link.
 
-Copy comes from the Babel catalogs (``campaigns.messages`` -> ``locales/``); numbers go through
-``campaigns.i18n.format_number`` (``bin`` formats as ``en_NG``). Drafted (fuzzy) copy is rendered
+Copy comes from the Babel catalogs (``campaigns.copy.messages`` -> ``locales/``); numbers go through
+``campaigns.copy.i18n.format_number`` (``bin`` formats as ``en_NG``). Drafted (fuzzy) copy is rendered
 as drafted and the asset is marked ``fuzzy``: ``campaigns.policy`` refuses to schedule it unless
 the campaign opted in for a dry run.
 
@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from campaigns import crud
-from campaigns.i18n import direction, format_date, format_number, fuzzy_families, get_translations
-from campaigns.localedata import helpline_for
-from campaigns.messages import DEFAULT_DEADLINE_DAYS, FAMILIES, family_copy, preview_words
+from campaigns.copy.i18n import direction, format_date, format_number, fuzzy_families, get_translations
+from campaigns.copy.localedata import helpline_for
+from campaigns.copy.messages import DEFAULT_DEADLINE_DAYS, FAMILIES, family_copy, preview_words
 from intel.errors import CounterflowError
 from intel.models import AdSet, Asset, Campaign, Target
 from intel.settings import Settings

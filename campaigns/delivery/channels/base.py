@@ -28,8 +28,8 @@ from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from sqlmodel import Session, col, select
 
-from campaigns.channels.redact import redact
-from campaigns.channels.specs import CampaignRows, ObjectSpec, build_specs, resolve
+from campaigns.delivery.channels.redact import redact
+from campaigns.delivery.channels.specs import CampaignRows, ObjectSpec, build_specs, resolve
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, utcnow
 
@@ -122,14 +122,14 @@ class Channel(Protocol):
     def insights(
         self, session: Session, *, campaign_id: int, since: dt.date, until: dt.date
     ) -> list[dict[str, Any]]:
-        """Daily rows per ad set, ready for ``campaigns.insights.upsert_metrics``: ``tracking_code``,
+        """Daily rows per ad set, ready for ``campaigns.feedback.insights.upsert_metrics``: ``tracking_code``,
         ``day``, ``adset_id`` (ours) and the metric fields (reach, impressions, ...)."""
         ...
 
 
 def load_rows(session: Session, *, campaign_id: int) -> CampaignRows:
     """The campaign's rows that publishing reads (only still-scheduled or sent posts)."""
-    from campaigns.schedule import schedule_windows
+    from campaigns.delivery.schedule import schedule_windows
 
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -191,7 +191,7 @@ class SendingChannel(ABC):
     def insights(
         self, session: Session, *, campaign_id: int, since: dt.date, until: dt.date
     ) -> list[dict[str, Any]]:
-        """Daily rows per ad set, ready for ``campaigns.insights.upsert_metrics``."""
+        """Daily rows per ad set, ready for ``campaigns.feedback.insights.upsert_metrics``."""
 
     # --- shared -------------------------------------------------------------------------------
     def specs(self, session: Session, *, campaign_id: int) -> list[ObjectSpec]:

@@ -4,7 +4,7 @@ The only module that calls ``FacebookAdsApi.init`` (with ``crash_log=False``: ot
 installs an excepthook that posts crash reports to the Graph API). Every value comes from
 ``Settings``; ``COUNTERFLOW_FACEBOOK_GRAPH_URL`` points the session at another Graph base URL (the
 local fake server in tests). The SDK puts the access token in the query string of every request,
-so error texts and logs go through :func:`campaigns.channels.redact.redact`.
+so error texts and logs go through :func:`campaigns.delivery.channels.redact.redact`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from campaigns.channels.base import ChannelError, SendingChannel, TransientError, with_backoff
-from campaigns.channels.outbox import describe_request, sdk_request
-from campaigns.channels.redact import install_redaction, redact
-from campaigns.channels.specs import ObjectSpec
+from campaigns.delivery.channels.base import ChannelError, SendingChannel, TransientError, with_backoff
+from campaigns.delivery.channels.outbox import describe_request, sdk_request
+from campaigns.delivery.channels.redact import install_redaction, redact
+from campaigns.delivery.channels.specs import ObjectSpec
 from intel.errors import CounterflowError
 from intel.models import Delivery
 from intel.settings import Settings
@@ -262,7 +262,7 @@ class FacebookChannel(SendingChannel):
     ) -> list[dict[str, Any]]:
         """Daily rows per ad set (``level=adset``, ``time_increment=1``), paged; on rate limits and
         "reduce the amount of data" it backs off and halves the page size. Returns rows ready for
-        :func:`campaigns.insights.upsert_metrics` (tracking code, day, metric fields)."""
+        :func:`campaigns.feedback.insights.upsert_metrics` (tracking code, day, metric fields)."""
         from facebook_business.exceptions import FacebookRequestError
 
         deliveries = session.exec(
@@ -318,7 +318,7 @@ class FacebookChannel(SendingChannel):
                 delay = min(60.0, self.base_delay * 2 ** (failures - 1))
                 log.warning("insights: %s; page size %s, retry in %.2fs", err, params["limit"], delay)
                 self.sleep(delay)
-        from campaigns.insights import codes_by_adset, normalise_platform_row
+        from campaigns.feedback.insights import codes_by_adset, normalise_platform_row
 
         codes = codes_by_adset(session, campaign_id)
         out: list[dict[str, Any]] = []

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from flows.cli import app
-from flows.clitools import require_date as _date
-from flows.clitools import table as _table
+from cli.app import app
+from cli.tools import require_date as _date
+from cli.tools import table as _table
 
 if TYPE_CHECKING:
     from campaigns.policy import Finding
@@ -24,7 +24,7 @@ app.add_typer(locales_app, name="locales")
 
 
 def _echo_targets(targets: Sequence[Target], adsets: Sequence[AdSet], currency: str) -> None:
-    from campaigns.i18n import format_number
+    from campaigns.copy.i18n import format_number
 
     rows = []
     for t in targets:
@@ -162,7 +162,7 @@ def assets(
 ) -> None:
     """Make the campaign's missing assets, list them, and optionally export previews."""
     from campaigns import crud
-    from campaigns.assets import export_assets, generate_assets
+    from campaigns.copy.assets import export_assets, generate_assets
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
@@ -191,7 +191,7 @@ def assets(
 @locales_app.command("status")
 def locales_status() -> None:
     """Coverage and review (fuzzy) per locale and message family."""
-    from campaigns.i18n import LOCALES, coverage, load_catalog, load_template, reviewer_of
+    from campaigns.copy.i18n import LOCALES, coverage, load_catalog, load_template, reviewer_of
 
     template = load_template()
     rows = []
@@ -211,7 +211,7 @@ def locales_compile(
     ),
 ) -> None:
     """Compile every catalog to .mo (build output; the app also compiles on first use)."""
-    from campaigns.i18n import compile_catalogs
+    from campaigns.copy.i18n import compile_catalogs
 
     for path in compile_catalogs(out_dir=out):
         typer.echo(f"compiled {path.parent.parent.name}: {path}")
@@ -223,7 +223,7 @@ def locales_review(
     reviewer: str = typer.Option(..., "--reviewer", help="Full name of the native speaker who checked it."),
 ) -> None:
     """Clear a catalog's fuzzy flags after review and record the reviewer in its header."""
-    from campaigns.i18n import review
+    from campaigns.copy.i18n import review
 
     cleared = review(locale, reviewer=reviewer)
     typer.echo(f"{locale}: {cleared} messages cleared, reviewed by {reviewer}")
@@ -232,7 +232,7 @@ def locales_review(
 @locales_app.command("extract")
 def locales_extract() -> None:
     """Re-extract the campaign copy into locales/messages.pot and merge it into every catalog."""
-    from campaigns.i18n import update_catalogs, write_template
+    from campaigns.copy.i18n import update_catalogs, write_template
 
     typer.echo(f"wrote {write_template().name}")
     for code, n in update_catalogs().items():

@@ -1,0 +1,1 @@
+"""Delivery: approval, the local-time schedule, the channels and exactly-once publishing."""

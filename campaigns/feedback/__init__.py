@@ -1,0 +1,1 @@
+"""Feedback: insights from the platform, tips from the public, feedback files and outcomes."""

@@ -1,0 +1,1 @@
+"""Planning: targets around ranked hotspots, ad sets, reach estimates and the targets map."""

@@ -1,0 +1,25 @@
+"""The steps of the loop, each a short call into the packages, shared by the CLI and the flows.
+
+Every step borrows a session (the CLI command or the Prefect task owns it) and returns a plain
+dict that a flow can pass on and a person can read.
+"""
+
+from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
+from flows.steps.campaigns import approve, insights, plan, publish, schedule
+from flows.steps.intel import ingest
+from flows.steps.returns import feedback, outcomes
+
+__all__ = [
+    "approve",
+    "compare",
+    "feedback",
+    "hotspots",
+    "ingest",
+    "insights",
+    "load_reports",
+    "outcomes",
+    "plan",
+    "publish",
+    "run_hotspots",
+    "schedule",
+]

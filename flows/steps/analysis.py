@@ -1,0 +1,206 @@
+"""Hotspot runs: load the reports, analyse, store the run, draw its map, compare with the last."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from intel.errors import CounterflowError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlmodel import Session
+
+    from hotspots.params import HotspotParams
+    from hotspots.pipeline import HotspotResult
+    from intel.models import HotspotRun
+    from intel.settings import Settings
+
+EMPTY_STORE = CounterflowError("no reports in the store", "run counterflow ingest FILE first")
+
+
+@dataclass
+class StoredRun:
+    """A run as saved: the row, the analysis, where its map is and what changed since the last."""
+
+    run: HotspotRun
+    result: HotspotResult
+    map_path: Path | None
+    previous_run_id: int | None
+    changes: pd.DataFrame | None
+
+
+def load_reports(session: Session, *, since: dt.date | None, until: dt.date | None, **kw: Any) -> pd.DataFrame:
+    from intel.store import load_reports
+
+    df = load_reports(session, since=since, until=until, **kw)
+    if df.empty:
+        if since or until or kw.get("types") or kw.get("min_reliability"):
+            raise CounterflowError(
+                "no reports match these filters", "widen --since/--until, --type or --min-grade"
+            )
+        raise EMPTY_STORE
+    return df
+
+
+def run_hotspots(
+    session: Session,
+    *,
+    settings: Settings,
+    route_text: str | None = None,
+    params: HotspotParams | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    map_path: Path | None = None,
+    write_map: bool = True,
+) -> StoredRun:
+    """Load reports, analyse, store the run (``HotspotRun`` + ``Hotspot`` rows), write the map and
+    compare with the previous run of the same route. Everything in the caller's transaction."""
+    from hotspots.compare import compare_runs
+    from hotspots.params import HotspotParams
+    from hotspots.pipeline import analyse
+    from hotspots.routes import parse_route
+    from intel import hotspot_store
+
+    params = params or HotspotParams()
+    route = parse_route(route_text, corridor_km=params.corridor_km) if route_text else None
+    reports = load_reports(session, since=since, until=until)
+    result = analyse(reports, route=route, params=params)
+    route_id = None
+    if route is not None:
+        row = hotspot_store.get_or_create_route(
+            session,
+            name=route.name,
+            waypoints=[w.to_dict() for w in route.waypoints],
+            corridor_km=route.corridor_km,
+        )
+        route_id = row.id
+    method = "gistar-h3" if result.params.unit == "h3" else "gistar-place"
+    previous = hotspot_store.comparable_run(
+        session,
+        route_id=route_id,
+        method=method,
+        resolution=result.params.resolution,
+        corridor_km=result.stored_params().get("corridor_km"),
+    )
+    frame = result.hotspot_frame()
+    run = hotspot_store.save_run(
+        session,
+        cells=frame,
+        params=result.stored_params(),
+        n_reports=result.n_reports,
+        route_id=route_id,
+        resolution=result.params.resolution,
+        method=method,
+    )
+    assert run.id is not None
+    changes = None
+    if previous is not None and previous.id is not None:
+        _, before = hotspot_store.load_run(session, run_id=previous.id)
+        changes = compare_runs(before, frame)
+    path = None
+    if write_map:
+        from hotspots.maps import hotspot_map, save_map
+        from hotspots.movement import flow_lines
+
+        path = map_path or settings.home / "maps" / f"hotspots-run{run.id}.html"
+        title = f"hotspot run {run.id}" + (f": {route.name}" if route else "")
+        save_map(
+            hotspot_map(
+                result.cells,
+                ranked=result.ranked,
+                route=route,
+                flows=flow_lines(reports).head(30),
+                title=title,
+            ),
+            path,
+        )
+        hotspot_store.set_map_path(session, run_id=run.id, map_path=str(path))
+    return StoredRun(
+        run=run,
+        result=result,
+        map_path=path,
+        previous_run_id=previous.id if previous else None,
+        changes=changes,
+    )
+
+
+
+def _plain(v: Any) -> Any:
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is pd.NA or v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v
+
+
+def hotspots(
+    session: Session,
+    *,
+    settings: Settings,
+    route: str | None,
+    corridor_km: float = 150.0,
+    top: int = 8,
+    until: dt.date | None = None,
+    label: str = "",
+) -> dict[str, Any]:
+    """Score and rank the hotspots along a route, store the run and write its map."""
+    from hotspots.compare import summarise
+    from hotspots.params import HotspotParams
+
+    stored = run_hotspots(
+        session,
+        settings=settings,
+        route_text=route,
+        params=HotspotParams(corridor_km=corridor_km, top=top),
+        until=until,
+    )
+    ranked = stored.result.ranked
+    cols = ["rank", "cell", "place", "country", "count", "weight", "z", "p", "bin", "trend", "distance_km"]
+    rows = [
+        {c: _plain(r.get(c)) for c in cols} for r in ranked.reindex(columns=cols).to_dict(orient="records")
+    ]
+    return {
+        "run_id": stored.run.id,
+        "label": label,
+        "n_reports": stored.result.n_reports,
+        "n_cells": len(stored.result.cells),
+        "n_significant": stored.result.n_significant,
+        "ranked": rows,
+        "map": str(stored.map_path) if stored.map_path else None,
+        "notes": list(stored.result.notes),
+        "previous_run_id": stored.previous_run_id,
+        "changes": summarise(stored.changes) if stored.changes is not None else None,
+    }
+
+
+def compare(session: Session, *, before_run: int, after_run: int) -> dict[str, Any]:
+    """What changed between two stored hotspot runs: a summary line and the ranked cells' moves."""
+    from hotspots.compare import compare_runs, summarise
+    from intel.hotspot_store import load_run
+
+    _, before = load_run(session, run_id=before_run)
+    _, after = load_run(session, run_id=after_run)
+    diff = compare_runs(before, after)
+    lines = [summarise(diff)]
+    for r in diff.to_dict(orient="records"):
+        rb, ra = (None if _plain(v) is None else int(v) for v in (r["rank_before"], r["rank_after"]))
+        if rb is None and ra is None:
+            continue  # one line per ranked hotspot
+        cb, ca = int(_plain(r["count_before"]) or 0), int(_plain(r["count_after"]) or 0)
+        if r["change"] == "same" and rb == ra and cb == ca:
+            continue
+        where = r["place"] or r["cell"]
+        z = f"z {_plain(r['z_before']) or 0:.2f} -> {_plain(r['z_after']) or 0:.2f}"
+        lines.append(
+            f"{where} ({r['country'] or ''}): {r['change']}, rank {rb or '-'} -> {ra or '-'}, "
+            f"reports {cb} -> {ca}, {z}"
+        )
+    return {"before_run": before_run, "after_run": after_run, "lines": lines}
