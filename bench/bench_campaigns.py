@@ -26,7 +26,7 @@ from intel.db import get_engine, session_scope
 from intel.gazetteer import get_gazetteer
 from intel.models import AdSet, Asset, Campaign, Target
 from intel.settings import Settings
-from tests.campaigns.factories import make_route, make_run
+from tests.factories import make_demo_run, make_route
 
 REPEAT = 5
 
@@ -95,7 +95,7 @@ def main() -> None:
         engine = get_engine(settings)
         get_gazetteer()  # load once (about half a second), outside the timings
         with session_scope(engine) as session:
-            run_id = make_run(session, route=make_route(session)).id
+            run_id = make_demo_run(session, route=make_route(session)).id
         sizes = _plan(engine, settings, run_id)  # warm-up: catalogs, time zones
         plan_s, base_s = [], []
         for _ in range(REPEAT):

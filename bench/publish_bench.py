@@ -33,7 +33,7 @@ from intel.models import Campaign
 from intel.settings import Settings
 from intel.users import add_user
 from sandbox.fakegraph import start_fake_graph
-from tests.campaigns.factories_publish import ENGLISH_ONLY, make_campaign
+from tests.factories import ENGLISH_ONLY, make_draft_campaign
 
 
 def main(n_targets: int = 10) -> None:
@@ -46,7 +46,7 @@ def main(n_targets: int = 10) -> None:
     results: dict[str, tuple[int, float]] = {}
     try:
         with Session(engine) as s:
-            c = make_campaign(s, targets=targets, days=30)
+            c = make_draft_campaign(s, targets=targets, days=30)
             cid = c.id
             schedule_campaign(s, campaign_id=cid, now=dt.datetime.now(dt.UTC), preflight=False)
             add_user(s, name="bench", role="campaign_manager")

@@ -22,14 +22,14 @@ def main(n: int = 2000) -> None:
     from intel.db import get_engine
     from intel.models import Tip
     from intel.settings import Settings
-    from tests.web.factories import make_campaign
+    from tests.factories import make_campaign_rows
     from web.app import create_app
 
     home = Path(tempfile.mkdtemp(prefix="tips-bench-"))
     settings = Settings(environment="test", home=home)
     engine = get_engine(settings)
     with Session(engine, expire_on_commit=False) as s:
-        rows = make_campaign(s)
+        rows = make_campaign_rows(s)
         s.commit()
     codes = [a.tracking_code for a in rows.assets.values()]
     text = "A woman at the motor park promises jobs in Italy and keeps the girls' passports. " * 3

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from intel.errors import NotFound
+from intel.errors import CommandHint, NotFound
 from intel.models import AdSet, Asset, Campaign, Hotspot, HotspotRun, Route, Target
 
 
@@ -15,7 +16,8 @@ def get_campaign(session: Session, *, campaign_id: int) -> Campaign:
     if campaign is None:
         raise NotFound(
             f"campaign {campaign_id} does not exist",
-            "use the id `counterflow plan` printed (campaign N)",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     return campaign
 
@@ -48,6 +50,26 @@ def campaign_bundle(
         list_targets(session, campaign_id=campaign_id),
         list_adsets(session, campaign_id=campaign_id),
         list_assets(session, campaign_id=campaign_id),
+    )
+
+
+#: campaign statuses whose posts are out (or due): their insights are worth fetching
+SENT_STATUSES = ("scheduled", "published")
+
+
+def running_campaigns(session: Session, *, today: dt.date) -> list[Campaign]:
+    """Campaigns that are scheduled or published and run ``today``, or ended yesterday (so that
+    their last day's insights still come in), oldest first."""
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(
+                col(Campaign.status).in_(SENT_STATUSES),
+                col(Campaign.starts_on) <= today,
+                col(Campaign.ends_on) >= today - dt.timedelta(days=1),
+            )
+            .order_by(col(Campaign.id))
+        )
     )
 
 
@@ -103,6 +125,7 @@ def run_hotspots(session: Session, *, run_id: int) -> list[Hotspot]:
     if session.get(HotspotRun, run_id) is None:
         raise NotFound(
             f"hotspot run {run_id} does not exist",
-            "run `counterflow hotspots --route ...` first, or pass an existing --run",
+            "run the hotspot analysis for the route first, or pick an existing hotspot run",
+            hint=CommandHint("hotspots", "--route ROUTE"),
         )
     return list(session.exec(select(Hotspot).where(Hotspot.run_id == run_id).order_by(col(Hotspot.id))))

@@ -75,7 +75,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from campaigns.copy.localedata import helpline_for, known_platform_locale_ids, platform_locale
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.models import AdSet, Asset, Campaign, Target
 
 if TYPE_CHECKING:
@@ -143,25 +143,37 @@ COPY_LIMITS: dict[str, Limit] = {
 
 @dataclass(frozen=True)
 class Finding:
-    """One policy finding: what is wrong with which object, and how to fix it."""
+    """One policy finding: what is wrong with which object, and how to fix it.
+
+    ``fix`` is worded for every face; ``hint`` is the command that helps, for the command line.
+
+    >>> f = Finding("refuse", "assets", "campaign 3", "the campaign has no assets",
+    ...             "generate its assets", hint=CommandHint("assets", "3"))
+    >>> Finding.from_dict(f.as_dict()) == f
+    True
+    """
 
     level: Level
     rule: str
     object: str
     problem: str
     fix: str
+    hint: CommandHint | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``hint`` is ``{"command": ..., "args": ...}`` or None."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
+        hint = data.get("hint")
         return cls(
             data.get("level", "warn"),
             str(data["rule"]),
             str(data["object"]),
             str(data["problem"]),
             str(data["fix"]),
+            hint=CommandHint(**hint) if isinstance(hint, dict) else hint,
         )
 
 
@@ -183,15 +195,20 @@ def refusals(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.level == "refuse"]
 
 
-def assert_schedulable(findings: Sequence[Finding]) -> None:
-    """Raise a CounterflowError naming the first refusal (and how many there are)."""
+def assert_schedulable(findings: Sequence[Finding], campaign_id: int | None = None) -> None:
+    """Raise a CounterflowError naming the first refusal (and how many there are).
+
+    Its hint is the first refusal's own, or else the preflight that lists every finding.
+    """
     refused = refusals(findings)
     if refused:
         first = refused[0]
         more = f" (and {len(refused) - 1} more refusals)" if len(refused) > 1 else ""
+        shown = "CAMPAIGN_ID" if campaign_id is None else str(campaign_id)
         raise CounterflowError(
             f"{first.object}: {first.problem}{more}",
-            f"{first.fix}; run `counterflow preflight CAMPAIGN_ID` to see every finding",
+            f"{first.fix}; the campaign's preflight lists every finding",
+            hint=first.hint or CommandHint("preflight", f"{shown}"),
         )
 
 
@@ -240,12 +257,20 @@ def check_campaign(campaign: Campaign, targets: Sequence[Target]) -> list[Findin
                 "paid_for_by",
                 obj,
                 "paid_for_by is empty; social-issue ads need a 'Paid for by' disclaimer",
-                "pass --paid-for-by 'Organisation name' (the organisation that pays)",
+                "plan the campaign again with a 'Paid for by' organisation (the organisation that pays)",
+                hint=CommandHint("plan", "... --paid-for-by 'Organisation name'"),
             )
         )
     eu = sorted({t.country for t in targets if is_eu(t.country)})
     if eu:
-        for field, label in (("dsa_beneficiary", "beneficiary"), ("dsa_payor", "payor")):
+        for field, label, hint in (
+            (
+                "dsa_beneficiary",
+                "beneficiary",
+                CommandHint("plan", "... --dsa-beneficiary 'Organisation name'"),
+            ),
+            ("dsa_payor", "payor", CommandHint("plan", "... --dsa-payor 'Organisation name'")),
+        ):
             if not (getattr(campaign, field) or "").strip():
                 out.append(
                     Finding(
@@ -253,7 +278,8 @@ def check_campaign(campaign: Campaign, targets: Sequence[Target]) -> list[Findin
                         "dsa",
                         obj,
                         f"{field} is empty and the campaign targets the EU/EEA ({', '.join(eu)})",
-                        f"pass --dsa-{label} 'Organisation name' (Digital Services Act transparency)",
+                        f"plan the campaign again with its DSA {label} organisation (Digital Services Act transparency)",
+                        hint=hint,
                     )
                 )
     return out
@@ -438,7 +464,8 @@ def check_asset(campaign: Campaign, asset: Asset) -> list[Finding]:
                     "placeholder",
                     obj,
                     f"{field} has an unfilled placeholder: {PLACEHOLDER_RE.search(text).group(0)}",  # type: ignore[union-attr]
-                    "re-render the assets: counterflow assets CAMPAIGN_ID --refresh",
+                    "re-render the campaign's assets from the current catalogs",
+                    hint=CommandHint("assets", f"{campaign.id} --refresh"),
                 )
             )
     code = asset.tracking_code or ""
@@ -493,7 +520,7 @@ def check_locales_ready(campaign: Campaign, assets: Sequence[Asset]) -> list[Fin
         try:
             cov = coverage(locale, template=template)
         except CounterflowError as exc:
-            out.append(Finding("refuse", "locale_missing", obj, exc.problem, exc.fix))
+            out.append(Finding("refuse", "locale_missing", obj, exc.problem, exc.fix, hint=exc.hint))
             continue
         mine = [c for c in cov if c.family in used[locale]]
         for c in mine:
@@ -516,7 +543,8 @@ def check_locales_ready(campaign: Campaign, assets: Sequence[Asset]) -> list[Fin
                     "asset_stale",
                     obj,
                     f"{len(stale)} assets were rendered from draft copy that has since been reviewed",
-                    f"re-render them: counterflow assets {campaign.id} --refresh",
+                    "re-render them from the reviewed catalogs",
+                    hint=CommandHint("assets", f"{campaign.id} --refresh"),
                 )
             )
         drafts = [c for c in mine if c.fuzzy]
@@ -534,7 +562,8 @@ def check_locales_ready(campaign: Campaign, assets: Sequence[Asset]) -> list[Fin
                         if dry_ok
                         else f"{n_fuzzy} of {n_total} messages are fuzzy, not reviewed ({families})"
                     ),
-                    f"have a native speaker check them, then run `counterflow locales review {locale} --reviewer NAME`",
+                    f"have a native speaker check them, then mark the {locale} catalog as reviewed by them",
+                    hint=CommandHint("locales review", f"{locale} --reviewer NAME"),
                 )
             )
     return out
@@ -563,7 +592,8 @@ def preflight(
                 "assets",
                 f"campaign {campaign.id}",
                 "the campaign has no assets",
-                f"generate them: counterflow assets {campaign.id}",
+                "generate the campaign's assets",
+                hint=CommandHint("assets", f"{campaign.id}"),
             )
         )
     out += check_locales_ready(campaign, assets)
@@ -580,7 +610,7 @@ def run_preflight(session: Session, campaign: Campaign) -> list[Finding]:
     adsets = session.exec(select(AdSet).where(AdSet.campaign_id == cid)).all()
     assets = session.exec(select(Asset).where(Asset.campaign_id == cid)).all()
     findings = preflight(campaign, targets, adsets, assets)
-    assert_schedulable(findings)
+    assert_schedulable(findings, cid)
     warns = [f for f in findings if f.level == "warn"]
     if warns:
         # the planner's commands show every finding; here one line is enough

@@ -3,7 +3,8 @@
 Each room of the house registers its commands from its own module; heavy
 libraries are imported inside the commands so that ``--help`` stays fast.
 Every error a user can fix is a ``CounterflowError``: printed as two lines
-(the problem, the fix) with exit code 2, never as a traceback.
+(the problem, the fix), a third with the command to run when the error carries a
+``CommandHint``, and exit code 2; never as a traceback.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     except CounterflowError as exc:
         typer.echo(f"error: {exc.problem}", err=True)
         typer.echo(f"  fix: {exc.fix}", err=True)
+        if exc.hint is not None:
+            typer.echo(f"  run: {exc.hint}", err=True)
         return 2
     except OverflowError:  # an id larger than the store's integers: there is no such object
         typer.echo("error: a number given is too large to be an id in the store", err=True)

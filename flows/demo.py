@@ -25,15 +25,16 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from flows.loop import close_loop, flow_session, settings_for
+from intel.roles import Role
 from sandbox.feedback import simulated_feedback
 
 DEMO_ROUTE = "Benin City > Agadez > Sabha > Tripoli > Lampedusa > Rome"
 
 DEMO_USERS = {
-    "amara": "campaign_manager",  # plans the campaign
-    "bola": "campaign_manager",  # approves it (not the author)
-    "chidi": "analyst",  # triages the tips
-    "dayo": "director",  # reads the outcomes
+    "amara": Role.CAMPAIGN_MANAGER,  # plans the campaign
+    "bola": Role.CAMPAIGN_MANAGER,  # approves it (not the author)
+    "chidi": Role.ANALYST,  # triages the tips
+    "dayo": Role.DIRECTOR,  # reads the outcomes
 }
 
 

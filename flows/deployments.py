@@ -5,6 +5,10 @@ a real Prefect server: ``prefect server start`` and ``PREFECT_API_URL``; a tempo
 refuses them). Parameters that differ per installation (home folder, database) come from the
 ``COUNTERFLOW_*`` settings of the serving process; the database URL is never a parameter (it
 may carry a password, and Prefect stores and shows parameters).
+
+Every deployment's parameters validate against its flow (Prefect enforces the flow's parameter
+schema on each run): a scheduled deployment carries all it needs; an on-demand one is given the
+parameters of :data:`RUN_PARAMETERS` by whoever starts a run.
 """
 
 from __future__ import annotations
@@ -14,15 +18,40 @@ from typing import Any
 from flows import loop
 from intel.settings import Settings
 
-#: flow name -> (deployment name, cron, description)
+#: flow name -> (deployment name, cron or None for on demand, description)
 SCHEDULES: dict[str, tuple[str, str | None, str]] = {
-    "ingest": ("ingest-on-demand", None, "Import a file; run on demand with its path."),
-    "hotspots": ("hotspots-nightly", "0 2 * * *", "Re-score the route's hotspots every night."),
+    "ingest": ("ingest-on-demand", None, "Import a file of reports, an article or a feed."),
+    "hotspots": (
+        "hotspots-nightly",
+        "0 2 * * *",
+        "Every night: a hotspot run for every saved route (all reports when none is saved).",
+    ),
     "plan": ("plan-on-demand", None, "Plan a campaign; run on demand by a campaign manager."),
     "publish": ("publish-on-demand", None, "Schedule and publish an approved campaign."),
-    "feedback": ("feedback-daily", "0 6 * * *", "Pull yesterday's insights and tips every morning."),
-    "loop": ("loop-weekly", "0 3 * * 1", "The whole loop, weekly, on the shared store."),
+    "feedback": (
+        "feedback-daily",
+        "0 6 * * *",
+        "Every morning: the platform insights of every running campaign, up to today.",
+    ),
+    # The whole loop needs a plan (author, approver, budget, dates, ...) that no schedule can
+    # invent, so it runs on demand; a weekly loop per saved plan template comes with issue 16.
+    "loop": ("loop-on-demand", None, "The whole loop on a reports file, with a plan."),
 }
+
+#: on-demand deployment -> the parameters a run must give (its flow's required parameters)
+RUN_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "ingest-on-demand": ("path",),
+    "plan-on-demand": ("plan",),
+    "publish-on-demand": ("campaign_id",),
+    "loop-on-demand": ("reports_file", "plan", "approver", "analyst", "route"),
+}
+
+
+def description(flow_name: str) -> str:
+    """The deployment's description, with the parameters a run must give when it has any."""
+    name, _, text = SCHEDULES[flow_name]
+    needed = RUN_PARAMETERS.get(name)
+    return f"{text} A run gives: {', '.join(needed)}." if needed else text
 
 
 def build_deployments(settings: Settings) -> list[Any]:
@@ -31,7 +60,9 @@ def build_deployments(settings: Settings) -> list[Any]:
     common = {"home": str(settings.home)}
     deployments = []
     for fl in loop.ALL_FLOWS:
-        name, cron, description = SCHEDULES[fl.name]
+        name, cron, _ = SCHEDULES[fl.name]
         params = {k: v for k, v in common.items() if k in fl.parameters.properties}
-        deployments.append(fl.to_deployment(name=name, cron=cron, description=description, parameters=params))
+        deployments.append(
+            fl.to_deployment(name=name, cron=cron, description=description(fl.name), parameters=params)
+        )
     return deployments

@@ -1,8 +1,11 @@
 """Prefect flows: one per step of the loop, and one that runs the whole loop.
 
 Tasks are one call into a step of :mod:`flows.steps` (which are the same functions the CLI
-commands call); each task owns its session. Flows only orchestrate and read as labelled steps.
-Retries are declared on the network tasks only (publish, insights).
+commands call) or into a store query; each task owns its session. Flows only orchestrate and
+read as labelled steps. Retries are declared on the network tasks only (publish, insights).
+
+No flow here defaults to the demo: its route and its simulated feedback live in
+:mod:`flows.demo`, the one flow module that imports :mod:`sandbox`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from prefect.cache_policies import NONE
 from sqlmodel import Session
 
 from flows import steps
+from intel.errors import CounterflowError
 from intel.settings import Settings
+
+DEFAULT_CORRIDOR_KM = 150.0
 
 
 def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Settings:
@@ -49,10 +55,19 @@ def flow_session(home: str, database_url: str | None) -> Iterator[tuple[Session,
 
 
 @task(name="ingest", cache_policy=NONE)
-def ingest_task(path: str, spec: str, home: str, database_url: str | None = None) -> dict[str, Any]:
-    """Import one file into the store."""
+def ingest_task(
+    path: str,
+    spec: str,
+    home: str,
+    database_url: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Import one file, article or feed into the store."""
     with flow_session(home, database_url) as (s, settings):
-        return steps.ingest(s, path=Path(path), spec=spec, settings=settings)
+        return steps.ingest(
+            s, path=Path(path), spec=spec, settings=settings, source_kind=kind, source_name=source
+        )
 
 
 @task(name="hotspots", cache_policy=NONE)
@@ -120,16 +135,38 @@ def publish_task(
 @task(name="insights", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30])
 def insights_task(
     campaign_id: int,
-    channel: str,
     home: str,
     database_url: str | None = None,
+    channel: str | None = None,
+    today: dt.date | None = None,
     options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetch daily delivery insights from a channel into the store."""
+    """Fetch a campaign's daily delivery insights from its channel into the store."""
     with flow_session(home, database_url) as (s, settings):
         return steps.insights(
-            s, campaign_id=campaign_id, channel=channel, settings=settings, **(options or {})
+            s, campaign_id=campaign_id, settings=settings, channel=channel, today=today, **(options or {})
         )
+
+
+@task(name="running campaigns", cache_policy=NONE)
+def running_campaigns_task(
+    home: str, database_url: str | None = None, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """The campaigns that run today (or ended yesterday): their ids and channels."""
+    from campaigns.crud import running_campaigns
+
+    with flow_session(home, database_url) as (s, _):
+        found = running_campaigns(s, today=today or dt.datetime.now(dt.UTC).date())
+        return [{"campaign_id": c.id, "channel": c.channel} for c in found]
+
+
+@task(name="saved routes", cache_policy=NONE)
+def saved_routes_task(home: str, database_url: str | None = None) -> list[dict[str, Any]]:
+    """Every saved route's name and corridor."""
+    from intel.hotspot_store import list_routes
+
+    with flow_session(home, database_url) as (s, _):
+        return [{"name": r.name, "corridor_km": r.corridor_km} for r in list_routes(s)]
 
 
 @task(name="feedback", cache_policy=NONE)
@@ -174,10 +211,18 @@ def outcomes_task(campaign_id: int, home: str, database_url: str | None = None) 
 
 @flow(name="ingest")
 def ingest_flow(
-    path: str, spec: str = "reports", home: str = "counterflow-data", database_url: str | None = None
+    path: str,
+    spec: str = "reports",
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
 ):
-    """Import a file of reports."""
-    return ingest_task(path, spec, home, database_url)
+    """Import a file of reports, an article or a feed (by its suffix, as ``counterflow ingest``).
+
+    ``kind`` and ``source`` name the source kind (news, court, ngo_report, ...) and the source
+    for rows that carry none."""
+    return ingest_task(path, spec, home, database_url, kind, source)
 
 
 @flow(name="hotspots")
@@ -185,11 +230,34 @@ def hotspots_flow(
     route: str | None = None,
     home: str = "counterflow-data",
     database_url: str | None = None,
-    corridor_km: float = 150.0,
+    corridor_km: float | None = None,
     top: int = 8,
-):
-    """Find and rank the hotspots along a route."""
-    return hotspots_task(route, home, database_url, corridor_km, top)
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """Find and rank the hotspots along a route; returns the run.
+
+    Without a route (the nightly deployment): one run per saved route, each in its own corridor
+    unless ``corridor_km`` is given, or one run over all reports when no route is saved; returns
+    the list of runs. Every route is run before a failed one fails the flow."""
+    width = DEFAULT_CORRIDOR_KM if corridor_km is None else corridor_km
+    if route is not None:
+        return hotspots_task(route, home, database_url, width, top)
+    saved = saved_routes_task(home, database_url)
+    if not saved:
+        return [hotspots_task(None, home, database_url, width, top, None, "all reports")]
+    states = [
+        hotspots_task(
+            r["name"],
+            home,
+            database_url,
+            r["corridor_km"] if corridor_km is None else corridor_km,
+            top,
+            None,
+            "saved route",
+            return_state=True,
+        )
+        for r in saved
+    ]
+    return [state.result() for state in states]
 
 
 @flow(name="plan")
@@ -216,15 +284,39 @@ def publish_flow(
 
 @flow(name="feedback")
 def feedback_flow(
-    campaign_id: int,
+    campaign_id: int | None = None,
     home: str = "counterflow-data",
     database_url: str | None = None,
     metrics: str | None = None,
     tips: str | None = None,
     analyst: str = "analyst",
-):
-    """Bring back what a campaign achieved: metrics and tips."""
-    return feedback_task(campaign_id, home, database_url, metrics, tips, analyst)
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Bring back what campaigns achieved.
+
+    Without a campaign id (the daily deployment): the platform insights of every running
+    campaign (scheduled or published, ``today`` within its dates or the day after its end), each
+    from its own channel, up to today. With one: that campaign's insights if it is running, and
+    the metrics and tips files if given. Every campaign is tried before a failed one fails the
+    flow."""
+    if campaign_id is None and (metrics or tips):
+        raise CounterflowError(
+            "metrics and tips files were given without a campaign", "pass campaign_id with them"
+        )
+    running = running_campaigns_task(home, database_url, today)
+    chosen = [c for c in running if campaign_id is None or c["campaign_id"] == campaign_id]
+    states = [
+        insights_task(c["campaign_id"], home, database_url, c["channel"], today, return_state=True)
+        for c in chosen
+    ]
+    files = None
+    if campaign_id is not None and (metrics or tips):
+        files = feedback_task(campaign_id, home, database_url, metrics, tips, analyst)
+    return {
+        "campaigns": [c["campaign_id"] for c in chosen],
+        "insights": [state.result() for state in states],
+        "files": files,
+    }
 
 
 def close_loop(

@@ -29,7 +29,7 @@ from hotspots.core import neighbourhood
 from hotspots.gistar import fdr_bins, gi_star
 from hotspots.routes import unit_xyz
 from hotspots.weights import report_weights
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.gazetteer import EARTH_RADIUS_KM
 
 SHARES = (0.01, 0.05, 0.10)
@@ -60,14 +60,16 @@ def study_cells(lat: np.ndarray, lon: np.ndarray, resolution: int, *, max_cells:
     if estimate > 1.5 * max_cells:
         raise CounterflowError(
             f"the study area has about {estimate:,.0f} cells at resolution {resolution}",
-            "use a coarser --resolution",
+            "use a coarser H3 resolution, such as 6",
+            hint=CommandHint("evaluate", "SOURCE --resolution 6"),
         )
     box = h3.LatLngPoly([(lat0, lon0), (lat0, lon1), (lat1, lon1), (lat1, lon0)])
     cells = np.array([h3.str_to_int(c) for c in h3.polygon_to_cells(box, resolution)], dtype=np.uint64)
     if len(cells) > max_cells:
         raise CounterflowError(
             f"the study area has {len(cells)} cells at resolution {resolution}",
-            "use a coarser --resolution",
+            "use a coarser H3 resolution, such as 6",
+            hint=CommandHint("evaluate", "SOURCE --resolution 6"),
         )
     return np.unique(np.concatenate((cells, h3cells.cells_of(lat, lon, resolution))))
 

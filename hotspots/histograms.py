@@ -59,7 +59,7 @@ def _key(reports: pd.DataFrame, by: str) -> pd.Series:
         return pd.to_datetime(reports["observed_on"]).dt.strftime("%Y-%m")
     if by == "type":
         return reports["exploitation"].fillna("").astype(str)
-    raise CounterflowError(f"--by {by!r} is not known", "use one of: " + ", ".join(BY))
+    raise CounterflowError(f"histogram dimension {by!r} is not known", "use one of: " + ", ".join(BY))
 
 
 def counts(reports: pd.DataFrame, *, by: str, victims: bool = False) -> pd.Series:

@@ -23,7 +23,7 @@ from hotspots.params import HotspotParams
 from hotspots.ranking import rank_hotspots
 from hotspots.routes import RouteSpec, route_distance, unit_xyz
 from hotspots.weights import FACTORS, report_weights
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.gazetteer import EARTH_RADIUS_KM, get_gazetteer
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,9 @@ def analyse(
     df = reports[has_xy].reset_index(drop=True)
     if df.empty:
         raise CounterflowError(
-            "no report has coordinates", "ingest reports with a place or lat/lon (counterflow ingest FILE)"
+            "no report has coordinates",
+            "import reports that have a place or lat/lon",
+            hint=CommandHint("ingest", "FILE"),
         )
     lat = df["lat"].to_numpy(float)
     lon = df["lon"].to_numpy(float)
@@ -164,7 +166,8 @@ def analyse(
         if len(corr.index) == 0:
             raise CounterflowError(
                 f"no report lies within {route.corridor_km:g} km of the route {route.name}",
-                "widen the corridor (--corridor-km) or check the route's waypoints",
+                "widen the route's corridor (in km) or check its waypoints",
+                hint=CommandHint("hotspots", f'--route "{route.name}" --corridor-km KM'),
             )
         df = df.iloc[corr.index].reset_index(drop=True)
         lat, lon = lat[corr.index], lon[corr.index]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 
 if TYPE_CHECKING:  # the store is imported where it is used: the import worker needs none of it
     from sqlmodel import Session
@@ -102,11 +102,13 @@ def grade_report(
 
     report = session.get(Report, report_id)
     if report is None:
-        raise NotFound(
-            f"report {report_id} does not exist", "check the id with `counterflow rejects` or the web app"
-        )
+        raise NotFound(f"report {report_id} does not exist", "check the report's id")
     if reliability is None and credibility is None:
-        raise CounterflowError("no grade given", "pass --reliability A-F and/or --credibility 1-6")
+        raise CounterflowError(
+            "no grade given",
+            "give a reliability (A-F), a credibility (1-6), or both",
+            hint=CommandHint("grade", f"{report_id} --reliability B --credibility 2"),
+        )
     if reliability is not None:
         report.reliability = check_reliability(reliability)
     if credibility is not None:

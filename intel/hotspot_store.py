@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 from intel.models import AuditEvent, Hotspot, HotspotRun, Route
 
 #: Columns of a run's frame (those of the ``Hotspot`` table, without ``id``/``run_id``).
@@ -73,6 +73,11 @@ def get_or_create_route(
     session.add(route)
     session.flush()
     return route
+
+
+def list_routes(session: Session) -> list[Route]:
+    """Every saved route, oldest first."""
+    return list(session.exec(select(Route).order_by(col(Route.id))))
 
 
 def route_of_run(session: Session, run: HotspotRun) -> Route | None:
@@ -152,7 +157,11 @@ def load_run(session: Session, *, run_id: int) -> tuple[HotspotRun, pd.DataFrame
     """A stored run and its cells as a frame (``HOTSPOT_COLUMNS`` plus ``id``), ranked first."""
     run = session.get(HotspotRun, run_id)
     if run is None:
-        raise NotFound(f"hotspot run {run_id} does not exist", "list runs with `counterflow hotspots --runs`")
+        raise NotFound(
+            f"hotspot run {run_id} does not exist",
+            "pick an existing hotspot run, or run the hotspot analysis to make one",
+            hint=CommandHint("hotspots", "--route ROUTE"),
+        )
     rows = session.exec(select(Hotspot).where(Hotspot.run_id == run_id).order_by(col(Hotspot.id))).all()
     df = pd.DataFrame([{"id": h.id, **{c: getattr(h, c) for c in HOTSPOT_COLUMNS}} for h in rows])
     if df.empty:

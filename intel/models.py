@@ -202,7 +202,7 @@ class Hotspot(SQLModel, table=True):
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
-    role: str  # campaign_manager, analyst, director, admin
+    role: str  # an intel.roles.Role: campaign_manager, analyst, director, admin
 
 
 class Campaign(SQLModel, table=True):
@@ -357,7 +357,7 @@ class Tip(SQLModel, table=True):
     lat: float | None = None  # coarsened (about 10 km) before storing
     lon: float | None = None
     exploitation: str = ""
-    status: str = "new"  # new, actionable, not_actionable, referred
+    status: str = "new"  # an intel.roles.TipStatus: new, actionable, not_actionable, referred
     triaged_by: str | None = None
     triaged_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     report_id: int | None = Field(default=None, foreign_key="report.id")

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 
 PLACEHOLDER_SECRETS = {"", "changeme", "changethis", "secret", "xxx"}
 
@@ -67,7 +67,8 @@ class Settings(BaseSettings):
         if self.tip_key is None:
             raise CounterflowError(
                 "COUNTERFLOW_TIP_KEY is not set in production",
-                "generate one with `counterflow keygen` and keep it in your secret store",
+                "generate a new tip key and keep it in your secret store",
+                hint=CommandHint("keygen"),
             )
         return self
 

@@ -4,12 +4,15 @@ Offline and deterministic: places come from the gazetteer (word n-grams matched 
 names and alternate spellings; a place counts only if it is populous enough or its country is
 named in the same text), labels from the multilingual taxonomy (each with the words that
 triggered it), the date from the feed or page metadata or the first date written in the text,
-the language from stop words (en, fr, it) or the script (ar).
+the language from stop words (en, fr, it) or the script (ar). The report's place is the place
+mentioned most often (the first mentioned on a tie); every place found is kept in ``extra``.
 
 >>> doc = Document(title="", text="Girls from Benin City were forced into prostitution in Sabha, Libya, on 3 March 2024.")
 >>> r = document_report(doc)
 >>> r["place"], r["exploitation"], str(r["observed_on"])
-('Sabha', 'sexual', '2024-03-03')
+('Benin City', 'sexual', '2024-03-03')
+>>> [p["name"] for p in r["extra"]["places"]]
+['Benin City', 'Sabha']
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
-"""Users and their roles (who may approve, triage, read tips)."""
+"""Users and their roles (the roles, and what each may do, are defined in ``intel.roles``)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from intel.errors import Conflict, CounterflowError
+from intel.errors import CommandHint, Conflict, CounterflowError
 from intel.models import User
-
-ROLES = ("campaign_manager", "analyst", "director", "admin")
+from intel.roles import Role, role_names
 
 
 def add_user(session: Session, *, name: str, role: str) -> User:
@@ -15,10 +14,13 @@ def add_user(session: Session, *, name: str, role: str) -> User:
     name = name.strip()
     if not name:
         raise CounterflowError(
-            "the user name is empty", "give a name, e.g. `counterflow users add amara --role analyst`"
+            "the user name is empty",
+            "give the user a name, e.g. amara",
+            hint=CommandHint("users add", "amara --role analyst"),
         )
-    if role not in ROLES:
-        raise CounterflowError(f"role was {role!r}", f"use one of {', '.join(ROLES)}")
+    if role not in tuple(Role):
+        raise CounterflowError(f"role was {role!r}", f"use {role_names()}")
+    role = Role(role).value  # the plain string the store keeps
     existing = session.exec(select(User).where(User.name == name)).first()
     if existing is not None:
         if existing.role != role:

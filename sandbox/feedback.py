@@ -88,6 +88,7 @@ def simulate_feedback(
             actor=analyst,
             actionable=t["actionable"],
             exploitation=t["exploitation"],
+            settings=settings,
         )
         if t["actionable"]:
             summary.tips_actionable += 1

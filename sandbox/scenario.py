@@ -121,6 +121,18 @@ def generate_reports(
         Share of reports scattered at random places of the same countries (background noise).
     duplicate_share
         Share of incidents reported a second time by another source a few days later.
+
+    Examples
+    --------
+    >>> reports = generate_reports(n=200, seed=1, end=dt.date(2024, 1, 1))
+    >>> len(reports)  # 200 and 6 % duplicates
+    212
+    >>> reports["date"].min() >= "2019-01-01" and reports["date"].max() <= "2024-01-01"
+    True
+    >>> set(reports["simulated"])
+    {'true'}
+    >>> generate_reports(n=200, seed=1, end=dt.date(2024, 1, 1)).equals(reports)  # same seed
+    True
     """
     rng = np.random.default_rng(seed)
     end = end or dt.date.today()

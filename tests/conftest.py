@@ -1,5 +1,6 @@
 """Shared fixtures: real stores (an SQLite file and a fresh PostgreSQL database), settings,
-and the Prefect test harness.
+the Prefect test harness, the fake Graph API and each publishing channel in turn. Plain helpers
+(factories) are in ``tests/factories.py``.
 
 The PostgreSQL server comes from COUNTERFLOW_TEST_POSTGRES_URL (default: the local server on
 127.0.0.1:5432, database ``test``). Each test run creates its own database there and drops it at
@@ -14,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Prefect: offline, its own home, a patient temporary server. Set before prefect is imported.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="counterflow-prefect-")
@@ -29,6 +31,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from intel.db import make_engine, migrate  # noqa: E402
 from intel.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from sandbox.fakegraph import FakeGraph
+    from tests.factories import ChannelCase
 
 POSTGRES_URL = os.environ.get(
     "COUNTERFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -130,3 +136,30 @@ def chromium_path() -> str:
     if not path:
         pytest.fail("Chromium is needed for the page tests: run `bash tests/run.sh`, which installs it")
     return path
+
+
+@pytest.fixture
+def fake_graph() -> Iterator[FakeGraph]:
+    """A fake Graph API on loopback HTTP, stopped after the test."""
+    from sandbox.fakegraph import start_fake_graph
+
+    fake = start_fake_graph()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(params=["outbox", "facebook"])
+def channel_case(request: pytest.FixtureRequest, settings: Settings) -> Iterator[ChannelCase]:
+    """Each channel in turn: the contract tests run the same functions against both."""
+    from campaigns.delivery.channels.outbox import OutboxChannel
+    from sandbox.fakegraph import start_fake_graph
+    from tests.factories import ChannelCase, facebook_channel
+
+    if request.param == "outbox":
+        yield ChannelCase(OutboxChannel(settings), None, settings)
+        return
+    fake = start_fake_graph()
+    try:
+        yield ChannelCase(facebook_channel(settings, fake), fake, settings)
+    finally:
+        fake.stop()

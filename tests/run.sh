@@ -4,10 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -m uv --version >/dev/null 2>&1; then
-    python3 -m pip install --quiet uv
-fi
-python3 -m uv sync --frozen --quiet
+# uv from PATH, `python3 -m uv`, or a project-local .venv-tools/ (works on a PEP 668 Python too).
+sh scripts/uv.sh sync --frozen --quiet
 
 # Page tests drive Debian's Chromium through Playwright (Playwright cannot download browsers here).
 if [ -z "${COUNTERFLOW_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
@@ -21,6 +19,6 @@ if [ -z "${COUNTERFLOW_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; 
     fi
 fi
 
-python3 -m uv run --frozen ruff check .
-python3 -m uv run --frozen mypy
-python3 -m uv run --frozen pytest "$@"
+sh scripts/uv.sh run --frozen ruff check .
+sh scripts/uv.sh run --frozen mypy
+sh scripts/uv.sh run --frozen pytest "$@"

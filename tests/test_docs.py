@@ -44,4 +44,11 @@ def test_every_setting_is_in_the_readme(field):
 def test_ci_runs_the_readme_test_command():
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash tests/run.sh" in README and "bash tests/run.sh" in ci
-    assert "python3 -m pip install --quiet uv && python3 -m uv run --frozen counterflow demo" in README
+
+
+def test_both_readme_commands_go_through_the_bootstrap():
+    """Neither command asks the system Python to pip-install anything (PEP 668 refuses it)."""
+    run_sh = (Path(__file__).parent / "run.sh").read_text(encoding="utf-8")
+    assert "\nsh scripts/uv.sh run --frozen --no-dev counterflow demo\n" in README
+    assert "sh scripts/uv.sh sync --frozen" in run_sh and "sh scripts/uv.sh run --frozen pytest" in run_sh
+    assert "python3 -m pip" not in run_sh and "python3 -m pip" not in README.split("## Where things live")[0]

@@ -20,12 +20,19 @@ from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from intel.db import session_scope
-from intel.errors import CounterflowError, Forbidden
+from intel.errors import CommandHint, CounterflowError, Forbidden
 from intel.models import User
+from intel.roles import (
+    APPROVING_ROLES,
+    OUTCOME_READERS,
+    TIP_COUNT_READERS,
+    TIP_READERS,
+    Role,
+    role_names,
+)
 from intel.settings import Settings
 
 USER_HEADER = "X-Counterflow-User"
-ROLES = ("campaign_manager", "analyst", "director", "admin")
 
 
 class NotAuthenticated(CounterflowError):
@@ -70,7 +77,8 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
     if not request.app.state.header_auth:
         raise Forbidden(
             "user names from headers are not trusted in production",
-            "put an authenticating proxy in front and start with `counterflow web --trust-user-header`",
+            "put an authenticating proxy in front, and start the web app trusting the user header it sets",
+            hint=CommandHint("web", "--trust-user-header"),
         )
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
@@ -96,14 +104,13 @@ def get_user(user: OptionalUserDep) -> User:
 UserDep = Annotated[User, Depends(get_user)]
 
 
-def require(*roles: str) -> Callable[[User], User]:
-    """A dependency that lets only ``roles`` (and admins) through."""
-    allowed = set(roles) | {"admin"}
+def require(roles: frozenset[Role]) -> Callable[[User], User]:
+    """A dependency that lets only users with one of ``roles`` through (the sets of ``intel.roles``)."""
 
     def check(user: UserDep) -> User:
-        if user.role not in allowed:
+        if user.role not in roles:
             raise Forbidden(
-                f"user {user.name!r} has the role {user.role!r}, and this page is for {', '.join(sorted(allowed))}",
+                f"user {user.name!r} has the role {user.role!r}, and this page is for {role_names(roles)}",
                 "ask a colleague with that role, or an admin to change your role",
             )
         return user
@@ -111,6 +118,7 @@ def require(*roles: str) -> Callable[[User], User]:
     return check
 
 
-AnalystDep = Annotated[User, Depends(require("analyst"))]
-ManagerDep = Annotated[User, Depends(require("campaign_manager"))]
-OutcomesReaderDep = Annotated[User, Depends(require("director", "campaign_manager"))]
+TipReaderDep = Annotated[User, Depends(require(TIP_READERS))]
+ApproverDep = Annotated[User, Depends(require(APPROVING_ROLES))]
+OutcomesReaderDep = Annotated[User, Depends(require(OUTCOME_READERS))]
+TipCountReaderDep = Annotated[User, Depends(require(TIP_COUNT_READERS))]

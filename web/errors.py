@@ -1,6 +1,7 @@
 """One handler renders every error as a page or as JSON.
 
-``CounterflowError`` carries its own presentation (problem, fix, status). Other HTTP errors and
+``CounterflowError`` carries its own presentation (problem, fix, status); its command hint is
+for the command line and is never shown here. Other HTTP errors and
 request validation errors are turned into the same shape; anything unexpected becomes a 500
 that names no internals. JSON is chosen for ``/api/`` paths and for clients that ask for it.
 """

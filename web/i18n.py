@@ -65,7 +65,15 @@ def translations(code: str) -> gettext.NullTranslations:
 
 
 def negotiate(accept_language: str | None) -> str | None:
-    """The best tip-form locale for an ``Accept-Language`` header, or None."""
+    """The best tip-form locale for an ``Accept-Language`` header, or None.
+
+    >>> negotiate("fr-CH, fr;q=0.9, en;q=0.8")
+    'fr'
+    >>> negotiate("en;q=0.2, ha")
+    'ha'
+    >>> negotiate("de-DE,de;q=0.9") is None
+    True
+    """
     if not accept_language:
         return None
     wanted = []
@@ -90,7 +98,13 @@ def negotiate(accept_language: str | None) -> str | None:
 
 
 def pick_locale(*, asked: str | None, asset_locale: str | None, accept_language: str | None) -> str:
-    """The form's locale: an explicit choice, else the tracking code's asset, else the browser's, else en."""
+    """The form's locale: an explicit choice, else the tracking code's asset, else the browser's, else en.
+
+    >>> pick_locale(asked=None, asset_locale="ha", accept_language="fr")
+    'ha'
+    >>> pick_locale(asked="xx", asset_locale=None, accept_language=None)
+    'en'
+    """
     for code in (asked, asset_locale):
         if code in LOCALES:
             return code

@@ -73,6 +73,10 @@ class RateLimiter:
 
     The limit is global on purpose: keying it by client would mean keeping IP addresses,
     which the tip form promises not to do.
+
+    >>> limiter = RateLimiter(limit=2, window=60.0)
+    >>> [limiter.allow(now=t) for t in (0.0, 1.0, 2.0, 60.5)]
+    [True, True, False, True]
     """
 
     def __init__(self, limit: int = 30, window: float = 60.0) -> None:

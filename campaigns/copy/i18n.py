@@ -32,7 +32,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,11 @@ def load_catalog(code: str, *, root: Path | None = None) -> Catalog:
     """The parsed ``.po`` catalog of a locale."""
     path = po_path(check_locale(code), root=root)
     if not path.exists():
-        raise NotFound(f"catalog {code!r} is missing", "run `counterflow locales status` to see what exists")
+        raise NotFound(
+            f"catalog {code!r} is missing",
+            "see which catalogs exist in the locales' status",
+            hint=CommandHint("locales status"),
+        )
     with path.open("rb") as fh:
         return read_po(fh, locale=None if code in FORMAT_FALLBACK else code)
 
@@ -218,7 +222,11 @@ def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | 
     Refuses when messages are missing: a reviewer cannot clear copy that does not exist.
     """
     if not reviewer.strip():
-        raise CounterflowError("reviewer was empty", "pass --reviewer 'Full Name' of the person who checked")
+        raise CounterflowError(
+            "reviewer was empty",
+            "give the full name of the person who checked the copy",
+            hint=CommandHint("locales review", f"{code} --reviewer 'Full Name'"),
+        )
     gaps = [c for c in coverage(code, root=root) if c.missing]
     if gaps:
         listed = "; ".join(f"{c.family}: {len(c.missing)}" for c in gaps)

@@ -7,12 +7,11 @@ import logging
 
 from sqlmodel import Session, select
 
-from intel.errors import Conflict, CounterflowError, Forbidden, NotFound
+from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import AuditEvent, Campaign, User, utcnow
+from intel.roles import APPROVING_ROLES, role_names
 
 log = logging.getLogger(__name__)
-
-APPROVER_ROLES = {"campaign_manager", "director", "admin"}
 
 
 def _same_person(a: str, b: str) -> bool:
@@ -31,29 +30,34 @@ def approve_campaign(
     approver = approver.strip()
     if not approver:
         raise CounterflowError(
-            "the approver's name is empty", "pass --as NAME with the approving user's name"
+            "the approver's name is empty",
+            "name the user who approves",
+            hint=CommandHint("approve", f"{campaign_id} --as NAME"),
         )
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     if _same_person(approver, campaign.author):
         raise Forbidden(
             f"{approver} is the author of campaign {campaign_id} and cannot approve it",
-            f"ask another campaign manager to run `counterflow approve {campaign_id} --as THEIR_NAME`",
+            "ask another user with an approving role to approve it",
+            hint=CommandHint("approve", f"{campaign_id} --as THEIR_NAME"),
         )
     user = session.exec(select(User).where(User.name == approver)).first()
     if user is None:
         raise Forbidden(
             f"{approver!r} is not a registered user, so cannot approve campaign {campaign_id}",
-            f"check the spelling (`counterflow users list`), or have an admin add them: "
-            f"`counterflow users add {approver} --role campaign_manager`",
+            "check the spelling against the list of users, or have an admin add them with an approving role",
+            hint=CommandHint("users list"),
         )
-    if user.role not in APPROVER_ROLES:
+    if user.role not in APPROVING_ROLES:
         raise Forbidden(
             f"{approver} has the role {user.role!r}, which cannot approve campaigns",
-            f"ask a user with one of the roles {sorted(APPROVER_ROLES)}",
+            f"ask a {role_names(APPROVING_ROLES)} other than the author",
         )
     if campaign.approved_by:
         if _same_person(campaign.approved_by, approver):
@@ -86,5 +90,6 @@ def require_approved(campaign: Campaign) -> None:
     if not campaign.approved_by or _same_person(campaign.approved_by, campaign.author):
         raise Forbidden(
             f"campaign {campaign.id} is not approved (status {campaign.status}, author {campaign.author})",
-            f"a user other than {campaign.author} must run `counterflow approve {campaign.id} --as NAME` first",
+            f"a user other than {campaign.author}, with an approving role, must approve it first",
+            hint=CommandHint("approve", f"{campaign.id} --as NAME"),
         )

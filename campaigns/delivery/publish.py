@@ -17,7 +17,7 @@ from campaigns.delivery.approval import require_approved
 from campaigns.delivery.channels.base import PublishReport, SendingChannel
 from campaigns.delivery.schedule import recheck_slots
 from campaigns.policy import run_preflight
-from intel.errors import NotFound
+from intel.errors import CommandHint, NotFound
 from intel.models import Campaign
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,9 @@ def publish_campaign(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     require_approved(campaign)
     if campaign.channel != channel.name:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 from intel.models import Asset, AuditEvent, Campaign, Delivery, ScheduledPost, Target
 
 DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((8, 0), (12, 30), (19, 0))
@@ -144,7 +144,9 @@ def schedule_campaign(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     if campaign.status == "published":
         raise CounterflowError(
@@ -348,7 +350,9 @@ def calendar_ics(session: Session, *, campaign_id: int) -> bytes:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     cal = Calendar()
     cal.add("prodid", "-//counterflow//campaign calendar//EN")

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from intel.errors import Conflict, CounterflowError
+from intel.errors import CommandHint, Conflict, CounterflowError
 from intel.models import Asset, ImportBatch, Reject, Tip
 from intel.settings import Settings
 
@@ -193,7 +193,7 @@ def load_tips(
     triage_as: str | None = None,
 ) -> None:
     """Load a tips file; rows with an ``actionable`` column are triaged as ``triage_as``."""
-    from campaigns.feedback.tips import TipInvalid, submit_tip, triage_tip
+    from campaigns.feedback.tips import NoReportPlace, TipInvalid, exploitation_codes, submit_tip, triage_tip
 
     _, rows = _read_csv(path, ("text",))
     for line, row in rows:
@@ -209,6 +209,17 @@ def load_tips(
             received = _parse_day(row["received_on"]) if row.get("received_on") else None
         except ValueError:
             reason = "lat, lon or received_on is not valid; give decimal degrees and YYYY-MM-DD"
+            _reject_tip(summary, path, line, reason, row)
+            continue
+        if received is not None and received > dt.date.today() + dt.timedelta(days=1):
+            _reject_tip(summary, path, line, f"received_on {received} is in the future; check the date", row)
+            continue
+        triaged = bool(triage_as and "actionable" in row and decision != "")
+        try:
+            # the taxonomy checks the exploitation types before the tip is stored
+            codes = exploitation_codes(row.get("exploitation") or None) if triaged else ""
+        except CounterflowError as exc:
+            reason = f"exploitation was {shown(row.get('exploitation'))}; {exc.fix}"
             _reject_tip(summary, path, line, reason, row)
             continue
         try:
@@ -228,15 +239,23 @@ def load_tips(
             _reject_tip(summary, path, line, exc.problem, row)
             continue
         _finish_tip(session, tip, received=received, summary=summary, campaign_id=campaign_id)
-        if triage_as and "actionable" in row and decision != "":
+        if triaged:
+            assert triage_as is not None
             actionable = decision in TRUE
-            triage_tip(
-                session,
-                tip_id=int(tip.id or 0),
-                actor=triage_as,
-                actionable=actionable,
-                exploitation=row.get("exploitation") or None,
-            )
+            try:
+                triage_tip(
+                    session,
+                    tip_id=int(tip.id or 0),
+                    actor=triage_as,
+                    actionable=actionable,
+                    exploitation=codes or None,
+                    settings=settings,
+                )
+            except NoReportPlace as exc:
+                raise CounterflowError(
+                    f"line {line} of {path.name} is an actionable tip with no place for its report",
+                    "give that row a place (a town) or lat and lon, then load the file again",
+                ) from exc
             if actionable:
                 summary.tips_actionable += 1
                 summary.reports_created += 1
@@ -286,7 +305,8 @@ def _tips_file_once(session: Session, *, path: Path, campaign_id: int) -> str:
         raise Conflict(
             f"the tips in {path.name} were already loaded ({done.rows_stored} tips, "
             f"{done.started_at:%Y-%m-%d %H:%M} UTC)",
-            "load only files with new tips; the earlier ones are in `counterflow tips`",
+            "load only files with new tips; the earlier ones are in the list of tips",
+            hint=CommandHint("tips"),
         )
     return digest
 
@@ -306,7 +326,9 @@ def load_feedback(
     get_campaign(session, campaign_id=campaign_id)
     if metrics_path is None and tips_path is None:
         raise CounterflowError(
-            "no feedback file given", "pass --metrics FILE and/or --tips FILE, or --simulate"
+            "no feedback file given",
+            "give a metrics file, a tips file or both",
+            hint=CommandHint("feedback", f"--campaign {campaign_id} --metrics FILE --tips FILE"),
         )
     summary = FeedbackSummary(campaign_id=campaign_id)
     if metrics_path is not None:

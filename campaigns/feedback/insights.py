@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 from intel.models import Asset, Campaign, Delivery, ImportBatch, Metric, Reject, utcnow
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ def upsert_metrics(
         raise CounterflowError(f"metric source was {source!r}", f"use one of {', '.join(SOURCES)}")
     if session.get(Campaign, campaign_id) is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     clean: dict[tuple[str, dt.date], dict[str, Any]] = {}
     for i, row in enumerate(rows):
@@ -186,7 +188,7 @@ def fetch_insights(
     returns nothing. Commits nothing: the caller owns the session.
     """
     if until < since:
-        raise CounterflowError(f"--until {until} is before --since {since}", "swap them")
+        raise CounterflowError(f"the last day {until} is before the first day {since}", "swap them")
     rows = channel.insights(session, campaign_id=campaign_id, since=since, until=until)
     unattributed = int(getattr(channel, "last_unattributed", 0))
     result = InsightsResult(rows_read=len(rows) + unattributed, unattributed=unattributed)
@@ -240,7 +242,9 @@ def import_ads_export(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     raw = path.read_bytes()
     text = raw.decode("utf-8-sig")
@@ -257,7 +261,8 @@ def import_ads_export(
         if day is None:
             raise CounterflowError(
                 f"{path.name} has no date column and campaign {campaign_id} has no start day",
-                "pass --day YYYY-MM-DD",
+                "give the day the export covers (YYYY-MM-DD)",
+                hint=CommandHint("insights-import", f"FILE --campaign {campaign_id} --day YYYY-MM-DD"),
             )
     codes = codes_by_adset(session, campaign_id)
     by_ext = {

@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from intel.errors import NotFound
+from intel.errors import CommandHint, NotFound
 from intel.models import AdSet, Asset, Campaign, Hotspot, Metric, Report, Source, Target, Tip
+from intel.roles import ACTIONABLE_STATUSES
 
-ACTIONABLE = ("actionable", "referred")
 DEFAULT_WINDOW_DAYS = 90
 
 ROW_COLUMNS = [
@@ -201,7 +201,7 @@ def _measures(
     clicks = float(m["clicks"].sum())
     spend = float(m["spend"].sum())
     tips = len(t)
-    actionable = int(t["status"].isin(ACTIONABLE).sum())
+    actionable = int(t["status"].isin(list(ACTIONABLE_STATUSES)).sum())
     return {
         "population": population,
         "reach": int(reach),
@@ -235,7 +235,9 @@ def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | No
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     targets = list(
         session.exec(select(Target).where(Target.campaign_id == campaign_id).order_by(col(Target.id)))

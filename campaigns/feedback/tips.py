@@ -14,43 +14,44 @@ A tip whose tracking code is unknown is still accepted and stored unattributed: 
 lost because a link was mistyped.
 
 An actionable tip becomes a ``Report`` (source kind ``campaign_tip``) so that the next hotspot
-run sees it. Its grading: source reliability ``F`` (an anonymous member of the public cannot be
-judged) and information credibility ``3`` ("possibly true"): an analyst has read it and judged
-it actionable, but nothing corroborates it yet.
+run sees it. It enters the store through the same door as every other report
+(``intel.ingest.add_reports``: taxonomy codes, grading, fingerprint, incidents). Its grading:
+source reliability ``F`` (an anonymous member of the public cannot be judged) and information
+credibility ``3`` ("possibly true"): an analyst has read it and judged it actionable, but
+nothing corroborates it yet. Each tip is its own source, so two tips about one incident
+corroborate each other (the later report's ``duplicate_of`` is the first one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from intel.errors import Conflict, CounterflowError, Forbidden, NotFound
+from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import Asset, AuditEvent, Report, Source, Target, Tip, User, utcnow
+from intel.roles import ACTIONABLE_STATUSES, TIP_READERS, TipStatus
 from intel.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from intel.gazetteer import GeoPlace
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 5000
 #: Decimal places kept of a tip's latitude/longitude: 0.1 degree is about 11 km.
 COARSEN_DECIMALS = 1
-TIP_READERS = frozenset({"analyst", "admin"})
 SMALL_COUNT = 3
 TIP_SOURCE_KIND = "campaign_tip"
-TIP_SOURCE_NAME = "counterflow tips"
 TIP_RELIABILITY = "F"
 TIP_CREDIBILITY = 3
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class TipInvalid(CounterflowError):
@@ -62,6 +63,12 @@ class TipInvalid(CounterflowError):
         self.code = code
         self.values = values
         super().__init__(problem, fix)
+
+
+class NoReportPlace(CounterflowError):
+    """An actionable tip with nowhere to put its report (no location, town or target)."""
+
+    status = 422
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,9 @@ def _require_reader(session: Session, actor: User | str, *, action: str, tip_id:
 def _get_tip(session: Session, tip_id: int) -> Tip:
     tip = session.get(Tip, tip_id)
     if tip is None:
-        raise NotFound(f"tip {tip_id} does not exist", "check the tip id in `counterflow tips`")
+        raise NotFound(
+            f"tip {tip_id} does not exist", "check the tip id in the list of tips", hint=CommandHint("tips")
+        )
     return tip
 
 
@@ -250,37 +259,61 @@ def tip_audit(session: Session, *, tip_id: int) -> list[AuditEvent]:
     return list(rows)
 
 
-def _tip_source(session: Session) -> Source:
-    source = session.exec(
-        select(Source).where(Source.kind == TIP_SOURCE_KIND, Source.name == TIP_SOURCE_NAME)
-    ).first()
-    if source is None:
-        source = Source(kind=TIP_SOURCE_KIND, name=TIP_SOURCE_NAME, reliability=TIP_RELIABILITY)
-        session.add(source)
-        session.flush()
-    return source
+def exploitation_codes(value: str | list[str] | None) -> str:
+    """An analyst's exploitation types as taxonomy codes, ``|``-joined, each once.
+
+    Codes and labels are both understood, with the taxonomy's synonyms; a value the taxonomy
+    does not know raises the taxonomy's own ``CounterflowError`` (naming the valid codes).
+
+    >>> exploitation_codes("forced labor|Sexual exploitation|sexual")
+    'forced_labour|sexual'
+    >>> exploitation_codes(None)
+    ''
+    """
+    from intel.taxonomy import normalise_code
+
+    parts = value.split("|") if isinstance(value, str) else list(value or [])
+    codes: list[str] = []
+    for part in parts:
+        if part.strip():
+            code = normalise_code("exploitation", part.strip())
+            if code not in codes:
+                codes.append(code)
+    return "|".join(codes)
+
+
+def _analyst_place(place: str | None, country: str | None) -> GeoPlace | None:
+    """The gazetteer's place for the place an analyst named: in the tip's country if it is there,
+    else wherever the name (or "Town, Country") points. Raises the gazetteer's error otherwise."""
+    from intel.gazetteer import get_gazetteer
+
+    if not place or not place.strip():
+        return None
+    gazetteer = get_gazetteer()
+    if country:
+        try:
+            return gazetteer.resolve(place, country)
+        except CounterflowError:
+            pass
+    return gazetteer.resolve(place)
 
 
 def _report_location(
-    session: Session, tip: Tip, place: str | None
+    session: Session, tip: Tip, named: GeoPlace | None
 ) -> tuple[str | None, str | None, float | None, float | None]:
     """Where the report goes: the analyst's place, else the tip's, else the target's centre.
 
     A report names a place only by its gazetteer name: the public's free text ("the house of
     Mrs X on Sapele Road") stays in the encrypted tip and never reaches the store in clear.
+    Coordinates are EPSG:4326, coarsened to 0.1 degree.
     """
     from intel.gazetteer import get_gazetteer
 
-    if place:
-        try:
-            found = get_gazetteer().resolve(place, tip.country)
-        except CounterflowError:
-            found = None
-        if found is not None:
-            return found.name, found.country, coarsen(found.lat), coarsen(found.lon)
+    if named is not None:
+        return named.name, named.country, coarsen(named.lat), coarsen(named.lon)
     if tip.lat is not None and tip.lon is not None:
         near = get_gazetteer().nearest(tip.lat, tip.lon)
-        return near.name, tip.country or near.country, tip.lat, tip.lon
+        return near.name, tip.country or near.country, coarsen(tip.lat), coarsen(tip.lon)
     if tip.place:
         try:
             found = get_gazetteer().resolve(tip.place, tip.country)
@@ -294,42 +327,72 @@ def _report_location(
     return None, tip.country, None, None
 
 
-def _exploitation_codes(value: str | list[str] | None) -> str:
-    if value is None:
-        return ""
-    parts = value.split("|") if isinstance(value, str) else list(value)
-    codes = [p.strip().lower() for p in parts if p.strip()]
-    for code in codes:
-        if not _CODE.match(code):
-            raise CounterflowError(
-                f"exploitation code {code!r} is not a taxonomy code",
-                "use lower-case codes such as sexual, labour, domestic_servitude, joined by |",
-            )
-    return "|".join(codes)
+def tip_source_name(tip_id: int) -> str:
+    """The source of a tip's report: each tip is its own anonymous source.
+
+    So two tips about one incident corroborate each other under the store's incident rule (a
+    source never corroborates itself), as two newspapers would.
+    """
+    return f"tip {tip_id}"
 
 
-def _tip_report(session: Session, tip: Tip, place: str | None) -> Report:
-    name, country, lat, lon = _report_location(session, tip, place)
-    source = _tip_source(session)
+def _tip_report_row(
+    session: Session, tip: Tip, named: GeoPlace | None, *, exploitation: str
+) -> dict[str, Any]:
+    """The report of an actionable tip, as ``Report`` fields for ``intel.ingest.add_reports``.
+
+    No summary: the tip's words stay in the encrypted tip (``extra.tip_id`` links the two).
+    """
+    name, country, lat, lon = _report_location(session, tip, named)
+    if lat is None or lon is None:
+        raise NoReportPlace(
+            f"tip {tip.id} has no place for its report: it came with no location, no town the "
+            "gazetteer knows and no campaign target",
+            "name the town where it happened when you triage it",
+        )
     received = tip.received_at
-    observed = received.date() if isinstance(received, dt.datetime) else dt.date.today()
-    return Report(
-        source_id=source.id,
-        observed_on=observed,
-        language=tip.locale,
-        summary=f"campaign tip {tip.id} (text held in the tip store)",
-        reliability=TIP_RELIABILITY,
-        credibility=TIP_CREDIBILITY,
-        exploitation=tip.exploitation,
-        place=name,
-        country=(country or None) and country[:2].upper(),
-        lat=lat,
-        lon=lon,
-        role="incident",
-        fingerprint=hashlib.sha256(f"{TIP_SOURCE_KIND}:{tip.id}".encode()).hexdigest(),
-        simulated=tip.simulated,
-        extra={"tip_id": tip.id, "campaign_id": tip.campaign_id, "target_id": tip.target_id},
+    return {
+        "observed_on": received.date() if isinstance(received, dt.datetime) else dt.date.today(),
+        "language": tip.locale,
+        "reliability": TIP_RELIABILITY,
+        "credibility": TIP_CREDIBILITY,
+        "exploitation": exploitation,
+        "place": name,
+        "country": country,
+        "lat": lat,
+        "lon": lon,
+        "role": "incident",
+        "simulated": tip.simulated,
+        "extra": {"tip_id": tip.id, "campaign_id": tip.campaign_id, "target_id": tip.target_id},
+    }
+
+
+def _store_report(
+    session: Session, tip: Tip, row: dict[str, Any], settings: Settings | None
+) -> dict[str, Any]:
+    """Put a tip's report through the one door into the store; what happened, for the audit.
+
+    The tip's source (reliability F) is created first, so that it carries the tip's grade rather
+    than the default grade of its kind.
+    """
+    from intel.ingest import add_reports
+
+    name = tip_source_name(int(tip.id or 0))
+    source = session.exec(select(Source).where(Source.kind == TIP_SOURCE_KIND, Source.name == name)).first()
+    if source is None:
+        session.add(Source(kind=TIP_SOURCE_KIND, name=name, reliability=TIP_RELIABILITY))
+        session.flush()
+    newest = session.exec(select(func.max(Report.id))).one() or 0
+    (report_id,) = add_reports(
+        session, rows=[row], source_kind=TIP_SOURCE_KIND, source_name=name, settings=settings
     )
+    report = session.get(Report, report_id)
+    detail: dict[str, Any] = {"report_id": report_id}
+    if report_id <= newest:
+        detail["report_existing"] = True  # an exact copy was already in the store: linked to it
+    if report is not None and report.duplicate_of is not None:
+        detail["duplicate_of"] = report.duplicate_of  # the first report of the same incident
+    return detail
 
 
 def triage_tip(
@@ -340,14 +403,21 @@ def triage_tip(
     actionable: bool,
     exploitation: str | list[str] | None = None,
     place: str | None = None,
+    settings: Settings | None = None,
 ) -> Tip:
     """Mark a tip actionable or not; an actionable tip becomes a ``Report``.
 
-    The report carries the coarsened location (the analyst's ``place`` resolved with the
-    gazetteer, else the tip's, else the target's centre), the day the tip arrived as its
-    observed date, reliability F and credibility 3. Triaging again is allowed until the tip
-    has become a report; a tip that already became a report cannot be turned back (the report
-    may have been used).
+    The report enters the store through ``intel.ingest.add_reports``, like every other report:
+    its exploitation types are taxonomy codes (labels such as "forced labor" become codes; an
+    unknown one is refused with the taxonomy's message before anything changes), it is graded
+    reliability F and credibility 3, fingerprinted, and merged into an incident already in the
+    store (``duplicate_of``) when it corroborates one. It carries the coarsened location (the
+    analyst's ``place``, which must be a place the gazetteer knows, else the tip's, else the
+    target's centre), the day the tip arrived as its observed date, and no words of the tip.
+    The audit event names the report, and the incident it joined.
+
+    Triaging again is allowed until the tip has become a report; a tip that already became a
+    report cannot be turned back (the report may have been used).
     """
     user = _require_reader(session, actor, action="triage", tip_id=tip_id)
     tip = _get_tip(session, tip_id)
@@ -356,20 +426,24 @@ def triage_tip(
             f"tip {tip_id} already became report {tip.report_id}",
             "mark the report as a duplicate or correct it in the intelligence store instead",
         )
-    codes = _exploitation_codes(exploitation)
+    # everything the analyst gave is checked before anything changes
+    codes = exploitation_codes(exploitation)
+    named = _analyst_place(place, tip.country)
+    row = None
+    if actionable and tip.report_id is None:
+        row = _tip_report_row(session, tip, named, exploitation=codes or tip.exploitation)
     if codes:
         tip.exploitation = codes
+    if named is not None:
+        tip.place = named.name
     before = tip.status
-    tip.status = "actionable" if actionable else "not_actionable"
+    tip.status = (TipStatus.ACTIONABLE if actionable else TipStatus.NOT_ACTIONABLE).value
     tip.triaged_by = user.name
     tip.triaged_at = utcnow()
-    if place and place.strip():
-        tip.place = place.strip()[:200]
-    if actionable and tip.report_id is None:
-        report = _tip_report(session, tip, place)
-        session.add(report)
-        session.flush()
-        tip.report_id = report.id
+    stored: dict[str, Any] = {"report_id": tip.report_id}
+    if row is not None:
+        stored = _store_report(session, tip, row, settings)
+        tip.report_id = stored["report_id"]
     session.add(tip)
     _audit(
         session,
@@ -378,8 +452,8 @@ def triage_tip(
         tip_id=tip_id,
         before=before,
         after=tip.status,
-        report_id=tip.report_id,
         exploitation=tip.exploitation,
+        **stored,
     )
     session.flush()
     log.info("tip %s triaged %s by %s", tip_id, tip.status, user.name)
@@ -399,13 +473,13 @@ def refer_tip(session: Session, *, tip_id: int, actor: User | str, partner: str)
             "name the partner or agency the tip goes to (at most 120 characters)",
         )
     tip = _get_tip(session, tip_id)
-    if tip.status not in ("actionable", "referred"):
+    if tip.status not in ACTIONABLE_STATUSES:
         raise Conflict(
             f"tip {tip_id} is {tip.status}, not actionable",
             "triage it as actionable before referring it",
         )
     before = tip.status
-    tip.status = "referred"
+    tip.status = TipStatus.REFERRED.value
     session.add(tip)
     _audit(session, actor=user.name, action="tip.referred", tip_id=tip_id, before=before, partner=name)
     session.flush()
@@ -414,7 +488,9 @@ def refer_tip(session: Session, *, tip_id: int, actor: User | str, partner: str)
 
 
 def list_tips(session: Session, *, status: str | None = None, limit: int = 200) -> list[Tip]:
-    """Tips newest first (their text stays encrypted)."""
+    """Tips newest first (their text stays encrypted), all or those with one ``TipStatus``."""
+    if status is not None and status not in tuple(TipStatus):
+        raise CounterflowError(f"tip status was {status!r}", f"use one of {', '.join(TipStatus)}")
     query = select(Tip).order_by(col(Tip.received_at).desc(), col(Tip.id).desc()).limit(limit)
     if status:
         query = query.where(Tip.status == status)

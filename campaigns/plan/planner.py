@@ -43,7 +43,7 @@ from campaigns.copy.i18n import LOCALES
 from campaigns.copy.localedata import local_languages, platform_locale
 from campaigns.plan.reach import EstimateFn, estimate_reach
 from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.gazetteer import EARTH_RADIUS_KM, country_at, get_gazetteer, haversine_km, timezone_at
 from intel.models import Campaign, Hotspot
 from intel.settings import Settings
@@ -69,7 +69,7 @@ class Audience:
         if not (AGE_MIN <= self.age_min <= self.age_max <= AGE_MAX):
             raise CounterflowError(
                 f"ages were {self.age_min}-{self.age_max}",
-                f"give an age range within {AGE_MIN}-{AGE_MAX}, e.g. --ages 13-28",
+                f"give an age range within {AGE_MIN}-{AGE_MAX}, e.g. 13-28",
             )
         for g in self.genders:
             if g not in GENDER_IDS:
@@ -88,7 +88,7 @@ class Audience:
         try:
             lo, hi = (int(x) for x in ages.split("-", 1))
         except ValueError:
-            raise CounterflowError(f"--ages was {ages!r}", "write it as MIN-MAX, e.g. 13-28") from None
+            raise CounterflowError(f"ages were {ages!r}", "write them as MIN-MAX, e.g. 13-28") from None
         g = [] if genders.strip() in ("", "all") else [x.strip() for x in genders.split(",")]
         langs: str | list[str] = (
             "local"
@@ -166,7 +166,7 @@ def choose_targets(hotspots: list[Hotspot], *, top_n: int) -> tuple[list[TargetP
                 "rule": "merged",
                 "object": f"target {host.name}",
                 "problem": f"{label} lies {d:.1f} km from its centre, inside its circle: merged",
-                "fix": f"radius grown from {host.radius_km:g} to {grown:g} km; plan again with a smaller --top to undo",
+                "fix": f"radius grown from {host.radius_km:g} to {grown:g} km; plan again with fewer top hotspots to undo",
             }
             host.radius_km = grown
             host.notes.append(note)
@@ -295,17 +295,16 @@ def plan_campaign(
             f"the campaign ends on {ends_on} but starts on {starts_on}", "give an end date after the start"
         )
     if budget <= 0:
-        raise CounterflowError(
-            f"budget was {budget:g}", "give a positive lifetime budget, e.g. --budget 5000"
-        )
+        raise CounterflowError(f"budget was {budget:g}", "give a positive lifetime budget, e.g. 5000")
     if top_n < 1:
-        raise CounterflowError(f"top was {top_n}", "pick at least one hotspot, e.g. --top 8")
+        raise CounterflowError(f"top was {top_n}", "pick at least one hotspot to target, e.g. 8")
     hotspots = crud.run_hotspots(session, run_id=hotspot_run_id)
     plans, _ = choose_targets(hotspots, top_n=top_n)
     if not plans:
         raise CounterflowError(
             f"hotspot run {hotspot_run_id} has no ranked or hot cells to target",
-            "run the hotspot analysis on more reports, or pick another --run",
+            "run the hotspot analysis on more reports, or plan on another hotspot run",
+            hint=CommandHint("plan", "... --run RUN_ID"),
         )
     campaign = crud.create_campaign(
         session,

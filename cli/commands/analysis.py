@@ -1,7 +1,7 @@
 """`counterflow` commands of the hotspots room (registered on import): ``hotspots``, ``flows``,
 ``histogram`` and ``evaluate``.
 
-They call the steps of :mod:`flows.steps.analysis`, as the Prefect tasks do.
+They call the steps of :mod:`flows.steps`, as the Prefect tasks do.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ def _fmt_km(v: Any) -> str:
     import math
 
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):,.0f}"
+
+
+def _int(v: Any) -> int | str:
+    return "" if v is None else int(v)
+
+
+def _num(v: Any, spec: str) -> str:
+    return "" if v is None else format(v, spec)
 
 
 @app.command()
@@ -51,66 +59,42 @@ def hotspots(
     kml: Path | None = typer.Option(None, "--kml", help="Also export the cells as KML."),
 ) -> None:
     """Score hotspots (Gi* with FDR), rank them along a route, store the run and draw the map."""
-    from hotspots.params import HotspotParams
+    from flows import steps
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
-    params = HotspotParams(
-        resolution=resolution, corridor_km=corridor_km, top=top, half_life_days=half_life_days, unit=unit
-    )
     d0, d1 = _date(since, "--since"), _date(until, "--until")
-    for p in (png, geojson, kml):
-        if p is not None and p.exists() and p.is_dir():
-            raise CounterflowError(f"{p} is a folder", "give a file name, e.g. out.png")
     settings = get_settings()
-    from flows.steps import run_hotspots
-
     with session_scope(get_engine(settings)) as session:
-        stored = run_hotspots(
-            session, settings=settings, route_text=route, params=params, since=d0, until=d1, map_path=map_path
-        )
-        run_id = stored.run.id
-    res = stored.result
-    for note in res.notes:
+        run = steps.hotspots(
+            session, settings=settings, route=route, corridor_km=corridor_km, top=top, since=d0, until=d1,
+            resolution=resolution, half_life_days=half_life_days, unit=unit, map_path=map_path,
+            png=png, geojson=geojson, kml=kml,
+        )  # fmt: skip
+    for note in run["notes"]:
         typer.echo(f"note: {note}")
-    scope = f"route {res.route.name} (corridor {res.route.corridor_km:g} km)" if res.route else "all reports"
     typer.echo(
-        f"hotspot run {run_id}: {res.n_reports} reports, {len(res.cells)} cells at H3 resolution "
-        f"{res.params.resolution}, {res.n_significant} significant (FDR), {scope}"
+        f"hotspot run {run['run_id']}: {run['n_reports']} reports, {run['n_cells']} cells at H3 resolution "
+        f"{run['resolution']}, {run['n_significant']} significant (FDR), {run['scope']}"
     )
     rows = [
         (
-            int(r["rank"]), r["place"] or r["cell"], r["country"] or "", int(r["count"]), f"{r['z']:.2f}",
-            f"{r['p']:.2g}", int(r["bin"]), r["trend"] or "", _fmt_km(r["distance_km"]),
+            _int(r["rank"]), r["place"] or r["cell"], r["country"] or "", _int(r["count"]), _num(r["z"], ".2f"),
+            _num(r["p"], ".2g"), _int(r["bin"]), r["trend"] or "", _fmt_km(r["distance_km"]),
         )
-        for _, r in res.ranked.iterrows()
+        for r in run["ranked"]
     ]  # fmt: skip
     if rows:
         typer.echo(_table(["rank", "place", "country", "count", "z", "p", "bin", "trend", "km along"], rows))
     else:
         typer.echo("no cell holds reports in this scope")
-    if (res.ranked["bin"] <= 0).any():
+    if any(r["bin"] is not None and r["bin"] <= 0 for r in run["ranked"]):
         typer.echo("(bin 0: not significant after the FDR correction; listed to fill the ranking)")
-    if stored.changes is not None:
-        from hotspots.compare import summarise
-
-        typer.echo(f"since run {stored.previous_run_id}: {summarise(stored.changes)}")
-    if stored.map_path:
-        typer.echo(f"map: {stored.map_path}")
-    if png:
-        from hotspots.plots import hotspot_png
-
-        typer.echo(
-            f"png: {hotspot_png(res.cells, ranked=res.ranked, route=res.route, path=png, title=f'hotspot run {run_id}')}"
-        )
-    if geojson:
-        from hotspots.maps import write_geojson
-
-        typer.echo(f"geojson: {write_geojson(res.cells, geojson)}")
-    if kml:
-        from hotspots.maps import write_kml
-
-        typer.echo(f"kml: {write_kml(res.cells, kml)}")
+    if run["changes"] is not None:
+        typer.echo(f"since run {run['previous_run_id']}: {run['changes']}")
+    for kind in ("map", "png", "geojson", "kml"):
+        if run[kind]:
+            typer.echo(f"{kind}: {run[kind]}")
 
 
 @app.command()

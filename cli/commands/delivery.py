@@ -10,7 +10,7 @@ import typer
 
 from cli.app import app
 from cli.tools import parse_date as _date
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 
 
 def _window(value: str) -> tuple[int, int]:
@@ -29,12 +29,13 @@ def approve(
     as_: str = typer.Option(..., "--as", help="Name of the approving user (not the campaign's author)."),
 ) -> None:
     """Approve a campaign for publishing (a user other than its author)."""
-    from campaigns.delivery.approval import approve_campaign
+    from flows import steps
     from intel.db import get_engine, session_scope
 
     with session_scope(get_engine()) as session:
-        c = approve_campaign(session, campaign_id=campaign_id, approver=as_)
-        typer.echo(f"campaign {c.id} approved by {c.approved_by} at {c.approved_at:%Y-%m-%d %H:%M} UTC")
+        done = steps.approve(session, campaign_id=campaign_id, approver=as_)
+    at = dt.datetime.fromisoformat(done["approved_at"])
+    typer.echo(f"campaign {done['campaign_id']} approved by {done['approved_by']} at {at:%Y-%m-%d %H:%M} UTC")
 
 
 @app.command()
@@ -48,31 +49,32 @@ def schedule(
     ics: Path | None = typer.Option(None, help="Also write the calendar as an iCalendar (.ics) file."),
 ) -> None:
     """Lay out the campaign's posts in each target's local time (and export an ICS calendar)."""
-    from campaigns.delivery.schedule import calendar_ics, calendar_rows, schedule_campaign
+    from flows import steps
     from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
 
     windows = [_window(w) for w in window]
-    with session_scope(get_engine()) as session:
-        posts = schedule_campaign(
+    settings = get_settings()
+    with session_scope(get_engine(settings)) as session:
+        done = steps.schedule(
             session,
             campaign_id=campaign_id,
+            settings=settings,
             windows=windows,
-            spacing=dt.timedelta(minutes=spacing),
+            spacing_minutes=spacing,
             posts_per_day=posts_per_day,
+            replan=True,
+            ics_path=ics,
         )
-        session.flush()
-        rows = calendar_rows(session, campaign_id=campaign_id)
-        typer.echo(f"campaign {campaign_id}: {len(posts)} posts scheduled")
-        for r in rows[:20]:
-            typer.echo(
-                f"  {r['local_time'][:16]} {r['timezone']:<16} {r['target']} [{r['locale']}] {r['status']}"
-            )
-        if len(rows) > 20:
-            typer.echo(f"  ... and {len(rows) - 20} more")
-        if ics is not None:
-            ics.parent.mkdir(parents=True, exist_ok=True)
-            ics.write_bytes(calendar_ics(session, campaign_id=campaign_id))
-            typer.echo(f"calendar written to {ics}")
+    typer.echo(f"campaign {campaign_id}: {done['posts']} posts scheduled")
+    for r in done["calendar"]:
+        typer.echo(
+            f"  {r['local_time'][:16]} {r['timezone']:<16} {r['target']} [{r['locale']}] {r['status']}"
+        )
+    if done["calendar_total"] > len(done["calendar"]):
+        typer.echo(f"  ... and {done['calendar_total'] - len(done['calendar'])} more")
+    if done["ics"] is not None:
+        typer.echo(f"calendar written to {done['ics']}")
 
 
 @app.command()
@@ -85,37 +87,35 @@ def publish(
     ),
 ) -> None:
     """Publish an approved campaign; a rerun sends only what was not sent (never twice)."""
-    from campaigns.delivery.channels import get_channel
     from campaigns.delivery.channels.redact import install_redaction
-    from campaigns.delivery.publish import publish_campaign
+    from flows import steps
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
     install_redaction()
     settings = get_settings()
-    chosen = get_channel(channel or settings.channel, settings)
     with session_scope(get_engine(settings)) as session:
-        report = publish_campaign(session, campaign_id=campaign_id, channel=chosen)
+        done = steps.publish(session, campaign_id=campaign_id, channel=channel, settings=settings)
+    failed = done["failed"]
     typer.echo(
-        f"campaign {campaign_id} via {report.channel}: {len(report.sent)} sent, {len(report.skipped)} "
-        f"already sent, {len(report.reconciled)} recovered after an interrupted run, {len(report.failed)} failed"
+        f"campaign {campaign_id} via {done['channel']}: {done['sent']} sent, {done['skipped']} "
+        f"already sent, {done['reconciled']} recovered after an interrupted run, {len(failed)} failed"
     )
-    if report.moved:
-        typer.echo(f"  {len(report.moved)} past slots moved to their next window")
-    for key, ext in report.sent:
+    if done["moved"]:
+        typer.echo(f"  {done['moved']} past slots moved to their next window")
+    for key, ext in done["sent_objects"]:
         typer.echo(f"  sent     {key:<14} {ext}")
-    for key, ext in report.reconciled:
+    for key, ext in done["reconciled_objects"]:
         typer.echo(f"  recovered {key:<13} {ext}")
-    for key, reason in report.failed:
+    for key, reason in failed:
         typer.echo(f"  FAILED   {key:<14} {reason}")
-    if report.channel == "outbox":
-        from campaigns.delivery.channels.outbox import outbox_path
-
-        typer.echo(f"dry run: payloads recorded in {outbox_path(settings, campaign_id)}")
-    if report.failed:
+    if done.get("outbox"):
+        typer.echo(f"dry run: payloads recorded in {done['outbox']}")
+    if failed:
         raise CounterflowError(
-            f"{len(report.failed)} objects of campaign {campaign_id} were not published",
-            "fix what the FAILED lines say, then run `counterflow publish` again (sent objects are skipped)",
+            f"{len(failed)} objects of campaign {campaign_id} were not published",
+            "fix what the FAILED lines say, then publish again (sent objects are skipped)",
+            hint=CommandHint("publish", f"{campaign_id}"),
         )
 
 
@@ -130,7 +130,8 @@ def outbox(campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
     if not lines:
         raise CounterflowError(
             f"the outbox of campaign {campaign_id} is empty",
-            f"run `counterflow publish {campaign_id}` (the outbox is the default channel)",
+            "publish the campaign first (the outbox is the default channel)",
+            hint=CommandHint("publish", f"{campaign_id}"),
         )
     kinds: dict[str, int] = {}
     for line in lines:
@@ -160,34 +161,27 @@ def insights(
     ),
 ) -> None:
     """Fetch daily per-ad-set insights into the store (idempotent)."""
-    from campaigns.delivery.channels import get_channel
     from campaigns.delivery.channels.redact import install_redaction
-    from campaigns.feedback.insights import fetch_insights
+    from flows import steps
     from intel.db import get_engine, session_scope
-    from intel.models import Campaign
     from intel.settings import get_settings
 
     install_redaction()
     settings = get_settings()
-    chosen = get_channel(channel or settings.channel, settings)
+    first, last = _date(since, "--since"), _date(until, "--until")
     with session_scope(get_engine(settings)) as session:
-        c = session.get(Campaign, campaign_id)
-        if c is None:
-            raise CounterflowError(
-                f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
-            )
-        today = dt.datetime.now(dt.UTC).date()
-        first = _date(since, "--since") or c.starts_on or today - dt.timedelta(days=7)
-        last = _date(until, "--until") or min(c.ends_on or today, today)
-        if since is None and until is None and first > today:
-            typer.echo(f"campaign {campaign_id} starts on {first}: no insights yet")
-            return
-        result = fetch_insights(session, campaign_id=campaign_id, channel=chosen, since=first, until=last)
+        got = steps.insights(
+            session, campaign_id=campaign_id, settings=settings, channel=channel, since=first, until=last
+        )
+    if got["not_started"]:
+        typer.echo(f"campaign {campaign_id} starts on {got['first_day']}: no insights yet")
+        return
     typer.echo(
-        f"campaign {campaign_id} {first}..{last} via {chosen.name}: {result.rows_read} rows read, "
-        f"{result.inserted} new, {result.updated} updated, {result.unattributed} not this campaign's"
+        f"campaign {campaign_id} {got['first_day']}..{got['last_day']} via {got['channel']}: "
+        f"{got['rows_read']} rows read, {got['inserted']} new, {got['updated']} updated, "
+        f"{got['unattributed']} not this campaign's"
     )
-    if chosen.name == "outbox":
+    if got["channel"] == "outbox":
         typer.echo("dry run: the outbox reaches nobody, so it has no insights (the demo simulates them)")
 
 
@@ -211,3 +205,30 @@ def insights_import(
     )
     for _line, reason in result.rejected[:10]:
         typer.echo(f"  rejected {reason}")
+
+
+@app.command("campaigns")
+def campaigns_list() -> None:
+    """List the campaigns: id, status, author, approver, dates, targets and channel."""
+    from sqlmodel import col, func, select
+
+    from intel.db import get_engine, session_scope
+    from intel.models import Campaign, Target
+
+    with session_scope(get_engine()) as s:
+        counts = dict(
+            s.exec(select(Target.campaign_id, func.count()).group_by(Target.campaign_id)).all()  # type: ignore[arg-type]
+        )
+        rows = s.exec(select(Campaign).order_by(col(Campaign.id))).all()
+        if not rows:
+            typer.echo("no campaigns yet: plan one with `counterflow plan --route ...`")
+            return
+        typer.echo(
+            f"{'id':>4}  {'status':9}  {'author':10}  {'approved by':11}  {'dates':23}  {'targets':>7}  channel  name"
+        )
+        for c in rows:
+            dates = f"{c.starts_on} .. {c.ends_on}"
+            typer.echo(
+                f"{c.id:>4}  {c.status:9}  {c.author:10}  {c.approved_by or '-':11}  {dates:23}  "
+                f"{counts.get(c.id or 0, 0):>7}  {c.channel:7}  {c.name}"
+            )

@@ -1,41 +1,16 @@
-"""`counterflow` commands of the web and tips room: web, tips, triage, tips-export, outcomes."""
+"""`counterflow` commands that close the loop: feedback files, tips, triage, tips-export, outcomes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cli.app import app
 from cli.tools import table as _table
 from intel.errors import CounterflowError
-
-
-@app.command()
-def web(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    trust_user_header: bool = typer.Option(
-        False,
-        "--trust-user-header",
-        help="In production, accept user names from X-Counterflow-User / HTTP Basic (only behind an authenticating proxy).",
-    ),
-) -> None:
-    """Serve the web app (pages per role, the public tip form, the JSON API) with uvicorn.
-
-    The access log is off: the tip form promises not to record IP addresses.
-    """
-    import uvicorn
-
-    from intel.settings import get_settings
-    from web.app import create_app
-
-    if not 0 < port < 65536:
-        raise CounterflowError(f"--port was {port}", "use a port between 1 and 65535, e.g. 8000")
-    settings = get_settings()
-    application = create_app(settings, trust_user_header=True if trust_user_header else None)
-    typer.echo(f"counterflow web on http://{host}:{port}/ (store: {settings.home}); Ctrl+C stops it")
-    uvicorn.run(application, host=host, port=port, access_log=False, log_level=settings.log_level.lower())
+from intel.roles import TipStatus
 
 
 def _session():  # type: ignore[no-untyped-def]
@@ -47,9 +22,7 @@ def _session():  # type: ignore[no-untyped-def]
 
 @app.command()
 def tips(
-    status: str | None = typer.Option(
-        None, help="Only tips with this status: new, actionable, not_actionable, referred."
-    ),
+    status: str | None = typer.Option(None, help=f"Only tips with this status: {', '.join(TipStatus)}."),
     show_text: bool = typer.Option(
         False, "--show-text", help="Show each tip's text (analysts and admins; audited)."
     ),
@@ -60,8 +33,8 @@ def tips(
     from campaigns.feedback.tips import list_tips, read_tip_text
     from intel.settings import get_settings
 
-    if status is not None and status not in ("new", "actionable", "not_actionable", "referred"):
-        raise CounterflowError(f"--status was {status!r}", "use new, actionable, not_actionable or referred")
+    if status is not None and status not in tuple(TipStatus):
+        raise CounterflowError(f"--status was {status!r}", f"use one of {', '.join(TipStatus)}")
     if show_text and not as_user:
         raise CounterflowError("--show-text needs to know who reads", "add --as YOUR_USER_NAME (an analyst)")
     settings = get_settings()
@@ -96,7 +69,9 @@ def triage(
         None, "--actionable/--not-actionable", help="Your decision; an actionable tip becomes a report."
     ),
     as_user: str = typer.Option(..., "--as", help="Your user name (an analyst or admin)."),
-    exploitation: str | None = typer.Option(None, help="Taxonomy codes joined by |, e.g. sexual|labour."),
+    exploitation: str | None = typer.Option(
+        None, help="Taxonomy codes or labels joined by |, e.g. sexual|forced_labour."
+    ),
     place: str | None = typer.Option(
         None, help="Where it happened (resolved with the gazetteer, coarsened)."
     ),
@@ -139,18 +114,19 @@ def tips_export(
 @app.command()
 def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> None:
     """Outcome metrics of a campaign per target x language, and the change at targeted hotspots."""
-    from campaigns.feedback.outcomes import campaign_outcomes
+    from flows import steps
+    from intel.settings import get_settings
 
     with _session() as session:
-        out = campaign_outcomes(session, campaign_id=campaign_id)
+        out = steps.outcomes(session, campaign_id=campaign_id, settings=get_settings())
 
     def f(v: object, digits: int = 0) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return "-"
         return f"{v:,.{digits}f}" if isinstance(v, int | float) else str(v)
 
-    title = f"campaign {out.campaign_id}: {out.campaign_name}"
-    typer.echo(title + ("  [SIMULATED DATA]" if out.simulated else ""))
+    title = f"campaign {out['campaign_id']}: {out['campaign']}"
+    typer.echo(title + ("  [SIMULATED DATA]" if out["simulated"] else ""))
     headers = [
         "target",
         "locale",
@@ -178,9 +154,9 @@ def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> No
             f(r["tips_per_100k"], 1),
             f(r["cost_per_actionable_tip"], 2),
         ]
-        for r in out.to_dict()["rows"]
+        for r in out["rows"]
     ]
-    t = out.totals
+    t = out["totals"]
     rows.append(
         [
             "TOTAL",
@@ -197,12 +173,64 @@ def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> No
         ]
     )
     typer.echo(_table(headers, rows))
-    if out.change is not None:
-        c = out.change
+    c = out["change_at_hotspots"]
+    if c is not None:
         typer.echo(
-            f"reports per hotspot over {c.window_days} days, before -> after: targeted ({c.targeted_hotspots}) "
-            f"{c.targeted_before:.2f} -> {c.targeted_after:.2f}; untargeted ({c.untargeted_hotspots}) "
-            f"{c.untargeted_before:.2f} -> {c.untargeted_after:.2f}; difference in differences {f(c.did, 2)}"
+            f"reports per hotspot over {c['window_days']} days, before -> after: "
+            f"targeted ({c['targeted_hotspots']}) {c['targeted_before']:.2f} -> {c['targeted_after']:.2f}; "
+            f"untargeted ({c['untargeted_hotspots']}) {c['untargeted_before']:.2f} -> "
+            f"{c['untargeted_after']:.2f}; difference in differences {f(c['did'], 2)}"
         )
-    for note in out.notes:
+    for note in out["notes"]:
         typer.echo(f"note: {note}")
+
+
+@app.command()
+def feedback(
+    campaign: int = typer.Option(..., "--campaign", help="Campaign id."),
+    metrics: Path | None = typer.Option(
+        None, help="CSV: tracking_code, day, reach, impressions, clicks, ..."
+    ),
+    tips: Path | None = typer.Option(None, help="CSV: text, tracking_code, received_on, actionable, ..."),
+    analyst: str | None = typer.Option(None, "--as", help="Analyst who triages tips marked actionable."),
+    simulate: bool = typer.Option(False, help="Simulate metrics and tips (labelled simulated)."),
+) -> None:
+    """Load delivery metrics and tips with tracking codes; actionable tips become reports."""
+    from flows import steps
+    from intel.db import get_engine, session_scope
+    from intel.settings import get_settings
+
+    if simulate and (metrics or tips):
+        raise CounterflowError("--simulate was given with files", "either load files or simulate, not both")
+    if simulate and not analyst:
+        raise CounterflowError(
+            "--simulate needs an analyst to triage", "pass --as NAME (a user with the analyst role)"
+        )
+    settings = get_settings()
+    with session_scope(get_engine(settings)) as s:
+        if simulate:
+            from sandbox.feedback import simulated_feedback
+
+            out = simulated_feedback(s, campaign_id=campaign, settings=settings, analyst=analyst or "")
+        else:
+            out = steps.feedback(
+                s,
+                campaign_id=campaign,
+                settings=settings,
+                metrics_path=metrics,
+                tips_path=tips,
+                analyst=analyst or "",
+            )
+    _echo_feedback(out)
+
+
+def _echo_feedback(out: dict[str, Any]) -> None:
+    label = " (SIMULATED)" if out.get("simulated") else ""
+    typer.echo(f"feedback for campaign {out['campaign_id']}{label}")
+    typer.echo(f"  metric rows: {out['metrics_stored']} stored of {out['metrics_read']}")
+    typer.echo(
+        f"  tips: {out['tips_stored']} stored of {out['tips_read']}, {out['tips_attributed']} attributed, "
+        f"{out['tips_actionable']} actionable -> {out['reports_created']} new reports"
+    )
+    if out.get("rejected"):
+        typer.echo(f"  rejected: {out['rejected']} rows, kept with reasons in {out['rejects_path']}")

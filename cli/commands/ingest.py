@@ -8,8 +8,6 @@ import typer
 
 from cli.app import app
 
-TEXT_SUFFIXES = {".txt", ".html", ".htm", ".xml", ".rss", ".atom"}
-
 
 @app.command()
 def ingest(
@@ -41,28 +39,17 @@ def ingest(
     ),
 ) -> None:
     """Import a file of reports (or a news article / feed) into the store, with a summary."""
+    from flows import steps
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
     settings = get_settings()
-    engine = get_engine(settings)
-    if file.suffix.lower() in TEXT_SUFFIXES and spec == "reports":
-        from intel.textsources import ingest_text_file
-
-        with session_scope(engine) as session:
-            summary = ingest_text_file(
-                session, path=file, source_kind=source_kind or "news", source_name=source,
-                settings=settings, min_population=min_population,
-            )  # fmt: skip
-    else:
-        from intel.ingest import ingest_file
-
-        with session_scope(engine) as session:
-            summary = ingest_file(
-                session, path=file, spec=spec, source_kind=source_kind, source_name=source,
-                settings=settings, progress=True, dedup=False if no_dedup else None,
-            )  # fmt: skip
-    for line in summary.lines():
+    with session_scope(get_engine(settings)) as session:
+        summary = steps.ingest(
+            session, path=file, settings=settings, spec=spec, source_kind=source_kind, source_name=source,
+            dedup=False if no_dedup else None, min_population=min_population, progress=True,
+        )  # fmt: skip
+    for line in summary["lines"]:
         typer.echo(line)
 
 

@@ -1,4 +1,4 @@
-"""`counterflow` commands that close the loop: feedback, users, the demo and the flows."""
+"""`counterflow` commands of the Prefect flows: the demo, the whole loop, and serving the deployments."""
 
 from __future__ import annotations
 
@@ -10,85 +10,6 @@ import typer
 
 from cli.app import app
 from intel.errors import CounterflowError
-
-users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-
-
-@users_app.command("add")
-def users_add(
-    name: str = typer.Argument(..., help="User name."),
-    role: str = typer.Option(..., help="campaign_manager, analyst, director or admin."),
-) -> None:
-    """Add a user with a role."""
-    from intel.db import get_engine, session_scope
-    from intel.users import add_user
-
-    with session_scope(get_engine()) as s:
-        user = add_user(s, name=name, role=role)
-        typer.echo(f"user {user.name} ({user.role})")
-
-
-@users_app.command("list")
-def users_list() -> None:
-    """List the users."""
-    from intel.db import get_engine, session_scope
-    from intel.users import list_users
-
-    with session_scope(get_engine()) as s:
-        for u in list_users(s):
-            typer.echo(f"{u.name:20} {u.role}")
-
-
-@app.command()
-def feedback(
-    campaign: int = typer.Option(..., "--campaign", help="Campaign id."),
-    metrics: Path | None = typer.Option(
-        None, help="CSV: tracking_code, day, reach, impressions, clicks, ..."
-    ),
-    tips: Path | None = typer.Option(None, help="CSV: text, tracking_code, received_on, actionable, ..."),
-    analyst: str | None = typer.Option(None, "--as", help="Analyst who triages tips marked actionable."),
-    simulate: bool = typer.Option(False, help="Simulate metrics and tips (labelled simulated)."),
-) -> None:
-    """Load delivery metrics and tips with tracking codes; actionable tips become reports."""
-    from flows import steps
-    from intel.db import get_engine, session_scope
-    from intel.settings import get_settings
-
-    if simulate and (metrics or tips):
-        raise CounterflowError("--simulate was given with files", "either load files or simulate, not both")
-    if simulate and not analyst:
-        raise CounterflowError(
-            "--simulate needs an analyst to triage", "pass --as NAME (a user with the analyst role)"
-        )
-    settings = get_settings()
-    with session_scope(get_engine(settings)) as s:
-        if simulate:
-            from sandbox.feedback import simulated_feedback
-
-            out = simulated_feedback(s, campaign_id=campaign, settings=settings, analyst=analyst or "")
-        else:
-            out = steps.feedback(
-                s,
-                campaign_id=campaign,
-                settings=settings,
-                metrics_path=metrics,
-                tips_path=tips,
-                analyst=analyst or "",
-            )
-    _echo_feedback(out)
-
-
-def _echo_feedback(out: dict[str, Any]) -> None:
-    label = " (SIMULATED)" if out.get("simulated") else ""
-    typer.echo(f"feedback for campaign {out['campaign_id']}{label}")
-    typer.echo(f"  metric rows: {out['metrics_stored']} stored of {out['metrics_read']}")
-    typer.echo(
-        f"  tips: {out['tips_stored']} stored of {out['tips_read']}, {out['tips_attributed']} attributed, "
-        f"{out['tips_actionable']} actionable -> {out['reports_created']} new reports"
-    )
-    if out.get("rejected"):
-        typer.echo(f"  rejected: {out['rejected']} rows, kept with reasons in {out['rejects_path']}")
 
 
 @app.command()
@@ -113,7 +34,7 @@ def demo(
     for name, path in result.outputs.items():
         typer.echo(f"  {name:22} {path}")
     typer.echo(
-        f"  {'web app':22} COUNTERFLOW_HOME={result.folder} counterflow web  (from a clone: python3 -m uv run counterflow web)"
+        f"  {'web app':22} COUNTERFLOW_HOME={result.folder} counterflow web  (from a clone: sh scripts/uv.sh run --frozen --no-dev counterflow web)"
     )
 
 
@@ -203,16 +124,37 @@ def _fmt(v: Any) -> str:
 
 @app.command("serve")
 def serve() -> None:
-    """Serve every flow's deployment with its schedule (needs a Prefect server for cron schedules)."""
+    """Serve every flow's deployment; cron schedules need a Prefect server (`prefect server start`).
+
+    Hotspots run nightly for every saved route and insights daily for every running campaign;
+    ingest, plan, publish and the whole loop run on demand with the parameters listed.
+
+    Start the server first with `prefect server start` and set PREFECT_API_URL (for example
+    http://127.0.0.1:4200/api): a temporary local API fires no cron schedule. The store comes
+    from the COUNTERFLOW_* settings.
+    """
     from flows.prefect_env import prepare_prefect
 
     prepare_prefect()
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL
 
-    from flows.deployments import build_deployments
+    from flows.deployments import RUN_PARAMETERS, SCHEDULES, build_deployments
     from intel.settings import get_settings
 
-    prefect_serve(*build_deployments(get_settings()))
+    deployments = build_deployments(get_settings())
+    crons = {name: cron for name, cron, _ in SCHEDULES.values()}
+    for d in deployments:
+        when = f"cron {crons[d.name]}" if crons.get(d.name) else "on demand"
+        needs = RUN_PARAMETERS.get(d.name)
+        line = f"  {d.name:20} {when:18} " + (f"a run gives: {', '.join(needs)}" if needs else "")
+        typer.echo(line.rstrip())
+    if not PREFECT_API_URL.value():
+        typer.echo(
+            "no Prefect server (PREFECT_API_URL is not set): cron schedules will not fire; "
+            "run `prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    prefect_serve(*deployments)
 
 
 @app.command("loop")
@@ -268,30 +210,3 @@ def loop_cmd(
         tips=str(tips) if tips else None,
     )
     print_loop_summary(summary)
-
-
-@app.command("campaigns")
-def campaigns_list() -> None:
-    """List the campaigns: id, status, author, approver, dates, targets and channel."""
-    from sqlmodel import col, func, select
-
-    from intel.db import get_engine, session_scope
-    from intel.models import Campaign, Target
-
-    with session_scope(get_engine()) as s:
-        counts = dict(
-            s.exec(select(Target.campaign_id, func.count()).group_by(Target.campaign_id)).all()  # type: ignore[arg-type]
-        )
-        rows = s.exec(select(Campaign).order_by(col(Campaign.id))).all()
-        if not rows:
-            typer.echo("no campaigns yet: plan one with `counterflow plan --route ...`")
-            return
-        typer.echo(
-            f"{'id':>4}  {'status':9}  {'author':10}  {'approved by':11}  {'dates':23}  {'targets':>7}  channel  name"
-        )
-        for c in rows:
-            dates = f"{c.starts_on} .. {c.ends_on}"
-            typer.echo(
-                f"{c.id:>4}  {c.status:9}  {c.author:10}  {c.approved_by or '-':11}  {dates:23}  "
-                f"{counts.get(c.id or 0, 0):>7}  {c.channel:7}  {c.name}"
-            )

@@ -57,6 +57,8 @@ def _echo_findings(findings: Sequence[Finding], *, allow_fuzzy: bool) -> None:
     for f in sorted(findings, key=lambda f: (f.level != "refuse", f.rule)):
         mark = "REFUSE" if f.level == "refuse" else "warn  "
         typer.echo(f"{mark} [{f.rule}] {f.object}: {f.problem}\n         fix: {f.fix}")
+        if f.hint is not None:
+            typer.echo(f"         run: {f.hint}")
     if allow_fuzzy and any(f.rule == "locale_fuzzy" for f in findings):
         typer.echo("")
         typer.echo("!!! DRY RUN WITH UNREVIEWED (FUZZY) COPY: allow_fuzzy is on; the outbox only. !!!")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from intel.models import HotspotRun
     from intel.settings import Settings
 
-EMPTY_STORE = CounterflowError("no reports in the store", "run counterflow ingest FILE first")
+EMPTY_STORE = CounterflowError(
+    "no reports in the store", "import a file of reports first", hint=CommandHint("ingest", "FILE")
+)
 
 
 @dataclass
@@ -32,14 +34,17 @@ class StoredRun:
     changes: pd.DataFrame | None
 
 
-def load_reports(session: Session, *, since: dt.date | None, until: dt.date | None, **kw: Any) -> pd.DataFrame:
+def load_reports(
+    session: Session, *, since: dt.date | None, until: dt.date | None, **kw: Any
+) -> pd.DataFrame:
     from intel.store import load_reports
 
     df = load_reports(session, since=since, until=until, **kw)
     if df.empty:
         if since or until or kw.get("types") or kw.get("min_reliability"):
             raise CounterflowError(
-                "no reports match these filters", "widen --since/--until, --type or --min-grade"
+                "no reports match these filters",
+                "widen the dates, the exploitation types or the lowest source grade",
             )
         raise EMPTY_STORE
     return df
@@ -127,8 +132,13 @@ def run_hotspots(
     )
 
 
-
 def _plain(v: Any) -> Any:
+    """A frame's cell as a plain Python value for JSON: numpy scalars unwrapped, NaN and NA as None.
+
+    >>> import numpy as np
+    >>> _plain(np.int64(3)), _plain(np.float64("nan")), _plain(None), _plain("Agadez")
+    (3, None, None, 'Agadez')
+    """
     import math
 
     import numpy as np
@@ -145,40 +155,91 @@ def hotspots(
     session: Session,
     *,
     settings: Settings,
-    route: str | None,
+    route: str | None = None,
     corridor_km: float = 150.0,
     top: int = 8,
     until: dt.date | None = None,
     label: str = "",
+    since: dt.date | None = None,
+    resolution: int | None = None,
+    half_life_days: float = 365.0,
+    unit: str = "h3",
+    map_path: Path | None = None,
+    png: Path | None = None,
+    geojson: Path | None = None,
+    kml: Path | None = None,
 ) -> dict[str, Any]:
-    """Score and rank the hotspots along a route, store the run and write its map."""
+    """Score hotspots (Gi* with FDR), rank them along ``route`` (or over all reports), store the
+    run, draw its map and compare it with the previous run of the same route.
+
+    ``resolution``, ``half_life_days``, ``unit``, ``corridor_km`` and ``top`` are the
+    :class:`hotspots.params.HotspotParams`; ``since``/``until`` filter the reports by their
+    observed date; ``map_path`` is where the HTML map goes (default
+    ``HOME/maps/hotspots-run<ID>.html``); ``png``, ``geojson`` and ``kml`` also export the run there.
+    The summary carries the resolution used, the scope, the notes, the ranked rows, what changed
+    since the previous run and where each file went.
+    """
     from hotspots.compare import summarise
     from hotspots.params import HotspotParams
 
+    params = HotspotParams(
+        resolution=resolution, corridor_km=corridor_km, top=top, half_life_days=half_life_days, unit=unit
+    )
+    for p in (png, geojson, kml):
+        if p is not None and p.exists() and p.is_dir():
+            raise CounterflowError(f"{p} is a folder", "give a file name, e.g. out.png")
     stored = run_hotspots(
         session,
         settings=settings,
         route_text=route,
-        params=HotspotParams(corridor_km=corridor_km, top=top),
+        params=params,
+        since=since,
         until=until,
+        map_path=map_path,
     )
-    ranked = stored.result.ranked
+    res = stored.result
+    ranked = res.ranked
     cols = ["rank", "cell", "place", "country", "count", "weight", "z", "p", "bin", "trend", "distance_km"]
     rows = [
         {c: _plain(r.get(c)) for c in cols} for r in ranked.reindex(columns=cols).to_dict(orient="records")
     ]
-    return {
+    scope = f"route {res.route.name} (corridor {res.route.corridor_km:g} km)" if res.route else "all reports"
+    out: dict[str, Any] = {
         "run_id": stored.run.id,
         "label": label,
-        "n_reports": stored.result.n_reports,
-        "n_cells": len(stored.result.cells),
-        "n_significant": stored.result.n_significant,
+        "n_reports": res.n_reports,
+        "n_cells": len(res.cells),
+        "n_significant": res.n_significant,
+        "resolution": res.params.resolution,
+        "unit": res.params.unit,
+        "route": {"name": res.route.name, "corridor_km": res.route.corridor_km} if res.route else None,
+        "scope": scope,
         "ranked": rows,
         "map": str(stored.map_path) if stored.map_path else None,
-        "notes": list(stored.result.notes),
+        "notes": list(res.notes),
         "previous_run_id": stored.previous_run_id,
         "changes": summarise(stored.changes) if stored.changes is not None else None,
+        "png": None,
+        "geojson": None,
+        "kml": None,
     }
+    if png is not None:
+        from hotspots.plots import hotspot_png
+
+        out["png"] = str(
+            hotspot_png(
+                res.cells, ranked=ranked, route=res.route, path=png, title=f"hotspot run {stored.run.id}"
+            )
+        )
+    if geojson is not None:
+        from hotspots.maps import write_geojson
+
+        out["geojson"] = str(write_geojson(res.cells, geojson))
+    if kml is not None:
+        from hotspots.maps import write_kml
+
+        out["kml"] = str(write_kml(res.cells, kml))
+    return out
 
 
 def compare(session: Session, *, before_run: int, after_run: int) -> dict[str, Any]:

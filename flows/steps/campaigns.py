@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
 
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.settings import Settings
 
 
@@ -46,7 +47,8 @@ def plan(
     if run_id is None:
         raise CounterflowError(
             f"route {route!r} has no hotspot run",
-            f'run `counterflow hotspots --route "{route}"` first, or pass --run RUN_ID',
+            "run the hotspot analysis for the route first, or plan on an existing hotspot run",
+            hint=CommandHint("hotspots", f'--route "{route}"'),
         )
     campaign = plan_campaign(
         session,
@@ -96,70 +98,120 @@ def plan(
 def approve(
     session: Session, *, campaign_id: int, approver: str, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    """Record a second person's approval."""
+    """Record a second person's approval (see :func:`campaigns.delivery.approval.approve_campaign`)."""
     from campaigns.delivery.approval import approve_campaign
 
     c = approve_campaign(session, campaign_id=campaign_id, approver=approver, now=now)
     return {"campaign_id": c.id, "approved_by": c.approved_by, "approved_at": str(c.approved_at)}
 
 
+CALENDAR_SHOWN = 20
+"""How many calendar rows a schedule's summary carries (the first ones, by UTC time)."""
+
+
 def schedule(
-    session: Session, *, campaign_id: int, settings: Settings, now: dt.datetime | None = None
+    session: Session,
+    *,
+    campaign_id: int,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    windows: list[tuple[int, int]] | None = None,
+    spacing_minutes: int = 20,
+    posts_per_day: int = 1,
+    replan: bool = False,
+    ics_path: Path | None = None,
 ) -> dict[str, Any]:
     """Lay out the posts in each target's local time (after preflight passes).
 
-    A campaign that is already scheduled or published keeps its schedule: a flow that is run
-    again (after a crash, or by a retry) must not lay out new slots beside the ones that went
-    out. ``counterflow schedule`` re-plans a schedule on purpose.
+    Without ``replan``, a campaign that is already scheduled or published keeps its schedule:
+    a flow that is run again (after a crash, or by a retry) must not lay out new slots beside
+    the ones that went out. ``counterflow schedule`` re-plans on purpose (``replan=True``;
+    published slots stay, see :func:`campaigns.delivery.schedule.schedule_campaign`).
+
+    ``windows`` are local ``(hour, minute)`` dayparting windows (default 08:00, 12:30, 19:00);
+    ``ics_path`` also writes the calendar as an iCalendar file. The summary carries the first
+    ``CALENDAR_SHOWN`` calendar rows and the calendar's total.
     """
     from campaigns.crud import get_campaign
-    from campaigns.delivery.schedule import schedule_campaign
+    from campaigns.delivery.schedule import (
+        DEFAULT_WINDOWS,
+        calendar_ics,
+        calendar_rows,
+        schedule_campaign,
+    )
     from intel.models import ScheduledPost
 
     campaign = get_campaign(session, campaign_id=campaign_id)
-    kept = campaign.status in ("scheduled", "published")
+    kept = not replan and campaign.status in ("scheduled", "published")
     if kept:
         posts = list(
             session.exec(select(ScheduledPost).where(ScheduledPost.campaign_id == campaign_id)).all()
         )
     else:
-        posts = schedule_campaign(session, campaign_id=campaign_id, now=now)
+        posts = schedule_campaign(
+            session,
+            campaign_id=campaign_id,
+            windows=DEFAULT_WINDOWS if windows is None else windows,
+            spacing=dt.timedelta(minutes=spacing_minutes),
+            posts_per_day=posts_per_day,
+            now=now,
+        )
+        session.flush()
+    rows = calendar_rows(session, campaign_id=campaign_id)
     first = min((p.publish_at for p in posts), default=None)
     last = max((p.publish_at for p in posts), default=None)
-    return {
+    out: dict[str, Any] = {
         "campaign_id": campaign_id,
         "posts": len(posts),
         "kept_existing": kept,
         "first_utc": str(first) if first else None,
         "last_utc": str(last) if last else None,
         "timezones": sorted({p.timezone for p in posts}),
+        "calendar": rows[:CALENDAR_SHOWN],
+        "calendar_total": len(rows),
+        "ics": None,
     }
+    if ics_path is not None:
+        ics_path = Path(ics_path)
+        ics_path.parent.mkdir(parents=True, exist_ok=True)
+        ics_path.write_bytes(calendar_ics(session, campaign_id=campaign_id))
+        out["ics"] = str(ics_path)
+    return out
 
 
 def publish(
     session: Session,
     *,
     campaign_id: int,
-    channel: str,
+    channel: str | None,
     settings: Settings,
     now: dt.datetime | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Send an approved campaign to a channel, exactly once per object."""
+    """Send an approved campaign to a channel (default: ``settings.channel``), exactly once per
+    object; ``options`` go to the channel (see :func:`campaigns.delivery.channels.get_channel`).
+
+    The summary counts what was sent, already sent (skipped), recovered after an interrupted run
+    (reconciled) and moved off a past slot, and lists the keys with their external ids
+    (``sent_objects``, ``reconciled_objects``) and the failures with their reasons (``failed``).
+    """
     from campaigns.delivery.channels import get_channel
     from campaigns.delivery.publish import publish_campaign
 
-    report = publish_campaign(
-        session, campaign_id=campaign_id, channel=get_channel(channel, settings, **options), now=now
-    )
+    chosen = get_channel(channel or settings.channel, settings, **options)
+    report = publish_campaign(session, campaign_id=campaign_id, channel=chosen, now=now)
     out: dict[str, Any] = {
+        "campaign_id": campaign_id,
         "channel": report.channel,
         "sent": len(report.sent),
         "skipped": len(report.skipped),
         "reconciled": len(report.reconciled),
+        "moved": len(report.moved),
         "failed": [list(f) for f in report.failed],
+        "sent_objects": [list(s) for s in report.sent],
+        "reconciled_objects": [list(r) for r in report.reconciled],
     }
-    if channel == "outbox":
+    if report.channel == "outbox":
         from campaigns.delivery.channels.outbox import outbox_path
 
         out["outbox"] = str(outbox_path(settings, campaign_id))
@@ -170,18 +222,54 @@ def insights(
     session: Session,
     *,
     campaign_id: int,
-    channel: str,
     settings: Settings,
-    since: dt.date,
-    until: dt.date,
+    channel: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    today: dt.date | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Fetch daily insights from a channel into the store."""
-    from campaigns.delivery.channels import get_channel
-    from campaigns.feedback.insights import upsert_metrics
+    """Fetch daily per-ad-set insights from a channel into the store (an idempotent upsert, see
+    :func:`campaigns.feedback.insights.fetch_insights`).
 
-    ch = get_channel(channel, settings, **options)
-    rows = ch.insights(session, campaign_id=campaign_id, since=since, until=until)
-    if rows:
-        upsert_metrics(session, campaign_id=campaign_id, rows=rows, source="platform")
-    return {"campaign_id": campaign_id, "channel": channel, "rows": len(rows)}
+    Defaults: the channel of ``settings``, from the campaign's start (or a week ago) to its end
+    or ``today``, whichever comes first. Without ``since`` and ``until``, a campaign that has
+    not started yet fetches nothing and says so (``not_started``).
+    """
+    from campaigns.delivery.channels import get_channel
+    from campaigns.feedback.insights import fetch_insights
+    from intel.errors import NotFound
+    from intel.models import Campaign
+
+    chosen = get_channel(channel or settings.channel, settings, **options)
+    c = session.get(Campaign, campaign_id)
+    if c is None:
+        raise NotFound(
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
+        )
+    today = today or dt.datetime.now(dt.UTC).date()
+    first = since or c.starts_on or today - dt.timedelta(days=7)
+    last = until or min(c.ends_on or today, today)
+    out: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "channel": chosen.name,
+        "first_day": first.isoformat(),
+        "last_day": last.isoformat(),
+        "not_started": since is None and until is None and first > today,
+        "rows_read": 0,
+        "inserted": 0,
+        "updated": 0,
+        "unattributed": 0,
+    }
+    if out["not_started"]:
+        return out
+    result = fetch_insights(session, campaign_id=campaign_id, channel=chosen, since=first, until=last)
+    out.update(
+        rows_read=result.rows_read,
+        inserted=result.inserted,
+        updated=result.updated,
+        unattributed=result.unattributed,
+    )
+    return out

@@ -10,11 +10,53 @@ from sqlmodel import Session
 
 from intel.settings import Settings
 
+TEXT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".xml", ".rss", ".atom"})
+"""Suffixes read as an article (.txt, .html, .htm) or a feed (.xml, .rss, .atom)."""
 
-def ingest(session: Session, *, path: Path, spec: str, settings: Settings) -> dict[str, Any]:
-    """Import one file (see :func:`intel.ingest.ingest_file`)."""
-    from intel.ingest import ingest_file
 
-    summary = ingest_file(session, path=path, spec=spec, settings=settings)
-    out = dataclasses.asdict(summary)
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
+def ingest(
+    session: Session,
+    *,
+    path: Path,
+    settings: Settings,
+    spec: str = "reports",
+    source_kind: str | None = None,
+    source_name: str | None = None,
+    dedup: bool | None = None,
+    min_population: int = 15000,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Import one file: a file of reports with an import spec (:func:`intel.ingest.ingest_file`),
+    or, with the ``reports`` spec and a text suffix, an article or a feed
+    (:func:`intel.textsources.ingest_text_file`; ``source_kind`` defaults to ``news`` there).
+
+    Returns the import summary as plain values, with ``lines``: the summary as a person reads it.
+    """
+    path = Path(path)
+    if spec == "reports" and path.suffix.lower() in TEXT_SUFFIXES:
+        from intel.textsources import ingest_text_file
+
+        summary = ingest_text_file(
+            session,
+            path=path,
+            source_kind=source_kind or "news",
+            source_name=source_name,
+            settings=settings,
+            min_population=min_population,
+        )
+    else:
+        from intel.ingest import ingest_file
+
+        summary = ingest_file(
+            session,
+            path=path,
+            spec=spec,
+            source_kind=source_kind,
+            source_name=source_name,
+            settings=settings,
+            progress=progress,
+            dedup=dedup,
+        )
+    out = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(summary).items()}
+    out["lines"] = summary.lines()
+    return out

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from intel import grading
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.ingest.dedup import CopyCounts, fingerprints
 from intel.ingest.geocode import geocode
 from intel.ingest.mapping import _strip, apply_spec
@@ -52,17 +52,17 @@ def check_header(prep: Preparer, frame: pd.DataFrame) -> list[str]:
             name for name in builtin_names()
             if name != spec.name and all(c in header for c in load_spec(name).required_columns())
         ]  # fmt: skip
-        hint = (
-            f"this looks like a {fits[0]!r} file: add --spec {fits[0]}"
-            if fits
-            else (
-                "rename the column, or pick the spec that fits the file with --spec (see `counterflow specs`)"
-            )
-        )
+        if fits:
+            fix = f"this looks like a {fits[0]!r} file: import it with the spec {fits[0]!r}"
+            hint = CommandHint("ingest", f"FILE --spec {fits[0]}")
+        else:
+            fix = "rename the column, or import the file with the spec that fits it (see the list of specs)"
+            hint = CommandHint("specs")
         raise CounterflowError(
             f"{prep.file_name} has no column {', '.join(repr(m) for m in missing)} needed by spec {spec.name!r} "
             f"(its columns: {shown})",
-            hint,
+            fix,
+            hint=hint,
         )
     if spec.require_location:
         fields = spec.fields

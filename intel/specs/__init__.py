@@ -18,7 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 
 #: Report fields a spec may fill, and how their text is converted.
 FIELD_KINDS: dict[str, str] = {
@@ -306,7 +306,8 @@ def load_spec(name: str, *, home: Path | None = None) -> Spec:
         return parse_spec(_read_toml(res.read_text("utf-8"), where=name), name=name, path=f"built-in:{name}")
     raise NotFound(
         f"import spec {name!r} does not exist",
-        f"use one of {', '.join(list_spec_names(home=home))} (`counterflow specs`), or a path to a .toml file",
+        f"use one of {', '.join(list_spec_names(home=home))}, or a path to a .toml file",
+        hint=CommandHint("specs"),
     )
 
 

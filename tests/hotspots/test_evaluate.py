@@ -9,7 +9,7 @@ import pytest
 
 from hotspots.evaluate import evaluate, read_reports_csv
 from intel.errors import CounterflowError
-from tests.hotspots.factories import clusters
+from tests.factories import clusters
 
 
 def test_a_stable_hotspot_is_predicted() -> None:
@@ -76,7 +76,8 @@ def test_a_study_area_too_fine_is_refused_before_its_cells_are_built() -> None:
     lat, lon = np.array([6.34, 41.9]), np.array([5.62, 12.5])
     with pytest.raises(CounterflowError, match=r"about [\d,]+ cells at resolution 8") as err:
         study_cells(lat, lon, 8)
-    assert "coarser --resolution" in str(err.value)
+    assert "coarser H3 resolution" in err.value.fix
+    assert str(err.value.hint) == "counterflow evaluate SOURCE --resolution 6"
     # a box just under the limit is built, and holds about as many cells as estimated
     cells = study_cells(np.array([12.0, 12.3]), np.array([8.5, 8.8]), 6, max_cells=400_000)
     assert 0 < len(cells) < 400_000

@@ -16,7 +16,7 @@ from hotspots.params import HotspotParams
 from hotspots.pipeline import analyse
 from hotspots.plots import hotspot_png
 from hotspots.routes import parse_route
-from tests.hotspots.factories import clusters, reports
+from tests.factories import clusters, reports
 
 ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",

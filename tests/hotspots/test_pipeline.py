@@ -15,7 +15,7 @@ from hotspots.ranking import rank_hotspots
 from hotspots.routes import parse_route
 from hotspots.weights import report_weights
 from intel.errors import CounterflowError
-from tests.hotspots.factories import clusters, reports
+from tests.factories import clusters, reports
 
 ROUTE = "Benin City > Agadez > Tripoli > Lampedusa > Rome"
 

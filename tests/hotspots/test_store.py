@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from hotspots.compare import compare_runs
@@ -14,7 +15,7 @@ from hotspots.routes import parse_route
 from intel import hotspot_store
 from intel.db import session_scope
 from intel.models import AuditEvent, Hotspot, HotspotRun
-from tests.hotspots.factories import clusters
+from tests.factories import clusters
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_save_and_load_a_run(engine, result) -> None:
 def test_a_failed_save_leaves_nothing(engine, result) -> None:
     frame = result.hotspot_frame()
     frame.loc[frame.index[-1], "cell"] = None  # violates NOT NULL on the last row
-    with pytest.raises(Exception), session_scope(engine) as s:  # noqa: B017
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
         hotspot_store.save_run(s, cells=frame, params={}, n_reports=1)
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(HotspotRun)).one() == 0

@@ -18,6 +18,7 @@ def test_every_ctdc_flag_of_the_spec_is_a_taxonomy_field():
     spec = load_spec("ctdc")
     for facet in ("exploitation", "control", "recruitment"):
         ctdc = taxonomy.ctdc_fields(facet)
+        assert spec.flags[facet], facet
         for column, code in spec.flags[facet].items():
             assert ctdc.get(column) == code, (facet, column)
 

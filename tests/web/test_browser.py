@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, text
 
 from intel.settings import Settings
-from tests.web.conftest import Seeded, seed
+from tests.factories import Seeded, seed
 from web.app import create_app
 
 pytestmark = pytest.mark.browser

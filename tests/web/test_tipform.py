@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from intel.models import Tip
 from intel.settings import Settings
-from tests.web.conftest import Seeded
+from tests.factories import Seeded
 from web import i18n
 from web.app import create_app
 from web.tipform import MESSAGES, RateLimiter

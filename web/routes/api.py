@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import SQLModel
 
 from campaigns.feedback.tips import export_tips_aggregated, list_tips, submit_tip
 from intel.errors import CounterflowError
-from intel.models import User
-from web.deps import AnalystDep, OutcomesReaderDep, SessionDep, SettingsDep, UserDep, require
+from web.deps import (
+    OutcomesReaderDep,
+    SessionDep,
+    SettingsDep,
+    TipCountReaderDep,
+    TipReaderDep,
+    UserDep,
+)
 from web.routes.campaigns import campaign_detail
 from web.routes.hotspots import get_run, list_runs
 from web.routes.public import PRIVATE_HEADERS, limiter
@@ -109,7 +115,7 @@ def api_submit_tip(request: Request, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/tips")
-def api_tips(session: SessionDep, user: AnalystDep, status: str | None = None) -> list[dict[str, Any]]:
+def api_tips(session: SessionDep, user: TipReaderDep, status: str | None = None) -> list[dict[str, Any]]:
     """Tips for triage, without their text."""
     return [_dump(t, exclude={"text_encrypted"}) for t in list_tips(session, status=status)]
 
@@ -125,7 +131,7 @@ def api_outcomes(session: SessionDep, user: OutcomesReaderDep, campaign_id: int)
 @router.get("/campaigns/{campaign_id}/tips")
 def api_tips_aggregated(
     session: SessionDep,
-    user: Annotated[User, Depends(require("analyst", "director", "campaign_manager"))],
+    user: TipCountReaderDep,
     campaign_id: int,
 ) -> list[dict[str, Any]]:
     """Tip counts per target, locale, status and week, for partners: no text, small counts as "<3"."""

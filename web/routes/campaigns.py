@@ -10,7 +10,8 @@ from sqlmodel import Session, col, func, select
 
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
-from web.deps import ManagerDep, SessionDep, UserDep
+from intel.roles import APPROVING_ROLES, role_names
+from web.deps import ApproverDep, SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
@@ -94,10 +95,10 @@ def approval_state(campaign: Campaign, user: User) -> tuple[bool, str | None]:
     """Whether ``user`` may press Approve, and why not."""
     if campaign.approved_by:
         return False, None
-    if user.role not in ("campaign_manager", "admin"):
-        return False, "Only campaign managers other than the author can approve."
+    if user.role not in APPROVING_ROLES:
+        return False, f"Your role ({user.role}) cannot approve: ask a {role_names(APPROVING_ROLES)}."
     if user.name.strip().casefold() == campaign.author.strip().casefold():
-        return False, "You wrote this campaign: another campaign manager must approve it."
+        return False, f"You wrote this campaign: another {role_names(APPROVING_ROLES)} must approve it."
     return True, None
 
 
@@ -135,10 +136,10 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLRe
 
 
 @router.post("/campaigns/{campaign_id}/approve")
-def approve(session: SessionDep, user: ManagerDep, campaign_id: int) -> RedirectResponse:
+def approve(session: SessionDep, user: ApproverDep, campaign_id: int) -> RedirectResponse:
     """Approve a campaign (someone other than its author)."""
-    from campaigns.delivery.approval import approve_campaign
+    from flows import steps
 
-    approve_campaign(session, campaign_id=campaign_id, approver=user.name)
+    steps.approve(session, campaign_id=campaign_id, approver=user.name)
     session.commit()
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)

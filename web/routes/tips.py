@@ -12,24 +12,27 @@ from campaigns.copy.i18n import direction
 from campaigns.feedback.tips import list_tips, read_tip_text, refer_tip, tip_audit, triage_tip
 from intel.errors import CounterflowError, NotFound
 from intel.models import Campaign, Target, Tip
-from web.deps import AnalystDep, SessionDep, SettingsDep
+from intel.roles import ACTIONABLE_STATUSES, TipStatus
+from web.deps import SessionDep, SettingsDep, TipReaderDep
 from web.templating import render
 
 router = APIRouter()
-STATUSES = ("new", "actionable", "not_actionable", "referred")
+#: The decisions of the triage form: the statuses a tip can be triaged to.
+DECISIONS = (TipStatus.ACTIONABLE, TipStatus.NOT_ACTIONABLE)
 
 
 @router.get("/tips", response_class=HTMLResponse)
-def tips(request: Request, session: SessionDep, user: AnalystDep, status: str | None = None) -> HTMLResponse:
+def tips(
+    request: Request, session: SessionDep, user: TipReaderDep, status: str | None = None
+) -> HTMLResponse:
     """The triage list (text stays encrypted)."""
-    if status is not None and status not in STATUSES:
-        raise CounterflowError(f"status was {status!r}", f"use one of {', '.join(STATUSES)}")
     rows = list_tips(session, status=status)
     return render(
         request,
         "tips.html",
         user=user,
         tips=rows,
+        statuses=list(TipStatus),
         campaign_names={c.id: c.name for c in session.exec(select(Campaign))},
         target_names={t.id: t.name for t in session.exec(select(Target))},
     )
@@ -37,7 +40,7 @@ def tips(request: Request, session: SessionDep, user: AnalystDep, status: str | 
 
 @router.get("/tips/{tip_id}", response_class=HTMLResponse)
 def tip(
-    request: Request, session: SessionDep, settings: SettingsDep, user: AnalystDep, tip_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: TipReaderDep, tip_id: int
 ) -> HTMLResponse:
     """One tip: its text (the reading is audited), triage and the audit trail."""
     text = read_tip_text(session, tip_id=tip_id, actor=user, settings=settings)
@@ -51,6 +54,8 @@ def tip(
         user=user,
         tip=row,
         text=text,
+        statuses=TipStatus,
+        can_refer=row.status in ACTIONABLE_STATUSES,
         direction=direction(row.locale) if row.locale else "auto",
         campaign=session.get(Campaign, row.campaign_id) if row.campaign_id else None,
         target=session.get(Target, row.target_id) if row.target_id else None,
@@ -61,22 +66,24 @@ def tip(
 @router.post("/tips/{tip_id}/triage")
 def triage(
     session: SessionDep,
-    user: AnalystDep,
+    settings: SettingsDep,
+    user: TipReaderDep,
     tip_id: int,
     decision: Annotated[str, Form()],
     exploitation: Annotated[str, Form()] = "",
     place: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     """Mark a tip actionable (it becomes a report) or not."""
-    if decision not in ("actionable", "not_actionable"):
-        raise CounterflowError(f"decision was {decision!r}", "use actionable or not_actionable")
+    if decision not in DECISIONS:
+        raise CounterflowError(f"decision was {decision!r}", f"use {' or '.join(DECISIONS)}")
     triage_tip(
         session,
         tip_id=tip_id,
         actor=user,
-        actionable=decision == "actionable",
+        actionable=decision == TipStatus.ACTIONABLE,
         exploitation=exploitation or None,
         place=place or None,
+        settings=settings,
     )
     session.commit()
     return RedirectResponse(f"/tips/{tip_id}", status_code=303)
@@ -84,7 +91,7 @@ def triage(
 
 @router.post("/tips/{tip_id}/refer")
 def refer(
-    session: SessionDep, user: AnalystDep, tip_id: int, partner: Annotated[str, Form()] = ""
+    session: SessionDep, user: TipReaderDep, tip_id: int, partner: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """Record that an actionable tip went to a partner."""
     refer_tip(session, tip_id=tip_id, actor=user, partner=partner)

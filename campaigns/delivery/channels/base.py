@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from campaigns.delivery.channels.redact import redact
 from campaigns.delivery.channels.specs import CampaignRows, ObjectSpec, build_specs, resolve
-from intel.errors import CounterflowError, NotFound
+from intel.errors import CommandHint, CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, utcnow
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,9 @@ def load_rows(session: Session, *, campaign_id: int) -> CampaignRows:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(
-            f"campaign {campaign_id} does not exist", "list campaigns with `counterflow campaigns`"
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
         )
     targets = {t.id: t for t in session.exec(select(Target).where(Target.campaign_id == campaign_id)).all()}
     adsets = list(
@@ -223,8 +225,8 @@ class SendingChannel(ABC):
         if fatal is not None:
             raise CounterflowError(
                 f"the {self.name} channel refused the credentials: {fatal}",
-                "renew COUNTERFLOW_FACEBOOK_ACCESS_TOKEN and run `counterflow publish` again "
-                "(objects already sent are skipped)",
+                "renew COUNTERFLOW_FACEBOOK_ACCESS_TOKEN and publish again (objects already sent are skipped)",
+                hint=CommandHint("publish", f"{campaign_id} --channel {self.name}"),
             )
         return report
 
@@ -304,7 +306,8 @@ class SendingChannel(ABC):
             if exc.fatal:
                 raise CounterflowError(
                     f"the {self.name} channel refused the credentials: {exc}",
-                    "renew COUNTERFLOW_FACEBOOK_ACCESS_TOKEN and run `counterflow publish` again",
+                    "renew COUNTERFLOW_FACEBOOK_ACCESS_TOKEN and publish again (objects already sent are skipped)",
+                    hint=CommandHint("publish", f"{campaign_id} --channel {self.name}"),
                 ) from None
             raise
 

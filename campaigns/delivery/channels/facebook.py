@@ -21,7 +21,7 @@ from campaigns.delivery.channels.base import ChannelError, SendingChannel, Trans
 from campaigns.delivery.channels.outbox import describe_request, sdk_request
 from campaigns.delivery.channels.redact import install_redaction, redact
 from campaigns.delivery.channels.specs import ObjectSpec
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.models import Delivery
 from intel.settings import Settings
 
@@ -66,7 +66,8 @@ def required_settings(settings: Settings) -> tuple[str, str, str]:
         raise CounterflowError(
             f"the facebook channel needs {', '.join(missing)}",
             "set them in the environment or .env (see the README's Publishing section), "
-            "or publish with --channel outbox for a dry run",
+            "or publish to the dry-run outbox instead",
+            hint=CommandHint("publish", "CAMPAIGN_ID --channel outbox"),
         )
     assert settings.facebook_access_token and settings.facebook_ad_account_id and settings.facebook_page_id
     account = settings.facebook_ad_account_id
@@ -274,7 +275,8 @@ class FacebookChannel(SendingChannel):
         if ext_campaign is None:
             raise CounterflowError(
                 f"campaign {campaign_id} has not been published to facebook",
-                f"run `counterflow publish {campaign_id} --channel facebook` first",
+                "publish it to facebook first",
+                hint=CommandHint("publish", f"{campaign_id} --channel {self.name}"),
             )
         ours = {
             d.external_id: int(d.key.split(":", 1)[1])
@@ -308,7 +310,8 @@ class FacebookChannel(SendingChannel):
                 if err.fatal or not isinstance(err, TransientError) or failures >= self.attempts:
                     raise CounterflowError(
                         f"facebook insights for campaign {campaign_id} failed: {err}",
-                        "run `counterflow insights` again later",
+                        "fetch the insights again later",
+                        hint=CommandHint("insights", f"{campaign_id} --channel {self.name}"),
                     ) from None
                 failures += 1
                 if err.code in SHRINK_CODES:

@@ -1,0 +1,143 @@
+"""The publishing commands end to end: approve, schedule (with ICS), publish, outbox, insights,
+insights-import; bad input gets an error naming the value and the fix (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from cli.main import main
+from intel.db import get_engine
+from intel.models import Campaign, Delivery, Metric
+from intel.settings import Settings, get_settings
+from sandbox.fakegraph import FakeGraph, start_fake_graph
+from tests.factories import ADS_EXPORT_SAMPLE, ENGLISH_ONLY, make_draft_campaign
+
+
+@pytest.fixture
+def cli_env(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("COUNTERFLOW_HOME", str(sqlite_settings.home))
+    monkeypatch.setenv("COUNTERFLOW_DATABASE_URL", sqlite_settings.db_url)
+    monkeypatch.setenv("COUNTERFLOW_ENVIRONMENT", "test")
+    for name in ("TOKEN", "ID"):
+        monkeypatch.delenv(f"COUNTERFLOW_FACEBOOK_ACCESS_{name}", raising=False)
+    get_settings.cache_clear()
+    yield sqlite_settings
+    get_settings.cache_clear()
+
+
+def _campaign(settings: Settings, **kw) -> int:
+    with Session(get_engine(settings)) as s:
+        return make_draft_campaign(s, **kw).id
+
+
+def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path):
+    cid = _campaign(cli_env, author="amara")
+    assert main(["approve", str(cid), "--as", "amara"]) == 2
+    err = capsys.readouterr().err
+    assert "error: amara is the author" in err.lower() and "fix:" in err
+
+    assert main(["publish", str(cid)]) == 2
+    assert f"run: counterflow approve {cid} --as NAME" in capsys.readouterr().err
+
+    # only a registered user approves
+    assert main(["approve", str(cid), "--as", "bello"]) == 2
+    err = capsys.readouterr().err
+    assert "'bello' is not a registered user" in err and "have an admin add them" in err
+    assert "run: counterflow users list" in err
+    assert main(["users", "add", "bello", "--role", "campaign_manager"]) == 0
+    assert main(["approve", str(cid), "--as", "bello"]) == 0
+    assert "approved by bello" in capsys.readouterr().out
+
+    ics = tmp_path / "cal" / "campaign.ics"
+    assert main(["schedule", str(cid), "--window", "08:00", "--window", "19:00", "--ics", str(ics)]) == 0
+    out = capsys.readouterr().out
+    assert "posts scheduled" in out and "Africa/Lagos" in out
+    assert ics.read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+    assert main(["publish", str(cid)]) == 0
+    out = capsys.readouterr().out
+    assert "via outbox" in out and "0 failed" in out and "dry run: payloads recorded" in out
+    lines = [
+        json.loads(x) for x in (cli_env.home / "outbox" / f"campaign-{cid}.jsonl").read_text().splitlines()
+    ]
+    assert lines[0]["kind"] == "campaign" and lines[0]["params"]["status"] == "PAUSED"
+    assert lines[0]["form"]["special_ad_categories"] == '["ISSUES_ELECTIONS_POLITICS"]'
+
+    assert main(["publish", str(cid)]) == 0
+    assert f"0 sent, {len(lines)} already sent" in capsys.readouterr().out
+
+    assert main(["outbox", str(cid)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(lines)} requests (dry run" in out and "POST /v24.0/act_0/adsets" in out
+
+    assert main(["insights", str(cid), "--channel", "outbox"]) == 0
+    assert "no insights yet" in capsys.readouterr().out  # it starts tomorrow
+    assert (
+        main(["insights", str(cid), "--channel", "outbox", "--since", "2026-01-01", "--until", "2026-01-02"])
+        == 0
+    )
+    assert "has no insights" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["schedule", "{cid}", "--window", "8h"], "--window was '8h'"),
+        (["schedule", "{cid}", "--posts-per-day", "9"], "posts_per_day was 9"),
+        (["publish", "{cid}", "--channel", "pigeon"], "channel was 'pigeon'"),
+        (["publish", "{cid}", "--channel", "facebook"], "COUNTERFLOW_FACEBOOK_ACCESS_TOKEN"),
+        (["insights", "{cid}", "--since", "yesterday"], "--since was 'yesterday'"),
+        (["outbox", "{cid}"], "outbox of campaign"),
+        (["approve", "999", "--as", "bello"], "campaign 999 does not exist"),
+        (["insights-import", "missing.csv", "--campaign", "{cid}"], "missing.csv does not exist"),
+    ],
+)
+def test_bad_input_names_the_value_and_the_fix(cli_env, capsys, argv, needle):
+    cid = _campaign(cli_env)
+    assert main([a.replace("{cid}", str(cid)) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "fix:" in err and "Traceback" not in err
+
+
+def test_insights_import_command(cli_env, capsys):
+    cid = _campaign(cli_env)
+    assert main(["insights-import", str(ADS_EXPORT_SAMPLE), "--campaign", str(cid), "--day", "2026-06-01"]) == 0
+    assert "40 rows" in capsys.readouterr().out
+    with Session(get_engine(cli_env)) as s:
+        assert len(s.exec(select(Metric).where(Metric.source == "export")).all()) > 0
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGraph]:
+    fake = start_fake_graph()
+    yield fake
+    fake.stop()
+
+
+def test_publish_and_insights_through_the_sdk(cli_env, capsys, monkeypatch, fake):
+    """The demo-like flow: a factory campaign, approved, scheduled, published to the fake Graph
+    API through the real SDK, and its insights in the Metric table."""
+    for k, v in fake.settings_env().items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    cid = _campaign(cli_env, targets=ENGLISH_ONLY)
+    assert main(["users", "add", "bello", "--role", "campaign_manager"]) == 0
+    assert main(["approve", str(cid), "--as", "bello"]) == 0
+    assert main(["schedule", str(cid)]) == 0
+    assert main(["publish", str(cid), "--channel", "facebook"]) == 0
+    out = capsys.readouterr().out
+    assert "via facebook" in out and "0 failed" in out and fake.token not in out
+    with Session(get_engine(cli_env)) as s:
+        c = s.get(Campaign, cid)
+        since, until = c.starts_on.isoformat(), c.ends_on.isoformat()
+    assert main(["insights", str(cid), "--channel", "facebook", "--since", since, "--until", until]) == 0
+    assert "6 rows read, 6 new" in capsys.readouterr().out
+    with Session(get_engine(cli_env)) as s:
+        sent = s.exec(select(Delivery).where(Delivery.channel == "facebook")).all()
+        metrics = s.exec(select(Metric).where(Metric.campaign_id == cid, Metric.source == "platform")).all()
+    assert len(sent) == len(fake.objects) and fake.duplicates() == {}
+    assert len(metrics) == 2 * 3  # two ad sets, three days

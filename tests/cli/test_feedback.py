@@ -1,0 +1,131 @@
+"""The web room's commands end to end: web (a real uvicorn process), tips, triage, tips-export, outcomes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from cli.main import main
+from intel.db import get_engine
+from intel.models import Report, Tip
+from intel.settings import Settings, get_settings
+from tests.factories import Seeded, seed
+
+SECRET = "They promised work in Rome and took our phones"
+
+
+@pytest.fixture
+def store(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Seeded]]:
+    monkeypatch.setenv("COUNTERFLOW_HOME", str(sqlite_settings.home))
+    monkeypatch.setenv("COUNTERFLOW_DATABASE_URL", sqlite_settings.db_url)
+    monkeypatch.setenv("COUNTERFLOW_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    seeded = seed(get_engine(sqlite_settings))
+    yield sqlite_settings, seeded
+    get_settings.cache_clear()
+
+
+def _tip(settings: Settings, seeded: Seeded) -> int:
+    from campaigns.feedback.tips import submit_tip
+
+    code = seeded.rows.assets[(seeded.rows.targets[0].id, "pcm")].tracking_code
+    with Session(get_engine(settings), expire_on_commit=False) as s:
+        tip = submit_tip(s, text=SECRET, tracking_code=code, settings=settings)
+        s.commit()
+    assert tip.id is not None
+    return tip.id
+
+
+def test_tips_list_hides_text_unless_an_analyst_asks(
+    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, seeded = store
+    tip_id = _tip(settings, seeded)
+    assert main(["tips"]) == 0
+    out = capsys.readouterr().out
+    assert f"{tip_id}  " in out and "pcm" in out and SECRET not in out
+    assert main(["tips", "--show-text"]) == 2
+    assert "add --as" in capsys.readouterr().err
+    assert main(["tips", "--show-text", "--as", "cam"]) == 2
+    assert "role 'campaign_manager'" in capsys.readouterr().err
+    assert main(["tips", "--show-text", "--as", "ana"]) == 0
+    assert SECRET in capsys.readouterr().out
+    assert main(["tips", "--status", "odd"]) == 2
+    assert "--status was 'odd'" in capsys.readouterr().err
+
+
+def test_triage_makes_a_report_and_export_and_outcomes_print(
+    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    settings, seeded = store
+    tip_id = _tip(settings, seeded)
+    assert main(["triage", str(tip_id), "--as", "ana"]) == 2
+    assert "add --actionable or --not-actionable" in capsys.readouterr().err
+    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour"]) == 0
+    assert "actionable; report" in capsys.readouterr().out
+    with Session(get_engine(settings)) as s:
+        tip = s.get(Tip, tip_id)
+        assert tip is not None and tip.report_id is not None
+        assert s.exec(select(Report)).one().exploitation == "forced_labour"  # the taxonomy's code
+    assert main(["triage", "999", "--actionable", "--as", "ana"]) == 2
+    assert "tip 999 does not exist" in capsys.readouterr().err
+    cid = seeded.rows.campaign.id
+    assert main(["tips-export", str(cid), "--out", str(tmp_path / "agg.csv")]) == 0
+    csv = (tmp_path / "agg.csv").read_text()
+    assert "<3" in csv and SECRET not in csv
+    assert main(["outcomes", str(cid)]) == 0
+    out = capsys.readouterr().out
+    assert "[SIMULATED DATA]" in out and "Benin City" in out and "TOTAL" in out
+    assert "difference in differences" in out
+    assert main(["outcomes", "77"]) == 2
+    assert "campaign 77 does not exist" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_web_command_serves_without_an_access_log(store: tuple[Settings, Seeded], tmp_path: Path) -> None:
+    settings, _ = store
+    port = _free_port()
+    env = dict(os.environ, COUNTERFLOW_HOME=str(settings.home), COUNTERFLOW_DATABASE_URL=settings.db_url)
+    log = (tmp_path / "web.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from cli.main import run; run()", "web", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/tip?lang=fr", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("counterflow web did not start: " + (tmp_path / "web.log").read_text())
+                time.sleep(0.2)
+        assert r.status_code == 200 and "Que s'est-il passé ?" in unescape(r.text)
+        httpx.post(f"http://127.0.0.1:{port}/tip", data={"text": SECRET, "lang": "fr"}, timeout=5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+    output = (tmp_path / "web.log").read_text()
+    assert f"counterflow web on http://127.0.0.1:{port}/" in output
+    assert "GET /tip" not in output and "POST /tip" not in output  # no access log, so no client address
+    assert SECRET not in output
+    assert main(["web", "--port", "0"]) == 2

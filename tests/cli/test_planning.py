@@ -1,0 +1,103 @@
+"""The campaigns room's commands, end to end on an SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from intel.db import get_engine, session_scope
+from intel.settings import Settings, get_settings
+from tests.factories import DEMO_ROUTE, make_demo_run, make_route
+
+PLAN = ["plan", "--route", DEMO_ROUTE, "--name", "Safe journeys", "--author", "ana", "--ages", "13-28",
+        "--genders", "women", "--languages", "local", "--budget", "5000", "--currency", "USD",
+        "--starts", "2027-01-10", "--ends", "2027-02-10", "--top", "8"]  # fmt: skip
+
+
+@pytest.fixture
+def store(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("COUNTERFLOW_HOME", str(sqlite_settings.home))
+    monkeypatch.setenv("COUNTERFLOW_DATABASE_URL", sqlite_settings.db_url)
+    monkeypatch.setenv("COUNTERFLOW_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    with session_scope(get_engine(sqlite_settings)) as session:
+        make_demo_run(session, route=make_route(session))
+    yield sqlite_settings
+    get_settings.cache_clear()
+
+
+def test_plan_preflight_assets(store: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main([*PLAN, "--paid-for-by", "Counterflow NGO"]) == 0
+    out = capsys.readouterr().out
+    assert "campaign 1 (Safe journeys)" in out
+    for words in ("Benin City", "en,pcm,bin", "IT (EU)", "40 km", "6 (3 teen)", "reach est."):
+        assert words in out
+    assert "REFUSE [locale_fuzzy] locale pcm" in out and "CANNOT be scheduled" in out
+
+    assert main(["preflight", "1"]) == 1  # refusals stand: drafted copy
+    assert "CANNOT be scheduled" in capsys.readouterr().out
+
+    assert main([*PLAN, "--paid-for-by", "Counterflow NGO", "--allow-fuzzy"]) == 0
+    out = capsys.readouterr().out
+    assert "campaign 2" in out and "preflight: passes" in out
+    assert "DRY RUN WITH UNREVIEWED (FUZZY) COPY" in out
+    assert main(["preflight", "2"]) == 0
+
+    assert main(["assets", "2", "--export", str(tmp_path / "exp")]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "exp" / "campaign-2.html").exists() and (
+        tmp_path / "exp" / "campaign-2-assets.csv"
+    ).exists()
+    assert "cf2-" in out and "draft" in out and "reviewed" in out
+
+
+def test_plan_without_disclaimer_is_refused_by_preflight(
+    store: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*PLAN, "--allow-fuzzy"]) == 0
+    out = capsys.readouterr().out
+    assert "REFUSE [paid_for_by]" in out and "--paid-for-by" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (["--starts", "10/01/2027"], "--starts was '10/01/2027'"),
+        (["--ages", "10-28"], "ages were 10-28"),
+        (["--route", "Lagos > Nowhere"], "route 'Lagos > Nowhere' has no hotspot run"),
+        (["--run", "77"], "hotspot run 77 does not exist"),
+        (["--languages", "en,xx"], "language 'xx' has no catalog"),
+    ],
+)
+def test_bad_input_is_an_error_not_a_traceback(
+    store: Settings, capsys: pytest.CaptureFixture[str], change: list[str], problem: str
+) -> None:
+    argv = list(PLAN)
+    for i in range(0, len(change), 2):
+        if change[i] in argv:
+            argv[argv.index(change[i]) + 1] = change[i + 1]
+        else:
+            argv += change[i : i + 2]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"error: {problem}" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_preflight_of_a_missing_campaign(store: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preflight", "42"]) == 2
+    assert "campaign 42 does not exist" in capsys.readouterr().err
+
+
+def test_locales_status_and_compile(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["locales", "status"]) == 0
+    out = capsys.readouterr().out
+    rows = [ln.split() for ln in out.splitlines()[2:] if ln.strip()]
+    assert {r[0] for r in rows} == {"en", "pcm", "yo", "ig", "ha", "bin", "ar", "it", "fr"}
+    assert len(rows) == 9 * 4  # nine locales x (three families + preview)
+    assert all(r[5] == ("ready" if r[0] == "en" else "fuzzy") for r in rows)
+    assert main(["locales", "compile", "--out", str(tmp_path)]) == 0
+    assert len(list(tmp_path.glob("*/LC_MESSAGES/messages.mo"))) == 9
+    assert main(["locales", "review", "xx", "--reviewer", "A"]) == 2
