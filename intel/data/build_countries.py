@@ -58,10 +58,11 @@ HISTORIC = {
 #: CLDR's exceptional codes -> the ISO country they are part of.
 CLDR_CODES = {"IC": "ES", "EA": "ES", "AC": "SH", "TA": "SH", "DG": "IO"}
 CLDR_LOCALES = ("en", "fr", "es", "it", "pt", "ar")
-#: CLDR names left out: (locale, code) pairs whose name, accents aside, is also the name of a town
-#: of 20,000 people or more elsewhere (fr "Salvador" is El Salvador, and Salvador, Brazil).
-CLDR_SKIP = {("fr", "SV"), ("es", "GD"), ("es", "GP"), ("es", "LC"), ("es", "MF"), ("es", "SH"),
-             ("pt", "FR"), ("pt", "MF")}  # fmt: skip
+#: CLDR names left out (by matching key, in any locale): other-language names of a country that are,
+#: accents aside, also the name of a town of 20,000 people or more elsewhere (French "Salvador" is
+#: El Salvador, and Salvador, Brazil; Spanish and Portuguese "Granada" is Grenada).
+CLDR_SKIP = {"salvador", "granada", "guadalupe", "santalucia", "sanmartin", "santaelena", "franca",
+             "saomartinho"}  # fmt: skip
 
 
 def iso_rows() -> list[tuple[str, str, str, str]]:
@@ -87,11 +88,13 @@ def iso_rows() -> list[tuple[str, str, str, str]]:
 def cldr_rows(known: set[str]) -> list[tuple[str, str, str, str]]:
     from babel import Locale
 
+    from intel.countries import key
+
     rows: list[tuple[str, str, str, str]] = []
     for loc in CLDR_LOCALES:
         for code, name in Locale(loc).territories.items():
             iso = CLDR_CODES.get(code, code)
-            if iso in known and (loc, code) not in CLDR_SKIP:
+            if iso in known and key(name) not in CLDR_SKIP:
                 rows.append((iso, f"cldr_{loc}", name, ""))
     return rows
 
