@@ -15,6 +15,7 @@ Coordinates are EPSG:4326 (latitude, longitude in degrees) in and out.
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import hashlib
 import json
@@ -45,10 +46,13 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 class AmbiguousPlace(CounterflowError):
-    """A name that matches places in several countries."""
+    """A name that matches several places (in one country or several); ``candidates`` lists them,
+    most populous first, and the message names each with its admin area and country."""
 
     def __init__(self, name: str, candidates: list[GeoPlace], *, also: str | None = None) -> None:
         listed = ", ".join(f"{c.name} ({c.admin1}, {c.country_name})" for c in candidates[:5])
+        if len(candidates) > 5:
+            listed += f" and {len(candidates) - 5} more"
         if also:
             listed = f"{also} or {listed}" if listed else also
             fix = (
@@ -56,10 +60,23 @@ class AmbiguousPlace(CounterflowError):
                 if candidates
                 else "give lat/lon"
             )
+        elif len(candidates) > 1 and candidates[0].country == candidates[1].country and candidates[0].admin1:
+            first = candidates[0]
+            fix = f"add the region and country, e.g. '{name}, {first.admin1}, {first.country_name}', or give lat/lon"
         else:
             fix = f"add the country, e.g. '{name}, {candidates[0].country_name}', or give lat/lon"
         super().__init__(f"place {name!r} is ambiguous: {listed}", fix)
         self.candidates = candidates
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ambiguous_place, (self.problem, self.fix, self.status, self.candidates))
+
+
+def _ambiguous_place(problem: str, fix: str, status: int, candidates: list[GeoPlace]) -> AmbiguousPlace:
+    err = AmbiguousPlace.__new__(AmbiguousPlace)
+    CounterflowError.__init__(err, problem, fix, status=status)
+    err.candidates = candidates
+    return err
 
 
 @dataclass(frozen=True)
@@ -178,56 +195,106 @@ class Gazetteer:
 
         Alternate spellings come from the packaged alias table (``intel/data/place_aliases.csv``:
         Sebha -> Sabha, Agadès -> Agadez, Roma -> Rome, Arabic names of the route towns, ...).
+        Names match exactly once normalised (case, accents, punctuation): never approximately.
         """
         code = country_code(country) if country else None
         found = [self._place(i) for i in self._indices(normalise(name), code)]
         return sorted(found, key=lambda p: -p.population)
+
+    def nearest_names(self, name: str, country: str | None = None, n: int = 5) -> list[GeoPlace]:
+        """The most populous place of each of the ``n`` names closest in spelling to ``name``
+        (for the message of a name that is not in the gazetteer; never used to resolve one).
+
+        Only names that begin with the same two letters are compared, which keeps it fast.
+        """
+        key = normalise(name)
+        prefix = key[:2]
+        if not prefix:
+            return []
+        lo = int(np.searchsorted(self._keys, prefix, side="left"))
+        hi = int(np.searchsorted(self._keys, prefix + "\uffff", side="right"))
+        pool = set(self._keys[lo:hi].tolist()) | {k for k in self._alias_map if k.startswith(prefix)}
+        out: list[GeoPlace] = []
+        for k in difflib.get_close_matches(key, sorted(pool), n=3 * n, cutoff=0.75):
+            found = [self._place(i) for i in self._indices(k, country)]
+            if found:
+                out.append(max(found, key=lambda p: p.population))
+        return out[:n]
+
+    def _hint(self, text: str) -> tuple[str, tuple[str, ...], str | None]:
+        """Split "Benin City, Edo, Nigeria" into the name, the countries and the admin area hinted."""
+        parts = [p.strip() for p in text.split(",")]
+        codes: tuple[str, ...] = ()
+        if len(parts) > 1:
+            try:
+                codes = (country_code(parts[-1]),)
+            except AmbiguousCountry as exc:  # "Seoul, Korea": the candidates are KP and KR
+                codes = exc.candidates
+            except CounterflowError:
+                codes = ()
+            if codes:
+                parts = parts[:-1]
+        admin = None
+        if len(parts) > 1:
+            head = ", ".join(parts[:-1])
+            wanted = _admin_key(parts[-1])
+            if any(_admin_key(p.admin1 or "") == wanted for p in self.candidates(head)):
+                admin, parts = parts[-1], parts[:-1]
+        return ", ".join(parts), codes, admin
 
     def resolve_with_alternatives(
         self, name: str, country: str | None = None
     ) -> tuple[GeoPlace, list[GeoPlace]]:
         """The place a name means, and the other candidates it was preferred to.
 
-        ``"Tripoli, Libya"`` carries its own country hint. When the name matches places in
-        several countries, the most populous one wins only if it is at least ``DOMINANCE`` times
-        as populous as the best candidate in any other country ("Rome" -> Rome, Italy; the
-        alternatives are returned and logged); otherwise ``AmbiguousPlace`` is raised ("Tripoli":
-        1.3M in Libya, 0.23M in Lebanon). ``NotFound`` when nothing matches.
+        Names match exactly (normalised) or through the alias table, never approximately.
+        ``"Tripoli, Libya"`` carries its own country hint and ``"Springfield, Illinois, US"`` an
+        admin-area hint too. Candidates of one name in one country within ``SAME_PLACE_KM`` of a
+        more populous one are taken as the same place (GeoNames lists some towns twice). Of the
+        distinct places left, the most populous wins only if it is at least ``DOMINANCE`` times as
+        populous as the next, wherever that is ("Rome" -> Rome, Italy, 2.3M, over Rome, Georgia,
+        36k; the others are returned and logged); otherwise ``AmbiguousPlace`` names them with
+        their admin area and country ("Tripoli": 1.3M in Libya, 0.23M in Lebanon; "Springfield":
+        three US cities of 110k to 170k). ``NotFound``, with the nearest spellings, when nothing
+        matches.
         """
-        text = name.strip()
-        if country is None and "," in text:
-            head, _, tail = text.rpartition(",")
-            try:
-                country = country_code(tail)
-                text = head.strip()
-            except CounterflowError:
-                pass
+        text, codes, admin = (name.strip(), (), None)
+        if country is None:
+            text, codes, admin = self._hint(text)
+        else:
+            codes = (country_code(country),)
         key = normalise(text)
-        if country is None and any(note == "country" for _, _, note in self._alias_map.get(key, ())):
+        if not codes and any(note == "country" for _, _, note in self._alias_map.get(key, ())):
             city = self.candidates(text)
             raise AmbiguousPlace(text, city, also=f"the country {country_name(country_code(text))}")
-        found = self.candidates(text, country)
+        found = [p for c in (codes or (None,)) for p in self.candidates(text, c)]
+        if admin is not None:
+            found = [p for p in found if _admin_key(p.admin1 or "") == _admin_key(admin)]
+        found.sort(key=lambda p: -p.population)
         if not found:
-            where = f" in {country_name(country_code(country))}" if country else ""
+            where = f" in {' or '.join(country_name(c) for c in codes)}" if codes else ""
+            near = self.nearest_names(text, codes[0] if len(codes) == 1 else None)
+            listed = "; ".join(f"{p.name} ({p.admin1}, {p.country_name})" for p in near)
             raise NotFound(
                 f"place {name!r} is not in the gazetteer{where}",
-                "check the spelling, use the nearest town, or give lat/lon",
+                (f"the nearest names are {listed}; " if listed else "")
+                + "check the spelling, use the nearest town, or give lat/lon",
             )
-        best = found[0]
-        others = [p for p in found if p.country != best.country]
-        if not others:
+        distinct = _distinct(found)
+        best = distinct[0]
+        if len(distinct) == 1:
             return best, found[1:]
-        runner_up = others[0]
+        runner_up = distinct[1]
         if best.population > 0 and best.population >= DOMINANCE * runner_up.population:
             if key not in _warned:
                 _warned.add(key)
                 log.warning(
                     "place %r resolved to %s (%s, %s, population %s); also %s",
                     text, best.name, best.admin1, best.country_name, best.population,
-                    "; ".join(f"{p.name} ({p.country_name}, {p.population})" for p in others[:3]),
+                    "; ".join(f"{p.name} ({p.admin1}, {p.country_name}, {p.population})" for p in distinct[1:4]),
                 )  # fmt: skip
-            return best, found[1:]
-        raise AmbiguousPlace(text, found)
+            return best, [p for p in found if p is not best]
+        raise AmbiguousPlace(text, distinct)
 
     def resolve(self, name: str, country: str | None = None) -> GeoPlace:
         """The place a name means (see ``resolve_with_alternatives`` for the rules)."""
@@ -253,8 +320,30 @@ class Gazetteer:
         return int(self.places["population"].to_numpy()[idx].sum()) if idx else 0
 
 
-#: How many times more populous a candidate must be than any other country's to win alone.
+#: How many times more populous a candidate must be than any other place of its name to win alone.
 DOMINANCE = 10.0
+#: Places of one name in one country closer than this to a more populous one are that place.
+SAME_PLACE_KM = 25.0
+_ADMIN_WORDS = frozenset({"state", "province", "region", "governorate", "district", "county", "department",
+                          "oblast", "prefecture", "municipality", "of", "the"})  # fmt: skip
+
+
+def _admin_key(name: str) -> str:
+    """An admin area's name without its kind: "Edo State", "Edo" -> "edo"."""
+    return " ".join(w for w in normalise(name).split() if w not in _ADMIN_WORDS)
+
+
+def _distinct(found: list[GeoPlace]) -> list[GeoPlace]:
+    """Candidates (most populous first) less those that repeat a more populous one nearby."""
+    kept: list[GeoPlace] = []
+    for p in found:
+        if not any(
+            k.country == p.country and haversine_km(k.lat, k.lon, p.lat, p.lon) <= SAME_PLACE_KM for k in kept
+        ):
+            kept.append(p)
+    return kept
+
+
 _warned: set[str] = set()
 
 CACHE_VERSION = "2"
