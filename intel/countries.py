@@ -243,6 +243,16 @@ def country_named(value: str) -> str | None:
     return e.codes[0]
 
 
+@lru_cache(maxsize=8192)
+def countries_named(value: str) -> tuple[str, ...]:
+    """Every code a country name may mean: one for "Benin", two for "Congo", none for anything
+    that is not a country's name (a town, a code, an adjective, "Unknown")."""
+    e = find(value)
+    if e is None or not (e.kinds - CODE_KINDS - DEMONYM_KINDS - {"none"}):
+        return ()
+    return e.codes
+
+
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """Every unambiguous name key of the table (codes and adjectives left out) -> ISO-2 code."""

@@ -33,7 +33,7 @@ import pandas as pd
 # country look-ups live in intel.countries; re-exported here, where their callers import them
 from intel.countries import AmbiguousCountry as AmbiguousCountry
 from intel.countries import UnknownCountry as UnknownCountry
-from intel.countries import country_code, country_name
+from intel.countries import countries_named, country_code, country_name
 from intel.countries import country_from_text as country_from_text
 from intel.countries import country_named as country_named
 from intel.countries import country_names as country_names
@@ -55,11 +55,12 @@ class AmbiguousPlace(CounterflowError):
             listed += f" and {len(candidates) - 5} more"
         if also:
             listed = f"{also} or {listed}" if listed else also
-            fix = (
-                f"write the city's full name (e.g. '{candidates[0].name}') or give lat/lon"
-                if candidates
-                else "give lat/lon"
-            )
+            if not candidates:
+                fix = "give lat/lon"
+            elif normalise(candidates[0].name) == normalise(name):
+                fix = f"for the town add its country, e.g. '{name}, {candidates[0].country_name}'; or give lat/lon"
+            else:
+                fix = f"write the city's full name (e.g. '{candidates[0].name}') or give lat/lon"
         elif len(candidates) > 1 and candidates[0].country == candidates[1].country and candidates[0].admin1:
             first = candidates[0]
             fix = f"add the region and country, e.g. '{name}, {first.admin1}, {first.country_name}', or give lat/lon"
@@ -264,9 +265,14 @@ class Gazetteer:
         else:
             codes = (country_code(country),)
         key = normalise(text)
-        if not codes and any(note == "country" for _, _, note in self._alias_map.get(key, ())):
-            city = self.candidates(text)
-            raise AmbiguousPlace(text, city, also=f"the country {country_name(country_code(text))}")
+        named = countries_named(text) if not codes else ()
+        if (
+            named
+        ):  # "Benin" is a country, and Benin City (NG) is known as Benin; "Armenia" is also in Colombia
+            towns = self.candidates(text)
+            if any(p.country not in named for p in towns):
+                countries = " or ".join(f"the country {country_name(c)}" for c in named)
+                raise AmbiguousPlace(text, towns, also=countries)
         found = [p for c in (codes or (None,)) for p in self.candidates(text, c)]
         if admin is not None:
             found = [p for p in found if _admin_key(p.admin1 or "") == _admin_key(admin)]

@@ -149,3 +149,16 @@ def test_ambiguity_survives_a_worker_process():
         get_gazetteer().resolve("Tripoli")
     back = pickle.loads(pickle.dumps(err.value))
     assert back.candidates == err.value.candidates and str(back) == str(err.value)
+
+
+def test_a_country_name_is_not_silently_a_namesake_town_abroad():
+    with pytest.raises(AmbiguousPlace) as err:
+        get_gazetteer().resolve("Armenia")  # the country, or Armenia (Quindío, Colombia), 304k
+    assert "the country Armenia" in err.value.problem and "Colombia" in err.value.problem
+    assert "'Armenia, Colombia'" in err.value.fix
+    assert get_gazetteer().resolve("Armenia, Colombia").admin1 == "Quindío Department"
+    with pytest.raises(AmbiguousPlace, match="the country North Korea or the country South Korea"):
+        get_gazetteer().resolve("Korea")  # not Koréa, a village of Côte d'Ivoire
+    with pytest.raises(AmbiguousPlace, match="the country Mexico"):
+        get_gazetteer().resolve("Mexico")  # not Mexico, Pampanga (PH)
+    assert get_gazetteer().resolve("Djibouti").country == "DJ"  # the capital of the country named
