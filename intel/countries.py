@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,8 +109,8 @@ def variants(text: str) -> list[str]:
 
 
 def _rows() -> list[dict[str, str]]:
-    with files("intel.data").joinpath("countries.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    text = files("intel.data").joinpath("countries.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def build_index(rows: list[dict[str, str]]) -> dict[str, Entry]:

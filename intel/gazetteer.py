@@ -259,7 +259,8 @@ class Gazetteer:
         three US cities of 110k to 170k). ``NotFound``, with the nearest spellings, when nothing
         matches.
         """
-        text, codes, admin = (name.strip(), (), None)
+        text, admin = name.strip(), None
+        codes: tuple[str, ...] = ()
         if country is None:
             text, codes, admin = self._hint(text)
         else:
