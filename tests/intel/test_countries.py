@@ -223,3 +223,21 @@ def test_country_strings_of_the_shared_real_files(name):
     if not (SHARED / name).is_file():
         pytest.skip(f"{SHARED / name} is absent (the shared data folder sits beside a developer's clone)")
     _check_file(name, SHARED)
+
+
+def test_the_ingest_mapping_reads_countries_exactly_and_explains_refusals():
+    import pandas as pd
+
+    from intel.ingest.mapping import apply_spec
+    from intel.specs import load_spec
+
+    countries = ["Turkey", "Republic of Korea", "Curacao", "Kosovo", "Congo", "Turky", "Unknown"]
+    frame = pd.DataFrame({"date": "2020-01-01", "place": "", "country": countries,
+                          "origin": ["Nigerian", "Congo", "Venezuela (Bolivarian Republic of)", "Rome", "", "", ""]})  # fmt: skip
+    got = apply_spec(frame.astype(str), load_spec("reports"))
+    assert got.values["country"].tolist()[:4] == ["TR", "KR", "CW", "XK"]
+    assert got.values["origin"].tolist()[:4] == ["NG", "Congo", "VE", "Rome"]  # Congo and Rome stay text
+    assert list(got.reasons[:4]) == [None] * 4
+    assert "'Congo' is ambiguous" in got.reasons[4] and "(CD)" in got.reasons[4] and "(CG)" in got.reasons[4]
+    assert "'Turkey' (TR)" in got.reasons[5]
+    assert "not a country" in got.reasons[6]
