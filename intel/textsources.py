@@ -30,7 +30,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from intel.errors import CounterflowError, NotFound
-from intel.gazetteer import Gazetteer, GeoPlace, country_named, get_gazetteer, normalise
+from intel.gazetteer import Gazetteer, GeoPlace, countries_named, country_named, get_gazetteer, normalise
 from intel.taxonomy import label_text
 
 MIN_POPULATION = 15000
@@ -317,6 +317,9 @@ def find_places(
             if n == 1 and (len(phrase) < 3 or normalise(phrase) in _NOT_PLACES):
                 continue
             cands = gaz.candidates(phrase)
+            named = countries_named(phrase)
+            if named:  # "Armenia" is the country, not Armenia (Colombia); Djibouti is both
+                cands = [c for c in cands if c.country in named]
             if not cands:
                 continue
             pick = _pick(cands, countries, min_population)

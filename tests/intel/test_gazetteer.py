@@ -98,3 +98,72 @@ def test_country_shapes_are_natural_earth_in_wgs84():
 )
 def test_country_from_text(text, code):
     assert country_from_text(text) == code
+
+
+def _table(rows):
+    import pandas as pd
+
+    cols = ["name", "country", "admin1", "lat", "lon", "population"]
+    return Gazetteer(
+        pd.DataFrame(rows, columns=cols), aliases=pd.DataFrame(columns=["alias", "name", "country", "note"])
+    )
+
+
+def test_namesakes_in_one_country_are_ambiguous_and_named_with_their_region():
+    with pytest.raises(AmbiguousPlace) as err:
+        get_gazetteer().resolve("Springfield")  # Missouri 170k, Massachusetts 154k, Illinois 114k, ...
+    assert [c.country for c in err.value.candidates[:5]] == ["US"] * 5
+    assert "Springfield (Illinois, United States)" in err.value.problem
+    assert "'Springfield, Missouri, United States'" in err.value.fix
+    with pytest.raises(AmbiguousPlace):
+        get_gazetteer().resolve("Springfield", "US")
+    got = get_gazetteer().resolve("Springfield, Illinois, US")
+    assert (got.admin1, got.country) == ("Illinois", "US")
+    assert get_gazetteer().resolve("Benin City, Edo, Nigeria").admin1 == "Edo State"
+
+
+def test_a_town_listed_twice_is_one_place_but_distant_namesakes_are_two():
+    gaz = _table(
+        [("Alpha", "NG", "Edo", 6.30, 5.60, 100_000), ("Alpha", "NG", "Edo", 6.35, 5.62, 60_000),
+         ("Beta", "NG", "Edo", 6.30, 5.60, 100_000), ("Beta", "NG", "Kano", 12.0, 8.5, 60_000)]
+    )  # fmt: skip
+    assert gaz.resolve("Alpha").population == 100_000  # 6 km apart: one town listed twice
+    with pytest.raises(AmbiguousPlace, match=r"Beta \(Edo, Nigeria\), Beta \(Kano, Nigeria\)"):
+        gaz.resolve("Beta")  # 630 km apart, 1.7x: two towns, not a guess
+    assert gaz.resolve("Beta, Kano").admin1 == "Kano"
+
+
+def test_an_unknown_town_is_refused_with_the_nearest_names_never_resolved_to_them():
+    with pytest.raises(NotFound) as err:
+        get_gazetteer().resolve("Benni City")
+    assert "Benin City (Edo State, Nigeria)" in err.value.fix
+    with pytest.raises(NotFound, match="Tripoli"):
+        get_gazetteer().resolve("Tripoly, Libya")
+
+
+def test_a_country_hint_resolves_like_any_country_name():
+    assert get_gazetteer().resolve("Seoul, Korea").country == "KR"  # Korea is KP or KR: Seoul is in one
+    assert get_gazetteer().resolve("Prizren, Kosovo").country == "XK"
+    assert get_gazetteer().resolve("Tripoli", "Lebanon").country == "LB"
+
+
+def test_ambiguity_survives_a_worker_process():
+    import pickle
+
+    with pytest.raises(AmbiguousPlace) as err:
+        get_gazetteer().resolve("Tripoli")
+    back = pickle.loads(pickle.dumps(err.value))
+    assert back.candidates == err.value.candidates and str(back) == str(err.value)
+
+
+def test_a_country_name_is_not_silently_a_namesake_town_abroad():
+    with pytest.raises(AmbiguousPlace) as err:
+        get_gazetteer().resolve("Armenia")  # the country, or Armenia (Quindío, Colombia), 304k
+    assert "the country Armenia" in err.value.problem and "Colombia" in err.value.problem
+    assert "'Armenia, Colombia'" in err.value.fix
+    assert get_gazetteer().resolve("Armenia, Colombia").admin1 == "Quindío Department"
+    with pytest.raises(AmbiguousPlace, match="the country North Korea or the country South Korea"):
+        get_gazetteer().resolve("Korea")  # not Koréa, a village of Côte d'Ivoire
+    with pytest.raises(AmbiguousPlace, match="the country Mexico"):
+        get_gazetteer().resolve("Mexico")  # not Mexico, Pampanga (PH)
+    assert get_gazetteer().resolve("Djibouti").country == "DJ"  # the capital of the country named

@@ -103,3 +103,9 @@ def test_html_and_feed_import(engine, settings, tmp_path):
     assert (wreck.place, wreck.transport, wreck.observed_on) == ("Lampedusa", "boat", dt.date(2024, 3, 5))
     assert wreck.extra["url"] == "https://example.org/1"
     assert rejects[0].line == 2 and "no place" in rejects[0].reason
+
+
+def test_a_country_named_in_text_is_not_a_namesake_town_abroad():
+    assert find_places("They were taken from Armenia to Russia.") == []  # not Armenia, Colombia
+    assert find_places("Benin and Togo border posts") == []  # not Benin City, Nigeria
+    assert [m.place.country for m in find_places("They crossed to Djibouti.")] == ["DJ"]
