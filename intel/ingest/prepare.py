@@ -27,7 +27,7 @@ from intel.ingest.dedup import CopyCounts, fingerprints
 from intel.ingest.geocode import geocode
 from intel.ingest.mapping import _strip, apply_spec
 from intel.ingest.readers import RawBatch, raw_line, read_batches
-from intel.ingest.writer import extra_json
+from intel.ingest.writer import code_problems, extra_json
 from intel.specs import Spec, builtin_names, load_spec
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,10 @@ class Preparer:
             v["observed_on"] = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
         no_date = v["observed_on"].isna().to_numpy() & pd.isna(reasons)
         reasons[no_date] = "the date is empty; fill the date column (YYYY-MM-DD)"
+        # a stored taxonomy value is always codes of its facet: anything else rejects its row
+        problems = code_problems(v)
+        bad_codes = ~pd.isna(problems) & pd.isna(reasons)
+        reasons[bad_codes] = problems[bad_codes]
 
         # sources and grades
         kinds = _text_column(v, "source_kind", self.default_kind, n).str.lower()
