@@ -6,14 +6,19 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
+from intel import taxonomy
 from intel.db import get_engine, session_scope
 from intel.errors import CounterflowError
 from intel.ingest import ingest_file, ingest_frame
@@ -96,6 +101,178 @@ def _content(reports: list[Report]) -> list[tuple[Any, ...]]:
         )
         for r in reports
     )
+
+
+# --- flags --------------------------------------------------------------------------------
+
+_SPELLINGS = {
+    "as downloaded": {"1": "1", "0": "0"},
+    "saved as floats": {"1": "1.0", "0": "0.0"},
+    "spreadsheet booleans": {"1": "TRUE", "0": "FALSE"},
+    "words, padded": {"1": " Yes", "0": "no "},
+    "ticks": {"1": "x", "0": ""},
+    "letters": {"1": "T", "0": "f"},
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(_SPELLINGS))
+def test_ctdc_flags_count_each_type_without_a_flag_true_option(
+    sqlite_engine, sqlite_settings, tmp_path, spelling
+):
+    assert "flag_true" not in files("intel.specs").joinpath("ctdc.toml").read_text(encoding="utf-8")
+    header, rows = _ctdc_rows()
+    as_spelt = _SPELLINGS[spelling]
+    at = [header.index(c) for c in CTDC_FLAGS]
+    for row in rows:
+        for i in at:
+            row[i] = as_spelt.get(row[i], row[i])
+    path = _write_csv(tmp_path / "ctdc.csv", header, rows, ";")
+    with session_scope(sqlite_engine) as s:
+        summary = ingest_file(s, path=path, spec="ctdc", settings=sqlite_settings)
+        reports = s.exec(select(Report)).all()
+    assert (summary.rows_stored, summary.rows_rejected) == (64, 0)
+    expected = _expected_counts(CTDC_EXPLOITATION)
+    assert expected["forced_labour"] == 24 and expected["sexual"] == 5  # the sample as published
+    assert _stored_counts(reports, "exploitation") == expected
+    control = _stored_counts(reports, "control")
+    assert {code: control[code] for code in CTDC_CONTROL.values()} == {
+        code: _expected_counts(CTDC_CONTROL)[code] for code in CTDC_CONTROL.values()
+    }
+
+
+def test_a_flag_cell_that_is_no_flag_rejects_its_row_with_line_and_reason(
+    sqlite_engine, sqlite_settings, tmp_path
+):
+    header, rows = _ctdc_rows()
+    col = header.index("isSexualExploit")
+    k = 6
+    rows[k][col] = "maybe"
+    path = _write_csv(tmp_path / "ctdc_maybe.csv", header, rows, ";")
+    with session_scope(sqlite_engine) as s:
+        summary = ingest_file(s, path=path, spec="ctdc", settings=sqlite_settings)
+        reports = s.exec(select(Report)).all()
+        rejects = s.exec(select(Reject)).all()
+    assert (summary.rows_read, summary.rows_stored, summary.rows_rejected) == (64, 63, 1)
+    (reject,) = rejects
+    assert reject.line == k + 2  # the header is line 1, and no record spans two lines
+    assert "'isSexualExploit'" in reject.reason and "'maybe'" in reject.reason
+    assert "flag_true" in reject.reason and "maybe" in reject.raw
+    assert k + 2 not in {r.line for r in reports}
+    kept = _expected_counts(CTDC_EXPLOITATION)
+    kept.subtract({c for name, c in CTDC_EXPLOITATION.items() if rows[k][header.index(name)] == "1"})
+    assert _stored_counts(reports, "exploitation") == +kept
+
+
+def test_a_spec_with_its_own_spellings(sqlite_engine, sqlite_settings, tmp_path):
+    spec = tmp_path / "oui.toml"
+    spec.write_text(
+        'require_location = false\nflag_true = ["oui"]\nflag_false = ["non"]\n'
+        '[fields.observed_on]\ncolumn = "date"\nrequired = true\n'
+        '[flags.exploitation]\nmendicite = "begging"\n',
+        encoding="utf-8",
+    )
+    path = tmp_path / "oui.csv"
+    path.write_text(
+        "date,mendicite\n2023-01-01,OUI\n2023-01-02,non\n2023-01-03,\n2023-01-04,1\n", encoding="utf-8"
+    )
+    with session_scope(sqlite_engine) as s:
+        summary = ingest_file(s, path=path, spec=str(spec), settings=sqlite_settings)
+        got = {r.line: r.exploitation for r in s.exec(select(Report)).all()}
+        (reject,) = s.exec(select(Reject)).all()
+    assert got == {2: "begging", 3: "", 4: ""} and summary.rows_rejected == 1
+    assert reject.line == 5 and "'1'" in reject.reason and "oui" in reject.reason
+
+
+# --- a mapped field and flags of the same facet -----------------------------------------------
+
+MIXED_SPEC = """
+name = "mixed"
+require_location = false
+dedup = false
+
+[fields.observed_on]
+column = "date"
+required = true
+
+[fields.exploitation]
+column = "form"
+
+[flags.exploitation]
+labour = "forced_labour"
+begging = "begging"
+"""
+_FORMS = {
+    "": set(),
+    "  ": set(),
+    "sexual": {"sexual"},
+    "Sexual exploitation": {"sexual"},
+    "forced labor": {"forced_labour"},
+}
+_FLAGS = {"": False, "0": False, "no": False, "1": True, "Yes": True, "x": True, "1.0": True}
+
+
+def _mixed_spec(tmp_path: Path) -> Path:
+    p = tmp_path / "mixed.toml"
+    p.write_text(MIXED_SPEC, encoding="utf-8")
+    return p
+
+
+def test_mapped_codes_and_flag_codes_are_joined_never_nan(sqlite_engine, sqlite_settings, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "date,form,labour,begging\n"
+        "2023-01-01,,1,\n"
+        "2023-01-02,sexual,1,0\n"
+        "2023-01-03,,0,\n"
+        "2023-01-04,Sexual exploitation,,yes\n"
+        "2023-01-05,forced labor,1,\n",
+        encoding="utf-8",
+    )
+    with session_scope(sqlite_engine) as s:
+        ingest_file(s, path=path, spec=str(_mixed_spec(tmp_path)), settings=sqlite_settings)
+        got = {r.line: r.exploitation for r in s.exec(select(Report)).all()}
+    assert got == {
+        2: "forced_labour",
+        3: "sexual|forced_labour",
+        4: "",
+        5: "sexual|begging",
+        6: "forced_labour",
+    }
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_FORMS)), st.sampled_from(sorted(_FLAGS)), st.sampled_from(sorted(_FLAGS))
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_stored_codes_are_the_union_of_the_mapped_cell_and_the_flags(
+    sqlite_engine, sqlite_settings, tmp_path, rows
+):
+    spec = load_spec(str(_mixed_spec(tmp_path)))
+    frame = pd.DataFrame(
+        [
+            {"date": f"2023-01-{i + 1:02d}", "form": f, "labour": a, "begging": b}
+            for i, (f, a, b) in enumerate(rows)
+        ]
+    )
+    with Session(sqlite_engine) as s:
+        summary = ingest_frame(s, frame=frame, file_name="mixed.csv", spec=spec, settings=sqlite_settings)
+        got = {
+            r.line: r.exploitation
+            for r in s.exec(select(Report).where(Report.import_id == summary.import_id))
+        }
+        s.rollback()
+    expected = {
+        i + 2: _FORMS[f] | ({"forced_labour"} if _FLAGS[a] else set()) | ({"begging"} if _FLAGS[b] else set())
+        for i, (f, a, b) in enumerate(rows)
+    }
+    assert {line: set(filter(None, v.split("|"))) for line, v in got.items()} == expected
+    assert all(taxonomy.code_problem("exploitation", v) is None for v in got.values())
 
 
 # --- only taxonomy codes are stored ------------------------------------------------------
