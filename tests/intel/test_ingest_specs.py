@@ -334,3 +334,99 @@ def test_the_store_write_refuses_a_value_that_is_no_code(engine, settings):
         frame["observed_on"] = pd.to_datetime(frame["observed_on"])
         assert insert_reports(s, frame, received_at=utcnow()) == 1  # the same row with codes: stored
         assert s.exec(select(func.count()).select_from(Report)).one() == 2
+
+
+# --- delimiters ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|"])
+def test_ctdc_saved_with_another_delimiter_imports_identically(tmp_path, delimiter):
+    header, rows = _ctdc_rows()
+    other = _write_csv(tmp_path / "ctdc_other.csv", header, rows, delimiter)
+    got = {}
+    for name, path in (("downloaded", CTDC), ("resaved", other)):
+        engine, settings = _store(tmp_path, name)
+        with session_scope(engine) as s:
+            summary = ingest_file(s, path=path, spec="ctdc", settings=settings)
+            got[name] = _content(s.exec(select(Report)).all())
+        assert (summary.rows_stored, summary.rows_rejected) == (64, 0)
+    assert got["resaved"] == got["downloaded"]
+    assert summary.delimiter == (delimiter, ";")
+    assert any("found; the spec says ';' (semicolon)" in line for line in summary.lines())
+
+
+@pytest.mark.parametrize(("spec", "file"), [
+    ("unodc", "unodc_glotip_sample.csv"), ("iom", "iom_missing_migrants_sample.csv"),
+    ("tip_edges", "tip_report_edges_sample.csv"),
+])  # fmt: skip
+def test_each_builtin_sample_saved_with_semicolons_imports_identically(tmp_path, spec, file):
+    with open(DATA / file, encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh, delimiter=load_spec(spec).delimiter))
+    other = _write_csv(tmp_path / file, header, rows, ";")
+    got = {}
+    for name, path in (("downloaded", DATA / file), ("resaved", other)):
+        engine, settings = _store(tmp_path, name)
+        with session_scope(engine) as s:
+            summary = ingest_file(s, path=path, spec=spec, settings=settings)
+            got[name] = (_content(s.exec(select(Report)).all()), summary.rows_rejected)
+    assert got["resaved"] == got["downloaded"] and got["downloaded"][0]
+
+
+def test_a_file_without_the_spec_columns_names_the_delimiter_found_and_expected(
+    sqlite_engine, sqlite_settings, tmp_path
+):
+    path = tmp_path / "when.csv"
+    path.write_text("when;where;what\n2023-01-01;Agadez;sexual\n", encoding="utf-8")
+    with session_scope(sqlite_engine) as s, pytest.raises(CounterflowError) as err:
+        ingest_file(s, path=path, settings=sqlite_settings)
+    assert "separated by ';' (semicolon) where spec 'reports' expects ',' (comma)" in err.value.problem
+    assert "no column 'date'" in err.value.problem and "'when'" in err.value.problem
+    assert err.value.fix
+
+
+_PIECES = st.sampled_from(
+    ["", "2023-01-05", "Benin City", "Agadez", "NG", "6.3", "5.6", "sexual", "sexx", "news", "<5", "3,857",
+     ",", ";", "\t", "|", '"', " ", "\n", "a b", "é", "forced_labour|sexual"]
+)  # fmt: skip
+HEADER = [
+    "date",
+    "place",
+    "country",
+    "lat",
+    "lon",
+    "exploitation",
+    "source_kind",
+    "source",
+    "summary",
+    "victim_count",
+]
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.lists(st.lists(_PIECES, max_size=2).map("".join), min_size=len(HEADER), max_size=len(HEADER)),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_of_the_four_delimiters_gives_the_same_stored_rows(
+    sqlite_engine, sqlite_settings, tmp_path, rows
+):
+    seen = []
+    for i, delimiter in enumerate([",", ";", "\t", "|"]):
+        path = _write_csv(tmp_path / f"r{i}.csv", HEADER, rows, delimiter)
+        with Session(sqlite_engine) as s:
+            summary = ingest_file(s, path=path, settings=sqlite_settings)
+            reports = s.exec(select(Report).where(Report.import_id == summary.import_id)).all()
+            rejects = s.exec(select(Reject).where(Reject.import_id == summary.import_id)).all()
+            seen.append(
+                (
+                    summary.rows_read,
+                    _content(reports),
+                    sorted((r.line, r.reason) for r in rejects),
+                )
+            )
+            s.rollback()
+    assert all(x == seen[0] for x in seen[1:])
+    assert seen[0][0] == len(rows)
