@@ -478,6 +478,26 @@ def ctdc_fields(facet: str) -> dict[str, str]:
     return {t.ctdc: t.code for t in _BY_FACET[facet].values() if t.ctdc}
 
 
+def code_problem(facet: str, value: object) -> str | None:
+    """Why ``value`` is not a stored ``facet`` value (``|``-joined codes of the facet, or blank);
+    None when it is one.
+
+    >>> code_problem("exploitation", "sexual|forced_labour") is None
+    True
+    >>> code_problem("transport", "nan")
+    "transport 'nan' is not one of the transport codes; use boat, truck, bus, air, foot, desert_crossing"
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return f"{facet} {value!r} is not text; use {', '.join(codes(facet))}"
+    table = _BY_FACET[facet]
+    for part in value.split("|"):
+        if part not in table:
+            return f"{facet} {part!r} is not one of the {facet} codes; use {', '.join(codes(facet))}"
+    return None
+
+
 # Synonyms seen in spreadsheets and exports -> codes (matched after ``_key``).
 _SYNONYMS: dict[str, dict[str, str]] = {
     "exploitation": {

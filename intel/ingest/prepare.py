@@ -26,8 +26,8 @@ from intel.errors import CommandHint, CounterflowError
 from intel.ingest.dedup import CopyCounts, fingerprints
 from intel.ingest.geocode import geocode
 from intel.ingest.mapping import _strip, apply_spec
-from intel.ingest.readers import RawBatch, raw_line, read_batches
-from intel.ingest.writer import extra_json
+from intel.ingest.readers import RawBatch, raw_line, read_batches, shown_delimiter
+from intel.ingest.writer import code_problems, extra_json
 from intel.specs import Spec, builtin_names, load_spec
 
 log = logging.getLogger(__name__)
@@ -40,27 +40,79 @@ ROLES = ("incident", "exploitation", "origin", "transit", "destination")
 PARALLEL_BYTES = 20 * 2**20
 
 
+def _spec_hint(spec: Spec, columns: list[str]) -> tuple[str, CommandHint]:
+    """What to do about a file without the columns ``spec`` needs: the built-in spec it fits, if
+    any, as a fix and a command hint."""
+    header = " ".join(columns)
+    fits = [
+        name for name in builtin_names()
+        if name != spec.name and all(c in header for c in load_spec(name).required_columns())
+    ]  # fmt: skip
+    if fits:
+        return (
+            f"this looks like a {fits[0]!r} file: import it with the spec {fits[0]!r}",
+            CommandHint("ingest", f"FILE --spec {fits[0]}"),
+        )
+    return (
+        "rename the column, or import the file with the spec that fits it (see the list of specs)",
+        CommandHint("specs"),
+    )
+
+
+def _shown_columns(columns: list[str]) -> str:
+    return ", ".join(repr(c[:40]) for c in columns[:10])
+
+
+def pick_delimiter(spec: Spec, file_name: str, splits: dict[str, list[str]]) -> str:
+    """The delimiter that splits a CSV's header (``splits``: delimiter -> header cells) into the
+    columns ``spec`` needs: the spec's own when it does, else the one of ``DELIMITERS`` that
+    gives most of the spec's columns (the same data saved by another tool).
+
+    When none gives them and the spec's own does not split the header at all, the error names
+    the delimiter found and the one expected; otherwise ``check_header`` names the missing columns.
+    """
+    declared = spec.delimiter
+    required, used = spec.required_columns(), spec.columns_used()
+
+    def fits(d: str) -> bool:
+        cells = set(splits.get(d, ()))
+        return required <= cells and bool(used & cells)
+
+    if fits(declared):
+        return declared
+    fitting = [d for d in splits if fits(d)]
+    if fitting:
+        return max(fitting, key=lambda d: len(used & set(splits[d])))
+    found = max(splits, key=lambda d: len(splits[d]), default=declared)
+    if len(splits.get(declared, ())) <= 1 and len(splits.get(found, ())) > 1:
+        columns = splits[found]
+        missing = sorted(required - set(columns))
+        lacks = (
+            f"no column {', '.join(repr(m) for m in missing)} that spec needs"
+            if missing
+            else "none of the columns that spec reads"
+        )
+        fix, hint = _spec_hint(spec, columns)
+        raise CounterflowError(
+            f"{file_name} is separated by {shown_delimiter(found)} where spec {spec.name!r} expects "
+            f"{shown_delimiter(declared)}, and has {lacks} (its columns: {_shown_columns(columns)})",
+            fix,
+            hint=hint,
+        )
+    return declared
+
+
 def check_header(prep: Preparer, frame: pd.DataFrame) -> list[str]:
     """Refuse a file without the columns the spec needs; the columns it will ignore."""
     spec = prep.spec
     present = set(frame.columns)
     missing = sorted(spec.required_columns() - present)
     if missing:
-        shown = ", ".join(repr(c[:40]) for c in list(frame.columns)[:10])
-        header = " ".join(frame.columns)
-        fits = [
-            name for name in builtin_names()
-            if name != spec.name and all(c in header for c in load_spec(name).required_columns())
-        ]  # fmt: skip
-        if fits:
-            fix = f"this looks like a {fits[0]!r} file: import it with the spec {fits[0]!r}"
-            hint = CommandHint("ingest", f"FILE --spec {fits[0]}")
-        else:
-            fix = "rename the column, or import the file with the spec that fits it (see the list of specs)"
-            hint = CommandHint("specs")
+        columns = list(frame.columns)
+        fix, hint = _spec_hint(spec, columns)
         raise CounterflowError(
             f"{prep.file_name} has no column {', '.join(repr(m) for m in missing)} needed by spec {spec.name!r} "
-            f"(its columns: {shown})",
+            f"(its columns: {_shown_columns(columns)})",
             fix,
             hint=hint,
         )
@@ -147,6 +199,10 @@ class Preparer:
             v["observed_on"] = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
         no_date = v["observed_on"].isna().to_numpy() & pd.isna(reasons)
         reasons[no_date] = "the date is empty; fill the date column (YYYY-MM-DD)"
+        # a stored taxonomy value is always codes of its facet: anything else rejects its row
+        problems = code_problems(v)
+        bad_codes = ~pd.isna(problems) & pd.isna(reasons)
+        reasons[bad_codes] = problems[bad_codes]
 
         # sources and grades
         kinds = _text_column(v, "source_kind", self.default_kind, n).str.lower()

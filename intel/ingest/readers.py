@@ -66,6 +66,33 @@ def _dedupe_header(header: list[str]) -> list[str]:
     return out
 
 
+#: Delimiters a CSV may arrive with, whatever its spec says (the same data saved by another tool).
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def shown_delimiter(delimiter: str) -> str:
+    """A delimiter as a person reads it: ``';' (semicolon)``."""
+    name = _DELIMITER_NAMES.get(delimiter)
+    return f"{delimiter!r} ({name})" if name else repr(delimiter)
+
+
+def header_cells(path: Path, *, encoding: str, delimiters: tuple[str, ...]) -> dict[str, list[str]]:
+    """The first line of a delimited file as each of ``delimiters`` splits it into header cells
+    (stripped, as the readers name the columns). An empty file gives no cells."""
+    with open(path, "rb") as fb:
+        first = fb.readline(1 << 22)
+    text = first.decode(_encoding_name(encoding), errors="replace").rstrip("\r\n")
+    out: dict[str, list[str]] = {}
+    for d in delimiters:
+        try:
+            cells = next(csv.reader([text], delimiter=d), [])
+        except csv.Error:
+            cells = []
+        out[d] = _dedupe_header(cells) if text.strip() else []
+    return out
+
+
 def raw_line(cells: list[str], delimiter: str = ",") -> str:
     buf = io.StringIO()
     csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(cells)

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,17 @@ from intel.ingest.prepare import (
     Preparer,
     as_objects,
     parallel_worth_it,
+    pick_delimiter,
     prepared_in_worker,
 )
-from intel.ingest.readers import RawBatch, detect_format, read_batches
+from intel.ingest.readers import (
+    DELIMITERS,
+    RawBatch,
+    detect_format,
+    header_cells,
+    read_batches,
+    shown_delimiter,
+)
 from intel.ingest.writer import (
     REPORT_INSERT_COLUMNS,
     insert_rejects,
@@ -73,6 +81,9 @@ class ImportSummary:
     rejects_path: Path | None = None
     already_imported: bool = False
     ignored_columns: list[str] = field(default_factory=list)
+    #: (found, the spec's) when a CSV arrived with another delimiter than its spec's and was read
+    #: with the one found
+    delimiter: tuple[str, str] | None = None
     seconds: float = 0.0
     fingerprints: list[str] = field(default_factory=list)  # per stored-or-skipped row, when asked
 
@@ -92,6 +103,11 @@ class ImportSummary:
             out.append(f"  rejects written to:     {self.rejects_path}")
         if self.ignored_columns:
             out.append(f"  columns not in the spec (ignored): {', '.join(self.ignored_columns)}")
+        if self.delimiter is not None:
+            found, declared = self.delimiter
+            out.append(
+                f"  delimiter:              {shown_delimiter(found)} found; the spec says {shown_delimiter(declared)}"
+            )
         return out
 
 
@@ -442,6 +458,9 @@ def ingest_file(
     ----------
     path
         The file. Its format comes from its suffix (``.xlsx``, ``.json``, ``.jsonl``) or the spec.
+        A CSV whose header the spec's delimiter does not split into the spec's columns is read
+        with the one of ``,`` ``;`` tab ``|`` that does (``ImportSummary.delimiter``), or
+        refused, naming the delimiter found and the one expected.
     spec
         A built-in spec name (``reports``, ``ctdc``, ``unodc``, ``iom``, ``tip_edges``), the name of a
         spec in ``<home>/specs/``, a path to a ``.toml`` spec, or a ``Spec``.
@@ -478,6 +497,13 @@ def ingest_file(
     if done is not None and done.id is not None:
         return ImportSummary(import_id=done.id, file_name=p.name, spec=the_spec.name, already_imported=True)
     fmt = detect_format(p, the_spec.format)
+    declared = the_spec.delimiter
+    if fmt == "csv":
+        splits = header_cells(p, encoding=the_spec.encoding, delimiters=(declared, *DELIMITERS))
+        found = pick_delimiter(the_spec, p.name, splits)
+        if found != declared:
+            log.info("%s: read %r-separated (spec %s says %r)", p.name, found, the_spec.name, declared)
+            the_spec = replace(the_spec, delimiter=found)
     elsewhere: Callable[[Preparer], Iterator[Prepared]] | None = None
     batches: Iterator[RawBatch] = iter(())
     if parallel_worth_it(p.stat().st_size):
@@ -499,13 +525,16 @@ def ingest_file(
             total=total, unit="B", unit_scale=True, desc=f"ingest {p.name}", file=sys.stderr, leave=False
         )
     try:
-        return _run_batches(
+        summary = _run_batches(
             session, batches=batches, spec=the_spec, file_name=p.name, sha256=sha, source_kind=source_kind,
             source_name=source_name, settings=settings, dedup=dedup, radius_km=radius_km,
             window_days=window_days, progress=bar, on_batch=on_batch,
             mark_simulated=simulated, total_bytes=p.stat().st_size if fmt == "csv" else None,
             prepare_elsewhere=elsewhere,
         )  # fmt: skip
+        if the_spec.delimiter != declared:
+            summary.delimiter = (the_spec.delimiter, declared)
+        return summary
     finally:
         if bar is not None:
             bar.close()

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from intel import taxonomy
+from intel.errors import CounterflowError
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -140,10 +143,39 @@ def _sqlite_insert(raw: Any, frame: pd.DataFrame, *, received_at: dt.datetime) -
     return len(frame)
 
 
+def code_problems(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, why a taxonomy column of ``frame`` holds something other than ``|``-joined codes
+    of its facet (None where each holds codes or nothing). One check per distinct value."""
+    reasons = np.full(len(frame), None, dtype=object)
+    for facet in taxonomy.FACETS:
+        if facet not in frame:
+            continue
+        codes, uniques = pd.factorize(frame[facet].to_numpy(dtype=object))  # missing: -1, the last slot
+        problems = [taxonomy.code_problem(facet, v) for v in uniques.tolist()]
+        if not any(problems):
+            continue
+        per_row = np.array([*problems, None], dtype=object)[codes]
+        first = pd.isna(reasons) & ~pd.isna(per_row)
+        reasons[first] = per_row[first]
+    return reasons
+
+
 def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.datetime) -> int:
-    """Insert the rows of ``frame`` (columns ``REPORT_INSERT_COLUMNS``) in bulk."""
+    """Insert the rows of ``frame`` (columns ``REPORT_INSERT_COLUMNS``) in bulk.
+
+    Refuses the whole batch when a taxonomy column holds anything but codes of its facet: the
+    import rejects such a row (``code_problems``) before it gets here, so this never stores one.
+    """
     if frame.empty:
         return 0
+    problems = code_problems(frame)
+    bad = np.flatnonzero(~pd.isna(problems))
+    if len(bad):
+        where = f"line {frame['line'].iloc[bad[0]]}" if "line" in frame else f"row {bad[0] + 1}"
+        raise CounterflowError(
+            f"report {where} was not stored: {problems[bad[0]]}",
+            "import it through an import spec, which rejects such a row with its reason",
+        )
     dialect, raw = _driver(session)
     if dialect == "sqlite":
         return _sqlite_insert(raw, frame, received_at=received_at)

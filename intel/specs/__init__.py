@@ -4,7 +4,9 @@ A spec says how to read a file (format, delimiter, encoding), which column feeds
 ``Report`` field (with value maps, defaults, separators, date formats and conditions), which
 0/1 flag columns add taxonomy codes, and which columns are kept in ``Report.extra``.
 Built-in specs live next to this module; an analyst's own specs are TOML files in
-``<COUNTERFLOW_HOME>/specs/`` or any path given to ``--spec``.
+``<COUNTERFLOW_HOME>/specs/`` or any path given to ``--spec``. Every option is described, with
+its default and an example, in ``intel/specs/README.md``; the loader accepts the keys of
+``SPEC_KEYS``, ``FIELD_KEYS`` and ``WHEN_KEYS`` and refuses any other, naming it.
 
 >>> load_spec("reports").fields["observed_on"].column
 'date'
@@ -12,12 +14,14 @@ Built-in specs live next to this module; an analyst's own specs are TOML files i
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from intel import taxonomy
 from intel.errors import CommandHint, CounterflowError, NotFound
 
 #: Report fields a spec may fill, and how their text is converted.
@@ -50,6 +54,27 @@ FIELD_KINDS: dict[str, str] = {
 }
 FORMATS = ("csv", "xlsx", "json", "jsonl")
 ON_ERROR = ("reject", "keep", "blank")
+#: Taxonomy facets a spec fills from a mapped column and from flag columns.
+FLAG_FACETS = ("exploitation", "control", "recruitment", "transport")
+
+#: The keys a spec may hold at its top level (each documented in ``README.md`` beside this module).
+SPEC_KEYS = (
+    "name", "description", "format", "delimiter", "encoding", "source_kind", "source_name",
+    "require_location", "is_aggregate", "dedup", "date_precision", "fields", "flags", "flag_true",
+    "flag_false", "extra", "constants",
+)  # fmt: skip
+#: The keys of one ``[fields.<field>]`` table.
+FIELD_KEYS = (
+    "column", "columns", "join", "default", "required", "map", "separator", "formats", "when", "on_error",
+)  # fmt: skip
+#: The keys of a field's ``when = {column = ..., in = [...]}`` condition.
+WHEN_KEYS = ("column", "in")
+
+#: Flag cells that set a flag, and cells that leave it unset, by default (compared stripped and
+#: case-folded). A blank cell never sets a flag; any other text rejects its row.
+FLAG_TRUE = ("1", "1.0", "true", "yes", "y", "t", "x")
+FLAG_FALSE = ("0", "0.0", "false", "no", "n", "f")
+DOCS = "intel/specs/README.md"
 
 
 @dataclass(frozen=True)
@@ -96,7 +121,8 @@ class Spec:
     date_precision: str = "day"
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     flags: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> {column: code}
-    flag_true: tuple[str, ...] = ("1", "true", "yes", "y", "x")
+    flag_true: tuple[str, ...] = FLAG_TRUE
+    flag_false: tuple[str, ...] = FLAG_FALSE
     extra: dict[str, str] = field(default_factory=dict)  # extra key -> column
     constants: dict[str, Any] = field(default_factory=dict)  # field -> constant value
     path: str | None = None
@@ -138,16 +164,156 @@ def _text(spec: str, key: str, value: Any) -> str:
     return str(value)
 
 
+def _unknown(spec: str, where: str, key: Any, known: tuple[str, ...]) -> CounterflowError:
+    return CounterflowError(
+        f"import spec {spec!r}: {where} has an unknown key {key!r}",
+        f"use one of {', '.join(known)} (each is described in {DOCS})",
+    )
+
+
+def _yes_no(spec: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(spec, key, value, f"write {key} = true or {key} = false (no quotes)")
+    return value
+
+
+def _spellings(spec: str, key: str, value: Any) -> tuple[str, ...]:
+    """Flag spellings as compared: stripped, case-folded, each once."""
+    return tuple(dict.fromkeys(v.strip().casefold() for v in _strings(spec, key, value)))
+
+
+def _codes_of(spec: str, key: str, facet: str, value: str) -> str:
+    """``value`` (codes or labels, ``|``-separated) as taxonomy codes of ``facet``."""
+    found: list[str] = []
+    for part in value.split("|"):
+        if part.strip():
+            try:
+                code = taxonomy.normalise_code(facet, part)
+            except CounterflowError as exc:
+                raise _bad(spec, key, part, exc.fix) from None
+            if code not in found:
+                found.append(code)
+    return "|".join(found)
+
+
+def _parse_field(spec_name: str, fname: Any, raw: Any) -> FieldSpec:
+    if fname not in FIELD_KINDS:
+        raise _bad(spec_name, "field", fname, f"map columns to one of {', '.join(FIELD_KINDS)}")
+    if isinstance(raw, str):
+        raw = {"column": raw}
+    at = f"fields.{fname}"
+    if not isinstance(raw, dict):
+        raise _bad(spec_name, at, raw, "give a column name or a table with column = ...")
+    for key in raw:
+        if key not in FIELD_KEYS:
+            raise _unknown(spec_name, f"[{at}]", key, FIELD_KEYS)
+    when = raw.get("when", {})
+    if when:
+        if not isinstance(when, dict):
+            raise _bad(spec_name, f"{at}.when", when, 'write when = {column = "Dimension", in = ["..."]}')
+        for key in when:
+            if key not in WHEN_KEYS:
+                raise _unknown(spec_name, f"{at}.when", key, WHEN_KEYS)
+        if not isinstance(when.get("column"), str) or "in" not in when:
+            raise _bad(spec_name, f"{at}.when", when, 'write when = {column = "Dimension", in = ["..."]}')
+    on_error = _text(spec_name, f"{at}.on_error", raw.get("on_error", "reject"))
+    if on_error not in ON_ERROR:
+        raise _bad(spec_name, f"{at}.on_error", on_error, f"use one of {', '.join(ON_ERROR)}")
+    column = raw.get("column")
+    if column is not None:
+        column = _text(spec_name, f"{at}.column", column)
+    separator = raw.get("separator")
+    if separator is not None:
+        separator = _text(spec_name, f"{at}.separator", separator)
+        if not separator:
+            raise _bad(spec_name, f"{at}.separator", separator, "give a separator such as '|' or ';'")
+    default = raw.get("default")
+    if default is not None and (not isinstance(default, str | int | float) or isinstance(default, bool)):
+        raise _bad(spec_name, f"{at}.default", default, "give a text or number default")
+    required = _yes_no(spec_name, f"{at}.required", raw.get("required", False))
+    mapping = _table(spec_name, f"{at}.map", raw.get("map", {}))
+    fs = FieldSpec(
+        name=fname,
+        column=column,
+        columns=_strings(spec_name, f"{at}.columns", raw.get("columns", [])),
+        join=_text(spec_name, f"{at}.join", raw.get("join", ": ")),
+        default=default,
+        required=required,
+        map={str(k): _text(spec_name, f"{at}.map.{k}", v) for k, v in mapping.items()},
+        separator=separator,
+        formats=_strings(spec_name, f"{at}.formats", raw.get("formats", [])),
+        when_column=when.get("column") if when else None,
+        when_in=_strings(spec_name, f"{at}.when.in", when.get("in", [])) if when else (),
+        on_error=on_error,
+    )
+    if not fs.source_columns and fs.default is None:
+        raise _bad(spec_name, at, raw, 'give column = "..." or a default')
+    return fs
+
+
+def _parse_flags(spec_name: str, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    flags: dict[str, dict[str, str]] = {}
+    for facet, mapping in _table(spec_name, "flags", data.get("flags", {})).items():
+        _table(spec_name, f"flags.{facet}", mapping)
+        if facet not in FLAG_FACETS:
+            raise _bad(
+                spec_name,
+                "flags",
+                facet,
+                "use flags.exploitation, flags.control, flags.recruitment or flags.transport",
+            )
+        flags[facet] = {}
+        for column, code in mapping.items():
+            if not isinstance(code, str) or code not in taxonomy.codes(facet):
+                raise _bad(
+                    spec_name,
+                    f"flags.{facet}.{column}",
+                    code,
+                    f"use one of {', '.join(taxonomy.codes(facet))}",
+                )
+            flags[facet][str(column)] = code
+    return flags
+
+
+def _flag_spellings(spec_name: str, data: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(flag_true, flag_false): the spec's own, or the defaults; never a value in both."""
+    true = _spellings(spec_name, "flag_true", data.get("flag_true", list(FLAG_TRUE)))
+    if not true or "" in true:
+        raise _bad(
+            spec_name, "flag_true", data.get("flag_true"),
+            'list the cells that set a flag, e.g. ["1", "yes"]; a blank cell never sets one',
+        )  # fmt: skip
+    if "flag_false" in data:
+        false = _spellings(spec_name, "flag_false", data["flag_false"])
+        both = [v for v in false if v in true]
+        if both:
+            raise _bad(
+                spec_name, "flag_false", both[0],
+                "a cell cannot both set and leave unset a flag: keep it in flag_true or in flag_false",
+            )  # fmt: skip
+    else:
+        false = tuple(v for v in FLAG_FALSE if v not in true)
+    return true, tuple(v for v in false if v)  # a blank cell: always unset
+
+
+def _parse_constants(spec_name: str, data: dict[str, Any]) -> dict[str, Any]:
+    constants: dict[str, Any] = {}
+    for key, value in _table(spec_name, "constants", data.get("constants", {})).items():
+        if key not in FIELD_KINDS:
+            raise _bad(spec_name, "constants", key, f"use report fields: {', '.join(FIELD_KINDS)}")
+        if not isinstance(value, str | int | float | bool):
+            raise _bad(spec_name, f"constants.{key}", value, "give a text, number or true/false value")
+        if FIELD_KINDS[key] == "codes":
+            value = _codes_of(spec_name, f"constants.{key}", key, _text(spec_name, f"constants.{key}", value))
+        constants[key] = value
+    return constants
+
+
 def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> Spec:
     """Validate a spec's TOML table; every mistake names the key, the value and the fix."""
-    known = {
-        "name", "description", "format", "delimiter", "encoding", "source_kind", "source_name",
-        "require_location", "is_aggregate", "dedup", "date_precision", "fields", "flags", "flag_true",
-        "extra", "constants",
-    }  # fmt: skip
     for key in data:
-        if key not in known:
-            raise _bad(name, "key", key, f"use only {', '.join(sorted(known))}")
+        if key not in SPEC_KEYS:
+            raise _unknown(name, "the spec", key, SPEC_KEYS)
     spec_name = _text(name, "name", data.get("name", name))
     fmt = _text(spec_name, "format", data.get("format", "csv")).lower()
     if fmt not in FORMATS:
@@ -155,111 +321,37 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
     delimiter = _text(spec_name, "delimiter", data.get("delimiter", ","))
     if len(delimiter) != 1:
         raise _bad(spec_name, "delimiter", delimiter, "use a single character such as ',' or ';'")
-    fields: dict[str, FieldSpec] = {}
-    raw_fields = _table(spec_name, "fields", data.get("fields", {}))
-    for fname, raw in raw_fields.items():
-        if fname not in FIELD_KINDS:
-            raise _bad(spec_name, "field", fname, f"map columns to one of {', '.join(FIELD_KINDS)}")
-        if isinstance(raw, str):
-            raw = {"column": raw}
-        if not isinstance(raw, dict):
-            raise _bad(spec_name, f"fields.{fname}", raw, "give a column name or a table with column = ...")
-        fkeys = {
-            "column",
-            "columns",
-            "join",
-            "default",
-            "required",
-            "map",
-            "separator",
-            "formats",
-            "when",
-            "on_error",
-        }
-        for key in raw:
-            if key not in fkeys:
-                raise _bad(
-                    spec_name, f"fields.{fname}.{key}", raw[key], f"use only {', '.join(sorted(fkeys))}"
-                )
-        at = f"fields.{fname}"
-        when = raw.get("when", {})
-        if when and not (isinstance(when, dict) and isinstance(when.get("column"), str) and "in" in when):
-            raise _bad(spec_name, f"{at}.when", when, 'write when = {column = "Dimension", in = ["..."]}')
-        on_error = _text(spec_name, f"{at}.on_error", raw.get("on_error", "reject"))
-        if on_error not in ON_ERROR:
-            raise _bad(spec_name, f"{at}.on_error", on_error, f"use one of {', '.join(ON_ERROR)}")
-        column = raw.get("column")
-        if column is not None:
-            column = _text(spec_name, f"{at}.column", column)
-        separator = raw.get("separator")
-        if separator is not None:
-            separator = _text(spec_name, f"{at}.separator", separator)
-            if not separator:
-                raise _bad(spec_name, f"{at}.separator", separator, "give a separator such as '|' or ';'")
-        default = raw.get("default")
-        if default is not None and (not isinstance(default, str | int | float) or isinstance(default, bool)):
-            raise _bad(spec_name, f"{at}.default", default, "give a text or number default")
-        if not isinstance(raw.get("required", False), bool):
-            raise _bad(spec_name, f"{at}.required", raw["required"], "write required = true or false")
-        mapping = _table(spec_name, f"{at}.map", raw.get("map", {}))
-        fields[fname] = FieldSpec(
-            name=fname,
-            column=column,
-            columns=_strings(spec_name, f"{at}.columns", raw.get("columns", [])),
-            join=_text(spec_name, f"{at}.join", raw.get("join", ": ")),
-            default=default,
-            required=bool(raw.get("required", False)),
-            map={str(k): _text(spec_name, f"{at}.map.{k}", v) for k, v in mapping.items()},
-            separator=separator,
-            formats=_strings(spec_name, f"{at}.formats", raw.get("formats", [])),
-            when_column=when.get("column") if when else None,
-            when_in=_strings(spec_name, f"{at}.when.in", when.get("in", [])) if when else (),
-            on_error=on_error,
-        )
-        if not fields[fname].source_columns and fields[fname].default is None:
-            raise _bad(spec_name, f"fields.{fname}", raw, 'give column = "..." or a default')
-    flags = _table(spec_name, "flags", data.get("flags", {}))
-    for facet, mapping in flags.items():
-        _table(spec_name, f"flags.{facet}", mapping)
-        if facet not in ("exploitation", "control", "recruitment", "transport"):
-            raise _bad(
-                spec_name,
-                "flags",
-                facet,
-                "use flags.exploitation, flags.control, flags.recruitment or flags.transport",
-            )
-        from intel.taxonomy import codes
-
-        for column, code in mapping.items():
-            if code not in codes(facet):
-                raise _bad(
-                    spec_name, f"flags.{facet}.{column}", code, f"use one of {', '.join(codes(facet))}"
-                )
-    constants = dict(_table(spec_name, "constants", data.get("constants", {})))
-    for key in constants:
-        if key not in FIELD_KINDS:
-            raise _bad(spec_name, "constants", key, f"use report fields: {', '.join(FIELD_KINDS)}")
+    encoding = _text(spec_name, "encoding", data.get("encoding", "utf-8-sig"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise _bad(spec_name, "encoding", encoding, "use utf-8, utf-8-sig, latin-1 or cp1252") from None
+    fields = {
+        str(fname): _parse_field(spec_name, fname, raw)
+        for fname, raw in _table(spec_name, "fields", data.get("fields", {})).items()
+    }
+    flags = _parse_flags(spec_name, data)
+    flag_true, flag_false = _flag_spellings(spec_name, data)
+    constants = _parse_constants(spec_name, data)
     precision = _text(spec_name, "date_precision", data.get("date_precision", "day"))
     if precision not in ("day", "month", "year"):
         raise _bad(spec_name, "date_precision", precision, "use day, month or year")
     return Spec(
         name=spec_name,
-        description=str(data.get("description", "")),
+        description=_text(spec_name, "description", data.get("description", "")),
         format=fmt,
         delimiter=delimiter,
-        encoding=str(data.get("encoding", "utf-8-sig")),
+        encoding=encoding,
         source_kind=_text(spec_name, "source_kind", data["source_kind"]) if "source_kind" in data else None,
         source_name=_text(spec_name, "source_name", data["source_name"]) if "source_name" in data else None,
-        require_location=bool(data.get("require_location", True)),
-        is_aggregate=bool(data.get("is_aggregate", False)),
-        dedup=bool(data.get("dedup", True)),
+        require_location=_yes_no(spec_name, "require_location", data.get("require_location", True)),
+        is_aggregate=_yes_no(spec_name, "is_aggregate", data.get("is_aggregate", False)),
+        dedup=_yes_no(spec_name, "dedup", data.get("dedup", True)),
         date_precision=precision,
         fields=fields,
-        flags={k: {str(c): str(v) for c, v in m.items()} for k, m in flags.items()},
-        flag_true=tuple(
-            v.lower()
-            for v in _strings(spec_name, "flag_true", data.get("flag_true", ["1", "true", "yes", "y", "x"]))
-        ),
+        flags=flags,
+        flag_true=flag_true,
+        flag_false=flag_false,
         extra={
             str(k): _text(spec_name, f"extra.{k}", v)
             for k, v in _table(spec_name, "extra", data.get("extra", {})).items()
