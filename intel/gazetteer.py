@@ -69,15 +69,6 @@ class AmbiguousPlace(CounterflowError):
         super().__init__(f"place {name!r} is ambiguous: {listed}", fix)
         self.candidates = candidates
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_ambiguous_place, (self.problem, self.fix, self.status, self.candidates))
-
-
-def _ambiguous_place(problem: str, fix: str, status: int, candidates: list[GeoPlace]) -> AmbiguousPlace:
-    err = AmbiguousPlace.__new__(AmbiguousPlace)
-    CounterflowError.__init__(err, problem, fix, status=status)
-    err.candidates = candidates
-    return err
 
 
 @dataclass(frozen=True)
