@@ -317,25 +317,32 @@ class Delivery(SQLModel, table=True):
 
 
 class Metric(SQLModel, table=True):
-    """Daily delivery insights per ad set (or post)."""
+    """Daily delivery insights per ad set (or post).
+
+    Every measure is nullable: NULL means the source did not give it (an export without a reach
+    column, a blank cell), which is not the same as 0. ``conversions`` are the platform's
+    conversion events (an export's "Results" or "Conversions"). A row whose tracking code is
+    ``fb-adset-<platform id>`` matched no ad set of the campaign: outcomes show it apart.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     adset_id: int | None = Field(default=None, foreign_key="adset.id")
     tracking_code: str | None = Field(default=None, index=True)
     day: dt.date
-    reach: int = 0
-    impressions: int = 0
-    frequency: float = 0.0
-    clicks: int = 0
-    ctr: float = 0.0
-    unique_ctr: float = 0.0
-    spend: float = 0.0
-    video_p25: int = 0
-    video_p50: int = 0
-    video_p75: int = 0
-    video_p100: int = 0
-    video_avg_time_s: float = 0.0
+    reach: int | None = None
+    impressions: int | None = None
+    frequency: float | None = None
+    clicks: int | None = None
+    ctr: float | None = None
+    unique_ctr: float | None = None
+    spend: float | None = None
+    conversions: int | None = None
+    video_p25: int | None = None
+    video_p50: int | None = None
+    video_p75: int | None = None
+    video_p100: int | None = None
+    video_avg_time_s: float | None = None
     source: str = "platform"  # platform, export, simulated
     simulated: bool = False
 

@@ -602,10 +602,17 @@ class FakeGraph:
             for o in self.of_kind("adset")
             if campaign_filter is None or str(o["params"]["campaign_id"]) == campaign_filter
         ]
+        # like the platform: only the fields asked for (the dates always), unknown ones refused
+        wanted = [f for f in str(p.get("fields") or "").split(",") if f] or list(INSIGHT_DEFAULT_FIELDS)
+        unknown = [f for f in wanted if f not in INSIGHT_FIELDS_SERVED]
+        if unknown:
+            raise invalid(f"{', '.join(unknown)} is not a valid insights field")
+        keep = set(wanted) | {"date_start", "date_stop"}
         rows = []
         for o in adsets:
             for i in range((until - since).days + 1):
-                rows.append(insight_row(o, since + dt.timedelta(days=i)))
+                full = insight_row(o, since + dt.timedelta(days=i))
+                rows.append({k: v for k, v in full.items() if k in keep})
         return self._page(rows, {**p, "limit": limit}, raw_path)
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -737,8 +744,34 @@ def _check_targeting(t: Any) -> None:
             raise invalid(f"genders takes 1 (men) and 2 (women), got {g!r}")
 
 
+#: the insights fields the fake serves; the platform's default when none are asked for
+INSIGHT_FIELDS_SERVED = frozenset(
+    {
+        "adset_id",
+        "adset_name",
+        "date_start",
+        "date_stop",
+        "reach",
+        "impressions",
+        "frequency",
+        "clicks",
+        "ctr",
+        "unique_ctr",
+        "spend",
+        "conversions",
+        "video_p25_watched_actions",
+        "video_p50_watched_actions",
+        "video_p75_watched_actions",
+        "video_p100_watched_actions",
+        "video_avg_time_watched_actions",
+    }
+)
+INSIGHT_DEFAULT_FIELDS = ("impressions", "spend")
+
+
 def insight_row(adset: dict[str, Any], day: dt.date) -> dict[str, Any]:
-    """A deterministic daily insights row for ``adset``, shaped like the platform's (strings)."""
+    """A deterministic daily insights row for ``adset``, shaped like the platform's (strings),
+    with every field the fake serves (``conversions`` only on a day with some)."""
     rng = random.Random(f"{adset['id']}:{day.isoformat()}")
     reach = rng.randint(200, 5000)
     impressions = int(reach * rng.uniform(1.1, 2.5))
@@ -751,7 +784,7 @@ def insight_row(adset: dict[str, Any], day: dt.date) -> dict[str, Any]:
     def act(v: int | float) -> list[dict[str, str]]:
         return [{"action_type": "video_view", "value": str(v)}]
 
-    return {
+    row: dict[str, Any] = {
         "adset_id": adset["id"],
         "adset_name": adset["params"].get("name", ""),
         "date_start": day.isoformat(),
@@ -769,6 +802,15 @@ def insight_row(adset: dict[str, Any], day: dt.date) -> dict[str, Any]:
         "video_p100_watched_actions": act(p100),
         "video_avg_time_watched_actions": act(round(rng.uniform(2.0, 14.0), 1)),
     }
+    # drawn last, so the other values stay what they were before conversions were served
+    conversions = rng.randint(0, max(0, clicks // 5))
+    if conversions:  # the platform leaves an action list out of a row when nothing happened
+        # one event as a roll-up and its part, as the platform lists them
+        row["conversions"] = [
+            {"action_type": "contact_total", "value": str(conversions)},
+            {"action_type": "contact_website", "value": str(conversions)},
+        ]
+    return row
 
 
 def start_fake_graph(port: int = 0, **options: Any) -> FakeGraph:

@@ -5,9 +5,10 @@ attributed to the campaign, target and language of the tracking code's asset. Ro
 be used are kept with their line and reason (``Reject`` table and a rejects CSV), never dropped.
 Tips marked actionable at triage become new reports, so the next hotspot run sees them.
 
-Metrics file columns: ``tracking_code, day, reach, impressions, clicks`` and optionally
-``spend, frequency, ctr, unique_ctr, video_p25, video_p50, video_p75, video_p100,
-video_avg_time_s``. Tips file columns: ``text`` and optionally ``tracking_code, received_on,
+Metrics file columns: ``tracking_code, day`` and any of the measures ``reach, impressions,
+clicks, spend, conversions, frequency, ctr, unique_ctr, video_p25, video_p50, video_p75,
+video_p100, video_avg_time_s`` (at least one). A measure column the file lacks, or a blank
+cell, is unknown (stored as NULL), never 0. Tips file columns: ``text`` and optionally ``tracking_code, received_on,
 locale, place, lat, lon, actionable, exploitation``.
 """
 
@@ -31,8 +32,17 @@ from intel.settings import Settings
 
 log = logging.getLogger(__name__)
 
-METRIC_REQUIRED = ("tracking_code", "day", "reach", "impressions", "clicks")
-METRIC_INTS = ("reach", "impressions", "clicks", "video_p25", "video_p50", "video_p75", "video_p100")
+METRIC_REQUIRED = ("tracking_code", "day")
+METRIC_INTS = (
+    "reach",
+    "impressions",
+    "clicks",
+    "conversions",
+    "video_p25",
+    "video_p50",
+    "video_p75",
+    "video_p100",
+)
 METRIC_FLOATS = ("spend", "frequency", "ctr", "unique_ctr", "video_avg_time_s")
 TRUE = {"1", "true", "yes", "y", "actionable"}
 FALSE = {"0", "false", "no", "n", "not_actionable", ""}
@@ -147,10 +157,12 @@ def _metric_row(row: dict[str, str]) -> dict[str, Any]:
         if row.get(name, "") == "":
             continue
         out[name] = _finite(row[name], name)
-    if out.get("clicks", 0) > out.get("impressions", 0):
-        raise ValueError(f"clicks ({out['clicks']}) exceed impressions ({out['impressions']})")
-    if "ctr" not in out and out.get("impressions"):
-        out["ctr"] = round(100.0 * out["clicks"] / out["impressions"], 4)
+    clicks, impressions = out.get("clicks"), out.get("impressions")
+    if clicks is not None and impressions is not None:  # unknown is not 0: compare only knowns
+        if clicks > impressions:
+            raise ValueError(f"clicks ({clicks}) exceed impressions ({impressions})")
+        if "ctr" not in out and impressions:
+            out["ctr"] = round(100.0 * clicks / impressions, 4)
     return out
 
 
@@ -161,7 +173,12 @@ def load_metrics(
     from campaigns.feedback.insights import upsert_metrics
 
     codes = campaign_codes(session, campaign_id=campaign_id)
-    _, rows = _read_csv(path, METRIC_REQUIRED)
+    header, rows = _read_csv(path, METRIC_REQUIRED)
+    if not any(c in header for c in METRIC_INTS + METRIC_FLOATS):
+        raise CounterflowError(
+            f"{path.name} has no measure column (columns: {', '.join(header)})",
+            f"add at least one of the columns {', '.join(METRIC_INTS + METRIC_FLOATS)}",
+        )
     good: list[dict[str, Any]] = []
     for line, row in rows:
         summary.metrics_read += 1

@@ -12,6 +12,22 @@ Video completion rate
     ``video_p100 / impressions``: the share of impressions watched to the end (we do not
     receive plays, so this is a completion rate per impression).
 
+Unknown measures
+    A measure a source did not give is unknown (``Metric`` NULL), never 0. A sum is taken over
+    the daily rows that know the measure; when no row knows it, it is None ("–"). When only
+    some rows know it, the sum is over those rows and the row's ``partial`` column (and a note
+    for the totals) says so, e.g. "reach known for 12 of 15 daily rows". A rate of two
+    measures of the same rows (CTR, video completion, cost per conversion) is computed over
+    the rows that know both. A figure that sets a partial sum against something whole
+    (share of population and tips per 100k reached against a partial reach, cost per
+    actionable tip against a partial spend) is None: it would look precise and be wrong.
+
+Unattributed rows
+    Metrics whose tracking code matches no asset of the campaign (an export's or the
+    platform's ad sets that counterflow did not publish, kept as ``fb-adset-<id>``) are never
+    added to the rows, the totals or the cost per tip: ``Outcomes.unattributed`` shows them
+    apart, and a note says how much spend they hold.
+
 Change at targeted hotspots (difference in differences)
     For the campaign's hotspot run: reports within each targeted hotspot's radius, in the
     window of the campaign's length before its start and the same length after; the same for
@@ -54,13 +70,19 @@ ROW_COLUMNS = [
     "ctr",
     "video_completion",
     "spend",
+    "conversions",
+    "cost_per_conversion",
     "population_share",
     "tips",
     "actionable_tips",
     "tips_per_100k",
     "cost_per_actionable_tip",
+    "metric_rows",
+    "partial",
     "simulated",
 ]
+#: measures summed from the daily metric rows; unknown (NaN) cells are left out of the sums
+SUMMED = ("reach", "impressions", "clicks", "spend", "conversions", "video_p100")
 
 
 @dataclass
@@ -93,7 +115,12 @@ class Outcomes:
     rows
         One row per target x locale with the columns of ``ROW_COLUMNS``.
     totals
-        The same measures over the whole campaign (reach summed over targets, each capped).
+        The same measures over the whole campaign (reach summed over targets, each capped),
+        without the unattributed rows.
+    unattributed
+        Metric rows that match no ad set of the campaign, shown apart and never counted in the
+        totals: ``rows``, ``ad_sets`` and the known sums of reach, impressions, clicks, spend and
+        conversions (None when unknown); None when every row is attributed.
     change
         Report activity at targeted vs untargeted hotspots, or None without a hotspot run.
     simulated
@@ -110,6 +137,7 @@ class Outcomes:
     change: ActivityChange | None
     simulated: bool
     notes: list[str] = field(default_factory=list)
+    unattributed: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         rows = [{k: _plain(v) for k, v in r.items()} for r in self.rows.to_dict(orient="records")]
@@ -123,6 +151,9 @@ class Outcomes:
             "simulated": self.simulated,
             "rows": rows,
             "totals": {k: _plain(v) for k, v in self.totals.items()},
+            "unattributed": (
+                None if self.unattributed is None else {k: _plain(v) for k, v in self.unattributed.items()}
+            ),
             "change_at_hotspots": change,
             "notes": self.notes,
         }
@@ -137,8 +168,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _ratio(num: float, den: float, scale: float = 1.0) -> float | None:
-    return None if not den else num / den * scale
+def _ratio(num: float | None, den: float | None, scale: float = 1.0) -> float | None:
+    return None if num is None or not den else num / den * scale
 
 
 #: Which source of a day's metrics counts when several have it (lower wins).
@@ -169,20 +200,17 @@ def _metric_frame(session: Session, campaign_id: int) -> pd.DataFrame:
             target_id, locale = assets[m.tracking_code].target_id, assets[m.tracking_code].locale
         elif m.adset_id in adsets:
             target_id, locale = adsets[m.adset_id].target_id, adsets[m.adset_id].locale
-        out.append(
-            {
-                "target_id": target_id,
-                "locale": locale,
-                "reach": m.reach,
-                "impressions": m.impressions,
-                "clicks": m.clicks,
-                "spend": m.spend,
-                "video_p100": m.video_p100,
-                "simulated": m.simulated,
-            }
-        )
-    cols = ["target_id", "locale", "reach", "impressions", "clicks", "spend", "video_p100", "simulated"]
-    return pd.DataFrame(out, columns=cols)
+        row: dict[str, Any] = {
+            "target_id": target_id,
+            "locale": locale,
+            "code": m.tracking_code or f"adset:{m.adset_id}",
+            "simulated": m.simulated,
+        }
+        row.update({name: getattr(m, name) for name in SUMMED})
+        out.append(row)
+    frame = pd.DataFrame(out, columns=["target_id", "locale", "code", *SUMMED, "simulated"])
+    # unknown measures (NULL) become NaN, which the sums below leave out
+    return frame.astype({name: float for name in SUMMED})
 
 
 def _tip_frame(session: Session, campaign_id: int) -> pd.DataFrame:
@@ -194,30 +222,76 @@ def _tip_frame(session: Session, campaign_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["target_id", "locale", "status", "simulated"])
 
 
+def _known(m: pd.DataFrame, name: str) -> tuple[float | None, int]:
+    """The sum of a measure over the rows that know it (None if none does), and their number."""
+    values = m[name].dropna()
+    return (float(values.sum()) if len(values) else None), len(values)
+
+
+def _paired(m: pd.DataFrame, num: str, den: str, scale: float = 1.0) -> float | None:
+    """``num / den`` over the rows that know both (a rate of the same rows)."""
+    both = m[[num, den]].dropna()
+    return _ratio(float(both[num].sum()), float(both[den].sum()), scale) if len(both) else None
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def _measures(
-    *, reach: float, peak: float, m: pd.DataFrame, t: pd.DataFrame, population: int
+    *,
+    reach: float | None,
+    reach_known: int,
+    peak: float | None,
+    m: pd.DataFrame,
+    t: pd.DataFrame,
+    population: int,
 ) -> dict[str, Any]:
-    impressions = float(m["impressions"].sum())
-    clicks = float(m["clicks"].sum())
-    spend = float(m["spend"].sum())
+    n = len(m)
+    sums = {name: _known(m, name) for name in ("impressions", "clicks", "spend", "conversions")}
+    known = {"reach": reach_known, **{name: k for name, (_, k) in sums.items()}}
+    partial = [f"{name} known for {k} of {n} daily rows" for name, k in known.items() if 0 < k < n]
+    reach_whole = reach is not None and reach_known == n
+    spend, spend_known = sums["spend"]
     tips = len(t)
     actionable = int(t["status"].isin(list(ACTIONABLE_STATUSES)).sum())
     return {
         "population": population,
-        "reach": int(reach),
-        "reach_peak_day": int(peak),
-        "impressions": int(impressions),
-        "clicks": int(clicks),
-        "ctr": _ratio(clicks, impressions, 100.0),
-        "video_completion": _ratio(float(m["video_p100"].sum()), impressions),
-        "spend": round(spend, 2),
-        "population_share": _ratio(reach, population),
+        "reach": _whole(reach),
+        "reach_peak_day": _whole(peak),
+        "impressions": _whole(sums["impressions"][0]),
+        "clicks": _whole(sums["clicks"][0]),
+        "ctr": _paired(m, "clicks", "impressions", 100.0),
+        "video_completion": _paired(m, "video_p100", "impressions"),
+        "spend": None if spend is None else round(spend, 2),
+        "conversions": _whole(sums["conversions"][0]),
+        "cost_per_conversion": _paired(m, "spend", "conversions"),
+        "population_share": _ratio(reach, population) if reach_whole else None,
         "tips": tips,
         "actionable_tips": actionable,
-        "tips_per_100k": _ratio(tips, reach, 100_000.0),
-        "cost_per_actionable_tip": _ratio(spend, actionable),
+        "tips_per_100k": _ratio(tips, reach, 100_000.0) if reach_whole else None,
+        "cost_per_actionable_tip": _ratio(spend, actionable) if spend_known == n else None,
+        "metric_rows": n,
+        "partial": "; ".join(partial),
         "simulated": bool(m["simulated"].any() or t["simulated"].any()),
     }
+
+
+def _capped_reach(m: pd.DataFrame, population: int) -> tuple[float | None, int]:
+    reach, known = _known(m, "reach")
+    if reach is not None and population:
+        reach = min(reach, float(population))
+    return reach, known
+
+
+def _unattributed(m: pd.DataFrame) -> dict[str, Any] | None:
+    if m.empty:
+        return None
+    out: dict[str, Any] = {"rows": len(m), "ad_sets": int(m["code"].nunique())}
+    for name in ("reach", "impressions", "clicks", "spend", "conversions"):
+        value, _ = _known(m, name)
+        out[name] = None if value is None else (round(value, 2) if name == "spend" else int(value))
+    return out
 
 
 def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | None = None) -> Outcomes:
@@ -253,25 +327,37 @@ def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | No
         ):
             m = metrics[(metrics["target_id"] == target.id) & (metrics["locale"] == loc)]
             t = tips[(tips["target_id"] == target.id) & (tips["locale"] == loc)]
-            reach = float(m["reach"].sum())
-            if target.population:
-                reach = min(reach, float(target.population))
-            peak = float(m["reach"].max()) if len(m) else 0.0
+            reach, known = _capped_reach(m, target.population)
+            peak = float(m["reach"].max()) if m["reach"].notna().any() else None
             row = {"target_id": target.id, "target": target.name, "country": target.country, "locale": loc}
-            row.update(_measures(reach=reach, peak=peak, m=m, t=t, population=target.population))
+            row.update(
+                _measures(reach=reach, reach_known=known, peak=peak, m=m, t=t, population=target.population)
+            )
             rows.append(row)
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
 
-    # Totals: per target the reach over its locales, capped at its population, then summed.
-    total_reach = 0.0
+    # Totals: only the rows attributed to a target; per target the reach over its locales,
+    # capped at its population, then summed.
+    attributed = metrics[metrics["target_id"].notna()]
+    total_reach: float | None = None
+    reach_known = 0
     for target in targets:
-        r = float(metrics.loc[metrics["target_id"] == target.id, "reach"].sum())
-        total_reach += min(r, float(target.population)) if target.population else r
-    unattributed = metrics[metrics["target_id"].isna()]
-    total_reach += float(unattributed["reach"].sum())
+        r, k = _capped_reach(attributed[attributed["target_id"] == target.id], target.population)
+        reach_known += k
+        if r is not None:
+            total_reach = (total_reach or 0.0) + r
     population = int(sum(t.population for t in targets))
-    peak_total = float(frame["reach_peak_day"].max()) if len(frame) else 0.0
-    totals = _measures(reach=total_reach, peak=peak_total, m=metrics, t=tips, population=population)
+    peaks = frame["reach_peak_day"].dropna()
+    peak_total = float(peaks.max()) if len(peaks) else None
+    totals = _measures(
+        reach=total_reach,
+        reach_known=reach_known,
+        peak=peak_total,
+        m=attributed,
+        t=tips,
+        population=population,
+    )
+    unattributed = _unattributed(metrics[metrics["target_id"].isna()])
 
     change = activity_change(session, campaign=campaign, targets=targets, today=today)
     simulated = bool(metrics["simulated"].any() or tips["simulated"].any())
@@ -289,6 +375,15 @@ def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | No
                 f"the campaign starts on {campaign.starts_on}: there is no time after its start yet, "
                 "so the change at hotspots cannot be measured"
             )
+    notes += _unknown_notes(totals)
+    if unattributed is not None:
+        spend = unattributed["spend"]
+        money = "unknown" if spend is None else f"{spend:,.2f} {campaign.currency}"
+        notes.append(
+            f"unattributed: {money} spend in {unattributed['rows']} daily rows of "
+            f"{unattributed['ad_sets']} ad sets that match no ad set of this campaign; "
+            "not counted in the totals or the cost per tip"
+        )
     if simulated:
         notes.append("SIMULATED: some metrics or tips are simulated (demo data), not real results")
     return Outcomes(
@@ -300,7 +395,29 @@ def campaign_outcomes(session: Session, *, campaign_id: int, today: dt.date | No
         change=change,
         simulated=simulated,
         notes=notes,
+        unattributed=unattributed,
     )
+
+
+def _unknown_notes(totals: dict[str, Any]) -> list[str]:
+    """What the totals cannot say because a source did not give a measure."""
+    n = totals["metric_rows"]
+    if not n:
+        return []
+    notes = []
+    if totals["partial"]:
+        notes.append(
+            f"{totals['partial']}: those totals sum the rows that give them; share of population, "
+            "tips per 100k reached and cost per actionable tip are left out when reach or spend "
+            "is partly unknown"
+        )
+    unknown = [k for k in ("reach", "impressions", "clicks", "spend", "conversions") if totals[k] is None]
+    if unknown:
+        notes.append(f"unknown (no source gave them): {', '.join(unknown)}")
+    notes.append(
+        "CTR, video completion and cost per conversion use the rows that give both of their measures"
+    )
+    return notes
 
 
 def _haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:

@@ -181,6 +181,10 @@ def insights(
         f"{got['rows_read']} rows read, {got['inserted']} new, {got['updated']} updated, "
         f"{got['unattributed']} not this campaign's"
     )
+    if got["unattributed"]:
+        typer.echo(
+            f"  their {got['unattributed_spend']:,.2f} spend is kept apart: not counted in the campaign's totals"
+        )
     if got["channel"] == "outbox":
         typer.echo("dry run: the outbox reaches nobody, so it has no insights (the demo simulates them)")
 
@@ -190,7 +194,8 @@ def insights_import(
     file: Path = typer.Argument(..., help="Ads results export (CSV)."),
     campaign: int = typer.Option(..., "--campaign", help="Campaign id the export belongs to."),
     day: str | None = typer.Option(
-        None, help="Day of a file without a date column (default: campaign start)."
+        None,
+        help="Day of the rows without a date, YYYY-MM-DD (without it such rows are refused).",
     ),
 ) -> None:
     """Import an ads results export (CSV) as metrics (idempotent; bad rows kept as rejects)."""
@@ -201,10 +206,27 @@ def insights_import(
         result = import_ads_export(session, path=file, campaign_id=campaign, day=_date(day, "--day"))
     typer.echo(
         f"{file.name}: {result.rows_read} rows, {result.inserted} new and {result.updated} updated metrics, "
-        f"{result.unattributed} rows of ad sets not published by counterflow, {len(result.rejected)} rejected"
+        f"{len(result.rejected)} rejected"
     )
+    typer.echo("  measures: " + ", ".join(f"{m} from {c!r}" for m, c in result.columns.items()))
+    missing = [
+        m for m in ("impressions", "clicks", "spend", "reach", "conversions") if m not in result.columns
+    ]
+    if missing:
+        typer.echo(f"  not in the export, so unknown (not 0): {', '.join(missing)}")
+    if result.columns_not_stored:
+        typer.echo(f"  columns not stored: {', '.join(result.columns_not_stored)}")
+    if result.unattributed:
+        typer.echo(
+            f"  unattributed: {result.unattributed} rows of ad sets not published by counterflow, "
+            f"{result.unattributed_spend:,.2f} spend, kept apart and not counted in the campaign's totals"
+        )
+    for note in result.notes[:10]:
+        typer.echo(f"  note: {note}")
     for _line, reason in result.rejected[:10]:
         typer.echo(f"  rejected {reason}")
+    if len(result.rejected) > 10:
+        typer.echo(f"  ... and {len(result.rejected) - 10} more rejected rows (all kept in the rejects)")
 
 
 @app.command("campaigns")

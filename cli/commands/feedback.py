@@ -134,6 +134,8 @@ def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> No
         "ctr %",
         "completion",
         "spend",
+        "conversions",
+        "cost/conv.",
         "pop. share",
         "tips",
         "actionable",
@@ -148,6 +150,8 @@ def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> No
             f(r["ctr"], 2),
             f(r["video_completion"], 3),
             f(r["spend"], 2),
+            f(r["conversions"]),
+            f(r["cost_per_conversion"], 2),
             f(r["population_share"], 4),
             r["tips"],
             r["actionable_tips"],
@@ -165,6 +169,8 @@ def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> No
             f(t["ctr"], 2),
             f(t["video_completion"], 3),
             f(t["spend"], 2),
+            f(t["conversions"]),
+            f(t["cost_per_conversion"], 2),
             f(t["population_share"], 4),
             t["tips"],
             t["actionable_tips"],
@@ -173,6 +179,9 @@ def outcomes(campaign_id: int = typer.Argument(..., help="The campaign.")) -> No
         ]
     )
     typer.echo(_table(headers, rows))
+    for r in out["rows"]:
+        if r["partial"]:
+            typer.echo(f"partly unknown: {r['target']} {r['locale']}: {r['partial']}")
     c = out["change_at_hotspots"]
     if c is not None:
         typer.echo(

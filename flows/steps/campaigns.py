@@ -262,6 +262,7 @@ def insights(
         "inserted": 0,
         "updated": 0,
         "unattributed": 0,
+        "unattributed_spend": 0.0,
     }
     if out["not_started"]:
         return out
@@ -271,5 +272,6 @@ def insights(
         inserted=result.inserted,
         updated=result.updated,
         unattributed=result.unattributed,
+        unattributed_spend=result.unattributed_spend,
     )
     return out

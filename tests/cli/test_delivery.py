@@ -105,10 +105,23 @@ def test_bad_input_names_the_value_and_the_fix(cli_env, capsys, argv, needle):
 
 def test_insights_import_command(cli_env, capsys):
     cid = _campaign(cli_env)
-    assert main(["insights-import", str(ADS_EXPORT_SAMPLE), "--campaign", str(cid), "--day", "2026-06-01"]) == 0
-    assert "40 rows" in capsys.readouterr().out
+    # without a date column the rows need the day they cover
+    assert main(["insights-import", str(ADS_EXPORT_SAMPLE), "--campaign", str(cid)]) == 2
+    err = capsys.readouterr().err
+    assert "no date column" in err and "--day YYYY-MM-DD" in err
+    argv = ["insights-import", str(ADS_EXPORT_SAMPLE), "--campaign", str(cid), "--day", "2026-06-01"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "40 rows" in out and "0 rejected" in out
+    assert "conversions from 'Total_Conversion'" in out
+    assert "not in the export, so unknown (not 0): reach" in out
+    assert "columns not stored: ad_id, xyz_campaign_id, age, gender, interest, Approved_Conversion" in out
+    # none of the sample's ad sets was published by counterflow: all 40 rows are kept apart
+    assert "unattributed: 40 rows" in out and "not counted in the campaign's totals" in out
     with Session(get_engine(cli_env)) as s:
-        assert len(s.exec(select(Metric).where(Metric.source == "export")).all()) > 0
+        stored = s.exec(select(Metric).where(Metric.source == "export")).all()
+        assert len(stored) > 0 and all(m.reach is None for m in stored)
+        assert sum(m.conversions for m in stored) == 43  # the sample's Total_Conversion column
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from cli.main import main
 from intel.db import get_engine
-from intel.models import Report, Tip
+from intel.models import Metric, Report, Tip
 from intel.settings import Settings, get_settings
 from tests.factories import Seeded, seed
 
@@ -89,6 +89,34 @@ def test_triage_makes_a_report_and_export_and_outcomes_print(
     assert "difference in differences" in out
     assert main(["outcomes", "77"]) == 2
     assert "campaign 77 does not exist" in capsys.readouterr().err
+
+
+def test_outcomes_print_conversions_and_keep_unattributed_spend_apart(
+    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seeded spend is 3 days x (10 + 20 + 30) = 180; an ad set that is not the campaign's adds
+    99.5 in an export, which is named apart and left out of the TOTAL."""
+    settings, seeded = store
+    cid = seeded.rows.campaign.id
+    with Session(get_engine(settings)) as s:
+        s.add(
+            Metric(
+                campaign_id=cid,
+                tracking_code="fb-adset-777",
+                day=seeded.rows.campaign.starts_on,
+                source="export",
+                spend=99.5,
+                conversions=3,
+            )
+        )
+        s.commit()
+    assert main(["outcomes", str(cid)]) == 0
+    out = capsys.readouterr().out
+    total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
+    assert "180.00" in total and "279.50" not in total
+    assert "conversions" in out and "cost/conv." in out
+    assert "unattributed: 99.50 USD spend in 1 daily rows of 1 ad sets" in out
+    assert "not counted in the totals" in out
 
 
 def _free_port() -> int:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 
-from intel.db import session_scope, table_names
-from intel.models import Report, Source
+from intel.db import alembic_config, make_engine, session_scope, table_names
+from intel.models import Campaign, Metric, Report, Source
 
 
 def test_migrations_create_every_model_table(engine):
@@ -62,3 +66,60 @@ def test_report_round_trip(engine):
     assert (r.received_at.tzinfo is None) == (engine.dialect.name == "sqlite")
     received = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=dt.UTC)
     assert abs(dt.datetime.now(dt.UTC) - received) < dt.timedelta(minutes=5)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path):
+    """A store with no tables at all, for walking the migrations one by one."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    base = make_url(request.getfixturevalue("postgres_url"))
+    name = f"counterflow_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_metric_measures_become_nullable_and_existing_rows_keep_their_values(empty_url):
+    """0002: a metric stored before keeps its values, its conversions are unknown; after it an
+    unknown reach is NULL; going back stores it as the 0 the old schema knew."""
+    engine = make_engine(empty_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0001")
+    with session_scope(engine) as s:
+        campaign = Campaign(name="before", author="cam")
+        s.add(campaign)
+        s.flush()
+        cid = campaign.id
+    columns = "campaign_id, tracking_code, day, reach, impressions, frequency, clicks, ctr, "
+    columns += "unique_ctr, spend, video_p25, video_p50, video_p75, video_p100, video_avg_time_s, "
+    columns += "source, simulated"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                f"INSERT INTO metric ({columns}) VALUES (:c, 'old', :d, 700, 1400, 2.0, 14, 1.0, 0.9, "
+                "3.5, 300, 200, 100, 50, 6.5, 'export', :f)"
+            ),
+            {"c": cid, "d": dt.date(2026, 3, 1), "f": False},
+        )
+    command.upgrade(cfg, "head")
+    with session_scope(engine) as s:
+        old = s.exec(select(Metric)).one()
+        assert (old.reach, old.impressions, old.clicks, old.spend, old.video_p100) == (700, 1400, 14, 3.5, 50)
+        assert old.conversions is None
+        s.add(Metric(campaign_id=cid, tracking_code="new", day=dt.date(2026, 3, 2), impressions=10))
+    with session_scope(engine) as s:
+        new = s.exec(select(Metric).where(Metric.tracking_code == "new")).one()
+        assert (new.reach, new.impressions, new.spend) == (None, 10, None)
+    command.downgrade(cfg, "0001")
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT reach, impressions FROM metric WHERE tracking_code = 'new'")).one()
+    assert tuple(back) == (0, 10)
+    engine.dispose()

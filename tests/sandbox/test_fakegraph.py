@@ -232,3 +232,26 @@ def test_the_default_request_log_never_prints_the_token(capfd):
     out, err = capfd.readouterr()
     assert "SECRET-TOKEN-123" not in out + err
     assert "SECRET-TOKEN-123" not in json.dumps(fake.requests)
+
+
+def test_insights_answer_only_the_fields_asked_for(fake_graph):
+    """Like the platform: the fields asked for and the dates, an unknown field refused, and the
+    conversions list left out of a day without conversions."""
+    api = _api(fake_graph)
+    cid = _campaign(fake_graph, api)
+    AdAccount(fake_graph.account_id, api=api).create_ad_set(params=_adset_params(cid))
+    account = AdAccount(fake_graph.account_id, api=api)
+    params = {
+        "level": "adset",
+        "time_increment": 1,
+        "time_range": {"since": "2026-06-01", "until": "2026-06-20"},
+    }
+    rows = [dict(r) for r in account.get_insights(fields=["impressions", "conversions"], params=params)]
+    assert len(rows) == 20
+    assert all({"impressions", "date_start", "date_stop"} <= set(r) for r in rows)
+    assert all(set(r) <= {"impressions", "conversions", "date_start", "date_stop"} for r in rows)
+    with_conversions = [r for r in rows if "conversions" in r]
+    assert 0 < len(with_conversions) < len(rows)
+    assert all(int(r["conversions"][0]["value"]) > 0 for r in with_conversions)
+    err = _error(lambda: list(account.get_insights(fields=["impressions", "results_guess"], params=params)))
+    assert err.api_error_code() == 100 and "results_guess" in err.body()["error"]["error_user_msg"]

@@ -188,6 +188,44 @@ def test_outcomes_page_has_charts_and_the_simulated_label(client: TestClient, se
     assert data["change_at_hotspots"]["targeted_hotspots"] == 2
 
 
+def test_outcomes_page_shows_conversions_unknowns_and_unattributed_spend_apart(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    """The seeded campaign (3 ad sets x 3 days, spend 10, 20 and 30 a day) plus one day of an ad
+    set that is not the campaign's: its 55.25 spend is shown apart, the total stays 180."""
+    from intel.models import Metric
+
+    rows = seeded.rows
+    cid = rows.campaign.id
+    with Session(sqlite_engine) as s:
+        first = s.exec(select(Metric).where(Metric.campaign_id == cid).order_by(Metric.id)).first()
+        assert first is not None
+        first.conversions, first.reach = 4, None  # conversions known; reach of that day unknown
+        s.add(first)
+        s.add(
+            Metric(
+                campaign_id=cid,
+                tracking_code="fb-adset-424242",
+                day=rows.campaign.starts_on,
+                source="export",
+                spend=55.25,
+                impressions=7000,
+            )
+        )
+        s.commit()
+    r = client.get(f"/outcomes/{cid}", headers=as_user("dina"))
+    assert r.status_code == 200
+    text_ = unescape(r.text)
+    assert 'id="unattributed"' in r.text
+    assert re.search(r'id="unattributed-spend">55\.25 USD<', r.text)
+    assert "unattributed: 55.25 USD spend in 1 daily rows of 1 ad sets" in text_
+    assert "Conversions" in r.text and "partly unknown" in r.text
+    assert "reach known for 2 of 3 daily rows" in text_
+    data = client.get(f"/api/outcomes/{cid}", headers=as_user("dina")).json()
+    assert data["totals"]["spend"] == pytest.approx(3 * (10 + 20 + 30))
+    assert data["totals"]["conversions"] == 4 and data["unattributed"]["spend"] == 55.25
+
+
 def test_json_api(client: TestClient, seeded: Seeded) -> None:
     runs = client.get("/api/hotspots", headers=as_user("ana")).json()
     assert runs[0]["id"] == seeded.run.id and runs[0]["route"]

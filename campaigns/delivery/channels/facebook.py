@@ -43,6 +43,7 @@ INSIGHT_FIELDS = [
     "ctr",
     "unique_ctr",
     "spend",
+    "conversions",
     "video_p25_watched_actions",
     "video_p50_watched_actions",
     "video_p75_watched_actions",
@@ -158,7 +159,6 @@ class FacebookChannel(SendingChannel):
         self.account = AdAccount(account_id, api=self.api)
         self.page = Page(page_id, api=self.api)
         self.requests_sent = 0
-        self.last_unattributed = 0
         backoff = with_backoff(attempts=attempts, base_delay=base_delay, sleep=sleep)
         self._execute_post = backoff(self._execute_once("POST"))
         self._execute_get = backoff(self._execute_once("GET"))
@@ -263,7 +263,8 @@ class FacebookChannel(SendingChannel):
     ) -> list[dict[str, Any]]:
         """Daily rows per ad set (``level=adset``, ``time_increment=1``), paged; on rate limits and
         "reduce the amount of data" it backs off and halves the page size. Returns rows ready for
-        :func:`campaigns.feedback.insights.upsert_metrics` (tracking code, day, metric fields)."""
+        :func:`campaigns.feedback.insights.upsert_metrics` (tracking code, day, metric fields);
+        rows of ad sets we did not publish carry ``fb-adset-<id>`` as their tracking code."""
         from facebook_business.exceptions import FacebookRequestError
 
         deliveries = session.exec(
@@ -325,13 +326,10 @@ class FacebookChannel(SendingChannel):
 
         codes = codes_by_adset(session, campaign_id)
         out: list[dict[str, Any]] = []
-        self.last_unattributed = 0
         for row in rows:
             ext = str(row.get("adset_id"))
-            norm = normalise_platform_row({**row, "adset_id": ours.get(ext)}, codes)
-            if norm is None:
-                self.last_unattributed += 1
+            if ours.get(ext) not in codes:
+                # kept apart (fb-adset-<id>): outcomes never add it to the campaign's totals
                 log.warning("insights row of ad set %s is not one of campaign %s's", ext, campaign_id)
-                continue
-            out.append(norm)
+            out.append(normalise_platform_row(row, adset_id=ours.get(ext), codes=codes))
         return out

@@ -65,6 +65,35 @@ def test_metrics_file_is_attributed_and_bad_rows_are_kept(engine, settings, camp
         assert len(s.exec(select(Metric).where(Metric.campaign_id == cid)).all()) == 2
 
 
+def test_a_metrics_file_keeps_missing_measures_unknown(engine, settings, campaign, tmp_path):
+    """No reach column, a blank clicks cell: unknown (NULL), not 0, and no traceback."""
+    cid, codes = campaign
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "tracking_code,day,impressions,clicks,conversions\n"
+        f"{codes[0]},2027-01-10,2000,,3\n"
+        f"{codes[0]},2027-01-11,,40,\n"
+        f"{codes[1]},2027-01-10,1000,50,0\n",
+        encoding="utf-8",
+    )
+    with session_scope(engine) as s:
+        out = load_feedback(s, campaign_id=cid, settings=settings, metrics_path=path)
+    assert (out.metrics_read, out.metrics_stored, out.rejected) == (3, 3, 0)
+    with session_scope(engine) as s:
+        got = {
+            (m.tracking_code, m.day.isoformat()): (m.reach, m.impressions, m.clicks, m.conversions, m.ctr)
+            for m in s.exec(select(Metric).where(Metric.campaign_id == cid)).all()
+        }
+    assert got == {
+        (codes[0], "2027-01-10"): (None, 2000, None, 3, None),
+        (codes[0], "2027-01-11"): (None, None, 40, None, None),
+        (codes[1], "2027-01-10"): (None, 1000, 50, 0, 5.0),
+    }
+    (tmp_path / "none.csv").write_text(f"tracking_code,day\n{codes[0]},2027-01-10\n", encoding="utf-8")
+    with session_scope(engine) as s, pytest.raises(CounterflowError, match="no measure column"):
+        load_feedback(s, campaign_id=cid, settings=settings, metrics_path=tmp_path / "none.csv")
+
+
 def test_tips_file_attributes_triages_and_creates_reports(engine, settings, campaign, tmp_path):
     cid, codes = campaign
     path = tmp_path / "tips.csv"

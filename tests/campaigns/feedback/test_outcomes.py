@@ -12,6 +12,7 @@ from sqlmodel import Session
 from campaigns.feedback.outcomes import campaign_outcomes
 from campaigns.feedback.tips import submit_tip, triage_tip
 from intel.errors import NotFound
+from intel.models import Metric
 from intel.settings import Settings
 from tests.factories import make_campaign_rows, make_metrics, make_report, make_route_and_run, make_users
 
@@ -148,3 +149,100 @@ def test_no_change_is_claimed_before_the_campaign_starts(sqlite_engine: Engine) 
         out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 2, 1))
     assert out.change is not None and out.change.window_days == 0 and out.change.did is None
     assert any("no time after its start yet" in n for n in out.notes)
+
+
+def _metric(rows, key, day: int, code: str | None = None, **measures) -> Metric:
+    asset = rows.assets[key] if key else None
+    return Metric(
+        campaign_id=rows.campaign.id,
+        adset_id=asset.adset_id if asset else None,
+        tracking_code=code or asset.tracking_code,
+        day=D(2026, 3, day),
+        source="export",
+        **measures,
+    )
+
+
+def test_unknown_measures_and_unattributed_spend_are_shown_apart(engine: Engine, settings: Settings) -> None:
+    """Hand-made daily rows with unknown measures and two ad sets that are not the campaign's.
+
+    Benin City en: day 1 reach 1000, impressions 2000, clicks 20, spend 10, conversions 2;
+    day 2 reach unknown, 3000, 30, 15, conversions unknown; day 3 reach 500, impressions
+    unknown, 5, 5, 1. Tripoli ar: 400/800/8/4/0 and 600/1200/12/6/1. Benin City pcm: nothing.
+    Not ours: fb-adset-999 (reach 5000, 9000, 90, spend 40, 4) and fb-adset-998 (spend 2.5 only).
+    """
+    with Session(engine, expire_on_commit=False) as s:
+        make_users(s)
+        rows = make_campaign_rows(s)
+        benin, tripoli = rows.targets
+        en, ar = (benin.id, "en"), (tripoli.id, "ar")
+        s.add_all(
+            [
+                _metric(rows, en, 1, reach=1000, impressions=2000, clicks=20, spend=10.0, conversions=2),
+                _metric(rows, en, 2, impressions=3000, clicks=30, spend=15.0),
+                _metric(rows, en, 3, reach=500, clicks=5, spend=5.0, conversions=1),
+                _metric(rows, ar, 1, reach=400, impressions=800, clicks=8, spend=4.0, conversions=0),
+                _metric(rows, ar, 2, reach=600, impressions=1200, clicks=12, spend=6.0, conversions=1),
+                _metric(
+                    rows,
+                    None,
+                    1,
+                    code="fb-adset-999",
+                    reach=5000,
+                    impressions=9000,
+                    clicks=90,
+                    spend=40.0,
+                    conversions=4,
+                ),
+                _metric(rows, None, 1, code="fb-adset-998", spend=2.5),
+            ]
+        )
+        tip = submit_tip(s, text="a tip", tracking_code=rows.assets[en].tracking_code, settings=settings)
+        triage_tip(s, tip_id=tip.id, actor="ana", actionable=True)
+        s.commit()
+        out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 6, 1))
+    frame = out.rows.set_index(["target", "locale"])
+    r = frame.loc[("Benin City", "en")]
+    assert (r["reach"], r["impressions"], r["clicks"], r["conversions"]) == (1500, 5000, 55, 3)
+    assert r["spend"] == pytest.approx(30.0) and r["metric_rows"] == 3
+    assert r["partial"] == (
+        "reach known for 2 of 3 daily rows; impressions known for 2 of 3 daily rows; "
+        "conversions known for 2 of 3 daily rows"
+    )
+    assert r["ctr"] == pytest.approx(100 * 50 / 5000)  # days 1 and 2 know clicks and impressions
+    assert r["cost_per_conversion"] == pytest.approx(15.0 / 3)  # days 1 and 3
+    assert pd.isna(r["population_share"]) and pd.isna(r["tips_per_100k"])  # reach is partial
+    assert r["cost_per_actionable_tip"] == pytest.approx(30.0)  # spend is whole
+    pcm = frame.loc[("Benin City", "pcm")]
+    assert pcm["metric_rows"] == 0 and pd.isna(pcm["reach"]) and pd.isna(pcm["spend"])
+    a = frame.loc[("Tripoli", "ar")]
+    assert (a["reach"], a["impressions"], a["clicks"], a["conversions"]) == (1000, 2000, 20, 1)
+    assert a["partial"] == ""
+    assert a["cost_per_conversion"] == pytest.approx(10.0)
+    assert a["population_share"] == pytest.approx(1000 / 1_150_000)
+
+    t = out.totals  # the five attributed rows only
+    assert (t["reach"], t["impressions"], t["clicks"], t["conversions"]) == (2500, 7000, 75, 4)
+    assert t["spend"] == pytest.approx(40.0)  # not 82.5: the other ad sets' spend stays out
+    assert t["cost_per_actionable_tip"] == pytest.approx(40.0)
+    assert t["ctr"] == pytest.approx(1.0)  # 70 clicks over 7000 impressions, rows that know both
+    assert t["cost_per_conversion"] == pytest.approx(25.0 / 4)
+    assert t["population_share"] is None and t["tips_per_100k"] is None
+    assert "reach known for 4 of 5 daily rows" in t["partial"]
+    assert out.unattributed == {
+        "rows": 2,
+        "ad_sets": 2,
+        "reach": 5000,
+        "impressions": 9000,
+        "clicks": 90,
+        "spend": 42.5,
+        "conversions": 4,
+    }
+    assert any(
+        n.startswith("unattributed: 42.50 USD spend in 2 daily rows of 2 ad sets") and "not counted" in n
+        for n in out.notes
+    )
+    assert any("reach known for 4 of 5 daily rows" in n for n in out.notes)
+    data = out.to_dict()
+    assert data["unattributed"]["spend"] == 42.5 and data["totals"]["conversions"] == 4
+    assert data["rows"][1]["reach"] is None  # Benin City pcm: nothing known, not 0
