@@ -68,7 +68,24 @@ class AmbiguousPlace(CounterflowError):
             fix = f"add the country, e.g. '{name}, {candidates[0].country_name}', or give lat/lon"
         super().__init__(f"place {name!r} is ambiguous: {listed}", fix)
         self.candidates = candidates
+        self.also = also  # the country the name also means ("the country Benin"), if any
 
+
+
+def _nearest_fix(near: list[GeoPlace]) -> str:
+    listed = "; ".join(f"{p.name} ({p.admin1}, {p.country_name})" for p in near)
+    return (f"the nearest names are {listed}; " if listed else "") + (
+        "check the spelling, use the nearest town, or give lat/lon"
+    )
+
+
+class UnknownPlace(NotFound):
+    """A name the gazetteer does not know; ``candidates`` are the places of the nearest spellings
+    (for the message and for a choice; never used to resolve the name)."""
+
+    def __init__(self, problem: str, fix: str, candidates: list[GeoPlace]) -> None:
+        super().__init__(problem, fix)
+        self.candidates = candidates
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,44 @@ class GeoPlace:
     @property
     def timezone(self) -> str:
         return timezone_at(self.lat, self.lon)
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    """What a person's wording of a place resolved to (``Gazetteer.resolve_place``).
+
+    ``place`` is the most specific place found; ``alternatives`` the other candidates it was
+    preferred to; ``within`` the town of a district named as "District, Town"; ``part_unknown``
+    says that the first part of "District, Town" is not a place the gazetteer knows near the
+    town, so the town was used; ``hinted`` is the country that settled an ambiguous name, and
+    ``hint_reason`` what that country came from ("the tip's location").
+    """
+
+    place: GeoPlace
+    alternatives: tuple[GeoPlace, ...] = ()
+    within: GeoPlace | None = None
+    part_unknown: bool = False
+    hinted: str | None = None
+    hint_reason: str | None = None
+
+    @property
+    def precision(self) -> str:
+        """``district`` for a district found within its town, else ``town``."""
+        return "district" if self.within is not None else "town"
+
+    def describe(self) -> str:
+        """What was used, in the gazetteer's names only (never the wording it was given)."""
+        p = self.place
+        said = f"{p.name} ({p.admin1}, {p.country_name})" if p.admin1 else f"{p.name} ({p.country_name})"
+        if self.within is not None:
+            return f"{said}, found within {DISTRICT_KM:g} km of {self.within.name}"
+        if self.part_unknown:
+            return f"{said}: the part before the town is not a place the gazetteer knows near it"
+        if self.hinted is not None:
+            others = ", ".join(sorted({o.country_name for o in self.alternatives}))
+            why = f", where {self.hint_reason} is," if self.hint_reason else ""
+            return f"{said}: the name is also a place in {others}; the one in {p.country_name}{why} was taken"
+        return said
 
 
 @lru_cache(maxsize=1)
@@ -235,7 +290,7 @@ class Gazetteer:
         return ", ".join(parts), codes, admin
 
     def resolve_with_alternatives(
-        self, name: str, country: str | None = None
+        self, name: str, country: str | None = None, *, warn: bool = True
     ) -> tuple[GeoPlace, list[GeoPlace]]:
         """The place a name means, and the other candidates it was preferred to.
 
@@ -247,8 +302,9 @@ class Gazetteer:
         populous as the next, wherever that is ("Rome" -> Rome, Italy, 2.3M, over Rome, Georgia,
         36k; the others are returned and logged); otherwise ``AmbiguousPlace`` names them with
         their admin area and country ("Tripoli": 1.3M in Libya, 0.23M in Lebanon; "Springfield":
-        three US cities of 110k to 170k). ``NotFound``, with the nearest spellings, when nothing
-        matches.
+        three US cities of 110k to 170k). ``UnknownPlace`` (a ``NotFound``), with the nearest
+        spellings, when nothing matches. ``warn=False`` keeps the choice of a dominant place out of
+        the log, for names that must never be logged (a place typed by the public or at triage).
         """
         text, admin = name.strip(), None
         codes: tuple[str, ...] = ()
@@ -272,19 +328,14 @@ class Gazetteer:
         if not found:
             where = f" in {' or '.join(country_name(c) for c in codes)}" if codes else ""
             near = self.nearest_names(text, codes[0] if len(codes) == 1 else None)
-            listed = "; ".join(f"{p.name} ({p.admin1}, {p.country_name})" for p in near)
-            raise NotFound(
-                f"place {name!r} is not in the gazetteer{where}",
-                (f"the nearest names are {listed}; " if listed else "")
-                + "check the spelling, use the nearest town, or give lat/lon",
-            )
+            raise UnknownPlace(f"place {name!r} is not in the gazetteer{where}", _nearest_fix(near), near)
         distinct = _distinct(found)
         best = distinct[0]
         if len(distinct) == 1:
             return best, found[1:]
         runner_up = distinct[1]
         if best.population > 0 and best.population >= DOMINANCE * runner_up.population:
-            if key not in _warned:
+            if warn and key not in _warned:
                 _warned.add(key)
                 log.warning(
                     "place %r resolved to %s (%s, %s, population %s); also %s",
@@ -297,6 +348,76 @@ class Gazetteer:
     def resolve(self, name: str, country: str | None = None) -> GeoPlace:
         """The place a name means (see ``resolve_with_alternatives`` for the rules)."""
         return self.resolve_with_alternatives(name, country)[0]
+
+    def resolve_place(self, text: str, *, hint_country: str | None = None, warn: bool = True) -> PlaceMatch:
+        """The most specific place a person's wording names, and how it was found.
+
+        ``text`` is read as ``resolve_with_alternatives`` reads it ("Town", "Town, Region",
+        "Town, Country", "Town, Region, Country"), and when that finds nothing, as "District,
+        Town" (any of the forms above after the first comma): the district is looked up within
+        ``DISTRICT_KM`` of the town ("Uselu, Benin City" -> Uselu, Edo State, Nigeria); a district
+        the gazetteer does not know there leaves the town, and the match says so
+        (``part_unknown``). The district may also settle which of several namesake towns is meant.
+
+        ``hint_country`` (ISO-2) is never a filter: it is used only when the wording is ambiguous
+        and exactly one of the distinct candidates lies in that country (``hinted`` records it).
+
+        Raises ``AmbiguousPlace`` or ``UnknownPlace`` with the candidates otherwise.
+
+        >>> m = get_gazetteer().resolve_place("Uselu, Benin City")
+        >>> (m.place.name, m.place.country, m.within.name, m.precision)
+        ('Uselu', 'NG', 'Benin City', 'district')
+        """
+        try:
+            try:
+                best, alternatives = self.resolve_with_alternatives(text, warn=warn)
+                return PlaceMatch(best, tuple(alternatives))
+            except NotFound as whole:
+                head, _, rest = text.partition(",")
+                if not rest.strip() or not head.strip():
+                    raise
+                return self._district(head.strip(), rest.strip(), whole, warn=warn)
+        except AmbiguousPlace as exc:
+            # a name that is also a country ("Benin") is never settled by a hint
+            if hint_country and exc.also is None:
+                hinted = _distinct(sorted(exc.candidates, key=lambda p: -p.population))
+                inside = [p for p in hinted if p.country == hint_country]
+                if len(inside) == 1:
+                    others = tuple(p for p in hinted if p is not inside[0])
+                    return PlaceMatch(inside[0], others, hinted=hint_country)
+            raise
+
+    def _district(self, head: str, rest: str, whole: NotFound, *, warn: bool) -> PlaceMatch:
+        """A "District, Town" wording: the district near the town, else the town (``resolve_place``)."""
+        ambiguous: AmbiguousPlace | None = None
+        try:
+            town, alternatives = self.resolve_with_alternatives(rest, warn=warn)
+            towns = [town]
+        except AmbiguousPlace as exc:
+            ambiguous, towns, alternatives = exc, list(exc.candidates), []
+        except NotFound:
+            # "Ekpoma, Nigerria": offer the places of the first part, which may be all that is right
+            near = (
+                list(getattr(whole, "candidates", []))
+                or self.candidates(head)[:5]
+                or self.nearest_names(head)
+            )
+            raise UnknownPlace(whole.problem, _nearest_fix(near), near) from None
+        hits: list[tuple[GeoPlace, GeoPlace]] = []
+        for t in towns:
+            for d in _distinct(self.candidates(head, t.country)):
+                if haversine_km(t.lat, t.lon, d.lat, d.lon) <= DISTRICT_KM and d not in (h for h, _ in hits):
+                    hits.append((d, t))
+        if len(hits) == 1:
+            district, town = hits[0]
+            if district == town:  # "Benin City, Benin City": the town itself
+                return PlaceMatch(town, tuple(alternatives))
+            return PlaceMatch(district, (), within=town)
+        if len(hits) > 1:
+            raise AmbiguousPlace(f"{head}, {rest}", [d for d, _ in hits])
+        if ambiguous is not None:
+            raise ambiguous
+        return PlaceMatch(towns[0], tuple(alternatives), part_unknown=True)
 
     def nearest(self, lat: float, lon: float) -> GeoPlace:
         """The nearest place to a point (reverse geocoding)."""
@@ -318,6 +439,8 @@ class Gazetteer:
         return int(self.places["population"].to_numpy()[idx].sum()) if idx else 0
 
 
+#: A district named with its town ("Uselu, Benin City") is looked for within this distance of it.
+DISTRICT_KM = 25.0
 #: How many times more populous a candidate must be than any other place of its name to win alone.
 DOMINANCE = 10.0
 #: Places of one name in one country closer than this to a more populous one are that place.

@@ -360,6 +360,7 @@ class Tip(SQLModel, table=True):
     locale: str | None = None
     text_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     place: str | None = None
+    # the country of the town in `place` (older tips may hold their target's: read only with a place)
     country: str | None = None
     lat: float | None = None  # coarsened (about 10 km) before storing
     lon: float | None = None

@@ -485,6 +485,43 @@ def make_campaign_rows(
     return rows
 
 
+def make_target_code(
+    session: Session,
+    *,
+    name: str = "Agadez",
+    country: str = "NE",
+    lat: float = 16.97,
+    lon: float = 7.99,
+    radius_km: float = 25.0,
+    locale: str = "fr",
+) -> str:
+    """The tracking code of one asset of a one-target campaign (by default a target at Agadez, Niger)."""
+    campaign = Campaign(name=f"Campaign at {name}", status="draft", author="cam", budget=100.0)
+    session.add(campaign)
+    session.flush()
+    target = Target(
+        campaign_id=campaign.id, name=name, lat=lat, lon=lon, radius_km=radius_km, country=country,
+        timezone="Africa/Niamey", languages=locale, population=150_000, reach_estimate=15_000,
+    )  # fmt: skip
+    session.add(target)
+    session.flush()
+    code = f"{name[:3].lower()}-{uuid.uuid4().hex[:8]}"
+    session.add(
+        Asset(
+            campaign_id=campaign.id,
+            target_id=target.id,
+            locale=locale,
+            tracking_code=code,
+            headline="Offre d'emploi ?",
+            body="Vérifiez avant de partir.",
+            cta="Signaler",
+            link=f"{LINK_BASE}/t/{code}",
+        )  # fmt: skip
+    )
+    session.flush()
+    return code
+
+
 def make_metrics(
     session: Session, rows: CampaignRows, *, days: int = 3, reach: int = 1000, simulated: bool = True
 ) -> list[Metric]:

@@ -3,7 +3,10 @@
 Metrics files (one row per tracking code and day) and tip files (one row per tip) are
 attributed to the campaign, target and language of the tracking code's asset. Rows that cannot
 be used are kept with their line and reason (``Reject`` table and a rejects CSV), never dropped.
-Tips marked actionable at triage become new reports, so the next hotspot run sees them.
+Tips marked actionable at triage become new reports, so the next hotspot run sees them; an
+actionable tip whose place the gazetteer cannot settle (and that came with no lat and lon) is
+stored untriaged and its line listed in ``left_for_triage``, for an analyst to place: its report
+never falls back to the campaign target's centre.
 
 Metrics file columns: ``tracking_code, day`` and any of the measures ``reach, impressions,
 clicks, spend, conversions, frequency, ctr, unique_ctr, video_p25, video_p50, video_p75,
@@ -64,6 +67,8 @@ class FeedbackSummary:
     rejects_path: Path | None = None
     simulated: bool = False
     reject_rows: list[tuple[str, int, str, str]] = field(default_factory=list)
+    #: Lines of actionable tips stored untriaged: their place names no place or several.
+    left_for_triage: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as a plain dict (the rejected rows stay out: they hold the rows' text)."""
@@ -268,11 +273,10 @@ def load_tips(
                     exploitation=codes or None,
                     settings=settings,
                 )
-            except NoReportPlace as exc:
-                raise CounterflowError(
-                    f"line {line} of {path.name} is an actionable tip with no place for its report",
-                    "give that row a place (a town) or lat and lon, then load the file again",
-                ) from exc
+            except NoReportPlace:
+                # the tip is kept (a tip is never lost), untriaged, for an analyst to place
+                summary.left_for_triage.append(line)
+                continue
             if actionable:
                 summary.tips_actionable += 1
                 summary.reports_created += 1

@@ -5,6 +5,9 @@ Data protection rules, enforced here and tested:
 - tip text is encrypted with Fernet (``Settings.tip_fernet_key()``) before it touches the
   store and is never written to a log (not even at DEBUG);
 - a tip's location is coarsened to 0.1 degree (about 10 km) before it is stored;
+- the place a person typed is encrypted with the text and never logged; only the gazetteer's
+  town (and its country) is kept in clear, when it names exactly one place
+  (``campaigns.feedback.places``: never looked up inside the campaign target's country only);
 - only analysts and admins read tip text or triage tips, and every read and change is an
   ``AuditEvent``;
 - exports are aggregated (counts per campaign, target, locale, status and week), with small
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +37,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from campaigns.feedback.places import (
+    PlaceNotResolved,
+    resolve_named_place,
+    target_precision,
+    with_place_given,
+)
 from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import Asset, AuditEvent, Report, Source, Target, Tip, User, utcnow
 from intel.roles import ACTIONABLE_STATUSES, TIP_READERS, TipStatus
@@ -41,7 +51,7 @@ from intel.settings import Settings
 if TYPE_CHECKING:
     import pandas as pd
 
-    from intel.gazetteer import GeoPlace
+    from intel.gazetteer import GeoPlace, PlaceMatch
 
 log = logging.getLogger(__name__)
 
@@ -128,20 +138,29 @@ def _validate_location(lat: float | None, lon: float | None) -> tuple[float | No
     return coarsen(lat), coarsen(lon)
 
 
-#: Label of the place the person gave, inside the encrypted text.
-PLACE_GIVEN = "place given"
+def _country_at(lat: float | None, lon: float | None) -> str | None:
+    """The country of a tip's (coarsened) location, or None without one or at sea."""
+    if lat is None or lon is None:
+        return None
+    from intel.gazetteer import country_at
+
+    return country_at(lat, lon)
 
 
-def _town(place: str | None, country: str | None) -> str | None:
-    """The gazetteer's name for a place the public typed, or None (never the typed text)."""
+def _town(place: str | None, lat: float | None, lon: float | None) -> GeoPlace | None:
+    """The gazetteer's place for a place the public typed, or None (never the typed text).
+
+    Resolved like any other place, with no campaign target's country as a filter; the country
+    of the tip's own location settles an ambiguous name. A place that names no place or several
+    leaves no town in clear: the analyst sees the typed text and the candidates at triage.
+    """
     if not place:
         return None
-    from intel.gazetteer import get_gazetteer
-
     try:
-        return get_gazetteer().resolve(place, country).name
-    except CounterflowError:
+        match = resolve_named_place(place, hint=lambda: (_country_at(lat, lon), "the tip's location"))
+    except PlaceNotResolved:
         return None
+    return match.place
 
 
 def submit_tip(
@@ -159,7 +178,10 @@ def submit_tip(
     """Store a tip: text encrypted, location coarsened, attributed from its tracking code.
 
     An unknown tracking code is kept on the tip (for later matching) but leaves it
-    unattributed. The submission is audited as actor ``public``; the text is never logged.
+    unattributed. The typed ``place`` is encrypted with the text; when it names exactly one place
+    (the tip's own location may settle an ambiguous name, the campaign target never does), that
+    town and its country are kept in clear, else none: the tip is accepted all the same. The
+    submission is audited as actor ``public``; neither the text nor the place is ever logged.
     """
     clean = _validate_text(text)
     lat_c, lon_c = _validate_location(lat, lon)
@@ -170,22 +192,18 @@ def submit_tip(
         )
     who = attribute(session, code)
     place_given = (place or "").strip()[:200] or None
-    country = None
-    if who.target_id is not None:
-        target = session.get(Target, who.target_id)
-        country = target.country if target else None
     # The place as the person wrote it is as sensitive as the text: it is encrypted with it.
-    # Only a gazetteer name (a town) is kept in clear, for triage lists and maps.
-    town = _town(place_given, country)
-    stored = clean if place_given is None else f"{clean}\n\n[{PLACE_GIVEN}: {place_given}]"
+    # Only a gazetteer name (a town) and its country are kept in clear, for triage lists and maps.
+    town = _town(place_given, lat_c, lon_c)
+    stored = with_place_given(clean, place_given)
     tip = Tip(
         tracking_code=code,
         campaign_id=who.campaign_id,
         target_id=who.target_id,
         locale=who.locale or (locale or None),
         text_encrypted=_fernet(settings).encrypt(stored.encode("utf-8")),
-        place=town,
-        country=country,
+        place=town.name if town else None,
+        country=town.country if town else None,
         lat=lat_c,
         lon=lon_c,
         simulated=simulated,
@@ -282,49 +300,88 @@ def exploitation_codes(value: str | list[str] | None) -> str:
     return "|".join(codes)
 
 
-def _analyst_place(place: str | None, country: str | None) -> GeoPlace | None:
-    """The gazetteer's place for the place an analyst named: in the tip's country if it is there,
-    else wherever the name (or "Town, Country") points. Raises the gazetteer's error otherwise."""
-    from intel.gazetteer import get_gazetteer
+def tipster_country(tip: Tip) -> tuple[str | None, str]:
+    """The tipster's own country, and what it comes from: the tip's location, else the country
+    of the town the tipster named (never the campaign target's)."""
+    if tip.lat is not None and tip.lon is not None:
+        return _country_at(tip.lat, tip.lon), "the tip's location"
+    if tip.place and tip.country:
+        return tip.country, "the town the tipster named"
+    return None, ""
 
+
+def _analyst_place(place: str | None, tip: Tip) -> PlaceMatch | None:
+    """The gazetteer's place for the place an analyst named, resolved like any other place.
+
+    No campaign target's country filters it; the tipster's own country settles an ambiguous
+    name (and the match says so). Raises ``PlaceNotResolved`` with the candidates otherwise.
+    """
     if not place or not place.strip():
         return None
-    gazetteer = get_gazetteer()
-    if country:
-        try:
-            return gazetteer.resolve(place, country)
-        except CounterflowError:
-            pass
-    return gazetteer.resolve(place)
+    return resolve_named_place(place.strip(), tip_id=tip.id, hint=lambda: tipster_country(tip))
 
 
-def _report_location(
-    session: Session, tip: Tip, named: GeoPlace | None
-) -> tuple[str | None, str | None, float | None, float | None]:
-    """Where the report goes: the analyst's place, else the tip's, else the target's centre.
+@dataclass(frozen=True)
+class ReportPlace:
+    """Where an actionable tip's report goes (EPSG:4326, coarsened) and how it was chosen.
 
-    A report names a place only by its gazetteer name: the public's free text ("the house of
-    Mrs X on Sapele Road") stays in the encrypted tip and never reaches the store in clear.
-    Coordinates are EPSG:4326, coarsened to 0.1 degree.
+    ``source`` is ``analyst`` (the place named at triage), ``target_area`` (the campaign
+    target's centre, chosen explicitly), ``tip_location`` or ``tip_place`` (the town the
+    tipster named); ``precision`` is the report's place precision (district, town, region).
+    """
+
+    name: str
+    admin1: str | None
+    country: str | None
+    lat: float | None
+    lon: float | None
+    precision: str
+    source: str
+    note: str
+
+
+def _report_place(
+    session: Session, tip: Tip, named: PlaceMatch | None, *, use_target_area: bool
+) -> ReportPlace | None:
+    """Where the report goes: the analyst's place, else the target's area when the analyst chose
+    it, else the tip's location, else the town the tipster named; None when there is none.
+
+    Never the target's centre unless the analyst chose it: a tip attributed to a campaign may
+    be about anywhere. A report names a place only by its gazetteer name: the public's free text
+    ("the house of Mrs X on Sapele Road") stays in the encrypted tip.
     """
     from intel.gazetteer import get_gazetteer
 
     if named is not None:
-        return named.name, named.country, coarsen(named.lat), coarsen(named.lon)
+        p = named.place
+        return ReportPlace(p.name, p.admin1, p.country, coarsen(p.lat), coarsen(p.lon), named.precision,
+                           "analyst", named.describe())  # fmt: skip
+    if use_target_area:
+        target = session.get(Target, tip.target_id) if tip.target_id is not None else None
+        if target is None:
+            raise NoReportPlace(
+                f"tip {tip.id} came through no campaign target, so it has no target's area",
+                "name the town where it happened",
+                hint=CommandHint("triage", f"{tip.id} --actionable --as NAME --place TOWN"),
+            )
+        precision = target_precision(target.radius_km)
+        note = f"the area of the campaign target {target.name} ({target.radius_km:g} km), chosen at triage"
+        return ReportPlace(target.name, None, target.country, coarsen(target.lat), coarsen(target.lon),
+                           precision, "target_area", note)  # fmt: skip
     if tip.lat is not None and tip.lon is not None:
         near = get_gazetteer().nearest(tip.lat, tip.lon)
-        return near.name, tip.country or near.country, coarsen(tip.lat), coarsen(tip.lon)
-    if tip.place:
+        country = _country_at(tip.lat, tip.lon) or near.country
+        return ReportPlace(near.name, near.admin1, country, coarsen(tip.lat), coarsen(tip.lon), "town",
+                           "tip_location", f"the tip's location, near {near.name}")  # fmt: skip
+    if tip.place and tip.country:
         try:
-            found = get_gazetteer().resolve(tip.place, tip.country)
-            return found.name, found.country, coarsen(found.lat), coarsen(found.lon)
+            # the tip's own town, in its own country (the country was kept with the town)
+            found = get_gazetteer().resolve_with_alternatives(tip.place, tip.country, warn=False)[0]
         except CounterflowError:
-            pass
-    if tip.target_id is not None:
-        target = session.get(Target, tip.target_id)
-        if target is not None:
-            return target.name, target.country, coarsen(target.lat), coarsen(target.lon)
-    return None, tip.country, None, None
+            return None
+        return ReportPlace(found.name, found.admin1, found.country, coarsen(found.lat), coarsen(found.lon),
+                           "town", "tip_place", f"{found.name}, the town the tipster named")  # fmt: skip
+    return None
 
 
 def tip_source_name(tip_id: int) -> str:
@@ -337,34 +394,50 @@ def tip_source_name(tip_id: int) -> str:
 
 
 def _tip_report_row(
-    session: Session, tip: Tip, named: GeoPlace | None, *, exploitation: str
-) -> dict[str, Any]:
+    session: Session,
+    tip: Tip,
+    named: PlaceMatch | None,
+    *,
+    exploitation: str,
+    language: str | None,
+    use_target_area: bool,
+) -> tuple[dict[str, Any], ReportPlace]:
     """The report of an actionable tip, as ``Report`` fields for ``intel.ingest.add_reports``.
 
-    No summary: the tip's words stay in the encrypted tip (``extra.tip_id`` links the two).
+    No summary: the tip's words stay in the encrypted tip (``extra.tip_id`` links the two). The
+    place precision and where the place came from are kept in ``extra``.
     """
-    name, country, lat, lon = _report_location(session, tip, named)
-    if lat is None or lon is None:
+    where = _report_place(session, tip, named, use_target_area=use_target_area)
+    if where is None or where.lat is None or where.lon is None:
+        target = f" or choose the campaign target's area ({tip.target_id})" if tip.target_id else ""
         raise NoReportPlace(
-            f"tip {tip.id} has no place for its report: it came with no location, no town the "
-            "gazetteer knows and no campaign target",
-            "name the town where it happened when you triage it",
+            f"tip {tip.id} has no place for its report: it came with no location and no town "
+            "the gazetteer knows",
+            f"name the town where it happened{target}",
+            hint=CommandHint("triage", f"{tip.id} --actionable --as NAME --place TOWN"),
         )
     received = tip.received_at
-    return {
+    row = {
         "observed_on": received.date() if isinstance(received, dt.datetime) else dt.date.today(),
-        "language": tip.locale,
+        "language": language or tip.locale,
         "reliability": TIP_RELIABILITY,
         "credibility": TIP_CREDIBILITY,
         "exploitation": exploitation,
-        "place": name,
-        "country": country,
-        "lat": lat,
-        "lon": lon,
+        "place": where.name,
+        "country": where.country,
+        "lat": where.lat,
+        "lon": where.lon,
         "role": "incident",
         "simulated": tip.simulated,
-        "extra": {"tip_id": tip.id, "campaign_id": tip.campaign_id, "target_id": tip.target_id},
+        "extra": {
+            "tip_id": tip.id,
+            "campaign_id": tip.campaign_id,
+            "target_id": tip.target_id,
+            "place_precision": where.precision,
+            "place_from": where.source,
+        },
     }
+    return row, where
 
 
 def _store_report(
@@ -395,6 +468,30 @@ def _store_report(
     return detail
 
 
+#: A language code as reports keep it: "en", "pcm", "pt-BR", "ar_LY".
+_LANGUAGE = re.compile(r"[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*")
+
+
+def _language(value: str | None) -> str | None:
+    clean = (value or "").strip()
+    if not clean:
+        return None
+    if len(clean) > 16 or not _LANGUAGE.fullmatch(clean):
+        raise CounterflowError(
+            f"the language was {clean[:20]!r}", "give a language code such as en, pcm, ha or ar"
+        )
+    return clean
+
+
+@dataclass(frozen=True)
+class Triaged:
+    """A triaged tip, and where its report went and why (``place_note``, in gazetteer names)."""
+
+    tip: Tip
+    report_id: int | None
+    place_note: str | None
+
+
 def triage_tip(
     session: Session,
     *,
@@ -403,18 +500,30 @@ def triage_tip(
     actionable: bool,
     exploitation: str | list[str] | None = None,
     place: str | None = None,
+    use_target_area: bool = False,
+    language: str | None = None,
     settings: Settings | None = None,
-) -> Tip:
+) -> Triaged:
     """Mark a tip actionable or not; an actionable tip becomes a ``Report``.
 
     The report enters the store through ``intel.ingest.add_reports``, like every other report:
     its exploitation types are taxonomy codes (labels such as "forced labor" become codes; an
     unknown one is refused with the taxonomy's message before anything changes), it is graded
     reliability F and credibility 3, fingerprinted, and merged into an incident already in the
-    store (``duplicate_of``) when it corroborates one. It carries the coarsened location (the
-    analyst's ``place``, which must be a place the gazetteer knows, else the tip's, else the
-    target's centre), the day the tip arrived as its observed date, and no words of the tip.
-    The audit event names the report, and the incident it joined.
+    store (``duplicate_of``) when it corroborates one. It carries no words of the tip, the day
+    the tip arrived as its observed date, ``language`` (default: the tip's locale) and a
+    coarsened place:
+
+    - the analyst's ``place``, resolved like any other place ("Town", "Town, Region", "Town,
+      Country", "District, Town"), with no campaign target's country as a filter; a place that
+      names no place or several raises ``PlaceNotResolved`` with the candidates;
+    - else the campaign target's area, only when the analyst chose it (``use_target_area``);
+    - else the tip's own location, else the town the tipster named;
+    - else ``NoReportPlace``: never a silent guess.
+
+    Nothing changes unless all of it is valid. ``extra`` of the report records its place
+    precision and where the place came from; the audit event names the report, its place and
+    the incident it joined.
 
     Triaging again is allowed until the tip has become a report; a tip that already became a
     report cannot be turned back (the report may have been used).
@@ -426,16 +535,25 @@ def triage_tip(
             f"tip {tip_id} already became report {tip.report_id}",
             "mark the report as a duplicate or correct it in the intelligence store instead",
         )
+    if use_target_area and place and place.strip():
+        raise CounterflowError(
+            "both a place and the campaign target's area were given",
+            "name the place where it happened, or choose the target's area, not both",
+        )
     # everything the analyst gave is checked before anything changes
     codes = exploitation_codes(exploitation)
-    named = _analyst_place(place, tip.country)
-    row = None
+    lang = _language(language)
+    named = _analyst_place(place, tip)
+    row, where = None, None
     if actionable and tip.report_id is None:
-        row = _tip_report_row(session, tip, named, exploitation=codes or tip.exploitation)
+        row, where = _tip_report_row(
+            session, tip, named, exploitation=codes or tip.exploitation, language=lang,
+            use_target_area=use_target_area,
+        )  # fmt: skip
     if codes:
         tip.exploitation = codes
     if named is not None:
-        tip.place = named.name
+        tip.place, tip.country = named.place.name, named.place.country
     before = tip.status
     tip.status = (TipStatus.ACTIONABLE if actionable else TipStatus.NOT_ACTIONABLE).value
     tip.triaged_by = user.name
@@ -444,6 +562,9 @@ def triage_tip(
     if row is not None:
         stored = _store_report(session, tip, row, settings)
         tip.report_id = stored["report_id"]
+    if where is not None:
+        # gazetteer names only: the place as the analyst or the tipster typed it is not kept
+        stored.update(place=where.name, place_precision=where.precision, place_from=where.source)
     session.add(tip)
     _audit(
         session,
@@ -457,7 +578,8 @@ def triage_tip(
     )
     session.flush()
     log.info("tip %s triaged %s by %s", tip_id, tip.status, user.name)
-    return tip
+    note = where.note if where is not None else (named.describe() if named is not None else None)
+    return Triaged(tip=tip, report_id=tip.report_id, place_note=note)
 
 
 def refer_tip(session: Session, *, tip_id: int, actor: User | str, partner: str) -> Tip:

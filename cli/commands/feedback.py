@@ -73,8 +73,18 @@ def triage(
         None, help="Taxonomy codes or labels joined by |, e.g. sexual|forced_labour."
     ),
     place: str | None = typer.Option(
-        None, help="Where it happened (resolved with the gazetteer, coarsened)."
+        None,
+        help="Where it happened: Town, 'Town, Region', 'Town, Country' or 'District, Town' "
+        "(resolved with the gazetteer, coarsened); an unknown or ambiguous place is refused "
+        "with the candidates.",
     ),
+    target_area: bool = typer.Option(
+        False,
+        "--target-area",
+        help="Place the report at the campaign target's area (its centre, with town or region "
+        "precision) when the tip says nothing more precise.",
+    ),
+    language: str | None = typer.Option(None, help="The report's language (default: the tip's locale)."),
 ) -> None:
     """Triage a tip: actionable tips become reports that the next hotspot run sees."""
     from campaigns.feedback.tips import triage_tip
@@ -82,16 +92,19 @@ def triage(
     if actionable is None:
         raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
     with _session() as session:
-        tip = triage_tip(
+        done = triage_tip(
             session,
             tip_id=tip_id,
             actor=as_user,
             actionable=actionable,
             exploitation=exploitation,
             place=place,
+            use_target_area=target_area,
+            language=language,
         )
-        report = f"; report {tip.report_id}" if tip.report_id else ""
-        typer.echo(f"tip {tip.id}: {tip.status}{report}")
+        report = f"; report {done.report_id}" if done.report_id else ""
+        where = f" at {done.place_note}" if done.place_note else ""
+        typer.echo(f"tip {done.tip.id}: {done.tip.status}{report}{where}")
 
 
 @app.command("tips-export")
@@ -241,5 +254,11 @@ def _echo_feedback(out: dict[str, Any]) -> None:
         f"  tips: {out['tips_stored']} stored of {out['tips_read']}, {out['tips_attributed']} attributed, "
         f"{out['tips_actionable']} actionable -> {out['reports_created']} new reports"
     )
+    if out.get("left_for_triage"):
+        lines = ", ".join(str(n) for n in out["left_for_triage"])
+        typer.echo(
+            f"  left for triage: {len(out['left_for_triage'])} actionable tips (lines {lines}) whose "
+            "place is not one place the gazetteer knows; triage each with --place or --target-area"
+        )
     if out.get("rejected"):
         typer.echo(f"  rejected: {out['rejected']} rows, kept with reasons in {out['rejects_path']}")

@@ -71,8 +71,13 @@ def test_triage_makes_a_report_and_export_and_outcomes_print(
     tip_id = _tip(settings, seeded)
     assert main(["triage", str(tip_id), "--as", "ana"]) == 2
     assert "add --actionable or --not-actionable" in capsys.readouterr().err
-    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour"]) == 0
-    assert "actionable; report" in capsys.readouterr().out
+    # the tip came with no place: it is refused, never put at the target's centre unasked
+    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour"]) == 2
+    assert "no place for its report" in capsys.readouterr().err
+    argv = ["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour", "--target-area"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "actionable; report" in out and "the area of the campaign target Benin City (25 km)" in out
     with Session(get_engine(settings)) as s:
         tip = s.get(Tip, tip_id)
         assert tip is not None and tip.report_id is not None
@@ -117,6 +122,31 @@ def test_outcomes_print_conversions_and_keep_unattributed_spend_apart(
     assert "conversions" in out and "cost/conv." in out
     assert "unattributed: 99.50 USD spend in 1 daily rows of 1 ad sets" in out
     assert "not counted in the totals" in out
+
+
+def test_triage_refuses_a_place_that_does_not_resolve_and_lists_the_candidates(
+    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, seeded = store
+    tip_id = _tip(settings, seeded)  # attributed to the Benin City target, in Nigeria
+    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--place", "Tripoli"]) == 2
+    err = capsys.readouterr().err
+    assert "place 'Tripoli' is ambiguous" in err
+    for label in ("Tripoli, Tripoli, Libya", "Tripoli, Liban-Nord, Lebanon", "Trípoli, Peloponnese, Greece"):
+        assert f"'{label}'" in err
+    assert f"run: counterflow triage {tip_id} --actionable --as NAME --place 'Tripoli, Tripoli, Libya'" in err
+    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--place", "Nowhereville"]) == 2
+    assert "'Nowhereville' is not in the gazetteer" in capsys.readouterr().err
+    with Session(get_engine(settings)) as s:
+        tip = s.get(Tip, tip_id)
+        assert tip is not None and (tip.status, tip.report_id) == ("new", None)
+        assert s.exec(select(Report)).all() == []
+    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--place", "Uselu, Benin City"]) == 0
+    out = capsys.readouterr().out
+    assert "Uselu (Edo State, Nigeria), found within 25 km of Benin City" in out
+    with Session(get_engine(settings)) as s:
+        report = s.exec(select(Report)).one()
+        assert (report.place, report.country, report.extra["place_precision"]) == ("Uselu", "NG", "district")
 
 
 def _free_port() -> int:

@@ -128,7 +128,9 @@ def test_each_step_flow_runs_on_its_own(prefect_harness, sqlite_settings, tmp_pa
         code = s.exec(select(Asset.tracking_code).where(Asset.campaign_id == cid)).first()
     tips = tmp_path / "tips.csv"
     tips.write_text(
-        f"tracking_code,text,actionable\n{code},A recruiter took passports,yes\n", encoding="utf-8"
+        # the tip names its town: a tip that names none is left for an analyst to place
+        f"tracking_code,text,actionable,place\n{code},A recruiter took passports,yes,Benin City\n",
+        encoding="utf-8",
     )
     fb = feedback_flow(cid, home=home, database_url=url, tips=str(tips), analyst="chidi")
     assert (fb["files"]["tips_attributed"], fb["files"]["reports_created"]) == (1, 1)

@@ -167,3 +167,51 @@ def test_a_country_name_is_not_silently_a_namesake_town_abroad():
     with pytest.raises(AmbiguousPlace, match="the country Mexico"):
         get_gazetteer().resolve("Mexico")  # not Mexico, Pampanga (PH)
     assert get_gazetteer().resolve("Djibouti").country == "DJ"  # the capital of the country named
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "place", "country", "within", "part_unknown"),
+    [
+        ("Uselu, Benin City", None, "Uselu", "NG", "Benin City", False),  # a district of its town
+        ("Uselu, Benin City, Nigeria", None, "Uselu", "NG", "Benin City", False),
+        ("Iyaro motor park, Ekpoma", None, "Ekpoma", "NG", None, True),  # the town, and says so
+        ("Ekpoma, Edo", None, "Ekpoma", "NG", None, False),  # "Town, Region"
+        ("Ekpoma", "NE", "Ekpoma", "NG", None, False),  # a hint is never a filter
+        ("Lagos", "PT", "Lagos", "NG", None, False),  # nor does it beat a dominant place
+        ("Tripoli", "LB", "Tripoli", "LB", None, False),  # it settles an ambiguous name only
+    ],
+)
+def test_a_persons_wording_resolves_to_the_most_specific_place(
+    text, hint, place, country, within, part_unknown
+):
+    match = get_gazetteer().resolve_place(text, hint_country=hint)
+    assert (match.place.name, match.place.country) == (place, country)
+    assert (match.within.name if match.within else None, match.part_unknown) == (within, part_unknown)
+    assert match.hinted == (hint if text == "Tripoli" else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "error", "countries"),
+    [
+        ("Tripoli", None, AmbiguousPlace, ["LY", "LB", "GR", "US"]),
+        ("Tripoli", "FR", AmbiguousPlace, ["LY", "LB", "GR", "US"]),  # no candidate in the hint
+        ("Benin", "NG", AmbiguousPlace, ["NG"]),  # also the country Benin: a hint does not choose
+        ("Ekpomma", None, NotFound, ["NG"]),  # the nearest spelling, offered, never taken
+        ("Ekpoma, Nigerria", None, NotFound, ["NG"]),  # the first part's places are offered
+    ],
+)
+def test_a_wording_that_names_no_place_or_several_carries_its_candidates(text, hint, error, countries):
+    with pytest.raises(error) as err:
+        get_gazetteer().resolve_place(text, hint_country=hint)
+    assert [c.country for c in err.value.candidates] == countries
+
+
+def test_resolving_quietly_logs_no_place(caplog, monkeypatch):
+    import intel.gazetteer
+
+    monkeypatch.setattr(intel.gazetteer, "_warned", set())
+    caplog.set_level(logging.DEBUG)
+    get_gazetteer().resolve_place("Palermo", warn=False)
+    assert "Palermo" not in caplog.text
+    get_gazetteer().resolve_place("Palermo")  # by default the choice of a dominant place is logged
+    assert "Palermo" in caplog.text

@@ -110,9 +110,59 @@ def test_arabic_tip_form_is_rtl_and_the_tip_lands_encrypted_and_attributed(
             text("SELECT text_encrypted, target_id, campaign_id, locale, place FROM tip")
         ).one()
     assert SECRET.encode() not in bytes(raw) and "رأيت".encode() not in bytes(raw)
-    # the typed place is encrypted with the text; only the gazetteer's town name is kept in clear
+    # the typed place is encrypted with the text; only a gazetteer town would be kept in clear, and
+    # Tripoli is in Libya and in Lebanon: the target's country does not choose, the analyst does
     assert "طرابلس".encode() not in bytes(raw)
-    assert (target_id, campaign_id, locale, place) == (tripoli.id, seeded.rows.campaign.id, "ar", "Tripoli")
+    assert (target_id, campaign_id, locale, place) == (tripoli.id, seeded.rows.campaign.id, "ar", None)
+
+
+def test_an_analyst_triages_with_the_candidates_of_a_place_that_does_not_resolve(
+    live: tuple[str, Seeded], browser: Browser, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    base, seeded = live
+    code = seeded.rows.assets[(seeded.rows.targets[1].id, "ar")].tracking_code
+    public = browser.new_context(locale="en-US")
+    form = public.new_page()
+    form.goto(f"{base}/t/{code}")
+    form.fill("#text", SECRET)
+    form.fill("#place", "طرابلس")
+    form.click("#send")
+    form.wait_for_selector("#thanks")
+    public.close()
+    with sqlite_engine.connect() as conn:
+        tip_id = conn.execute(text("SELECT max(id) FROM tip")).scalar_one()
+    context = browser.new_context(
+        extra_http_headers={"X-Counterflow-User": "ana"}, viewport={"width": 1200, "height": 1400}
+    )
+    page = context.new_page()
+    outside = _no_outside_requests(page, base)
+    page.goto(f"{base}/tips/{tip_id}")
+    assert page.locator("#place-given bdi").inner_text() == "طرابلس"
+    choices = page.locator("#place-candidates label")
+    assert choices.count() == 4 and choices.first.is_visible()
+    assert choices.first.inner_text().strip() == "Tripoli (Tripoli, Libya)"
+    assert page.locator("#language").input_value() == "ar"
+    # a misspelt place: the form comes back with the error and the nearest place as a choice
+    page.fill("#place", "Ekpomma")
+    with page.expect_response(f"{base}/tips/{tip_id}/triage") as answer:
+        page.click("#actionable")
+    assert answer.value.status == 422
+    assert page.locator("#triage-error").is_visible()
+    assert "'Ekpomma' is not in the gazetteer" in page.locator("#triage-error").inner_text()
+    assert page.locator("#place").input_value() == "Ekpomma"
+    offered = page.locator("#place-candidates label").all_inner_texts()
+    assert [o.strip() for o in offered[:2]] == ["Ekpoma (Edo State, Nigeria)", "Tripoli (Tripoli, Libya)"]
+    page.screenshot(path=str(tmp_path / "triage_refused.png"), full_page=True)
+    page.locator("#place-candidates input[type=radio]").first.check()
+    page.click("#actionable")
+    page.wait_for_selector("text=Became report")
+    assert outside == []
+    context.close()
+    with sqlite_engine.connect() as conn:
+        place, country = conn.execute(
+            text("SELECT r.place, r.country FROM report r JOIN tip t ON t.report_id = r.id")
+        ).one()
+    assert (place, country) == ("Ekpoma", "NG")
 
 
 def test_hotspot_page_shows_the_map_and_the_ranked_list(

@@ -136,6 +136,34 @@ def test_tips_file_attributes_triages_and_creates_reports(engine, settings, camp
         assert len(s.exec(select(Tip)).all()) == 3
 
 
+def test_an_actionable_tip_whose_place_does_not_resolve_is_kept_for_an_analyst_to_place(
+    sqlite_engine, sqlite_settings, tmp_path
+):
+    with session_scope(sqlite_engine) as s:
+        add_user(s, name="chidi", role="analyst")
+        c = make_draft_campaign(s, starts_on=dt.date.today() - dt.timedelta(days=14), days=12)
+        cid, code = c.id, sorted(a.tracking_code for a in c_assets(s, c.id))[0]
+    path = tmp_path / "tips.csv"
+    day = dt.date.today() - dt.timedelta(days=1)
+    path.write_text(
+        "tracking_code,text,received_on,actionable,place\n"
+        f"{code},They keep girls in a hotel,{day},yes,Ekpoma\n"
+        f"{code},They keep girls in a bar,{day},yes,Ekpomma\n"  # no such place: no guess
+        f"{code},They keep girls in a house,{day},yes,Tripoli\n",  # Libya or Lebanon
+        encoding="utf-8",
+    )
+    with session_scope(sqlite_engine) as s:
+        out = load_feedback(s, campaign_id=cid, settings=sqlite_settings, tips_path=path, triage_as="chidi")
+    assert (out.tips_stored, out.tips_actionable, out.reports_created, out.rejected) == (3, 1, 1, 0)
+    assert out.left_for_triage == [3, 4]
+    assert out.as_dict()["left_for_triage"] == [3, 4]
+    with session_scope(sqlite_engine) as s:
+        tips = s.exec(select(Tip).order_by(Tip.id)).all()
+        assert [(t.status, t.place) for t in tips] == [("actionable", "Ekpoma"), ("new", None), ("new", None)]
+        (report,) = s.exec(select(Report).where(Report.id == tips[0].report_id)).all()
+        assert (report.place, report.country) == ("Ekpoma", "NG")
+
+
 def test_metric_values_must_be_finite(engine, settings, campaign, tmp_path):
     cid, codes = campaign
     path = tmp_path / "m.csv"

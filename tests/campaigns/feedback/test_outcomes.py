@@ -28,7 +28,7 @@ def test_outcomes_per_target_and_locale(engine: Engine, settings: Settings) -> N
         make_metrics(s, rows, days=3, reach=1000)
         code = rows.assets[(benin.id, "en")].tracking_code
         tips = [submit_tip(s, text=f"tip {i}", tracking_code=code, settings=settings) for i in range(3)]
-        triage_tip(s, tip_id=tips[0].id, actor="ana", actionable=True)
+        triage_tip(s, tip_id=tips[0].id, actor="ana", actionable=True, use_target_area=True)
         s.commit()
         out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 6, 1))
     frame = out.rows.set_index(["target", "locale"])
@@ -198,7 +198,7 @@ def test_unknown_measures_and_unattributed_spend_are_shown_apart(engine: Engine,
             ]
         )
         tip = submit_tip(s, text="a tip", tracking_code=rows.assets[en].tracking_code, settings=settings)
-        triage_tip(s, tip_id=tip.id, actor="ana", actionable=True)
+        triage_tip(s, tip_id=tip.id, actor="ana", actionable=True, use_target_area=True)
         s.commit()
         out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 6, 1))
     frame = out.rows.set_index(["target", "locale"])

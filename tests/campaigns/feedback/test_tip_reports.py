@@ -111,6 +111,8 @@ def test_the_report_is_graded_comes_through_an_import_and_holds_no_tip_words(
             "tip_id": tip.id,
             "campaign_id": rows.campaign.id,
             "target_id": rows.targets[0].id,
+            "place_precision": "town",  # the tip's location, coarsened to 0.1 degree
+            "place_from": "tip_location",
         }
         assert report.observed_on == tip.received_at.date()
     with Session(engine) as s:
@@ -129,8 +131,9 @@ def test_two_tips_about_one_place_and_day_become_one_incident(engine: Engine, se
         second = submit_tip(s, text="girls kept near the motor park", tracking_code=code, settings=settings)
         for tip in (first, second):
             triage_tip(
-                s, tip_id=tip.id, actor="ana", actionable=True, exploitation="sexual", settings=settings
-            )
+                s, tip_id=tip.id, actor="ana", actionable=True, exploitation="sexual", use_target_area=True,
+                settings=settings,
+            )  # fmt: skip
         s.commit()
         assert first.report_id is not None and second.report_id not in (None, first.report_id)
         later = s.get(Report, second.report_id)
@@ -159,7 +162,10 @@ def test_a_tip_joins_an_incident_already_in_the_store(engine: Engine, settings: 
             source_name="Vanguard",
             settings=settings,
         )  # fmt: skip
-        triage_tip(s, tip_id=tip.id, actor="ana", actionable=True, exploitation="sexual", settings=settings)
+        triage_tip(
+            s, tip_id=tip.id, actor="ana", actionable=True, exploitation="sexual", use_target_area=True,
+            settings=settings,
+        )  # fmt: skip
         s.commit()
         report = s.get(Report, tip.report_id)
         assert report is not None and report.id != news and report.duplicate_of == news

@@ -98,7 +98,10 @@ def test_actionable_tip_becomes_a_graded_report_once(engine: Engine, settings: S
         )
         with pytest.raises(Forbidden):
             triage_tip(s, tip_id=tip.id, actor="cam", actionable=True)
-        triage_tip(s, tip_id=tip.id, actor="ana", actionable=True, exploitation="sexual|labour")
+        # the tip says nowhere: the analyst chooses the target's area, explicitly
+        triage_tip(
+            s, tip_id=tip.id, actor="ana", actionable=True, exploitation="sexual|labour", use_target_area=True
+        )
         triage_tip(s, tip_id=tip.id, actor="ana", actionable=True)  # again: still one report
         s.commit()
         reports = s.exec(select(Report)).all()
@@ -108,6 +111,8 @@ def test_actionable_tip_becomes_a_graded_report_once(engine: Engine, settings: S
         assert source is not None and source.kind == "campaign_tip"
         assert (report.reliability, report.credibility) == ("F", 3)
         assert (report.lat, report.lon, report.country) == (32.9, 13.2, "LY")  # target centre, coarsened
+        # a 25 km target stands for its town, and the report says where its place came from
+        assert (report.extra["place_precision"], report.extra["place_from"]) == ("town", "target_area")
         assert report.exploitation == "sexual|forced_labour"  # the taxonomy's codes
         assert SECRET not in (report.summary or "")
         stored = s.get(Tip, tip.id)
