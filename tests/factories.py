@@ -372,6 +372,21 @@ def password_hash() -> str:
     return HASHER.hash(PASSWORD)
 
 
+def typed(monkeypatch: Any, *lines: str) -> None:
+    """Standard input (not a terminal) that answers the command line's password prompts, a line each."""
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+
+
+def add_user(session: Session, name: str, role: str, *, password: bool = True) -> User:
+    """A user (with the password ``PASSWORD``, unless ``password=False``)."""
+    user = User(name=name, role=role, password_hash=password_hash() if password else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
 def make_users(session: Session) -> dict[str, User]:
     """One user per role: ana (analyst), cam and cleo (campaign managers), dina (director), root
     (admin), each with the password ``PASSWORD``."""

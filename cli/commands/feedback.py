@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from cli.app import app
+from cli.credentials import prove
 from cli.tools import table as _table
 from intel.errors import CounterflowError
 from intel.roles import TipStatus
@@ -39,6 +40,7 @@ def tips(
         raise CounterflowError("--show-text needs to know who reads", "add --as YOUR_USER_NAME (an analyst)")
     settings = get_settings()
     with _session() as session:
+        reader = prove(session, as_user, why="to read tip text") if show_text and as_user else None
         rows = list_tips(session, status=status, limit=limit)
         table = []
         for t in rows:
@@ -52,8 +54,8 @@ def tips(
                 t.place,
             ]
             if show_text:
-                assert as_user is not None
-                text = read_tip_text(session, tip_id=t.id, actor=as_user, settings=settings)  # type: ignore[arg-type]
+                assert reader is not None and t.id is not None
+                text = read_tip_text(session, tip_id=t.id, actor=reader, settings=settings)
                 row.append(" ".join(text.split())[:120])
             table.append(row)
     headers = ["id", "received (UTC)", "status", "campaign", "target", "locale", "place"]
@@ -82,10 +84,11 @@ def triage(
     if actionable is None:
         raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
     with _session() as session:
+        analyst = prove(session, as_user, why=f"to triage tip {tip_id}")
         tip = triage_tip(
             session,
             tip_id=tip_id,
-            actor=as_user,
+            actor=analyst,
             actionable=actionable,
             exploitation=exploitation,
             place=place,
@@ -208,6 +211,8 @@ def feedback(
         )
     settings = get_settings()
     with session_scope(get_engine(settings)) as s:
+        if analyst:
+            analyst = prove(s, analyst, why="to triage the tips marked actionable").name
         if simulate:
             from sandbox.feedback import simulated_feedback
 
