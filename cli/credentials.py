@@ -17,12 +17,14 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
-from intel.accounts import NotAuthenticated, token_user, verify_password
 from intel.errors import CommandHint
-from intel.models import User
+
+if TYPE_CHECKING:  # the store's modules load only when a command needs them (fast --help)
+    from sqlmodel import Session
+
+    from intel.models import User
 
 TOKEN_ENV = "COUNTERFLOW_TOKEN"
 
@@ -52,6 +54,8 @@ def read_password(label: str) -> str:
     except OSError:  # standard input closed or not readable
         line = ""
     if not line:
+        from intel.accounts import NotAuthenticated
+
         raise NotAuthenticated(
             f"no password was given ({label.lower()})",
             "type it at the prompt, pipe it on standard input, or sign in once for a personal token",
@@ -62,6 +66,8 @@ def read_password(label: str) -> str:
 
 def prove(session: Session, name: str, *, why: str) -> User:
     """The user ``name``, after their token or password proved it is them (``why``: for the prompt)."""
+    from intel.accounts import token_user, verify_password
+
     name = name.strip()
     token = saved_token()
     if token:

@@ -8,7 +8,6 @@ from typing import Any
 import typer
 
 from cli.app import app
-from cli.credentials import prove
 from cli.tools import table as _table
 from intel.errors import CounterflowError
 from intel.roles import TipStatus
@@ -38,6 +37,8 @@ def tips(
         raise CounterflowError(f"--status was {status!r}", f"use one of {', '.join(TipStatus)}")
     if show_text and not as_user:
         raise CounterflowError("--show-text needs to know who reads", "add --as YOUR_USER_NAME (an analyst)")
+    from cli.credentials import prove
+
     settings = get_settings()
     with _session() as session:
         reader = prove(session, as_user, why="to read tip text") if show_text and as_user else None
@@ -83,6 +84,8 @@ def triage(
 
     if actionable is None:
         raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
+    from cli.credentials import prove
+
     with _session() as session:
         analyst = prove(session, as_user, why=f"to triage tip {tip_id}")
         tip = triage_tip(
@@ -209,6 +212,8 @@ def feedback(
         raise CounterflowError(
             "--simulate needs an analyst to triage", "pass --as NAME (a user with the analyst role)"
         )
+    from cli.credentials import prove
+
     settings = get_settings()
     with session_scope(get_engine(settings)) as s:
         if analyst:

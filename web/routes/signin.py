@@ -80,7 +80,6 @@ def _signin_page(
         next_path=safe_next(next_path),
         signin_name=name,
         error=error,
-        oidc=request.app.state.settings.oidc_enabled,
     )
     response.headers.update(PRIVATE)
     return response
