@@ -379,7 +379,7 @@ def typed(monkeypatch: Any, *lines: str) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
 
 
-def add_user(session: Session, name: str, role: str, *, password: bool = True) -> User:
+def user_with_password(session: Session, name: str, role: str, *, password: bool = True) -> User:
     """A user (with the password ``PASSWORD``, unless ``password=False``)."""
     user = User(name=name, role=role, password_hash=password_hash() if password else None)
     session.add(user)

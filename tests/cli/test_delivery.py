@@ -14,7 +14,14 @@ from intel.db import get_engine
 from intel.models import Campaign, Delivery, Metric
 from intel.settings import Settings, get_settings
 from sandbox.fakegraph import FakeGraph, start_fake_graph
-from tests.factories import ADS_EXPORT_SAMPLE, ENGLISH_ONLY, PASSWORD, add_user, make_draft_campaign, typed
+from tests.factories import (
+    ADS_EXPORT_SAMPLE,
+    ENGLISH_ONLY,
+    PASSWORD,
+    make_draft_campaign,
+    typed,
+    user_with_password,
+)
 
 
 @pytest.fixture
@@ -37,7 +44,7 @@ def _campaign(settings: Settings, **kw) -> int:
 def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path, monkeypatch):
     cid = _campaign(cli_env, author="amara")
     with Session(get_engine(cli_env)) as s:
-        add_user(s, "amara", "campaign_manager")
+        user_with_password(s, "amara", "campaign_manager")
         s.commit()
     typed(monkeypatch, PASSWORD)
     assert main(["approve", str(cid), "--as", "amara"]) == 2
@@ -140,7 +147,7 @@ def test_publish_and_insights_through_the_sdk(cli_env, capsys, monkeypatch, fake
     get_settings.cache_clear()
     cid = _campaign(cli_env, targets=ENGLISH_ONLY)
     with Session(get_engine(cli_env)) as s:
-        add_user(s, "bello", "campaign_manager")
+        user_with_password(s, "bello", "campaign_manager")
         s.commit()
     typed(monkeypatch, PASSWORD)
     assert main(["approve", str(cid), "--as", "bello"]) == 0

@@ -21,7 +21,7 @@ from cli.app import app
 from cli.main import _register, main
 from intel.db import get_engine
 from intel.settings import Settings, get_settings
-from tests.factories import PASSWORD, add_user, typed
+from tests.factories import PASSWORD, typed, user_with_password
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Every package of the product, faces included.
@@ -193,7 +193,7 @@ def test_the_cli_prints_problem_fix_and_the_command_to_run(env, capsys, monkeypa
     assert main(["upgrade"]) == 0
     capsys.readouterr()
     with Session(get_engine(env)) as s:
-        add_user(s, "ada", "director")
+        user_with_password(s, "ada", "director")
         s.commit()
     typed(monkeypatch, PASSWORD)
     assert main(["approve", "4242", "--as", "ada"]) == 2

@@ -12,7 +12,7 @@ from cli.main import main
 from intel.accounts import issue_token
 from intel.db import get_engine, session_scope
 from intel.settings import Settings, get_settings
-from tests.factories import DEMO_ROUTE, add_user, make_demo_run, make_route, typed
+from tests.factories import DEMO_ROUTE, make_demo_run, make_route, typed, user_with_password
 
 PLAN = ["plan", "--route", DEMO_ROUTE, "--name", "Safe journeys", "--author", "ana", "--ages", "13-28",
         "--genders", "women", "--languages", "local", "--budget", "5000", "--currency", "USD",
@@ -29,7 +29,8 @@ def store(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
         make_demo_run(session, route=make_route(session))
         # ana plans with her personal token (as after `counterflow login ana`)
         monkeypatch.setenv(
-            "COUNTERFLOW_TOKEN", issue_token(session, user=add_user(session, "ana", "campaign_manager"))
+            "COUNTERFLOW_TOKEN",
+            issue_token(session, user=user_with_password(session, "ana", "campaign_manager")),
         )
     yield sqlite_settings
     get_settings.cache_clear()
