@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +42,17 @@ DEMO_USERS = {
 REPLAY_DAYS = 24
 
 
+def demo_password() -> str:
+    """A fresh random password for a demo user (four groups, easy to type from the screen)."""
+    return "-".join(secrets.token_hex(3) for _ in range(4))
+
+
 @dataclass
 class DemoResult:
     folder: Path
     summary: dict[str, Any]
     outputs: dict[str, Path] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
 
 
 @task(name="feedback (simulated)", cache_policy=NONE)
@@ -61,7 +68,7 @@ def simulated_feedback_task(
 def demo_flow(
     reports_file: str,
     plan: dict[str, Any],
-    approver: str,
+    approval_grant: int,
     analyst: str,
     route: str = DEMO_ROUTE,
     home: str = "counterflow-demo",
@@ -76,7 +83,7 @@ def demo_flow(
     return close_loop(
         reports_file=reports_file,
         plan=plan,
-        approver=approver,
+        approval_grant=approval_grant,
         route=route,
         home=home,
         database_url=database_url,
@@ -109,6 +116,7 @@ def run_demo(
     echo: Callable[[str], None] = lambda s: None,
 ) -> DemoResult:
     """Run the demo loop; see the module docstring."""
+    from intel.accounts import issue_grant, set_password, verify_password
     from intel.db import get_engine, session_scope
     from intel.users import add_user
     from sandbox.fakegraph import start_fake_graph
@@ -126,8 +134,15 @@ def run_demo(
     echo(f"generated {reports} simulated reports (plus duplicates) -> {csv_path.name}")
     settings = settings_for(home)
     with session_scope(get_engine(settings)) as s:
+        # Demo-only passwords, made here and printed once: the demo's people sign in with them.
+        passwords = {name: demo_password() for name in DEMO_USERS}
         for name, role in DEMO_USERS.items():
-            add_user(s, name=name, role=role)
+            set_password(s, user=add_user(s, name=name, role=role), password=passwords[name], actor="demo")
+        # bola approves as anyone must: his password proves it is him, and the flow spends the grant
+        approval_grant = issue_grant(
+            s, user=verify_password(s, name="bola", password=passwords["bola"]), purpose="approve"
+        )
+    echo(f"demo users: {', '.join(DEMO_USERS)} (demo-only passwords, printed at the end)")
 
     fake = None
     extra: dict[str, dict[str, Any]] = {}
@@ -164,7 +179,7 @@ def run_demo(
         summary = demo_flow(
             reports_file=str(csv_path),
             plan=plan,
-            approver="bola",
+            approval_grant=approval_grant,
             analyst="chidi",
             route=DEMO_ROUTE,
             home=home,
@@ -192,4 +207,4 @@ def run_demo(
     }
     if fake is not None:
         outputs["fake Graph requests"] = folder / "fake-graph-requests.json"
-    return DemoResult(folder=folder, summary=summary, outputs=outputs)
+    return DemoResult(folder=folder, summary=summary, outputs=outputs, passwords=passwords)

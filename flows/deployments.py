@@ -43,7 +43,7 @@ RUN_PARAMETERS: dict[str, tuple[str, ...]] = {
     "ingest-on-demand": ("path",),
     "plan-on-demand": ("plan",),
     "publish-on-demand": ("campaign_id",),
-    "loop-on-demand": ("reports_file", "plan", "approver", "analyst", "route"),
+    "loop-on-demand": ("reports_file", "plan", "approval_grant", "analyst", "route"),
 }
 
 

@@ -97,14 +97,22 @@ def plan_task(plan: dict[str, Any], home: str, database_url: str | None = None) 
 @task(name="approve", cache_policy=NONE)
 def approve_task(
     campaign_id: int,
-    approver: str,
+    approval_grant: int,
     home: str,
     database_url: str | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Record a second person's approval."""
+    """Record a second person's approval, spending the grant they made when they proved who they are.
+
+    A flow never holds a password or token: the approver proves who they are to a face (the
+    command line's prompt or token), which records a one-use grant in the store; the flow's
+    parameter is that grant's id, which approves once, as that person only.
+    """
+    from intel.accounts import spend_grant
+
     with flow_session(home, database_url) as (s, _):
-        return steps.approve(s, campaign_id=campaign_id, approver=approver, now=now)
+        approver = spend_grant(s, grant_id=approval_grant, purpose="approve")
+        return steps.approve(s, campaign_id=campaign_id, approver=approver.name, now=now)
 
 
 @task(name="schedule", cache_policy=NONE)
@@ -269,14 +277,14 @@ def plan_flow(plan: dict[str, Any], home: str = "counterflow-data", database_url
 @flow(name="publish")
 def publish_flow(
     campaign_id: int,
-    approver: str | None = None,
+    approval_grant: int | None = None,
     channel: str = "outbox",
     home: str = "counterflow-data",
     database_url: str | None = None,
 ):
-    """Approve (if an approver is given), schedule and publish a campaign."""
-    if approver:
-        approve_task(campaign_id, approver, home, database_url)
+    """Approve (if an approver's grant is given), schedule and publish a campaign."""
+    if approval_grant is not None:
+        approve_task(campaign_id, approval_grant, home, database_url)
     scheduled = schedule_task(campaign_id, home, database_url)
     published = publish_task(campaign_id, channel, home, database_url)
     return {"schedule": scheduled, "publish": published}
@@ -323,7 +331,7 @@ def close_loop(
     *,
     reports_file: str,
     plan: dict[str, Any],
-    approver: str,
+    approval_grant: int,
     route: str,
     home: str,
     database_url: str | None,
@@ -340,7 +348,7 @@ def close_loop(
     before = hotspots_task(route, home, database_url, corridor_km, top, None, "before the campaign")
     planned = plan_task({**plan, "route": route, "run_id": before["run_id"]}, home, database_url)
     campaign_id = int(planned["campaign_id"])
-    approve_task(campaign_id, approver, home, database_url, as_of)
+    approve_task(campaign_id, approval_grant, home, database_url, as_of)
     scheduled = schedule_task(campaign_id, home, database_url, as_of)
     published = publish_task(campaign_id, channel, home, database_url, None, as_of)
     also = {
@@ -369,7 +377,7 @@ def close_loop(
 def loop_flow(
     reports_file: str,
     plan: dict[str, Any],
-    approver: str,
+    approval_grant: int,
     analyst: str,
     route: str,
     home: str = "counterflow-data",
@@ -385,11 +393,13 @@ def loop_flow(
     """The whole loop: ingest -> hotspots -> plan -> approve -> schedule -> publish -> feedback ->
     hotspots again, and what changed.
 
+    ``approval_grant`` is the id of the one-use grant the approver made by proving who they are
+    (``intel.accounts.issue_grant``; the command line makes it after their password or token).
     ``as_of`` replays the loop at an earlier moment."""
     return close_loop(
         reports_file=reports_file,
         plan=plan,
-        approver=approver,
+        approval_grant=approval_grant,
         route=route,
         home=home,
         database_url=database_url,

@@ -203,6 +203,37 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     role: str  # an intel.roles.Role: campaign_manager, analyst, director, admin
+    password_hash: str | None = None  # Argon2 (pwdlib); None until the person sets one
+    password_set_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the store only its SHA-256."""
+
+    id: str = Field(primary_key=True)  # sha256 hex of the cookie's token
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    last_seen_at: dt.datetime = _ts()
+
+
+class Credential(SQLModel, table=True):
+    """A secret given to one person, kept as its SHA-256 only.
+
+    ``kind`` is ``set_password`` (a one-time link an admin hands over), ``token`` (a personal
+    token for the command line, from ``counterflow login``) or ``grant`` (a one-use permission,
+    made after the person's password or token was checked, that a flow run spends to act for
+    that person; its id, not a secret, is the flow's parameter).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str | None = Field(default=None, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str
+    purpose: str | None = None  # of a grant: plan, approve, triage
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    used_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
 
 
 class Campaign(SQLModel, table=True):

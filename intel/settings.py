@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from pydantic import SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from intel.errors import CommandHint, CounterflowError
 
@@ -52,12 +55,86 @@ class Settings(BaseSettings):
     """Graph API version."""
     log_level: str = "INFO"
     """Logging level of the CLI and the web app."""
+    sign_in: bool = True
+    """Staff sign in with a password (or single sign-on); off, staff pages open only to a trusted
+    proxy's header, and the web app listens on loopback only."""
+    session_cookie_secure: bool | None = None
+    """Mark the session cookie ``Secure``; default: when the request came over https."""
+    trust_user_header: bool = False
+    """Accept the signed-in user's name from the ``X-Counterflow-User`` header of a proxy that
+    authenticates people; only requests from ``trusted_proxies`` may carry it."""
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    """Addresses or networks (e.g. ``10.0.0.5``, ``10.0.0.0/24``) of the proxies whose user header
+    is trusted; JSON list or comma-separated."""
+    oidc_issuer: str | None = None
+    """OpenID Connect issuer URL (single sign-on); https, except a loopback issuer in tests."""
+    oidc_client_id: str | None = None
+    """OpenID Connect client id registered with the issuer."""
+    oidc_client_secret: SecretStr | None = None
+    """OpenID Connect client secret (never logged)."""
+    oidc_username_claim: str = "preferred_username"
+    """Claim of the ID token that names the counterflow user (who must exist in the store)."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise CounterflowError(
+                    f"COUNTERFLOW_TRUSTED_PROXIES holds {item!r}, which is not an address or a network",
+                    "list the proxies' addresses, e.g. 10.0.0.5,10.0.1.0/24",
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> Settings:
+        if self.trust_user_header and not self.trusted_proxies:
+            raise CounterflowError(
+                "COUNTERFLOW_TRUST_USER_HEADER is on but no proxy is trusted",
+                "set COUNTERFLOW_TRUSTED_PROXIES to the addresses of the proxies that set the header",
+            )
+        oidc = {
+            "COUNTERFLOW_OIDC_ISSUER": self.oidc_issuer,
+            "COUNTERFLOW_OIDC_CLIENT_ID": self.oidc_client_id,
+            "COUNTERFLOW_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        given = [k for k, v in oidc.items() if v]
+        if given and len(given) < len(oidc):
+            missing = ", ".join(k for k in oidc if k not in given)
+            raise CounterflowError(
+                f"single sign-on is half configured: {missing} is not set",
+                "set the issuer, the client id and the client secret together, or none of them",
+            )
+        if self.oidc_issuer:
+            url = urlsplit(self.oidc_issuer)
+            loopback = url.hostname in {"127.0.0.1", "localhost", "::1"}
+            if url.scheme != "https" and not (url.scheme == "http" and loopback):
+                raise CounterflowError(
+                    f"COUNTERFLOW_OIDC_ISSUER is {self.oidc_issuer!r}",
+                    "use the issuer's https URL, e.g. https://login.example.org/realms/staff",
+                )
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.environment != "production":
             return self
-        for name in ("tip_key", "facebook_access_token", "facebook_app_secret"):
+        for name in ("tip_key", "facebook_access_token", "facebook_app_secret", "oidc_client_secret"):
             value = getattr(self, name)
             if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
                 raise CounterflowError(

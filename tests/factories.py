@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -359,14 +360,46 @@ def make_draft_campaign(
 LINK_BASE = "http://127.0.0.1:8000"
 
 
+#: The password of every user of ``make_users`` (tests only).
+PASSWORD = "test only: correct horse battery staple"
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    """``PASSWORD`` hashed once (Argon2 costs tens of milliseconds and 64 MiB by design)."""
+    from intel.accounts import HASHER
+
+    return HASHER.hash(PASSWORD)
+
+
+def typed(monkeypatch: Any, *lines: str) -> None:
+    """Standard input (not a terminal) that answers the command line's password prompts, a line each."""
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+
+
+def user_with_password(session: Session, name: str, role: str, *, password: bool = True) -> User:
+    """A user (with the password ``PASSWORD``, unless ``password=False``)."""
+    user = User(name=name, role=role, password_hash=password_hash() if password else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
 def make_users(session: Session) -> dict[str, User]:
-    """One user per role: ana (analyst), cam and cleo (campaign managers), dina (director), root (admin)."""
+    """One user per role: ana (analyst), cam and cleo (campaign managers), dina (director), root
+    (admin), each with the password ``PASSWORD``."""
+    hashed = password_hash()
     users = {
-        "ana": User(name="ana", role="analyst"),
-        "cam": User(name="cam", role="campaign_manager"),
-        "cleo": User(name="cleo", role="campaign_manager"),
-        "dina": User(name="dina", role="director"),
-        "root": User(name="root", role="admin"),
+        name: User(name=name, role=role, password_hash=hashed)
+        for name, role in (
+            ("ana", "analyst"),
+            ("cam", "campaign_manager"),
+            ("cleo", "campaign_manager"),
+            ("dina", "director"),
+            ("root", "admin"),
+        )
     }
     session.add_all(users.values())
     session.flush()
@@ -625,6 +658,16 @@ def seed(engine: Engine) -> Seeded:
     return Seeded(run=run, hotspots=hotspots, rows=rows)
 
 
-def as_user(name: str) -> dict[str, str]:
-    """The request headers that sign in as ``name`` (the placeholder for real sign-in)."""
-    return {"X-Counterflow-User": name}
+def as_user(client: Any, name: str) -> dict[str, str]:
+    """Request headers of a signed-in ``name``: a session opened in the store of ``client``'s app
+    (as the sign-in form opens one) and its CSRF token. The sign-in form itself is tested with
+    passwords in ``tests/web/test_signin.py``."""
+    from intel.accounts import find_user, open_session
+    from web.auth import SESSION_COOKIE, csrf_for
+
+    with Session(client.app.state.engine) as s:
+        user = find_user(s, name)
+        assert user is not None, f"no user {name!r} in the test store"
+        token = open_session(s, user=user)
+        s.commit()
+    return {"Cookie": f"{SESSION_COOKIE}={token}", "X-CSRF-Token": csrf_for(token)}

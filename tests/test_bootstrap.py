@@ -45,7 +45,11 @@ def _run(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": str(clone / "bin"), "HOME": str(clone), "LANG": "C.UTF-8"}
     return subprocess.run(
         ["/bin/sh", str(clone / "scripts" / "uv.sh"), *args],
-        capture_output=True, text=True, env=env, cwd=clone, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=clone,
+        timeout=60,
     )
 
 
@@ -114,4 +118,6 @@ def test_no_product_module_needs_a_development_tool():
     )
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert {"cli", "flows", "sandbox", "web"} <= loaded  # the probe imported the product
-    assert not (loaded & dev_modules), f"product modules import development tools: {sorted(loaded & dev_modules)}"
+    assert not (loaded & dev_modules), (
+        f"product modules import development tools: {sorted(loaded & dev_modules)}"
+    )

@@ -57,7 +57,9 @@ def test_docstring_examples_give_what_they_show(name: str) -> None:
 def test_every_package_shows_examples(package: str) -> None:
     counts = {name: _examples(name) for name in MODULES[package]}
     assert len(counts) > 1, f"no modules found under {package}/"
-    assert sum(counts.values()) > 0, f"no docstring examples in any module of {package}: add one to a pure function"
+    assert sum(counts.values()) > 0, (
+        f"no docstring examples in any module of {package}: add one to a pure function"
+    )
 
 
 def test_the_walk_finds_nested_modules_and_skips_scripts() -> None:

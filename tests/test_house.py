@@ -91,8 +91,7 @@ def test_no_room_imports_upward(graph):
         f"{src} imports {dst}"
         for src, targets in graph.items()
         for dst in targets
-        if dst.split(".")[0] != src.split(".")[0]
-        and dst.split(".")[0] not in MAY_IMPORT[src.split(".")[0]]
+        if dst.split(".")[0] != src.split(".")[0] and dst.split(".")[0] not in MAY_IMPORT[src.split(".")[0]]
     )
     assert wrong == []
 

@@ -9,10 +9,11 @@ that names no internals. JSON is chosen for ``/api/`` paths and for clients that
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intel.errors import CounterflowError
@@ -30,8 +31,10 @@ def wants_json(request: Request) -> bool:
 def render_error(request: Request, error: CounterflowError) -> Response:
     # an error page may describe what was sent: never cached, never sent on as a referrer
     headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    if error.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="counterflow"'
+    if error.status == 401 and request.method == "GET" and not wants_json(request):
+        # a browser that is not signed in goes to the sign-in form, and comes back after it
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303, headers=headers)
     if wants_json(request):
         return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
     from web.templating import render

@@ -61,5 +61,6 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     context.setdefault("_", _NULL.gettext)
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("path", request.url.path)
+    context.setdefault("csrf", getattr(request.state, "csrf", ""))
     html = environment().get_template(name).render(request=request, **context)
     return HTMLResponse(html, status_code=status)

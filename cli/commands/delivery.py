@@ -26,14 +26,20 @@ def _window(value: str) -> tuple[int, int]:
 @app.command()
 def approve(
     campaign_id: int = typer.Argument(..., help="Campaign id."),
-    as_: str = typer.Option(..., "--as", help="Name of the approving user (not the campaign's author)."),
+    as_: str = typer.Option(
+        ...,
+        "--as",
+        help="Your user name: you approve (not the campaign's author), with your password or token.",
+    ),
 ) -> None:
     """Approve a campaign for publishing (a user other than its author)."""
+    from cli.credentials import prove
     from flows import steps
     from intel.db import get_engine, session_scope
 
     with session_scope(get_engine()) as session:
-        done = steps.approve(session, campaign_id=campaign_id, approver=as_)
+        approver = prove(session, as_, why=f"to approve campaign {campaign_id}")
+        done = steps.approve(session, campaign_id=campaign_id, approver=approver.name)
     at = dt.datetime.fromisoformat(done["approved_at"])
     typer.echo(f"campaign {done['campaign_id']} approved by {done['approved_by']} at {at:%Y-%m-%d %H:%M} UTC")
 

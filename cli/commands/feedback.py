@@ -37,8 +37,11 @@ def tips(
         raise CounterflowError(f"--status was {status!r}", f"use one of {', '.join(TipStatus)}")
     if show_text and not as_user:
         raise CounterflowError("--show-text needs to know who reads", "add --as YOUR_USER_NAME (an analyst)")
+    from cli.credentials import prove
+
     settings = get_settings()
     with _session() as session:
+        reader = prove(session, as_user, why="to read tip text") if show_text and as_user else None
         rows = list_tips(session, status=status, limit=limit)
         table = []
         for t in rows:
@@ -52,8 +55,8 @@ def tips(
                 t.place,
             ]
             if show_text:
-                assert as_user is not None
-                text = read_tip_text(session, tip_id=t.id, actor=as_user, settings=settings)  # type: ignore[arg-type]
+                assert reader is not None and t.id is not None
+                text = read_tip_text(session, tip_id=t.id, actor=reader, settings=settings)
                 row.append(" ".join(text.split())[:120])
             table.append(row)
     headers = ["id", "received (UTC)", "status", "campaign", "target", "locale", "place"]
@@ -91,11 +94,14 @@ def triage(
 
     if actionable is None:
         raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
+    from cli.credentials import prove
+
     with _session() as session:
+        analyst = prove(session, as_user, why=f"to triage tip {tip_id}")
         done = triage_tip(
             session,
             tip_id=tip_id,
-            actor=as_user,
+            actor=analyst,
             actionable=actionable,
             exploitation=exploitation,
             place=place,
@@ -228,8 +234,12 @@ def feedback(
         raise CounterflowError(
             "--simulate needs an analyst to triage", "pass --as NAME (a user with the analyst role)"
         )
+    from cli.credentials import prove
+
     settings = get_settings()
     with session_scope(get_engine(settings)) as s:
+        if analyst:
+            analyst = prove(s, analyst, why="to triage the tips marked actionable").name
         if simulate:
             from sandbox.feedback import simulated_feedback
 

@@ -36,6 +36,9 @@ def demo(
     typer.echo(
         f"  {'web app':22} COUNTERFLOW_HOME={result.folder} counterflow web  (from a clone: sh scripts/uv.sh run --frozen --no-dev counterflow web)"
     )
+    typer.echo("\nSign in at http://127.0.0.1:8000/signin as (DEMO ONLY passwords, printed this once):")
+    for name, password in result.passwords.items():
+        typer.echo(f"  {name:8} {password}")
 
 
 def print_loop_summary(s: dict[str, Any]) -> None:
@@ -161,9 +164,9 @@ def serve() -> None:
 def loop_cmd(
     reports_file: Path = typer.Argument(..., help="CSV of reports in the generic format."),
     route: str = typer.Option(..., help='Route, e.g. "Benin City > Agadez > Tripoli > Lampedusa > Rome".'),
-    author: str = typer.Option(..., help="Campaign manager who plans."),
-    approver: str = typer.Option(..., help="Another campaign manager who approves."),
-    analyst: str = typer.Option(..., help="Analyst who triages tips."),
+    author: str = typer.Option(..., help="Campaign manager who plans (their password or token)."),
+    approver: str = typer.Option(..., help="Another campaign manager who approves (their password)."),
+    analyst: str = typer.Option(..., help="Analyst who triages tips (their password or token)."),
     ages: str = typer.Option("18-35", help="Audience ages MIN-MAX."),
     genders: str = typer.Option("all", help="all, women or men."),
     budget: float = typer.Option(..., help="Lifetime budget."),
@@ -189,6 +192,21 @@ def loop_cmd(
     except ValueError as exc:
         raise CounterflowError(f"a date is not YYYY-MM-DD ({exc})", "write dates as 2027-01-31") from None
     settings = get_settings()
+    from cli.credentials import prove
+    from intel.accounts import issue_grant
+    from intel.db import get_engine, session_scope
+
+    # Each person proves who they are before anything runs; the approver's proof becomes a
+    # one-use grant that the flow spends (no password or token ever becomes a flow parameter).
+    with session_scope(get_engine(settings)) as s:
+        author = prove(s, author, why="to plan the campaign").name
+        approving = prove(s, approver, why="to approve the campaign")
+        analyst = prove(s, analyst, why="to triage the tips").name
+        if approving.name.casefold() == author.casefold():
+            raise CounterflowError(
+                f"{author} would approve their own campaign", "name another campaign manager as the approver"
+            )
+        grant = issue_grant(s, user=approving, purpose="approve")
     summary = loop_flow(
         reports_file=str(reports_file),
         plan={
@@ -201,7 +219,7 @@ def loop_cmd(
             "ends_on": ends_on,
             "paid_for_by": paid_for_by,
         },
-        approver=approver,
+        approval_grant=grant,
         analyst=analyst,
         route=route,
         home=str(settings.home),

@@ -80,7 +80,7 @@ def plan(
         None, "--run", help="Hotspot run id (default: the latest run for the route)."
     ),
     name: str = typer.Option(..., help="Campaign name."),
-    author: str = typer.Option(..., help="Who plans it (campaign manager)."),
+    author: str = typer.Option(..., help="Your user name: you plan it, with your password or token."),
     ages: str = typer.Option(
         "18-35", help="Age range MIN-MAX within 13-65; 13-17 is split into teen ad sets."
     ),
@@ -107,13 +107,16 @@ def plan(
 
     starts_on, ends_on = _date(starts, "--starts"), _date(ends, "--ends")
     settings = get_settings()
+    from cli.credentials import prove
+
     with session_scope(get_engine(settings)) as session:
+        planner = prove(session, author, why="to plan a campaign")
         planned = steps.plan(
             session,
             settings=settings,
             route=route,
             name=name,
-            author=author,
+            author=planner.name,
             ages=ages,
             genders=genders,
             languages=languages,

@@ -14,7 +14,14 @@ from intel.db import get_engine
 from intel.models import Campaign, Delivery, Metric
 from intel.settings import Settings, get_settings
 from sandbox.fakegraph import FakeGraph, start_fake_graph
-from tests.factories import ADS_EXPORT_SAMPLE, ENGLISH_ONLY, make_draft_campaign
+from tests.factories import (
+    ADS_EXPORT_SAMPLE,
+    ENGLISH_ONLY,
+    PASSWORD,
+    make_draft_campaign,
+    typed,
+    user_with_password,
+)
 
 
 @pytest.fixture
@@ -34,8 +41,12 @@ def _campaign(settings: Settings, **kw) -> int:
         return make_draft_campaign(s, **kw).id
 
 
-def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path):
+def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path, monkeypatch):
     cid = _campaign(cli_env, author="amara")
+    with Session(get_engine(cli_env)) as s:
+        user_with_password(s, "amara", "campaign_manager")
+        s.commit()
+    typed(monkeypatch, PASSWORD)
     assert main(["approve", str(cid), "--as", "amara"]) == 2
     err = capsys.readouterr().err
     assert "error: amara is the author" in err.lower() and "fix:" in err
@@ -43,12 +54,21 @@ def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path):
     assert main(["publish", str(cid)]) == 2
     assert f"run: counterflow approve {cid} --as NAME" in capsys.readouterr().err
 
-    # only a registered user approves
+    # an unknown name is refused as a wrong password is: names are not confirmed
+    typed(monkeypatch, PASSWORD)
     assert main(["approve", str(cid), "--as", "bello"]) == 2
     err = capsys.readouterr().err
-    assert "'bello' is not a registered user" in err and "have an admin add them" in err
-    assert "run: counterflow users list" in err
+    assert "the user name or the password is wrong" in err and "run: counterflow users set-password" in err
+    # the store's first users: no admin yet, so no one to ask; bello sets a password himself
     assert main(["users", "add", "bello", "--role", "campaign_manager"]) == 0
+    out = capsys.readouterr().out
+    assert "one-time set-password link for bello" in out and "/set-password/" in out
+    typed(monkeypatch, "bello's own passphrase", "bello's own passphrase")
+    assert main(["users", "set-password", "bello"]) == 2
+    assert "contains the user name" in capsys.readouterr().err
+    typed(monkeypatch, "a passphrase of the second pair of eyes", "a passphrase of the second pair of eyes")
+    assert main(["users", "set-password", "bello"]) == 0
+    typed(monkeypatch, "a passphrase of the second pair of eyes")
     assert main(["approve", str(cid), "--as", "bello"]) == 0
     assert "approved by bello" in capsys.readouterr().out
 
@@ -92,7 +112,6 @@ def test_approve_schedule_publish_outbox(cli_env, capsys, tmp_path):
         (["publish", "{cid}", "--channel", "facebook"], "COUNTERFLOW_FACEBOOK_ACCESS_TOKEN"),
         (["insights", "{cid}", "--since", "yesterday"], "--since was 'yesterday'"),
         (["outbox", "{cid}"], "outbox of campaign"),
-        (["approve", "999", "--as", "bello"], "campaign 999 does not exist"),
         (["insights-import", "missing.csv", "--campaign", "{cid}"], "missing.csv does not exist"),
     ],
 )
@@ -138,7 +157,10 @@ def test_publish_and_insights_through_the_sdk(cli_env, capsys, monkeypatch, fake
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()
     cid = _campaign(cli_env, targets=ENGLISH_ONLY)
-    assert main(["users", "add", "bello", "--role", "campaign_manager"]) == 0
+    with Session(get_engine(cli_env)) as s:
+        user_with_password(s, "bello", "campaign_manager")
+        s.commit()
+    typed(monkeypatch, PASSWORD)
     assert main(["approve", str(cid), "--as", "bello"]) == 0
     assert main(["schedule", str(cid)]) == 0
     assert main(["publish", str(cid), "--channel", "facebook"]) == 0

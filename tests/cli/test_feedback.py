@@ -19,7 +19,7 @@ from cli.main import main
 from intel.db import get_engine
 from intel.models import Metric, Report, Tip
 from intel.settings import Settings, get_settings
-from tests.factories import Seeded, seed
+from tests.factories import PASSWORD, Seeded, seed, typed
 
 SECRET = "They promised work in Rome and took our phones"
 
@@ -47,7 +47,7 @@ def _tip(settings: Settings, seeded: Seeded) -> int:
 
 
 def test_tips_list_hides_text_unless_an_analyst_asks(
-    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str]
+    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, seeded = store
     tip_id = _tip(settings, seeded)
@@ -56,8 +56,16 @@ def test_tips_list_hides_text_unless_an_analyst_asks(
     assert f"{tip_id}  " in out and "pcm" in out and SECRET not in out
     assert main(["tips", "--show-text"]) == 2
     assert "add --as" in capsys.readouterr().err
+    typed(monkeypatch, PASSWORD)
     assert main(["tips", "--show-text", "--as", "cam"]) == 2
     assert "role 'campaign_manager'" in capsys.readouterr().err
+    typed(monkeypatch, "not ana's password")  # her name without her password reads nothing
+    assert main(["tips", "--show-text", "--as", "ana"]) == 2
+    assert SECRET not in capsys.readouterr().out
+    typed(monkeypatch)  # no password at all
+    assert main(["tips", "--show-text", "--as", "ana"]) == 2
+    assert "no password was given" in capsys.readouterr().err
+    typed(monkeypatch, PASSWORD)
     assert main(["tips", "--show-text", "--as", "ana"]) == 0
     assert SECRET in capsys.readouterr().out
     assert main(["tips", "--status", "odd"]) == 2
@@ -65,16 +73,24 @@ def test_tips_list_hides_text_unless_an_analyst_asks(
 
 
 def test_triage_makes_a_report_and_export_and_outcomes_print(
-    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    store: tuple[Settings, Seeded],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings, seeded = store
     tip_id = _tip(settings, seeded)
     assert main(["triage", str(tip_id), "--as", "ana"]) == 2
     assert "add --actionable or --not-actionable" in capsys.readouterr().err
+    typed(monkeypatch, "WRONG-PASSWORD")
+    assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour"]) == 2
+    assert "the user name or the password is wrong" in capsys.readouterr().err
     # the tip came with no place: it is refused, never put at the target's centre unasked
+    typed(monkeypatch, PASSWORD)
     assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour"]) == 2
     assert "no place for its report" in capsys.readouterr().err
     argv = ["triage", str(tip_id), "--actionable", "--as", "ana", "--exploitation", "labour", "--target-area"]
+    typed(monkeypatch, PASSWORD)
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "actionable; report" in out and "the area of the campaign target Benin City (25 km)" in out
@@ -82,6 +98,7 @@ def test_triage_makes_a_report_and_export_and_outcomes_print(
         tip = s.get(Tip, tip_id)
         assert tip is not None and tip.report_id is not None
         assert s.exec(select(Report)).one().exploitation == "forced_labour"  # the taxonomy's code
+    typed(monkeypatch, PASSWORD)
     assert main(["triage", "999", "--actionable", "--as", "ana"]) == 2
     assert "tip 999 does not exist" in capsys.readouterr().err
     cid = seeded.rows.campaign.id
@@ -125,10 +142,11 @@ def test_outcomes_print_conversions_and_keep_unattributed_spend_apart(
 
 
 def test_triage_refuses_a_place_that_does_not_resolve_and_lists_the_candidates(
-    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str]
+    store: tuple[Settings, Seeded], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, seeded = store
     tip_id = _tip(settings, seeded)  # attributed to the Benin City target, in Nigeria
+    typed(monkeypatch, PASSWORD, PASSWORD, PASSWORD)  # the analyst's password, once per command
     assert main(["triage", str(tip_id), "--actionable", "--as", "ana", "--place", "Tripoli"]) == 2
     err = capsys.readouterr().err
     assert "place 'Tripoli' is ambiguous" in err
@@ -187,3 +205,36 @@ def test_web_command_serves_without_an_access_log(store: tuple[Settings, Seeded]
     assert "GET /tip" not in output and "POST /tip" not in output  # no access log, so no client address
     assert SECRET not in output
     assert main(["web", "--port", "0"]) == 2
+
+
+def test_web_refuses_to_listen_beyond_loopback_without_sign_in(
+    store: tuple[Settings, Seeded], tmp_path: Path
+) -> None:
+    settings, _ = store
+    env = dict(
+        os.environ,
+        COUNTERFLOW_HOME=str(settings.home),
+        COUNTERFLOW_DATABASE_URL=settings.db_url,
+        COUNTERFLOW_SIGN_IN="false",
+    )
+    try:  # a server that starts is a failure: it would keep running, so it gets a time limit
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from cli.main import run; run()",
+                "web",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                str(_free_port()),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("counterflow web listened on 0.0.0.0 with sign-in off")
+    assert done.returncode == 2
+    assert "sign-in is off, and --host 0.0.0.0 would open the staff pages" in done.stderr

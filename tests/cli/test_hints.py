@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlmodel import Session
 
 from cli.app import app
 from cli.main import _register, main
+from intel.db import get_engine
 from intel.settings import Settings, get_settings
+from tests.factories import PASSWORD, typed, user_with_password
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Every package of the product, faces included.
@@ -186,9 +189,13 @@ def env(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
 
 
-def test_the_cli_prints_problem_fix_and_the_command_to_run(env, capsys):
+def test_the_cli_prints_problem_fix_and_the_command_to_run(env, capsys, monkeypatch):
     assert main(["upgrade"]) == 0
     capsys.readouterr()
+    with Session(get_engine(env)) as s:
+        user_with_password(s, "ada", "director")
+        s.commit()
+    typed(monkeypatch, PASSWORD)
     assert main(["approve", "4242", "--as", "ada"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "error: campaign 4242 does not exist"

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from cli.main import main
+from intel.accounts import issue_token
 from intel.db import get_engine, session_scope
 from intel.settings import Settings, get_settings
-from tests.factories import DEMO_ROUTE, make_demo_run, make_route
+from tests.factories import DEMO_ROUTE, make_demo_run, make_route, typed, user_with_password
 
 PLAN = ["plan", "--route", DEMO_ROUTE, "--name", "Safe journeys", "--author", "ana", "--ages", "13-28",
         "--genders", "women", "--languages", "local", "--budget", "5000", "--currency", "USD",
@@ -25,6 +27,11 @@ def store(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
     with session_scope(get_engine(sqlite_settings)) as session:
         make_demo_run(session, route=make_route(session))
+        # ana plans with her personal token (as after `counterflow login ana`)
+        monkeypatch.setenv(
+            "COUNTERFLOW_TOKEN",
+            issue_token(session, user=user_with_password(session, "ana", "campaign_manager")),
+        )
     yield sqlite_settings
     get_settings.cache_clear()
 
@@ -101,3 +108,20 @@ def test_locales_status_and_compile(capsys: pytest.CaptureFixture[str], tmp_path
     assert main(["locales", "compile", "--out", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("*/LC_MESSAGES/messages.mo"))) == 9
     assert main(["locales", "review", "xx", "--reviewer", "A"]) == 2
+
+
+def test_plan_as_another_author_needs_their_password(
+    store: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ana's token does not make her cam: the command asks for cam's password, and refuses without it."""
+    argv = [a if a != "ana" else "cam" for a in PLAN]
+    typed(monkeypatch, "a guess at cam's password")
+    assert main([*argv, "--paid-for-by", "Counterflow NGO"]) == 2
+    assert "the user name or the password is wrong" in capsys.readouterr().err
+    monkeypatch.setenv("COUNTERFLOW_TOKEN", "not-a-token")
+    assert main([*PLAN, "--paid-for-by", "Counterflow NGO"]) == 2
+    assert "the personal token is unknown or expired" in capsys.readouterr().err
+    from intel.models import Campaign
+
+    with session_scope(get_engine(store)) as session:
+        assert session.exec(select(Campaign)).all() == []

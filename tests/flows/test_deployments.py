@@ -23,7 +23,7 @@ EXAMPLES: dict[str, Any] = {
     "plan": {"name": "A campaign", "author": "amara", "budget": 900.0},
     "campaign_id": 1,
     "reports_file": "reports.csv",
-    "approver": "bola",
+    "approval_grant": 1,
     "analyst": "chidi",
     "route": "Benin City > Agadez > Tripoli",
 }

@@ -6,11 +6,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from sqlmodel import func, select
 
 from flows.demo import DEMO_ROUTE, demo_flow
+from intel.accounts import issue_grant
 from intel.db import get_engine, session_scope
-from intel.models import Delivery, Metric, Report, Tip
+from intel.errors import CounterflowError
+from intel.models import Delivery, Metric, Report, Tip, User
 from intel.users import add_user
 from sandbox.scenario import write_scenario_csv
 
@@ -27,6 +30,8 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
             "chidi": "analyst",
         }.items():
             add_user(s, name=name, role=role)
+        # bola proved who he is (as the command line does with his password): a one-use grant
+        grant = issue_grant(s, user=s.exec(select(User).where(User.name == "bola")).one(), purpose="approve")
     # replay a campaign that ran over the past two weeks, as the demo does
     as_of = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=16)
     starts = as_of.date() + dt.timedelta(days=1)
@@ -44,7 +49,7 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
             "paid_for_by": "Test NGO",
             "allow_fuzzy": True,
         },
-        approver="bola",
+        approval_grant=grant,
         analyst="chidi",
         route=DEMO_ROUTE,
         home=str(settings.home),
@@ -99,6 +104,11 @@ def test_each_step_flow_runs_on_its_own(prefect_harness, sqlite_settings, tmp_pa
             "chidi": "analyst",
         }.items():
             add_user(s, name=name, role=role)
+        bola = s.exec(select(User).where(User.name == "bola")).one()
+        grant = issue_grant(s, user=bola, purpose="approve")
+        amaras = issue_grant(
+            s, user=s.exec(select(User).where(User.name == "amara")).one(), purpose="approve"
+        )
     assert ingest_flow(str(csv_path), home=home, database_url=url)["rows_stored"] > 500
     run = hotspots_flow(DEMO_ROUTE, home=home, database_url=url, top=4)
     assert run["ranked"] and Path(run["map"]).exists()
@@ -116,7 +126,22 @@ def test_each_step_flow_runs_on_its_own(prefect_harness, sqlite_settings, tmp_pa
     }
     planned = plan_flow(plan, home=home, database_url=url)
     cid = planned["campaign_id"]
-    published = publish_flow(cid, approver="bola", home=home, database_url=url)
+    # the author's own grant approves nothing, and a spent grant approves no second time
+    with pytest.raises(CounterflowError, match="amara is the author"):
+        publish_flow(cid, approval_grant=amaras, home=home, database_url=url)
+    published = publish_flow(cid, approval_grant=grant, home=home, database_url=url)
+    with pytest.raises(CounterflowError, match=f"grant {grant} does not allow to approve"):
+        publish_flow(cid, approval_grant=grant, home=home, database_url=url)
+    with pytest.raises(CounterflowError, match="does not allow to approve"):
+        publish_flow(cid, approval_grant=9999, home=home, database_url=url)
+    # no flow run of this test holds a password, a token or a hash among its parameters
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs()
+    for run in runs:
+        text = json.dumps(run.parameters, default=str)
+        assert "password" not in text.lower() and "$argon2" not in text and "token" not in text.lower()
     assert published["publish"]["sent"] > 0 and published["schedule"]["posts"] > 0
     # a rerun of the publish flow sends nothing twice
     again = publish_flow(cid, home=home, database_url=url)

@@ -56,15 +56,20 @@ def test_every_error_travels_whole_between_processes(error):
     assert str(back) == str(error) and back.__dict__ == error.__dict__
 
 
-def test_the_web_shows_problem_and_fix_without_the_command(sqlite_settings: Settings):
+def test_the_web_shows_problem_and_fix_without_the_command(sqlite_settings: Settings, sqlite_engine):
     """An error with a command hint, met on the web: the page and the JSON say what to do in
-    words, and name no command or option."""
-    with TestClient(create_app(sqlite_settings, trust_user_header=False)) as client:
-        headers = {"X-Counterflow-User": "ada"}
-        page = client.get("/campaigns", headers=headers)
-        data = client.get("/campaigns", headers={**headers, "Accept": "application/json"}).json()
+    words, and name no command or option (the author approving her own campaign)."""
+    from tests.factories import as_user, seed
+
+    cid = seed(sqlite_engine).rows.campaign.id  # written by cam
+    with TestClient(create_app(sqlite_settings)) as client:
+        headers = as_user(client, "cam")
+        page = client.post(f"/campaigns/{cid}/approve", headers=headers)
+        data = client.post(
+            f"/campaigns/{cid}/approve", headers={**headers, "Accept": "application/json"}
+        ).json()
     assert page.status_code == 403
-    assert "not trusted" in page.text and "authenticating proxy" in page.text
-    assert "counterflow web" not in page.text and "--trust-user-header" not in page.text
+    assert "cam is the author" in page.text and "another user with an approving role" in page.text
+    assert "counterflow approve" not in page.text and "--as" not in page.text
     assert set(data) == {"error", "fix", "status"}
-    assert "authenticating proxy" in data["fix"] and "--" not in data["fix"]
+    assert "approving role" in data["fix"] and "--" not in data["fix"]

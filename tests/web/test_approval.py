@@ -15,9 +15,9 @@ def test_a_director_approves_another_managers_campaign(
     client: TestClient, seeded: Seeded, sqlite_engine: Engine
 ) -> None:
     cid = seeded.rows.campaign.id  # written by cam, a campaign manager
-    page = client.get(f"/campaigns/{cid}", headers=as_user("dina"))
+    page = client.get(f"/campaigns/{cid}", headers=as_user(client, "dina"))
     assert page.status_code == 200 and 'id="approve"' in page.text
-    r = client.post(f"/campaigns/{cid}/approve", headers=as_user("dina"), follow_redirects=False)
+    r = client.post(f"/campaigns/{cid}/approve", headers=as_user(client, "dina"), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/campaigns/{cid}"
     with Session(sqlite_engine) as s:
         campaign = s.get(Campaign, cid)
@@ -26,7 +26,7 @@ def test_a_director_approves_another_managers_campaign(
         assert campaign.approved_at is not None
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "campaign.approved")).all()
         assert [(e.actor, e.object_id) for e in events] == [("dina", cid)]
-    assert 'id="approved-by">dina' in client.get(f"/campaigns/{cid}", headers=as_user("cam")).text
+    assert 'id="approved-by">dina' in client.get(f"/campaigns/{cid}", headers=as_user(client, "cam")).text
 
 
 @pytest.mark.parametrize(
@@ -38,9 +38,9 @@ def test_every_role_but_the_analyst_may_approve(
     client: TestClient, seeded: Seeded, sqlite_engine: Engine, name: str, status: int
 ) -> None:
     cid = seeded.rows.campaign.id
-    page = client.get(f"/campaigns/{cid}", headers=as_user(name))
+    page = client.get(f"/campaigns/{cid}", headers=as_user(client, name))
     assert ('id="approve"' in page.text) is (status == 303)
-    r = client.post(f"/campaigns/{cid}/approve", headers=as_user(name), follow_redirects=False)
+    r = client.post(f"/campaigns/{cid}/approve", headers=as_user(client, name), follow_redirects=False)
     assert r.status_code == status
     with Session(sqlite_engine) as s:
         campaign = s.get(Campaign, cid)

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, text
 
 from intel.settings import Settings
-from tests.factories import Seeded, seed
+from tests.factories import PASSWORD, Seeded, seed
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -80,6 +80,47 @@ def _no_outside_requests(page, base: str) -> list[str]:  # type: ignore[no-untyp
     return outside
 
 
+def _sign_in(page, base: str, name: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Go to ``path`` as the public, get sent to the sign-in form, sign in, and land on ``path``."""
+    page.goto(f"{base}{path}")
+    assert page.url.startswith(f"{base}/signin?next=")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("#signin-submit")
+    page.wait_for_url(f"{base}{path}")
+
+
+def test_sign_in_approve_and_sign_out_in_the_browser(
+    live: tuple[str, Seeded], browser: Browser, sqlite_engine: Engine
+) -> None:
+    base, seeded = live
+    cid = seeded.rows.campaign.id
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/")
+    page.click("#home-signin")
+    page.fill("#name", "cleo")
+    page.fill("#password", "not her password")
+    page.click("#signin-submit")
+    assert page.locator("#signin-error").inner_text() == "The user name or the password is wrong."
+    assert context.cookies() == []
+    _sign_in(page, base, "cleo", f"/campaigns/{cid}")
+    [cookie] = context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == ("counterflow_session", True, "Lax")
+    page.click("#approve")  # the form carries the CSRF token
+    page.wait_for_selector("#approved-by")
+    assert page.locator("#approved-by").inner_text() == "cleo"
+    page.click("#signout")
+    page.wait_for_url(f"{base}/")
+    assert context.cookies() == []
+    page.goto(f"{base}/campaigns/{cid}")
+    assert page.url.startswith(f"{base}/signin?next=")
+    context.close()
+    with sqlite_engine.connect() as conn:
+        actors = conn.execute(text("SELECT actor FROM auditevent WHERE action = 'campaign.approved'")).all()
+    assert actors == [("cleo",)]
+
+
 def test_arabic_tip_form_is_rtl_and_the_tip_lands_encrypted_and_attributed(
     live: tuple[str, Seeded], browser: Browser, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
@@ -131,12 +172,10 @@ def test_an_analyst_triages_with_the_candidates_of_a_place_that_does_not_resolve
     public.close()
     with sqlite_engine.connect() as conn:
         tip_id = conn.execute(text("SELECT max(id) FROM tip")).scalar_one()
-    context = browser.new_context(
-        extra_http_headers={"X-Counterflow-User": "ana"}, viewport={"width": 1200, "height": 1400}
-    )
+    context = browser.new_context(viewport={"width": 1200, "height": 1400})
     page = context.new_page()
     outside = _no_outside_requests(page, base)
-    page.goto(f"{base}/tips/{tip_id}")
+    _sign_in(page, base, "ana", f"/tips/{tip_id}")
     assert page.locator("#place-given bdi").inner_text() == "طرابلس"
     choices = page.locator("#place-candidates label")
     assert choices.count() == 4 and choices.first.is_visible()
@@ -169,12 +208,10 @@ def test_hotspot_page_shows_the_map_and_the_ranked_list(
     live: tuple[str, Seeded], browser: Browser, tmp_path: Path
 ) -> None:
     base, seeded = live
-    context = browser.new_context(
-        extra_http_headers={"X-Counterflow-User": "ana"}, viewport={"width": 1200, "height": 1100}
-    )
+    context = browser.new_context(viewport={"width": 1200, "height": 1100})
     page = context.new_page()
     outside = _no_outside_requests(page, base)
-    page.goto(f"{base}/hotspots/{seeded.run.id}")
+    _sign_in(page, base, "ana", f"/hotspots/{seeded.run.id}")
     frame = page.frame_locator("#hotspot-map")
     frame.locator(".leaflet-container").wait_for()
     frame.locator("path.leaflet-interactive >> visible=true").first.wait_for()
@@ -191,9 +228,9 @@ def test_hotspot_page_shows_the_map_and_the_ranked_list(
 
 def test_outcomes_page_draws_charts(live: tuple[str, Seeded], browser: Browser, tmp_path: Path) -> None:
     base, seeded = live
-    context = browser.new_context(extra_http_headers={"X-Counterflow-User": "dina"})
+    context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{base}/outcomes/{seeded.rows.campaign.id}")
+    _sign_in(page, base, "dina", f"/outcomes/{seeded.rows.campaign.id}")
     assert page.locator("#simulated").is_visible()
     bars = page.locator("#charts svg rect")
     assert bars.count() == 9  # 3 charts x 3 target-locales (no tips: zero-width bars still drawn)
@@ -205,12 +242,10 @@ def test_campaign_page_maps_every_target_on_the_route(
     live: tuple[str, Seeded], browser: Browser, tmp_path: Path
 ) -> None:
     base, seeded = live
-    context = browser.new_context(
-        extra_http_headers={"X-Counterflow-User": "cam"}, viewport={"width": 1200, "height": 1100}
-    )
+    context = browser.new_context(viewport={"width": 1200, "height": 1100})
     page = context.new_page()
     outside = _no_outside_requests(page, base)
-    page.goto(f"{base}/campaigns/{seeded.rows.campaign.id}")
+    _sign_in(page, base, "cam", f"/campaigns/{seeded.rows.campaign.id}")
     frame = page.frame_locator("#targets-map")
     frame.locator(".leaflet-container").wait_for()
     circles = frame.locator("path.cf-target")

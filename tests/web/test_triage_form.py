@@ -41,7 +41,7 @@ def test_the_form_is_prefilled_from_the_tip(
     client: TestClient, seeded: Seeded, sqlite_engine: Engine
 ) -> None:
     tip_id = _tip(client, seeded, sqlite_engine, "Tripoli")
-    page = client.get(f"/tips/{tip_id}", headers=as_user("ana"))
+    page = client.get(f"/tips/{tip_id}", headers=as_user(client, "ana"))
     assert page.status_code == 200
     given = re.search(r'<p id="place-given">.*?<bdi[^>]*>([^<]*)</bdi>', page.text)
     assert given and given.group(1) == "Tripoli"  # what the tipster typed, to the analyst only
@@ -57,11 +57,11 @@ def test_the_form_is_prefilled_from_the_tip(
     assert _value(page.text, "language") == "en"
     assert 'id="target-area"' in page.text and "Benin City (25 km)" in page.text
     resolved = _tip(client, seeded, sqlite_engine, "Uselu, Benin City")
-    page = client.get(f"/tips/{resolved}", headers=as_user("ana"))
+    page = client.get(f"/tips/{resolved}", headers=as_user(client, "ana"))
     assert _value(page.text, "place") == "Uselu, Edo State, Nigeria"
     assert "found within 25 km of Benin City" in page.text
     # the list of tips shows no typed place: only the gazetteer's name of a resolved one
-    listing = client.get("/tips", headers=as_user("ana")).text
+    listing = client.get("/tips", headers=as_user(client, "ana")).text
     assert "Uselu, Benin City" not in listing and "<td>Uselu</td>" in listing
 
 
@@ -69,7 +69,7 @@ def test_a_place_that_does_not_resolve_reshows_the_form_with_candidates(
     client: TestClient, seeded: Seeded, sqlite_engine: Engine
 ) -> None:
     tip_id = _tip(client, seeded, sqlite_engine, "")
-    url, ana = f"/tips/{tip_id}/triage", as_user("ana")
+    url, ana = f"/tips/{tip_id}/triage", as_user(client, "ana")
     r = client.post(
         url, headers=ana, data={"decision": "actionable", "place": "Ekpomma", "exploitation": "sexual"}
     )
@@ -101,7 +101,7 @@ def test_the_targets_area_is_a_choice_the_analyst_makes(
     client: TestClient, seeded: Seeded, sqlite_engine: Engine
 ) -> None:
     tip_id = _tip(client, seeded, sqlite_engine, "")
-    url, ana = f"/tips/{tip_id}/triage", as_user("ana")
+    url, ana = f"/tips/{tip_id}/triage", as_user(client, "ana")
     r = client.post(url, headers=ana, data={"decision": "actionable"})
     assert r.status_code == 422 and "no place for its report" in unescape(r.text)
     r = client.post(

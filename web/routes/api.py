@@ -11,14 +11,7 @@ from sqlmodel import SQLModel
 
 from campaigns.feedback.tips import export_tips_aggregated, list_tips, submit_tip
 from intel.errors import CounterflowError
-from web.deps import (
-    OutcomesReaderDep,
-    SessionDep,
-    SettingsDep,
-    TipCountReaderDep,
-    TipReaderDep,
-    UserDep,
-)
+from web.deps import SessionDep, SettingsDep, UserDep
 from web.routes.campaigns import campaign_detail
 from web.routes.hotspots import get_run, list_runs
 from web.routes.public import PRIVATE_HEADERS, limiter
@@ -115,13 +108,13 @@ def api_submit_tip(request: Request, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/tips")
-def api_tips(session: SessionDep, user: TipReaderDep, status: str | None = None) -> list[dict[str, Any]]:
+def api_tips(session: SessionDep, user: UserDep, status: str | None = None) -> list[dict[str, Any]]:
     """Tips for triage, without their text."""
     return [_dump(t, exclude={"text_encrypted"}) for t in list_tips(session, status=status)]
 
 
 @router.get("/outcomes/{campaign_id}")
-def api_outcomes(session: SessionDep, user: OutcomesReaderDep, campaign_id: int) -> dict[str, Any]:
+def api_outcomes(session: SessionDep, user: UserDep, campaign_id: int) -> dict[str, Any]:
     """A campaign's outcome metrics (``simulated`` says whether demo data is behind them)."""
     from campaigns.feedback.outcomes import campaign_outcomes
 
@@ -131,7 +124,7 @@ def api_outcomes(session: SessionDep, user: OutcomesReaderDep, campaign_id: int)
 @router.get("/campaigns/{campaign_id}/tips")
 def api_tips_aggregated(
     session: SessionDep,
-    user: TipCountReaderDep,
+    user: UserDep,
     campaign_id: int,
 ) -> list[dict[str, Any]]:
     """Tip counts per target, locale, status and week, for partners: no text, small counts as "<3"."""

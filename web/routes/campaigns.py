@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
 from intel.roles import APPROVING_ROLES, role_names
-from web.deps import ApproverDep, SessionDep, UserDep
+from web.deps import SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
@@ -136,7 +136,7 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLRe
 
 
 @router.post("/campaigns/{campaign_id}/approve")
-def approve(session: SessionDep, user: ApproverDep, campaign_id: int) -> RedirectResponse:
+def approve(session: SessionDep, user: UserDep, campaign_id: int) -> RedirectResponse:
     """Approve a campaign (someone other than its author)."""
     from flows import steps
 

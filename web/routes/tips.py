@@ -15,7 +15,7 @@ from campaigns.feedback.triage import Candidate, triage_form
 from intel.errors import CounterflowError, NotFound
 from intel.models import Campaign, Target, Tip
 from intel.roles import ACTIONABLE_STATUSES, TipStatus
-from web.deps import SessionDep, SettingsDep, TipReaderDep
+from web.deps import SessionDep, SettingsDep, UserDep
 from web.templating import render
 
 router = APIRouter()
@@ -24,9 +24,7 @@ DECISIONS = (TipStatus.ACTIONABLE, TipStatus.NOT_ACTIONABLE)
 
 
 @router.get("/tips", response_class=HTMLResponse)
-def tips(
-    request: Request, session: SessionDep, user: TipReaderDep, status: str | None = None
-) -> HTMLResponse:
+def tips(request: Request, session: SessionDep, user: UserDep, status: str | None = None) -> HTMLResponse:
     """The triage list (text stays encrypted)."""
     rows = list_tips(session, status=status)
     return render(
@@ -44,7 +42,7 @@ def _tip_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: TipReaderDep,
+    user: UserDep,
     tip_id: int,
     *,
     status: int = 200,
@@ -91,7 +89,7 @@ def _tip_page(
 
 @router.get("/tips/{tip_id}", response_class=HTMLResponse)
 def tip(
-    request: Request, session: SessionDep, settings: SettingsDep, user: TipReaderDep, tip_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, tip_id: int
 ) -> HTMLResponse:
     """One tip: its text (the reading is audited), the prefilled triage form and the audit trail."""
     return _tip_page(request, session, settings, user, tip_id)
@@ -102,7 +100,7 @@ def triage(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: TipReaderDep,
+    user: UserDep,
     tip_id: int,
     decision: Annotated[str, Form()],
     exploitation: Annotated[str, Form()] = "",
@@ -147,7 +145,7 @@ def triage(
 
 @router.post("/tips/{tip_id}/refer")
 def refer(
-    session: SessionDep, user: TipReaderDep, tip_id: int, partner: Annotated[str, Form()] = ""
+    session: SessionDep, user: UserDep, tip_id: int, partner: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """Record that an actionable tip went to a partner."""
     refer_tip(session, tip_id=tip_id, actor=user, partner=partner)

@@ -19,5 +19,7 @@ def test_every_creative_says_who_paid(sqlite_engine):
         c.paid_for_by = None
         s.add(c)
         s.flush()
-        creatives = [sp for sp in build_specs(load_rows(s, campaign_id=c.id), page_id="2002") if sp.kind == "creative"]
+        creatives = [
+            sp for sp in build_specs(load_rows(s, campaign_id=c.id), page_id="2002") if sp.kind == "creative"
+        ]
         assert len(creatives) == 4 and all("ad_disclaimer_spec" not in sp.params for sp in creatives)

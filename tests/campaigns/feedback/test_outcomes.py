@@ -82,7 +82,9 @@ def test_a_day_from_two_sources_counts_once(sqlite_engine: Engine) -> None:
 def test_difference_in_differences_at_hotspots(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as s:
         run, hotspots = make_route_and_run(s, n=4)  # Benin City, Agadez, Sabha, Tripoli
-        rows = make_campaign_rows(s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31))
+        rows = make_campaign_rows(
+            s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31)
+        )
         near = {h.place: (h.lat + 0.05, h.lon + 0.05) for h in hotspots}
         plan = {
             "Benin City": ([D(2026, 2, 10), D(2026, 2, 20)], [D(2026, 3, 5)]),
@@ -110,7 +112,9 @@ def test_a_hotspot_inside_a_target_circle_is_not_a_control(sqlite_engine: Engine
     """The planner merges a nearby hotspot into a target's circle: it is treated, not a control."""
     with Session(sqlite_engine, expire_on_commit=False) as s:
         run, hotspots = make_route_and_run(s, n=4)  # Benin City, Agadez, Sabha, Tripoli
-        rows = make_campaign_rows(s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31))
+        rows = make_campaign_rows(
+            s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31)
+        )
         agadez = next(h for h in hotspots if h.place == "Agadez")
         benin = next(t for t in rows.targets if t.name == "Benin City")
         agadez.lat, agadez.lon = benin.lat + 0.02, benin.lon  # now inside Benin City's circle
@@ -144,7 +148,9 @@ def test_outcomes_to_dict_is_plain_json(sqlite_engine: Engine) -> None:
 def test_no_change_is_claimed_before_the_campaign_starts(sqlite_engine: Engine) -> None:
     with Session(sqlite_engine, expire_on_commit=False) as s:
         run, hotspots = make_route_and_run(s, n=4)
-        rows = make_campaign_rows(s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31))
+        rows = make_campaign_rows(
+            s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31)
+        )
         s.commit()
         out = campaign_outcomes(s, campaign_id=rows.campaign.id, today=D(2026, 2, 1))
     assert out.change is not None and out.change.window_days == 0 and out.change.did is None

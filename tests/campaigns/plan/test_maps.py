@@ -75,4 +75,6 @@ def test_a_campaign_map_draws_the_route_its_hotspot_run_used(engine):
 def pd_cells():
     import pandas as pd
 
-    return pd.DataFrame({"cell": ["a"], "lat": [6.3], "lon": [5.6], "count": [3], "z": [3.1], "reasons": [{}]})
+    return pd.DataFrame(
+        {"cell": ["a"], "lat": [6.3], "lon": [5.6], "count": [3], "z": [3.1], "reasons": [{}]}
+    )
