@@ -170,7 +170,8 @@ def test_ctdc_sample_imports_unmodified(engine, settings):
         "female",
         "18-20",
     )
-    assert "sexual" in first.exploitation.split("|") and first.extra["date_precision"] == "year"
+    assert "sexual" in first.exploitation.split("|") and first.date_precision == "year"
+    assert first.place_precision == "country"  # CTDC places a case only by its country
     assert first.extra["datasource"] == "Case Management"
     assert first.lat is None and not first.is_aggregate
     assert any("debt_bondage" in r.control.split("|") for r in reports)
