@@ -208,7 +208,9 @@ SEA = (
     "mar ionio", "tyrrhenian sea", "arabian sea", "gulf of oman", "persian gulf", "pacific ocean",
 )  # fmt: skip
 #: A line between two places: a crossing, unless both ends are towns close together.
-BETWEEN = re.compile(r"\b(?:between|entre|tra|fra)\b\s+(.+?)\s+(?:and|et|e|y)\s+(.+)$|\bبين\s+(.+?)\s+و\s*(.+)$")
+BETWEEN = re.compile(
+    r"\b(?:between|entre|tra|fra)\b\s+(.+?)\s+(?:and|et|e|y)\s+(.+)$|\bبين\s+(.+?)\s+و\s*(.+)$"
+)
 #: A border: no place of its own (the rest of the text may name one).
 BORDER = ("border", "frontiere", "frontera", "confine", "الحدود", "الحدود بين")
 #: "Off the coast of X": at sea near X.

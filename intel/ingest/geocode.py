@@ -228,6 +228,15 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
 
             found = countries_at(lat[rows[no_country]], lon[rows[no_country]])
             countries[rows[no_country]] = np.where(pd.isna(found), near_country[no_country], found)
+            # a place whose words name its country ("Unspecified location, Libya") is in that
+            # country, wherever its stand-in point lies; one that names none ("between Libya and
+            # Italy", a point at sea) is in none: the country under a placeholder is a guess
+            for i in rows[no_country].tolist():
+                d = described[i]
+                if PlacePrecision(precision[i]) is PlacePrecision.UNSPECIFIED:
+                    countries[i] = None
+                elif d is not None and d.country and d.precision.rank >= PlacePrecision.DISTRICT.rank:
+                    countries[i] = d.country
         unnamed = np.fromiter(
             (x is None or x == "" for x in names[rows].tolist()), dtype=bool, count=len(rows)
         )

@@ -242,7 +242,9 @@ class Preparer:
             worded = np.zeros(len(keep), dtype=bool)
             for col in (whys, locs):
                 if col is not None:
-                    worded |= np.fromiter((isinstance(x, str) and x != "" for x in col), dtype=bool, count=len(keep))
+                    worded |= np.fromiter(
+                        (isinstance(x, str) and x != "" for x in col), dtype=bool, count=len(keep)
+                    )
             for j in np.flatnonzero(worded).tolist():
                 add = {}
                 if whys is not None and isinstance(whys[j], str):
@@ -287,7 +289,9 @@ class Preparer:
         out["lon"] = v["lon"].to_numpy(dtype="float64")
         out["place_precision"] = as_objects(v["place_precision"].to_numpy(dtype=object), out.index)
         dates = v["date_precision"] if "date_precision" in v else pd.Series([spec.date_precision] * m)
-        out["date_precision"] = as_objects(dates.fillna(spec.date_precision).to_numpy(dtype=object), out.index)
+        out["date_precision"] = as_objects(
+            dates.fillna(spec.date_precision).to_numpy(dtype=object), out.index
+        )
         out["role"] = (
             as_objects(roles.iloc[keep].to_numpy(dtype=object), out.index) if len(roles) == n else "incident"
         )
