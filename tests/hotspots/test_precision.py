@@ -35,7 +35,9 @@ def _frame(*groups: tuple[tuple[float, float], int, str]) -> pd.DataFrame:
 def test_a_country_placeholder_never_becomes_a_hotspot() -> None:
     df = _frame((LIBYA_POINT, 30, "country"), (ZAWIYA, 5, "point"), *BACKGROUND)
     res = analyse(df, params=HotspotParams(resolution=5, trends=False))
-    centroid_cell = h3cells.to_str(h3cells.cells_of(np.array([LIBYA_POINT[0]]), np.array([LIBYA_POINT[1]]), 5))[0]
+    centroid_cell = h3cells.to_str(
+        h3cells.cells_of(np.array([LIBYA_POINT[0]]), np.array([LIBYA_POINT[1]]), 5)
+    )[0]
     zawiya_cell = h3cells.to_str(h3cells.cells_of(np.array([ZAWIYA[0]]), np.array([ZAWIYA[1]]), 5))[0]
     assert centroid_cell not in set(res.cells["cell"])
     assert res.ranked["cell"].iloc[0] == zawiya_cell and int(res.ranked["count"].iloc[0]) == 5
@@ -84,7 +86,9 @@ def test_only_country_level_reports_say_so() -> None:
 
 
 def test_year_only_dates_spread_evenly_over_their_months() -> None:
-    df = reports([{"observed_on": "2019-01-01", "date_precision": "year", "place": "Zawiya", "country": "LY"}] * 12)
+    df = reports(
+        [{"observed_on": "2019-01-01", "date_precision": "year", "place": "Zawiya", "country": "LY"}] * 12
+    )
     month = counts(df, by="month")
     assert month.to_dict() == {f"2019-{m:02d}": 1 for m in range(1, 13)}
     heat = heat_matrix(df, rows="town", cols="month")
@@ -95,9 +99,16 @@ def test_year_only_dates_spread_evenly_over_their_months() -> None:
 
 def test_spreading_stops_at_the_end_of_the_data() -> None:
     dates = np.array(["2019-01-01", "2019-03-05"], dtype="datetime64[D]")
-    rows, months, share = spread_months(dates, np.array(["year", "day"], dtype=object), until=np.datetime64("2019-03"))
+    rows, months, share = spread_months(
+        dates, np.array(["year", "day"], dtype=object), until=np.datetime64("2019-03")
+    )
     assert rows.tolist() == [0, 0, 0, 1] and share[:3].tolist() == pytest.approx([1 / 3] * 3)
-    assert (months.astype("datetime64[M]").astype(str)).tolist() == ["2019-01", "2019-02", "2019-03", "2019-03"]
+    assert (months.astype("datetime64[M]").astype(str)).tolist() == [
+        "2019-01",
+        "2019-02",
+        "2019-03",
+        "2019-03",
+    ]
 
 
 def test_the_town_histogram_shows_coarse_places_as_such() -> None:

@@ -190,4 +190,11 @@ def test_the_iom_development_set_imports_with_its_placeholders_recorded(
     assert by["district"] >= len(pima) and by["country"] >= len(on_point)
     if path == DEV_SET:  # measured on the 3,009 rows of the development set
         assert (len(placeholder), len(pima), len(on_point), len(rounded)) == (51, 738, 4, 0)
-        assert by == {"point": 1587, "town": 293, "district": 832, "region": 172, "country": 43, "unspecified": 82}
+        assert by == {
+            "point": 1587,
+            "town": 293,
+            "district": 832,
+            "region": 172,
+            "country": 43,
+            "unspecified": 82,
+        }
