@@ -61,7 +61,7 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
     lat/lon) is stored at the country and region it names, without coordinates.
     """
     from intel.gazetteer import get_gazetteer
-    from intel.precision import ROUNDING, PlacePrecision, coarser_place, country_point_at
+    from intel.precision import PLACE_PRECISIONS, ROUNDING, PlacePrecision, country_point_at
 
     n = len(values)
     v = values
@@ -76,17 +76,20 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
     has_lat, has_lon = ~np.isnan(lat), ~np.isnan(lon)
     pending = pd.isna(reasons)
     given_xy = has_lat & has_lon
-    precision = np.full(n, PlacePrecision.POINT.value, dtype=object)
+    levels = np.array(PLACE_PRECISIONS, dtype=object)
+    rank_of = {p: i for i, p in enumerate(PLACE_PRECISIONS)}
+    rank = np.zeros(n, dtype=np.int64)  # index into PLACE_PRECISIONS: 0 = point
     why = np.full(n, None, dtype=object)
 
     def coarsen(rows: np.ndarray, to: Any, reason: Any) -> None:
         """Make ``rows`` at least as coarse as ``to`` (one value or one per row), saying why."""
+        if not len(rows):
+            return
         tos = np.broadcast_to(np.asarray(to, dtype=object), rows.shape)
-        becauses = np.broadcast_to(np.asarray(reason, dtype=object), rows.shape)
-        for i, t, r in zip(rows.tolist(), tos.tolist(), becauses.tolist(), strict=True):
-            new = coarser_place(precision[i], t)
-            if new != precision[i]:
-                precision[i], why[i] = new.value, r
+        to_rank = np.fromiter((rank_of[str(t)] for t in tos.tolist()), dtype=np.int64, count=len(rows))
+        up = to_rank > rank[rows]
+        rank[rows[up]] = to_rank[up]
+        why[rows[up]] = np.broadcast_to(np.asarray(reason, dtype=object), rows.shape)[up]
 
     half = (has_lat ^ has_lon) & pending
     if half.any():
@@ -122,7 +125,7 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
             countries[i] = given or d.country
             if d.precision is PlacePrecision.REGION and not isinstance(admin1[i], str):
                 admin1[i] = d.admin1
-            precision[i], why[i] = d.precision.value, d.reason
+            rank[i], why[i] = rank_of[d.precision.value], d.reason
         v["country"] = _obj(countries, v.index)
         v["admin1"] = _obj(admin1, v.index)
         # the words were the place: no town of that name stands for it
@@ -233,7 +236,7 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
             # Italy", a point at sea) is in none: the country under a placeholder is a guess
             for i in rows[no_country].tolist():
                 d = described[i]
-                if PlacePrecision(precision[i]) is PlacePrecision.UNSPECIFIED:
+                if levels[rank[i]] == PlacePrecision.UNSPECIFIED.value:
                     countries[i] = None
                 elif d is not None and d.country and d.precision.rank >= PlacePrecision.DISTRICT.rank:
                     countries[i] = d.country
@@ -242,7 +245,7 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
         )
         # the nearest town names a place known to a district or better (a district's nearest town is
         # a fair label); a region gets no town's name, a country or open water not even a region's
-        ranks = np.array([PlacePrecision(p).rank for p in precision[rows]], dtype=np.int64)
+        ranks = rank[rows]
         town_ok = unnamed & (ranks <= PlacePrecision.DISTRICT.rank)
         area_ok = unnamed & (ranks <= PlacePrecision.REGION.rank)
         names[rows[town_ok]] = near_name[town_ok]
@@ -267,6 +270,6 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
                 "the row has no place and no lat/lon; fill column 'place' (a town) or 'lat' and 'lon'"
             )
     v["lat"], v["lon"] = lat, lon
-    v["place_precision"] = _obj(precision, v.index)
+    v["place_precision"] = _obj(levels[rank], v.index)
     v["place_precision_reason"] = _obj(why, v.index)
     return v
