@@ -134,6 +134,8 @@ def prepared_rows(rows: int, seed: int = 11) -> pd.DataFrame:
             "country": t["country"].to_numpy()[pick],
             "lat": t["lat"].to_numpy()[pick],
             "lon": t["lon"].to_numpy()[pick],
+            "place_precision": "town",
+            "date_precision": "day",
             "role": "incident",
             "origin": None,
             "transit": "",

@@ -125,14 +125,62 @@ def step_labels(dates: np.ndarray, step: str) -> np.ndarray:
     quarter or year ending with the newest data: calendar quarters would leave a final step
     with a few weeks in it, too thin to be hot, and every trend would end "historical".
     """
-    months = {"month": 1, "quarter": 3, "year": 12}
-    if step not in months:
+    return month_steps(np.asarray(dates, dtype="datetime64[M]").astype(np.int64), step)
+
+
+def month_steps(months: np.ndarray, step: str) -> np.ndarray:
+    """``step_labels`` for months given as months since 1970-01 (as ``spread_months`` gives)."""
+    per = {"month": 1, "quarter": 3, "year": 12}
+    if step not in per:
         raise ValueError(f"unknown time step {step!r}")
-    d = np.asarray(dates, dtype="datetime64[M]").astype(np.int64)  # months since 1970
+    d = np.asarray(months, dtype=np.int64)
     if not len(d):
         return d
-    back = (d.max() - d) // months[step]
+    back = (d.max() - d) // per[step]
     return back.max() - back
+
+
+def spread_months(
+    dates: np.ndarray, precision: np.ndarray | None = None, *, until: np.datetime64 | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each report's month, with a year-only date spread evenly over the months of its year.
+
+    A date known only to the year (``precision == "year"``, stored as 1 January) counts
+    ``1/12`` in each month of its year, never all in January; months after ``until`` (a month)
+    are left out and the report's share spread over the others, so that a year is not spread
+    into the future or past the end of the data.
+
+    Returns
+    -------
+    rows, months, weights
+        Row of ``dates`` of each entry, its month (months since 1970-01) and its share of the
+        report (1 for a day or month date).
+
+    >>> d = np.array(["2019-01-01", "2019-03-05"], dtype="datetime64[D]")
+    >>> rows, months, w = spread_months(d, np.array(["year", "day"], dtype=object))
+    >>> len(rows), float(w[:12].sum()), int(months[-1] - months[0])
+    (13, 1.0, 2)
+    """
+    m = np.asarray(dates, dtype="datetime64[M]").astype(np.int64)
+    n = len(m)
+    if precision is None or n == 0:
+        return np.arange(n), m, np.ones(n)
+    year = np.asarray([p == "year" for p in precision], dtype=bool)
+    if not year.any():
+        return np.arange(n), m, np.ones(n)
+    first = m[year] - m[year] % 12  # January of each year-only date
+    months = first[:, None] + np.arange(12)[None, :]
+    keep = np.ones(months.shape, dtype=bool)
+    if until is not None:
+        keep = months <= np.asarray(until, dtype="datetime64[M]").astype(np.int64)
+        keep[:, 0] |= ~keep.any(axis=1)  # a year wholly after `until` stays in its January
+    share = 1.0 / keep.sum(axis=1)
+    yr_rows = np.repeat(np.flatnonzero(year), keep.sum(axis=1))
+    rows = np.concatenate((np.flatnonzero(~year), yr_rows))
+    out_m = np.concatenate((m[~year], months[keep]))
+    w = np.concatenate((np.ones(int((~year).sum())), np.repeat(share, keep.sum(axis=1))))
+    order = np.argsort(rows, kind="stable")
+    return rows[order], out_m[order], w[order]
 
 
 def choose_step(dates: np.ndarray) -> str:

@@ -19,6 +19,48 @@ EDGE_KM = np.array(
 )  # fmt: skip
 
 
+#: The finest H3 resolution each place precision may feed: the one whose hexagon edge is at
+#: least the precision's typical error, so that a report's uncertainty fits in its cell. A point
+#: feeds any cell; a town (its centre stands for a built-up area about 3 km across) cells of
+#: resolution 6 (edge 3.7 km) or coarser; a district (a county or district about 25 km across)
+#: resolution 4 (26 km); a region (a province about 150 km across) resolution 2 (183 km). A
+#: country's or an unspecified place never feeds a cell: it is counted per country instead.
+FINEST_RESOLUTION: dict[str, int] = {
+    "point": 15, "town": 6, "district": 4, "region": 2, "country": -1, "unspecified": -1,
+}  # fmt: skip
+
+
+def feeds(precision: np.ndarray, resolution: int) -> np.ndarray:
+    """Whether a report of each place precision may feed a cell of ``resolution``
+    (``FINEST_RESOLUTION``); an unknown or missing precision counts as a point.
+
+    >>> feeds(np.array(["point", "town", "district", "country"], dtype=object), 5).tolist()
+    [True, True, False, False]
+    """
+    finest = np.array(
+        [FINEST_RESOLUTION.get(p, 15) if isinstance(p, str) else 15 for p in precision], dtype=np.int64
+    )
+    return finest >= resolution
+
+
+def supported_resolution(precision: np.ndarray, *, share: float = 0.5) -> int | None:
+    """The finest resolution that at least ``share`` of the reports (with coordinates) can feed,
+    or None when there are none; a chosen resolution is never finer, so that a file of town
+    names is analysed at town scale, not at a scale its places cannot support.
+
+    >>> supported_resolution(np.array(["town", "town", "point"], dtype=object))
+    6
+    """
+    finest = np.sort(
+        np.array(
+            [FINEST_RESOLUTION.get(p, 15) if isinstance(p, str) else 15 for p in precision], dtype=np.int64
+        )
+    )[::-1]
+    if not len(finest):
+        return None
+    return int(finest[max(int(np.ceil(share * len(finest))) - 1, 0)])
+
+
 def choose_resolution(extent_km: float, *, cells_across: float = 200.0) -> int:
     """The resolution whose hexagon edge is closest to ``extent_km / cells_across``.
 

@@ -200,6 +200,7 @@ def hotspot_map(
     flows: pd.DataFrame | None = None,
     max_cells: int = 4000,
     title: str | None = None,
+    set_apart: pd.DataFrame | None = None,
 ) -> folium.Map:
     """An offline map of a hotspot run.
 
@@ -219,6 +220,10 @@ def hotspot_map(
         ``destination``): arrows with width by volume.
     max_cells
         Draw at most this many cells (the strongest by ``|z|``) to keep the page light.
+    set_apart
+        Reports set apart because their place is coarser than the cells (``level``, ``country``,
+        ``area``, ``count``; ``HotspotResult.set_apart``): listed in the legend, never drawn as a
+        cell or a point.
 
     Returns
     -------
@@ -307,7 +312,7 @@ def hotspot_map(
                 f'font:14px sans-serif;border:1px solid #999">{html.escape(title)}</div>'
             )
         )
-    _legend(m)
+    _legend(m, set_apart)
     folium.LayerControl(collapsed=True).add_to(m)
     if points:
         lats = [p[0] for p in points]
@@ -316,7 +321,27 @@ def hotspot_map(
     return m
 
 
-def _legend(m: folium.Map) -> None:
+def _set_apart_html(set_apart: pd.DataFrame | None, *, top: int = 8) -> str:
+    """The legend's lines for reports set apart (placed only to a country, a region, ...)."""
+    if set_apart is None or not len(set_apart):
+        return ""
+    total = int(set_apart["count"].sum())
+    lines = []
+    for _, r in set_apart.head(top).iterrows():
+        where = ", ".join(str(x) for x in (r.get("area"), r.get("country")) if isinstance(x, str) and x)
+        lines.append(
+            f"<div>{safe_text(where or 'no place')}: {int(r['count'])} ({safe_text(r['level'])})</div>"
+        )
+    more = len(set_apart) - top
+    if more > 0:
+        lines.append(f"<div>and {more} more</div>")
+    return (
+        f"<div class='cf-set-apart' style='margin-top:6px'><b>Set apart: {total} reports</b>"
+        "<div>placed no finer than below: counted here, never as a cell</div>" + "".join(lines) + "</div>"
+    )
+
+
+def _legend(m: folium.Map, set_apart: pd.DataFrame | None = None) -> None:
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;background:{BIN_COLOURS[b]};'
         f'border:1px solid #777;margin-right:4px"></span>{BIN_LABELS[b]}</div>'
@@ -327,7 +352,8 @@ def _legend(m: folium.Map) -> None:
         folium.Element(
             '<div class="cf-legend" style="position:fixed;bottom:28px;right:10px;z-index:999;background:#fff;'
             f'padding:6px 8px;font:12px sans-serif;border:1px solid #999;max-width:260px">'
-            f"<b>Gi* confidence (FDR)</b>{rows}<div style='margin-top:4px'>{glyphs}</div></div>"
+            f"<b>Gi* confidence (FDR)</b>{rows}<div style='margin-top:4px'>{glyphs}</div>"
+            f"{_set_apart_html(set_apart)}</div>"
         )
     )
 
@@ -359,7 +385,8 @@ def hotspot_map_from_rows(*, run: Any, hotspots: Iterable[Any], route: Any | Non
     elif route is not None and len(route.waypoints) >= 2:
         spec = RouteSpec.from_waypoints(route.name, route.waypoints, route.corridor_km)
     title = f"hotspot run {getattr(run, 'id', '')}" + (f": {spec.name}" if spec else "")
-    return hotspot_map(df, route=spec, title=title)
+    apart = pd.DataFrame(params.get("set_apart") or [], columns=["level", "country", "area", "count"])
+    return hotspot_map(df, route=spec, title=title, set_apart=apart)
 
 
 def save_map(m: folium.Map, path: Path) -> Path:

@@ -142,6 +142,8 @@ def flow_table(reports: pd.DataFrame) -> pd.DataFrame:
 def flow_lines(reports: pd.DataFrame) -> pd.DataFrame:
     """Located origin -> destination pairs for maps (``flow_table`` rows with coordinates)."""
     t = flow_table(reports)
+    if t.empty:  # no report names both an origin and a destination (incident data): no lines
+        return t
     return t.dropna(subset=["origin_lat", "dest_lat"]).reset_index(drop=True)
 
 

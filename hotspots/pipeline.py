@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 
 from hotspots import h3cells
 from hotspots.core import Cells, in_corridor, score_cells
-from hotspots.emerging import NO_PATTERN, choose_step, classify, mann_kendall, step_labels
+from hotspots.emerging import NO_PATTERN, choose_step, classify, mann_kendall, month_steps, spread_months
 from hotspots.gistar import binary_weights, fdr_bins, gi_star
 from hotspots.params import HotspotParams
 from hotspots.ranking import rank_hotspots
@@ -28,6 +28,7 @@ from intel.gazetteer import EARTH_RADIUS_KM, get_gazetteer
 
 log = logging.getLogger(__name__)
 
+SET_APART_COLUMNS = ["level", "country", "area", "count", "victims", "weight"]
 CELL_COLUMNS = [
     "cell", "lat", "lon", "cell_lat", "cell_lon", "place", "admin1", "country", "count", "victims",
     "weight", *FACTORS, "z", "p", "bin", "trend", "trend_z", "trend_p", "segment", "distance_km",
@@ -56,9 +57,14 @@ class HotspotResult:
     route
         The route, or ``None``.
     n_reports
-        Reports analysed (after the corridor filter).
+        Reports in the cells (after the corridor filter).
     notes
-        Human-readable remarks (waypoint choices, dropped reports, time step).
+        Human-readable remarks (waypoint choices, reports set apart and why, time step).
+    set_apart
+        Reports whose place is coarser than the cells (see ``hotspots.h3cells.FINEST_RESOLUTION``),
+        counted at the level their place supports, one row per ``level`` (place precision),
+        ``country`` and ``area`` (the region for a region or district, the town for a town):
+        ``count``, ``victims``, ``weight``. They never become a cell.
     """
 
     cells: pd.DataFrame
@@ -67,6 +73,7 @@ class HotspotResult:
     route: RouteSpec | None
     n_reports: int
     notes: list[str] = field(default_factory=list)
+    set_apart: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SET_APART_COLUMNS))
 
     @property
     def resolution(self) -> int | None:
@@ -105,6 +112,13 @@ class HotspotResult:
             d["route"] = self.route.name
             d["waypoints"] = [w.to_dict() for w in self.route.waypoints]
         d["notes"] = list(self.notes)
+        d["set_apart"] = [
+            {
+                k: (v.item() if isinstance(v, np.generic) else (None if v is None or v != v else v))
+                for k, v in r.items()
+            }
+            for r in self.set_apart.to_dict(orient="records")
+        ]
         return d
 
 
@@ -148,39 +162,74 @@ def analyse(
     if route is not None:
         params = params.with_(corridor_km=route.corridor_km)
         notes.extend(route.notes)
-    has_xy = reports["lat"].notna() & reports["lon"].notna()
-    if not has_xy.all():
-        notes.append(f"{int((~has_xy).sum())} report(s) without coordinates left out")
-    df = reports[has_xy].reset_index(drop=True)
-    if df.empty:
+    reports = reports.reset_index(drop=True)
+    precision = _place_precision(reports)
+    has_xy = (reports["lat"].notna() & reports["lon"].notna()).to_numpy()
+    placed = has_xy | reports["country"].notna().to_numpy() if "country" in reports else has_xy
+    if not placed.all():
+        notes.append(f"{int((~placed).sum())} report(s) with no coordinates and no country left out")
+    lat_all = reports["lat"].to_numpy(float)
+    lon_all = reports["lon"].to_numpy(float)
+    # along a route: the reports with coordinates in its corridor, and those placed only to a
+    # country (or without coordinates) in one of the route's countries
+    inside = has_xy.copy()
+    seg_all = np.full(len(reports), -1, dtype=np.int64)
+    along_all = np.full(len(reports), np.nan)
+    off_all = np.full(len(reports), np.nan)
+    if route is not None:
+        idx = np.flatnonzero(has_xy)
+        corr = in_corridor(route, lat_all[idx], lon_all[idx])
+        inside[:] = False
+        inside[idx[corr.index]] = True
+        seg_all[idx[corr.index]], along_all[idx[corr.index]] = corr.segment, corr.along_km
+        off_all[idx[corr.index]] = corr.off_km
+        countries = {w.country for w in route.waypoints if getattr(w, "country", None)}
+        by_country = reports["country"].isin(countries).to_numpy() if "country" in reports else placed & False
+        coarse = np.isin(precision, ("country", "unspecified")) | ~has_xy
+        inside |= placed & coarse & by_country
+    else:
+        inside = placed.copy()
+    cellable = inside & has_xy & ~np.isin(precision, ("country", "unspecified"))
+    if not cellable.any():
+        _no_cells(reports, inside, has_xy, route)
+    resolution = params.resolution
+    if resolution is None and params.unit == "h3":
+        resolution = h3cells.choose_resolution(_extent_km(lat_all[cellable], lon_all[cellable], route))
+        finest = h3cells.supported_resolution(precision[cellable])
+        if finest is not None and finest < resolution:
+            notes.append(
+                f"resolution {max(finest, 2)} rather than {resolution}: most reports' places are not precise "
+                f"enough for cells of {h3cells.EDGE_KM[resolution]:.1f} km"
+            )
+            resolution = max(finest, 2)
+    params = params.with_(resolution=resolution)
+    if params.unit == "place":
+        fed = cellable & np.isin(precision, ("point", "town"))
+    else:
+        assert resolution is not None
+        fed = cellable & h3cells.feeds(precision, resolution)
+    apart = inside & ~fed
+    set_apart = _set_apart(reports[apart], params)
+    if apart.any():
+        notes.append(_set_apart_note(set_apart, params))
+    if not fed.any():
         raise CounterflowError(
-            "no report has coordinates",
-            "import reports that have a place or lat/lon",
-            hint=CommandHint("ingest", "FILE"),
+            f"no report's place is precise enough for cells at H3 resolution {resolution} "
+            f"({int(apart.sum())} report(s) set apart)",
+            "use a coarser resolution, or import reports with towns or coordinates",
+            hint=CommandHint("hotspots", "--resolution N"),
         )
-    lat = df["lat"].to_numpy(float)
-    lon = df["lon"].to_numpy(float)
+    df = reports[fed].reset_index(drop=True)
+    lat, lon = lat_all[fed], lon_all[fed]
     seg = along = off = None
     if route is not None:
-        corr = in_corridor(route, lat, lon)
-        if len(corr.index) == 0:
-            raise CounterflowError(
-                f"no report lies within {route.corridor_km:g} km of the route {route.name}",
-                "widen the route's corridor (in km) or check its waypoints",
-                hint=CommandHint("hotspots", f'--route "{route.name}" --corridor-km KM'),
-            )
-        df = df.iloc[corr.index].reset_index(drop=True)
-        lat, lon = lat[corr.index], lon[corr.index]
-        seg, along, off = corr.segment, corr.along_km, corr.off_km
+        seg, along, off = seg_all[fed], along_all[fed], off_all[fed]
     wts = report_weights(df, half_life_days=params.half_life_days, as_of=params.as_of)
-    resolution = params.resolution
-    if resolution is None:
-        resolution = h3cells.choose_resolution(_extent_km(lat, lon, route))
-    params = params.with_(resolution=resolution)
     weight = wts["weight"].to_numpy()
     if params.unit == "place":
         sc = _score_places(df, weight, params)
     else:
+        assert resolution is not None
         sc = score_cells(lat, lon, weight, resolution=resolution, k=params.k, route=route)
     cells = _cell_frame(df, wts, sc, lat, lon, params)
     if route is not None and seg is not None and along is not None and off is not None:
@@ -192,7 +241,84 @@ def analyse(
     ranked = rank_hotspots(cells, params=params, route=route)
     ranked = _explain(ranked, cells, df, sc)
     return HotspotResult(
-        cells=cells, ranked=ranked, params=params, route=route, n_reports=len(df), notes=notes
+        cells=cells, ranked=ranked, params=params, route=route, n_reports=len(df), notes=notes,
+        set_apart=set_apart,
+    )  # fmt: skip
+
+
+def _place_precision(reports: pd.DataFrame) -> np.ndarray:
+    """Each report's place precision; a frame without the column (or a blank) counts as points."""
+    if "place_precision" not in reports:
+        return np.full(len(reports), "point", dtype=object)
+    p = reports["place_precision"].to_numpy(dtype=object)
+    return np.where(pd.isna(p) | (p == ""), "point", p).astype(object)
+
+
+def _no_cells(reports: pd.DataFrame, inside: np.ndarray, has_xy: np.ndarray, route: RouteSpec | None) -> None:
+    """Why no report can feed a cell: none has coordinates, none is in the corridor, or every
+    one is placed only to a country."""
+    if not has_xy.any():
+        raise CounterflowError(
+            "no report has coordinates",
+            "import reports that have a place or lat/lon",
+            hint=CommandHint("ingest", "FILE"),
+        )
+    if route is not None and not (inside & has_xy).any():
+        raise CounterflowError(
+            f"no report lies within {route.corridor_km:g} km of the route {route.name}",
+            "widen the route's corridor (in km) or check its waypoints",
+            hint=CommandHint("hotspots", f'--route "{route.name}" --corridor-km KM'),
+        )
+    raise CounterflowError(
+        "no report has a place finer than a country: they are counted per country, not in cells",
+        "import reports with towns or coordinates",
+        hint=CommandHint("histogram", "--by country"),
+    )
+
+
+def _set_apart(reports: pd.DataFrame, params: HotspotParams) -> pd.DataFrame:
+    """Reports that feed no cell, counted per place precision, country and area."""
+    if reports.empty:
+        return pd.DataFrame(columns=SET_APART_COLUMNS)
+    level = pd.Series(_place_precision(reports), index=reports.index)
+    wts = report_weights(reports, half_life_days=params.half_life_days, as_of=params.as_of)
+    admin1 = reports["admin1"] if "admin1" in reports else pd.Series(None, index=reports.index, dtype=object)
+    place = reports["place"] if "place" in reports else pd.Series(None, index=reports.index, dtype=object)
+    area = pd.Series(None, index=reports.index, dtype=object)
+    area = area.where(~level.isin(["district", "region"]), admin1)
+    area = area.where(~level.isin(["point", "town"]), place)
+    country = (
+        reports["country"] if "country" in reports else pd.Series(None, index=reports.index, dtype=object)
+    )
+    frame = pd.DataFrame({
+        "level": level, "country": country.fillna("").astype(str), "area": area.fillna("").astype(str),
+        "victims": reports["victim_count"].fillna(1).astype("int64"), "weight": wts["weight"],
+    })  # fmt: skip
+    out = (
+        frame.groupby(["level", "country", "area"], sort=False)
+        .agg(count=("victims", "size"), victims=("victims", "sum"), weight=("weight", "sum"))
+        .reset_index()
+    )
+    out["rank_"] = out["level"].map({p: i for i, p in enumerate(h3cells.FINEST_RESOLUTION)}).fillna(0)
+    out = out.sort_values(["rank_", "count"], ascending=[False, False], kind="stable").drop(columns="rank_")
+    for c in ("country", "area"):
+        out[c] = out[c].replace("", None)
+    out["weight"] = out["weight"].round(3)
+    return out[SET_APART_COLUMNS].reset_index(drop=True)
+
+
+def _set_apart_note(set_apart: pd.DataFrame, params: HotspotParams) -> str:
+    by_level = set_apart.groupby("level", sort=False)["count"].sum()
+    parts = ", ".join(f"{int(n)} {lvl}" for lvl, n in by_level.items())
+    total = int(set_apart["count"].sum())
+    if params.unit == "place":
+        unit = "towns"
+    else:
+        res = params.resolution if params.resolution is not None else 0
+        unit = f"the {h3cells.EDGE_KM[res]:.1f} km cells of H3 resolution {res}"
+    return (
+        f"{total} report(s) set apart, their place coarser than {unit} ({parts}): counted per country "
+        "and region, never as a cell"
     )
 
 
@@ -362,14 +488,21 @@ def _route_columns(
 def _trends(cells: pd.DataFrame, sc: Cells, df: pd.DataFrame, wts: pd.DataFrame, step: str) -> None:
     """Emerging hot spot analysis. Values per step leave out the recency decay, which would
     otherwise make every location look intensifying."""
-    steps = step_labels(df["observed_on"].to_numpy(), step)
+    dates = df["observed_on"].to_numpy()
+    prec = df["date_precision"].to_numpy(dtype=object) if "date_precision" in df else None
+    # a year-only date counts 1/12 in each month of its year up to the data's last dated month,
+    # never all in January
+    dated = dates if prec is None else dates[np.asarray([p != "year" for p in prec], dtype=bool)]
+    until = np.asarray(dated, dtype="datetime64[M]").max() if len(dated) else None
+    rows, months, share = spread_months(dates, prec, until=until)
+    steps = month_steps(months, step)
     t = int(steps.max()) + 1 if len(steps) else 0
     n = len(sc.cells)
     if t < 3:
         cells["trend"] = NO_PATTERN
         return
     base = (wts["w_reliability"] * wts["w_credibility"] * wts["w_victims"]).to_numpy(float)
-    y = np.bincount(steps * n + sc.inverse, weights=base, minlength=t * n).reshape(t, n)
+    y = np.bincount(steps * n + sc.inverse[rows], weights=base[rows] * share, minlength=t * n).reshape(t, n)
     zs = np.zeros((t, n))
     bins = np.zeros((t, n), dtype=np.int64)
     for i in range(t):

@@ -108,6 +108,12 @@ class Report(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
     lat: float | None = None
     lon: float | None = None
+    # how precisely the place and the date are known (intel.precision): a report feeds a hotspot
+    # cell only when its place is as precise as the cell; a year-only date is not 1 January
+    place_precision: str = Field(
+        default="point", max_length=11, sa_column_kwargs={"server_default": "point"}
+    )  # point, town, district, region, country, unspecified
+    date_precision: str = Field(default="day", max_length=5, sa_column_kwargs={"server_default": "day"})
     role: str = "incident"  # incident, exploitation, origin, transit, destination
     # the movement it describes: place names or ISO-2 codes
     origin: str | None = None

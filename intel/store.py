@@ -22,6 +22,8 @@ REPORT_COLUMNS: dict[str, str] = {
     "place": "object",
     "admin1": "object",
     "country": "object",
+    "place_precision": "object",
+    "date_precision": "object",
     "role": "object",
     "origin": "object",
     "transit": "object",

@@ -424,6 +424,8 @@ def ingest_text_file(
                 "country": r["country"] or "",
                 "lat": "" if r["lat"] is None else repr(r["lat"]),
                 "lon": "" if r["lon"] is None else repr(r["lon"]),
+                # the gazetteer's coordinates stand for the town the text names, not a point
+                "place_precision": "town" if r["place"] else "",
                 "summary": r["summary"],
                 "language": r["language"] or "",
                 **{k: r[k] for k in ("exploitation", "recruitment", "control", "transport")},

@@ -66,7 +66,8 @@ ADS_EXPORT_SAMPLE = (
 def reports(rows: list[dict]) -> pd.DataFrame:
     """A report frame from a few dicts; unspecified columns get neutral defaults."""
     defaults = {
-        "observed_on": "2024-01-01", "lat": None, "lon": None, "place": None, "admin1": None, "country": None, "role": "incident",
+        "observed_on": "2024-01-01", "lat": None, "lon": None, "place": None, "admin1": None, "country": None,
+        "place_precision": "point", "date_precision": "day", "role": "incident",
         "origin": None, "transit": "", "destination": None, "exploitation": "", "recruitment": "",
         "control": "", "transport": "", "reliability": "B", "credibility": 2, "victim_count": 1,
         "is_aggregate": False, "simulated": True, "source_kind": "news", "corroboration": 1,

@@ -427,13 +427,13 @@ def _tip_report_row(
         "country": where.country,
         "lat": where.lat,
         "lon": where.lon,
+        "place_precision": where.precision,
         "role": "incident",
         "simulated": tip.simulated,
         "extra": {
             "tip_id": tip.id,
             "campaign_id": tip.campaign_id,
             "target_id": tip.target_id,
-            "place_precision": where.precision,
             "place_from": where.source,
         },
     }

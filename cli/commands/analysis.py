@@ -90,6 +90,17 @@ def hotspots(
         typer.echo("no cell holds reports in this scope")
     if any(r["bin"] is not None and r["bin"] <= 0 for r in run["ranked"]):
         typer.echo("(bin 0: not significant after the FDR correction; listed to fill the ranking)")
+    if run["set_apart"]:
+        typer.echo("\nset apart: places coarser than the cells, counted at the level they support")
+        typer.echo(
+            _table(
+                ["level", "country", "area", "reports", "victims"],
+                [
+                    (r["level"], r["country"] or "", r["area"] or "", r["count"], r["victims"])
+                    for r in run["set_apart"]
+                ],
+            )
+        )
     if run["changes"] is not None:
         typer.echo(f"since run {run['previous_run_id']}: {run['changes']}")
     for kind in ("map", "png", "geojson", "kml"):
@@ -159,7 +170,7 @@ def histogram(
 ) -> None:
     """Counts of reports by country, town, exploitation type or month, or a heat matrix."""
     from flows.steps import load_reports
-    from hotspots.histograms import BY, counts, filter_reports, heat_matrix
+    from hotspots.histograms import BY, counts, filter_reports, heat_matrix, year_only
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
@@ -182,10 +193,19 @@ def histogram(
         return
     s = counts(df, by=by, victims=victims)
     shown = s if by == "month" else s.head(top)
-    width = max(int(shown.max()), 1)
+    width = max(float(shown.max()), 1.0)
     for k, v in shown.items():
-        typer.echo(f"{str(k)[:28]:<28} {int(v):>7}  {'#' * max(int(40 * v / width), 1 if v else 0)}")
+        shown_v = f"{int(v)}" if float(v).is_integer() else f"{float(v):.1f}"
+        typer.echo(f"{str(k)[:28]:<28} {shown_v:>7}  {'#' * max(int(40 * v / width), 1 if v else 0)}")
     typer.echo(f"{len(df)} reports" + (f" ({len(s) - len(shown)} more rows)" if len(s) > len(shown) else ""))
+    if by == "month" and (n_year := year_only(df)):
+        typer.echo(f"{n_year} reports dated only by year, spread over their months (1/12 in each)")
+    if by == "town" and "place_precision" in df:
+        coarse = df["place_precision"].isin(["district", "region", "country", "unspecified"])
+        if coarse.any():
+            typer.echo(
+                f"{int(coarse.sum())} reports placed only to a district, region or country, shown as such"
+            )
     if png:
         from hotspots.plots import bar_png
 

@@ -119,6 +119,7 @@ def run_hotspots(
                 route=route,
                 flows=flow_lines(reports).head(30),
                 title=title,
+                set_apart=result.set_apart,
             ),
             path,
         )
@@ -217,6 +218,7 @@ def hotspots(
         "ranked": rows,
         "map": str(stored.map_path) if stored.map_path else None,
         "notes": list(res.notes),
+        "set_apart": [{c: _plain(v) for c, v in r.items()} for r in res.set_apart.to_dict(orient="records")],
         "previous_run_id": stored.previous_run_id,
         "changes": summarise(stored.changes) if stored.changes is not None else None,
         "png": None,

@@ -31,6 +31,10 @@ FINGERPRINT_COLUMNS = (
 )  # fmt: skip
 
 
+#: Place precisions whose coordinates can say that two reports are one incident.
+SAME_PLACE_PRECISIONS = ("point", "town", "district")
+
+
 class CopyCounts:
     """How many rows of each content (a 64-bit hash) an import has seen so far, compactly.
 
@@ -201,6 +205,11 @@ class Deduper:
         lat = values["lat"].to_numpy(float)
         lon = values["lon"].to_numpy(float)
         use = ok & ~np.isnan(lat) & ~np.isnan(lon) & ~values["is_aggregate"].to_numpy(bool)
+        if "place_precision" in values:
+            # only a place known to a district or better (a tip rounded to 0.1 degree) can say "the
+            # same incident" within a few km: two reports at a country's stand-in point or a
+            # province's centre are two incidents somewhere in it
+            use &= values["place_precision"].isin(SAME_PLACE_PRECISIONS).to_numpy()
         if not use.any():
             return out
         idx = np.flatnonzero(use)

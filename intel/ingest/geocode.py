@@ -34,9 +34,34 @@ def _obj(values: np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
+def _texts(v: pd.DataFrame, has_place: np.ndarray) -> list[Any]:
+    """Per row, what its place's words support (``describe_place`` of ``location``, else of
+    ``place``; once per distinct text), or None."""
+    from intel.precision import describe_place
+
+    place = v["place"].to_numpy(dtype=object)
+    loc = v["location"].to_numpy(dtype=object) if "location" in v else np.full(len(v), None, dtype=object)
+    text = [
+        a if isinstance(a, str) and a else (b if h else None)
+        for a, b, h in zip(loc.tolist(), place.tolist(), has_place.tolist(), strict=True)
+    ]
+    codes, uniques = pd.factorize(np.array(text, dtype=object))
+    got = [describe_place(str(t)) for t in uniques.tolist()] + [None]
+    return [got[c] for c in codes.tolist()]
+
+
 def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool) -> pd.DataFrame:
-    """Fill ``lat``, ``lon``, ``country``, ``admin1`` and ``place``; record failures in ``reasons``."""
+    """Fill ``lat``, ``lon``, ``country``, ``admin1``, ``place`` and ``place_precision`` (with
+    ``place_precision_reason`` where it is coarser than a point); record failures in ``reasons``.
+
+    The precision is the coarsest of what the file states (``place_precision``), how the place
+    was found (a town's name: ``town``; only a country: ``country``), the rounding of given
+    coordinates, a country's stand-in point under them, and the words of ``location`` or
+    ``place`` (see ``intel.precision``). A place given only by words coarser than a town (no
+    lat/lon) is stored at the country and region it names, without coordinates.
+    """
     from intel.gazetteer import get_gazetteer
+    from intel.precision import PLACE_PRECISIONS, ROUNDING, PlacePrecision, country_point_at
 
     n = len(values)
     v = values
@@ -50,6 +75,21 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
     lon = v["lon"].to_numpy(dtype="float64", copy=True)
     has_lat, has_lon = ~np.isnan(lat), ~np.isnan(lon)
     pending = pd.isna(reasons)
+    given_xy = has_lat & has_lon
+    levels = np.array(PLACE_PRECISIONS, dtype=object)
+    rank_of = {p: i for i, p in enumerate(PLACE_PRECISIONS)}
+    rank = np.zeros(n, dtype=np.int64)  # index into PLACE_PRECISIONS: 0 = point
+    why = np.full(n, None, dtype=object)
+
+    def coarsen(rows: np.ndarray, to: Any, reason: Any) -> None:
+        """Make ``rows`` at least as coarse as ``to`` (one value or one per row), saying why."""
+        if not len(rows):
+            return
+        tos = np.broadcast_to(np.asarray(to, dtype=object), rows.shape)
+        to_rank = np.fromiter((rank_of[str(t)] for t in tos.tolist()), dtype=np.int64, count=len(rows))
+        up = to_rank > rank[rows]
+        rank[rows[up]] = to_rank[up]
+        why[rows[up]] = np.broadcast_to(np.asarray(reason, dtype=object), rows.shape)[up]
 
     half = (has_lat ^ has_lon) & pending
     if half.any():
@@ -57,6 +97,55 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
 
     place = v["place"]
     has_place = place.notna().to_numpy() & (place.fillna("").to_numpy() != "")
+    described = _texts(v, has_place)
+    # a place whose words name nothing finer than a district is not looked up as a town
+    coarse_words = np.fromiter(
+        (d is not None and d.precision.rank >= PlacePrecision.DISTRICT.rank for d in described),
+        dtype=bool, count=n,
+    )  # fmt: skip
+    by_words = has_place & ~given_xy & coarse_words & pd.isna(reasons)
+    if by_words.any():
+        countries = v["country"].to_numpy(dtype=object).copy()
+        admin1 = v["admin1"].to_numpy(dtype=object).copy()
+        for i in np.flatnonzero(by_words).tolist():
+            d = described[i]
+            given = countries[i] if isinstance(countries[i], str) else None
+            if given and d.country and given != d.country:
+                reasons[i] = (
+                    f"place {place.iat[i]!r} names the country {d.country}, but the country column says "
+                    f"{given}; correct one of them"
+                )
+                continue
+            if d.precision is PlacePrecision.UNSPECIFIED and not given:
+                reasons[i] = (
+                    f"place {place.iat[i]!r} names no town, region or country ({d.reason}); "
+                    "give lat/lon or the country"
+                )
+                continue
+            countries[i] = given or d.country
+            if d.precision is PlacePrecision.REGION and not isinstance(admin1[i], str):
+                admin1[i] = d.admin1
+            rank[i], why[i] = rank_of[d.precision.value], d.reason
+        v["country"] = _obj(countries, v.index)
+        v["admin1"] = _obj(admin1, v.index)
+        # the words were the place: no town of that name stands for it
+        names = place.to_numpy(dtype=object).copy()
+        names[by_words & pd.isna(reasons)] = None
+        v["place"] = place = _obj(names, v.index)
+        has_place = has_place & ~(by_words & pd.isna(reasons))
+    # "Unspecified location in Mexico City, Mexico": the town it names
+    town_words = np.fromiter(
+        (d is not None and d.town is not None and d.reason.startswith("placeholder") for d in described),
+        dtype=bool, count=n,
+    )  # fmt: skip
+    retown = has_place & ~given_xy & town_words & pd.isna(reasons)
+    if retown.any():
+        names = place.to_numpy(dtype=object).copy()
+        for i in np.flatnonzero(retown).tolist():
+            d = described[i]
+            names[i] = f"{d.town}, {d.country}" if d.country else d.town
+        v["place"] = place = _obj(names, v.index)
+
     named = has_place & ~(has_lat & has_lon) & pd.isna(reasons)
     gaz = None
     if named.any():
@@ -91,6 +180,36 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
         admin1[rows[unset]] = of("admin1", object, None)[at[unset]]
         v["country"] = _obj(out_country, v.index)
         v["admin1"] = _obj(admin1, v.index)
+        coarsen(rows, PlacePrecision.TOWN, "resolved from a town's name")
+
+    # given coordinates: their rounding and a country's stand-in point under them
+    if given_xy.any():
+        rows = np.flatnonzero(given_xy)
+        dec = np.fmax(
+            v["_lat_decimals"].to_numpy(dtype="float64")[rows] if "_lat_decimals" in v else np.nan,
+            v["_lon_decimals"].to_numpy(dtype="float64")[rows] if "_lon_decimals" in v else np.nan,
+        )
+        for d, to in ROUNDING.items():
+            hit = dec == d
+            if hit.any():
+                coarsen(rows[hit], to, f"coordinates rounded to {d} decimal{'s' if d != 1 else ''}")
+        on_point = country_point_at(lat[rows], lon[rows])
+        hit = ~pd.isna(on_point)
+        if hit.any():
+            coarsen(rows[hit], PlacePrecision.COUNTRY,
+                    np.array([f"coordinates on the stand-in point of {c}" for c in on_point[hit]], dtype=object))  # fmt: skip
+            countries = v["country"].to_numpy(dtype=object).copy()
+            for i, c in zip(rows[hit].tolist(), on_point[hit].tolist(), strict=True):
+                if not isinstance(countries[i], str):
+                    countries[i] = c
+            v["country"] = _obj(countries, v.index)
+    # the words of the place, for rows placed by coordinates or by a town's name
+    worded = np.flatnonzero(
+        np.fromiter((d is not None for d in described), dtype=bool, count=n) & ~by_words & pd.isna(reasons)
+    )
+    if len(worded):
+        coarsen(worded, np.array([described[i].precision.value for i in worded], dtype=object),
+                np.array([described[i].reason for i in worded], dtype=object))  # fmt: skip
 
     located = ~np.isnan(lat) & ~np.isnan(lon)
     needs_country = located & pd.isna(reasons) & (v["country"].isna().to_numpy() | ~has_place)
@@ -112,18 +231,45 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
 
             found = countries_at(lat[rows[no_country]], lon[rows[no_country]])
             countries[rows[no_country]] = np.where(pd.isna(found), near_country[no_country], found)
+            # a place whose words name its country ("Unspecified location, Libya") is in that
+            # country, wherever its stand-in point lies; one that names none ("between Libya and
+            # Italy", a point at sea) is in none: the country under a placeholder is a guess
+            for i in rows[no_country].tolist():
+                d = described[i]
+                if levels[rank[i]] == PlacePrecision.UNSPECIFIED.value:
+                    countries[i] = None
+                elif d is not None and d.country and d.precision.rank >= PlacePrecision.DISTRICT.rank:
+                    countries[i] = d.country
         unnamed = np.fromiter(
             (x is None or x == "" for x in names[rows].tolist()), dtype=bool, count=len(rows)
         )
-        names[rows[unnamed]] = near_name[unnamed]
-        admin1[rows[unnamed]] = near_admin[unnamed]
+        # the nearest town names a place known to a district or better (a district's nearest town is
+        # a fair label); a region gets no town's name, a country or open water not even a region's
+        ranks = rank[rows]
+        town_ok = unnamed & (ranks <= PlacePrecision.DISTRICT.rank)
+        area_ok = unnamed & (ranks <= PlacePrecision.REGION.rank)
+        names[rows[town_ok]] = near_name[town_ok]
+        admin1[rows[area_ok]] = near_admin[area_ok]
         v["country"], v["place"], v["admin1"] = (_obj(a, v.index) for a in (countries, names, admin1))
 
+    # no coordinates: a country alone, or nothing
+    country_known = v["country"].notna().to_numpy()
+    alone = ~located & ~by_words & pd.isna(reasons)
+    coarsen(np.flatnonzero(alone & country_known), PlacePrecision.COUNTRY, "only a country is given")
+    coarsen(np.flatnonzero(alone & ~country_known), PlacePrecision.UNSPECIFIED, "no place is given")
+    if "place_precision" in v:
+        stated = v["place_precision"].to_numpy(dtype=object)
+        rows = np.flatnonzero(pd.notna(stated))
+        if len(rows):
+            coarsen(rows, stated[rows], "as the source states")
+
     if require_location:
-        nowhere = ~located & pd.isna(reasons)
+        nowhere = ~located & ~(by_words & country_known) & pd.isna(reasons)
         if nowhere.any():
             reasons[nowhere] = (
                 "the row has no place and no lat/lon; fill column 'place' (a town) or 'lat' and 'lon'"
             )
     v["lat"], v["lon"] = lat, lon
+    v["place_precision"] = _obj(levels[rank], v.index)
+    v["place_precision_reason"] = _obj(why, v.index)
     return v

@@ -16,6 +16,7 @@ import pandas as pd
 
 from intel import grading, taxonomy
 from intel.errors import CounterflowError
+from intel.precision import PLACE_PRECISIONS, coarser_date, decimals, format_precision
 from intel.specs import FieldSpec, Spec
 
 TEXT_FIELDS = (
@@ -145,9 +146,12 @@ def _per_value_map(s: pd.Series, fn: Callable[[str], Any]) -> tuple[pd.Series, p
     return s.map(ok), s.map(bad)
 
 
-def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series]:
+def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The dates, the reason per bad cell, and each date's precision: what the format that read
+    it can tell ("%Y" alone: a year), never finer than the spec's ``date_precision``."""
     formats = f.formats or ("%Y-%m-%d",)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    precision = pd.Series(None, index=s.index, dtype=object)
     filled = _filled(s)
     todo = filled
     for fmt in formats:
@@ -156,6 +160,7 @@ def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series]
         parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
         got = parsed.notna()
         out.loc[parsed.index[got]] = parsed[got]
+        precision.loc[parsed.index[got]] = coarser_date(format_precision(fmt), spec.date_precision).value
         todo = todo & out.isna()
     bad = filled & out.isna()
     shown = " or ".join(_human_format(x) for x in formats[:3])
@@ -169,7 +174,7 @@ def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series]
         msg[too_late] = [
             f"{f.name} {v!r} (column {f.column!r}) is in the future; check the date" for v in s[too_late]
         ]
-    return out, msg
+    return out, msg, precision
 
 
 def _human_format(fmt: str) -> str:
@@ -235,6 +240,24 @@ def _count(v: str) -> tuple[int, str | None]:
             "write a count such as 3 (or '<5' for a suppressed small count)",
         ) from None
     return count, None
+
+
+def _place_precision(v: str) -> str:
+    key = v.strip().lower()
+    if key not in PLACE_PRECISIONS:
+        raise CounterflowError(
+            f"place_precision {v!r} is not known", f"write one of {', '.join(PLACE_PRECISIONS)}"
+        )
+    return key
+
+
+def _decimals(s: pd.Series) -> pd.Series:
+    """Decimals written in each cell of a coordinate column (NaN where none or not plain)."""
+    got: dict[str, float] = {}
+    for v in pd.unique(s[_filled(s)]):
+        d = decimals(str(v))
+        got[v] = np.nan if d is None else float(d)
+    return s.map(got).astype("float64")
 
 
 def _bool(v: str) -> bool:
@@ -354,14 +377,18 @@ def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mappe
         kind = f.kind
         msg: pd.Series | None = None
         if kind == "date":
-            out[name], msg = _date(s, f, spec)
+            out[name], msg, out["date_precision"] = _date(s, f, spec)
         elif kind == "float":
             lo, hi = (-90.0, 90.0) if name == "lat" else (-180.0, 180.0)
             out[name], msg = _number(s, f, lo, hi)
+            out[f"_{name}_decimals"] = _decimals(s)
         elif kind == "latlon":
             conv, msg = _per_value(s, _latlon)
             out["lat"] = conv.map(lambda t: t[0] if isinstance(t, tuple) else np.nan).astype("float64")
             out["lon"] = conv.map(lambda t: t[1] if isinstance(t, tuple) else np.nan).astype("float64")
+            halves = s.str.replace(";", ",", regex=False).str.split(",", n=1)
+            out["_lat_decimals"] = _decimals(halves.str[0].fillna("").astype(object))
+            out["_lon_decimals"] = _decimals(halves.str[1].fillna("").astype(object))
         elif kind == "count":
             conv, msg = _per_value(s, _count)
             out[name] = conv.map(lambda t: t[0] if isinstance(t, tuple) else None)
@@ -384,6 +411,8 @@ def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mappe
             out[name], msg = _per_value(s, grading.check_reliability)
         elif kind == "bool":
             out[name], msg = _per_value(s, _bool)
+        elif kind == "place_precision":
+            out[name], msg = _per_value(s, _place_precision)
         elif kind == "credibility":
             out[name], msg = _per_value(s, grading.check_credibility)
         else:
@@ -421,11 +450,5 @@ def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mappe
         if column in frame:
             vals = strip(frame[column])
             b.note((vals != "").to_numpy(), key, vals)
-    if spec.date_precision != "day":
-        for i in range(n):
-            d = b.notes[i]
-            if d is None:
-                d = b.notes[i] = {}
-            d["date_precision"] = spec.date_precision
     values = pd.DataFrame(out, index=frame.index)
     return Mapped(values=values.reset_index(drop=True), reasons=b.reasons, notes=b.notes)

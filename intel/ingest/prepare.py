@@ -235,6 +235,24 @@ class Preparer:
         kinds = kinds.iloc[keep].reset_index(drop=True)
         names = names.iloc[keep].reset_index(drop=True)
         notes = [mapped.notes[i] for i in keep]
+        # why a place is coarser than a point, and the place's words, travel in ``extra``
+        whys = v["place_precision_reason"].to_numpy(dtype=object) if "place_precision_reason" in v else None
+        locs = v["location"].to_numpy(dtype=object) if "location" in v else None
+        if whys is not None or locs is not None:
+            worded = np.zeros(len(keep), dtype=bool)
+            for col in (whys, locs):
+                if col is not None:
+                    worded |= np.fromiter(
+                        (isinstance(x, str) and x != "" for x in col), dtype=bool, count=len(keep)
+                    )
+            for j in np.flatnonzero(worded).tolist():
+                add = {}
+                if whys is not None and isinstance(whys[j], str):
+                    add["place_precision_reason"] = whys[j]
+                if locs is not None and isinstance(locs[j], str) and locs[j]:
+                    add["location"] = locs[j]
+                if add:
+                    notes[j] = {**(notes[j] or {}), **add}
         if extras is not None:
             notes = [{**(extras[i] or {}), **(notes[j] or {})} or None for j, i in enumerate(keep)]
         m = len(v)
@@ -269,6 +287,11 @@ class Preparer:
         out["is_aggregate"] = bool(spec.is_aggregate)
         out["lat"] = v["lat"].to_numpy(dtype="float64")
         out["lon"] = v["lon"].to_numpy(dtype="float64")
+        out["place_precision"] = as_objects(v["place_precision"].to_numpy(dtype=object), out.index)
+        dates = v["date_precision"] if "date_precision" in v else pd.Series([spec.date_precision] * m)
+        out["date_precision"] = as_objects(
+            dates.fillna(spec.date_precision).to_numpy(dtype=object), out.index
+        )
         out["role"] = (
             as_objects(roles.iloc[keep].to_numpy(dtype=object), out.index) if len(roles) == n else "incident"
         )

@@ -187,7 +187,8 @@ class _StoreIndex:
                 "SELECT r.id, r.lat, r.lon, r.observed_on, r.exploitation, s.kind, s.name, r.summary "
                 "FROM report r LEFT JOIN source s ON s.id = r.source_id "
                 "WHERE r.observed_on BETWEEN :a AND :b AND r.duplicate_of IS NULL AND r.is_aggregate = :f "
-                "AND r.lat IS NOT NULL AND r.lon IS NOT NULL AND (r.import_id IS NULL OR r.import_id <> :imp)"
+                "AND r.lat IS NOT NULL AND r.lon IS NOT NULL AND r.place_precision IN ('point', 'town', 'district') "
+                "AND (r.import_id IS NULL OR r.import_id <> :imp)"
             ),
             {**params, "f": False},
         ).all()

@@ -26,8 +26,8 @@ REPORT_INSERT_COLUMNS = (
     "source_id", "import_id", "line", "observed_on", "received_at", "language", "summary",
     "reliability", "credibility", "exploitation", "recruitment", "control", "transport",
     "age_band", "gender", "victim_count", "is_aggregate", "place", "admin1", "country", "lat",
-    "lon", "role", "origin", "transit", "destination", "fingerprint", "duplicate_of",
-    "simulated", "extra",
+    "lon", "place_precision", "date_precision", "role", "origin", "transit", "destination",
+    "fingerprint", "duplicate_of", "simulated", "extra",
 )  # fmt: skip
 
 

@@ -28,6 +28,8 @@ from intel.errors import CommandHint, CounterflowError, NotFound
 FIELD_KINDS: dict[str, str] = {
     "observed_on": "date",
     "place": "text",
+    "location": "text",  # a free-text description of the place, read for its precision
+    "place_precision": "place_precision",  # point, town, district, region, country, unspecified
     "admin1": "text",
     "country": "country",
     "lat": "float",

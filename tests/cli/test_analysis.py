@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,82 @@ def test_flows_histogram_and_evaluate(
     _scenario().rename(columns={"observed_on": "date"}).to_csv(csv, index=False)
     assert main(["evaluate", str(csv), "--resolution", "4"]) == 0
     assert "PAI" in capsys.readouterr().out
+
+
+IOM_HEADER = ["Web ID", "Reported Date", "Total Dead and Missing", "Cause of Death", "Location Description",
+              "Location Coordinates", "Source Quality"]  # fmt: skip
+
+
+def _iom_file(path: Path) -> Path:
+    """An IOM-style export written by hand: 30 incidents "Unspecified location, Libya" at the
+    point a geocoder gives for Libya, 20 "between Libya and Italy" at one sea point, 10 at a
+    point rounded to one decimal, and 5 real points in Zawiya among single reports in five towns."""
+    import csv
+
+    rows: list[list[str]] = []
+
+    def add(n: int, text: str, lat: str, lon: str) -> None:
+        for _ in range(n):
+            i = len(rows)
+            day = f"March {1 + i % 28:02d}, 2019"
+            rows.append([str(50000 + i), day, "1", "Drowning", text, f"{lat}, {lon}", "3"])
+
+    add(30, "Unspecified location, Libya", "26.335100000000", "17.228331000000")
+    add(20, "Central Mediterranean, between Libya and Italy", "34.512345000000", "13.987654000000")
+    add(10, "Desert track, Libya", "31.5", "14.0")
+    for k in range(5):
+        add(1, "Beach west of the refinery, Zawiya, Libya", f"32.75{k}100000000", "12.727600000000")
+    for lat, lon in (("32.8872", "13.1913"), ("32.3754", "15.0925"), ("27.0377", "14.4283"),
+                     ("32.1167", "20.0667"), ("24.9640", "10.1759")):  # fmt: skip
+        add(1, "Roadside, Libya", f"{lat}00000000", f"{lon}00000000")
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        w.writerow(IOM_HEADER)
+        w.writerows(rows)
+    return path
+
+
+def test_placeholder_places_are_counted_apart_never_as_hotspots(
+    store: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _iom_file(tmp_path / "missing_migrants.csv")
+    assert main(["ingest", str(path), "--spec", "iom"]) == 0
+    capsys.readouterr()
+    assert main(["hotspots", "--resolution", "5", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    ranked = out.split("rank  place")[1].split("\n\n")[0]
+    assert "Zawiya" in ranked.splitlines()[2] and " 5 " in ranked.splitlines()[2]  # the first rank
+    assert "60 report(s) set apart" in out and "(20 unspecified, 30 country, 10 district)" in out
+    set_apart = out.split("set apart: places coarser than the cells")[1]
+    assert re.search(r"country\s+LY\s+30\s+30", set_apart)
+    assert re.search(r"unspecified\s+20\s+20", set_apart)
+    assert re.search(r"district\s+LY\s+.*10\s+10", set_apart)
+    with session_scope(get_engine(store)) as s:
+        run = s.exec(select(HotspotRun)).one()
+        cells = s.exec(select(Hotspot)).all()
+    # no cell sits at the geocoder's point, the sea point or the rounded point
+    for lat, lon in ((26.3351, 17.228331), (34.512345, 13.987654), (31.5, 14.0)):
+        assert all(abs(c.lat - lat) > 0.1 or abs(c.lon - lon) > 0.1 for c in cells)
+    assert run.n_reports == 10 and sum(r["count"] for r in run.params["set_apart"]) == 60
+    page = (store.home / "maps" / "hotspots-run1.html").read_text(encoding="utf-8")
+    assert "Set apart: 60 reports" in page
+    # at resolution 4 (26 km cells) the district-level reports feed cells, the others never do
+    assert main(["hotspots", "--resolution", "4"]) == 0
+    assert "50 report(s) set apart" in capsys.readouterr().out
+    assert main(["histogram", "--by", "town"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\(country only\), LY\s+30", out) and re.search(r"\(unspecified only\), \?\s+20", out)
+
+
+def test_histogram_by_month_spreads_year_only_dates(
+    store: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "yearly.csv"
+    path.write_text("date,place\n" + "2019,\"Zawiya, Libya\"\n" * 12 + "2019-03-04,\"Zawiya, Libya\"\n", encoding="utf-8")
+    assert main(["ingest", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["histogram", "--by", "month"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    months = {ln.split()[0]: ln.split()[1] for ln in lines if ln.startswith("2019-")}
+    assert months == {f"2019-{m:02d}": ("2" if m == 3 else "1") for m in range(1, 13)}
+    assert "12 reports dated only by year, spread over their months (1/12 in each)" in lines

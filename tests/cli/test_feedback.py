@@ -164,7 +164,7 @@ def test_triage_refuses_a_place_that_does_not_resolve_and_lists_the_candidates(
     assert "Uselu (Edo State, Nigeria), found within 25 km of Benin City" in out
     with Session(get_engine(settings)) as s:
         report = s.exec(select(Report)).one()
-        assert (report.place, report.country, report.extra["place_precision"]) == ("Uselu", "NG", "district")
+        assert (report.place, report.country, report.place_precision) == ("Uselu", "NG", "district")
 
 
 def _free_port() -> int:

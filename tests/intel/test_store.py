@@ -123,3 +123,47 @@ def test_metric_measures_become_nullable_and_existing_rows_keep_their_values(emp
         back = conn.execute(text("SELECT reach, impressions FROM metric WHERE tracking_code = 'new'")).one()
     assert tuple(back) == (0, 10)
     engine.dispose()
+
+
+def test_the_precision_migration_sets_the_precision_of_stored_reports(settings):
+    """Reports stored before precision was recorded: with coordinates they stay points (as they
+    fed cells), with only a country they are country-level, with nothing unspecified; a date
+    precision an import spec left in ``extra`` becomes the column."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from intel.db import alembic_config, make_engine
+
+    eng = make_engine(settings.db_url)
+    cfg = alembic_config(eng)
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "0003")
+    insert = text(
+        "INSERT INTO report (observed_on, received_at, reliability, credibility, exploitation, recruitment, "
+        "control, transport, victim_count, is_aggregate, role, transit, fingerprint, simulated, extra, "
+        "lat, lon, country) VALUES (:day, :at, 'B', 2, '', '', '', '', 1, :f, 'incident', '', :fp, :f, :extra, "
+        ":lat, :lon, :cc)"
+    )
+    rows = [
+        ("a", 32.75, 12.72, "LY", "{}"),
+        ("b", None, None, "CO", '{"date_precision": "year"}'),
+        ("c", None, None, None, '{"date_precision": "month"}'),
+    ]
+    with eng.begin() as conn:
+        for fp, lat, lon, cc, extra in rows:
+            conn.execute(
+                insert,
+                {"day": dt.date(2019, 1, 1), "at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "f": False,
+                 "fp": fp, "extra": extra, "lat": lat, "lon": lon, "cc": cc},
+            )  # fmt: skip
+    command.upgrade(cfg, "head")
+    with eng.connect() as conn:
+        got = conn.execute(
+            text("SELECT fingerprint, place_precision, date_precision FROM report ORDER BY fingerprint")
+        ).all()
+    eng.dispose()
+    assert [tuple(r) for r in got] == [
+        ("a", "point", "day"),
+        ("b", "country", "year"),
+        ("c", "unspecified", "month"),
+    ]

@@ -111,4 +111,4 @@ def test_the_targets_area_is_a_choice_the_analyst_makes(
     with Session(sqlite_engine) as s:
         report = s.exec(select(Report)).one()
         assert (report.place, report.lat, report.lon) == ("Benin City", 6.3, 5.6)
-        assert (report.extra["place_precision"], report.extra["place_from"]) == ("town", "target_area")
+        assert (report.place_precision, report.extra["place_from"]) == ("district", "target_area")

@@ -111,9 +111,10 @@ def test_the_report_is_graded_comes_through_an_import_and_holds_no_tip_words(
             "tip_id": tip.id,
             "campaign_id": rows.campaign.id,
             "target_id": rows.targets[0].id,
-            "place_precision": "town",  # the tip's location, coarsened to 0.1 degree
             "place_from": "tip_location",
+            "place_precision_reason": "coordinates rounded to 1 decimal",
         }
+        assert report.place_precision == "district"  # a tip's place is coarsened: never a point
         assert report.observed_on == tip.received_at.date()
     with Session(engine) as s:
         raw = s.connection().execute(text("SELECT * FROM report")).one()

