@@ -87,16 +87,27 @@ def resolve_endpoint(value: str) -> Endpoint:
     return Endpoint(p.name, p.country, p.lat, p.lon)
 
 
+def _text(reports: pd.DataFrame, column: str) -> pd.Series:
+    """A movement column as stripped text ("" where missing); a frame without it reads as blank."""
+    if column not in reports:
+        return pd.Series("", index=reports.index, dtype=object)
+    return reports[column].fillna("").astype(str).str.strip()
+
+
 def chains(reports: pd.DataFrame) -> list[list[str]]:
     """The movement of each report as a list of stops (origin, transits..., destination)."""
     out = []
-    origin = reports["origin"].fillna("").astype(str)
-    transit = reports["transit"].fillna("").astype(str)
-    dest = reports["destination"].fillna("").astype(str)
-    for o, t, d in zip(origin, transit, dest, strict=True):
+    for o, t, d in zip(
+        _text(reports, "origin"), _text(reports, "transit"), _text(reports, "destination"), strict=True
+    ):
         stops = [s.strip() for s in [o, *t.split("|"), d] if s and s.strip()]
         out.append(stops)
     return out
+
+
+def has_transit(reports: pd.DataFrame) -> pd.Series:
+    """Whether each report names at least one transit stop."""
+    return _text(reports, "transit").str.strip("| ") != ""
 
 
 def od_matrix(reports: pd.DataFrame, *, values: str = "count") -> pd.DataFrame:
@@ -105,28 +116,46 @@ def od_matrix(reports: pd.DataFrame, *, values: str = "count") -> pd.DataFrame:
     ``values="count"`` counts reports; ``"victims"`` sums ``victim_count``. Reports without an
     origin or a destination are left out.
     """
-    df = pd.DataFrame({"origin": reports["origin"], "destination": reports["destination"]})
-    df["v"] = reports["victim_count"].fillna(1) if values == "victims" else 1
-    df = df.dropna(subset=["origin", "destination"])
-    df = df[(df["origin"].astype(str).str.strip() != "") & (df["destination"].astype(str).str.strip() != "")]
+    df = pd.DataFrame({"origin": _text(reports, "origin"), "destination": _text(reports, "destination")})
+    df["v"] = _victims(reports) if values == "victims" else 1
+    df = df[(df["origin"] != "") & (df["destination"] != "")]
     if df.empty:
         return pd.DataFrame()
     return df.pivot_table(index="origin", columns="destination", values="v", aggfunc="sum", fill_value=0)
 
 
+#: The columns of ``flow_table`` (and ``flow_lines``), also when no report names a movement.
+FLOW_COLUMNS = (
+    "origin", "destination", "count", "victims", "origin_country", "destination_country", "reach",
+    "origin_lat", "origin_lon", "dest_lat", "dest_lon",
+)  # fmt: skip
+
+
+def _victims(reports: pd.DataFrame) -> pd.Series:
+    if "victim_count" not in reports:
+        return pd.Series(1, index=reports.index, dtype="int64")
+    return pd.to_numeric(reports["victim_count"], errors="coerce").fillna(1).astype("int64")
+
+
 def flow_table(reports: pd.DataFrame) -> pd.DataFrame:
     """One row per origin -> destination pair: ``count``, ``victims``, countries and ``reach``,
-    strongest first."""
-    df = reports.dropna(subset=["origin", "destination"])
-    df = df[(df["origin"].astype(str).str.strip() != "") & (df["destination"].astype(str).str.strip() != "")]
-    if df.empty:
-        return pd.DataFrame(columns=["origin", "destination", "count", "victims", "origin_country",
-                                     "destination_country", "reach"])  # fmt: skip
-    g = (
-        df.groupby(["origin", "destination"])
-        .agg(count=("id", "size"), victims=("victim_count", "sum"))
-        .reset_index()
+    strongest first.
+
+    Reports without an origin or a destination are left out; a frame where none names both
+    (incident data, a file with only dates and places) gives an empty table with ``FLOW_COLUMNS``.
+    """
+    df = pd.DataFrame(
+        {
+            "origin": _text(reports, "origin"),
+            "destination": _text(reports, "destination"),
+            "v": _victims(reports),
+        }
     )
+    df = df[(df["origin"] != "") & (df["destination"] != "")]
+    if df.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("_lat", "_lon")) else object)
+                             for c in FLOW_COLUMNS})  # fmt: skip
+    g = df.groupby(["origin", "destination"]).agg(count=("v", "size"), victims=("v", "sum")).reset_index()
     ends_o = [resolve_endpoint(str(v)) for v in g["origin"]]
     ends_d = [resolve_endpoint(str(v)) for v in g["destination"]]
     g["origin_country"] = [e.country for e in ends_o]
@@ -136,7 +165,7 @@ def flow_table(reports: pd.DataFrame) -> pd.DataFrame:
     g["origin_lon"] = [e.lon for e in ends_o]
     g["dest_lat"] = [e.lat for e in ends_d]
     g["dest_lon"] = [e.lon for e in ends_d]
-    return g.sort_values(["count", "victims"], ascending=False).reset_index(drop=True)
+    return g.sort_values(["count", "victims"], ascending=False).reset_index(drop=True)[list(FLOW_COLUMNS)]
 
 
 def flow_lines(reports: pd.DataFrame) -> pd.DataFrame:
@@ -225,11 +254,26 @@ def betweenness(edges: Iterable[tuple[str, str]], *, normalized: bool = True) ->
 
 
 def chokepoints(reports: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
-    """Places by betweenness on the movement graph, with how many chains pass through them."""
-    edges = movement_edges(reports)
+    """Transit places by betweenness on the movement graph, with how many chains pass through them.
+
+    Only reports that name a transit count: a graph of bare origin -> destination pairs has no
+    transit, and a country that is both a destination and an origin there is no chokepoint.
+    ``has_transit(reports).sum()`` is the number of reports the answer rests on; with none, the
+    answer is empty.
+
+    >>> df = pd.DataFrame({"origin": ["NG", "LY"], "transit": ["", ""], "destination": ["LY", "IT"]})
+    >>> len(chokepoints(df))
+    0
+    """
+    with_transit = reports[has_transit(reports).to_numpy()]
+    columns = {"place": pd.Series(dtype=object), "betweenness": pd.Series(dtype="float64"),
+               "transits": pd.Series(dtype="int64")}  # fmt: skip
+    if with_transit.empty:
+        return pd.DataFrame(columns)
+    edges = movement_edges(with_transit)
     b = betweenness(edges.keys())
     through: Counter[str] = Counter()
-    for c in chains(reports):
+    for c in chains(with_transit):
         for stop in set(c[1:-1]):
             through[stop] += 1
     df = pd.DataFrame({"place": list(b), "betweenness": list(b.values())})

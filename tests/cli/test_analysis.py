@@ -151,3 +151,26 @@ def test_flows_histogram_and_evaluate(
     _scenario().rename(columns={"observed_on": "date"}).to_csv(csv, index=False)
     assert main(["evaluate", str(csv), "--resolution", "4"]) == 0
     assert "PAI" in capsys.readouterr().out
+
+
+def test_hotspots_on_reports_with_only_a_date_and_a_place(
+    store: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No report names an origin or a destination (incident data): the run, its map and the
+    movement commands work, and flows says there is no movement instead of crashing."""
+    csv = tmp_path / "five.csv"
+    csv.write_text(
+        "date,place\n2024-01-05,Benin City\n2024-02-11,Agadez\n2024-03-20,Sabha, Libya\n"
+        "2024-04-02,Zawiya\n2024-05-17,Kano\n".replace("Sabha, Libya", '"Sabha, Libya"'),
+        encoding="utf-8",
+    )
+    assert main(["ingest", str(csv)]) == 0
+    assert "stored:                 5" in capsys.readouterr().out
+    assert main(["hotspots", "--resolution", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "hotspot run 1: 5 reports" in out
+    map_file = Path(out.split("map: ")[1].split()[0])
+    assert map_file.exists()
+    assert main(["flows"]) == 2
+    err = capsys.readouterr().err
+    assert "names both an origin and a destination" in err
