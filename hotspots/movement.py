@@ -183,6 +183,107 @@ def reach_summary(reports: pd.DataFrame) -> pd.DataFrame:
     return s.reset_index()
 
 
+def flow_figures(records: pd.DataFrame) -> pd.DataFrame:
+    """Origin -> destination pairs of a record frame (``hotspots.measures``), with the least and
+    the most their figures add up to, how many records give them, their countries and reach,
+    largest first. Records without both ends are left out.
+
+    >>> recs = pd.DataFrame({"origin": ["NG", "NG", None], "destination": ["IT", "IT", "IT"],
+    ...                      "low": [120, 1, 5], "high": [120, 4, 5]})
+    >>> flow_figures(recs)[["origin", "destination", "low", "high", "records", "reach"]].values.tolist()
+    [['NG', 'IT', 121, 124, 2, 'transregional']]
+    """
+    cols = [
+        "origin",
+        "destination",
+        "low",
+        "high",
+        "records",
+        "origin_country",
+        "destination_country",
+        "reach",
+    ]
+    df = pd.DataFrame(
+        {"origin": _text(records, "origin"), "destination": _text(records, "destination"),
+         "low": records["low"], "high": records["high"]}
+    )  # fmt: skip
+    df = df[(df["origin"] != "") & (df["destination"] != "")]
+    if df.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("low", "high", "records") else object) for c in cols}
+        )
+    g = df.groupby(["origin", "destination"], as_index=False).agg(
+        low=("low", "sum"), high=("high", "sum"), records=("low", "size")
+    )
+    ends_o = [resolve_endpoint(str(v)) for v in g["origin"]]
+    ends_d = [resolve_endpoint(str(v)) for v in g["destination"]]
+    g["origin_country"] = [e.country for e in ends_o]
+    g["destination_country"] = [e.country for e in ends_d]
+    g["reach"] = [reach(a.country, b.country) for a, b in zip(ends_o, ends_d, strict=True)]
+    return g.sort_values(["low", "high", "records"], ascending=False).reset_index(drop=True)[cols]
+
+
+def reach_figures(records: pd.DataFrame) -> pd.DataFrame:
+    """A record frame's flows per UNODC reach class: ``low``, ``high``, ``records`` and the
+    ``share`` of the least total."""
+    t = flow_figures(records)
+    s = t.groupby("reach")[["low", "high", "records"]].sum().reindex(list(REACH), fill_value=0)
+    s["share"] = s["low"] / max(int(s["low"].sum()), 1)
+    return s.reset_index()
+
+
+def partners(records: pd.DataFrame, *, country: str, direction: str, column: str = "source") -> pd.DataFrame:
+    """The origins of the flows into ``country`` (``direction="to"``) or the destinations of the
+    flows out of it (``"from"``), with each ``column`` value's figure apart.
+
+    Endpoints are read at country level (a town stands for its country; a name that is no
+    country stays a label). Partners are ordered by how many ``column`` values name them, then
+    by the figures of the first ``column`` value, then the next.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``partner`` (ISO-2 code or label), ``column``, ``low``, ``high``,
+        ``records``; the partners in order.
+
+    Examples
+    --------
+    >>> recs = pd.DataFrame({"origin": ["NG", "Benin City", "LY", "NG"], "destination": ["IT", "IT", "IT", "IT"],
+    ...     "low": [120, 1, 1, 1], "high": [120, 1, 4, 1], "source": ["UNODC", "news", "UNODC", "TIP"]})
+    >>> partners(recs, country="IT", direction="to")[["partner", "source", "low", "high"]].values.tolist()
+    [['NG', 'UNODC', 120, 120], ['NG', 'news', 1, 1], ['NG', 'TIP', 1, 1], ['LY', 'UNODC', 1, 4]]
+    """
+    if direction not in ("to", "from"):
+        raise ValueError(f"direction must be 'to' or 'from', not {direction!r}")
+    here, there = ("destination", "origin") if direction == "to" else ("origin", "destination")
+    df = pd.DataFrame(
+        {"here": _text(records, here), "there": _text(records, there), "column": records[column].astype(str),
+         "low": records["low"], "high": records["high"]}
+    )  # fmt: skip
+    df = df[(df["here"] != "") & (df["there"] != "")]
+    code = country.upper()
+    df = df[[resolve_endpoint(v).country == code for v in df["here"]]]
+    out_cols = ["partner", column, "low", "high", "records"]
+    if df.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("low", "high", "records") else object) for c in out_cols}
+        )
+    df["partner"] = [resolve_endpoint(v).country or v for v in df["there"]]
+    g = df.groupby(["partner", "column"], as_index=False, sort=False).agg(
+        low=("low", "sum"), high=("high", "sum"), records=("low", "size")
+    )
+    order = list(dict.fromkeys(df["column"]))  # the columns in the order the records give them
+    wide = g.pivot_table(index="partner", columns="column", values="low", aggfunc="sum").reindex(
+        columns=order
+    )
+    wide["_named"] = wide.notna().sum(axis=1)
+    ranked = wide.sort_values(["_named", *order], ascending=False, na_position="last").index.tolist()
+    g["_p"] = g["partner"].map({p: i for i, p in enumerate(ranked)})
+    g["_c"] = g["column"].map({c: i for i, c in enumerate(order)})
+    g = g.sort_values(["_p", "_c"]).drop(columns=["_p", "_c"]).rename(columns={"column": column})
+    return g.reset_index(drop=True)[out_cols]
+
+
 def frequent_chains(reports: pd.DataFrame, *, min_count: int = 2, top: int = 20) -> pd.DataFrame:
     """The most frequent origin -> transit -> destination chains (with at least one transit)."""
     counter = Counter(" > ".join(c) for c in chains(reports) if len(c) >= 3)

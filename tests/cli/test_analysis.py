@@ -133,16 +133,21 @@ def test_flows_histogram_and_evaluate(
     assert main(["flows"]) == 0
     out = capsys.readouterr().out
     od = [line.split() for line in out.splitlines() if line.startswith("Benin City  ")]
-    assert od and od[0][-4:] == ["Rome", "80", "80", "transregional"]  # the origin -> destination row
+    assert od and od[0][-3:] == ["Rome", "80", "transregional"]  # the origin -> destination row: 80 incidents
+    assert out.startswith("counted: incidents (individual reports): 190 records from news (test)")
+    assert "computed from 120 records with transit" in out  # Benin City (80) and Agadez (40) name one
     assert "transregional" in out and "Benin City > Agadez > Sabha > Rome" in out and "Agadez" in out
     assert main(["histogram", "--by", "type"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("sexual") and "120" in out.splitlines()[0]
+    assert (
+        out.splitlines()[0] == "counted: incidents (individual reports): 190 records from news (test) (news)"
+    )
+    assert out.splitlines()[1].startswith("sexual") and "120" in out.splitlines()[1]
     assert main(["histogram", "--by", "town", "--heat", "type", "--png", str(tmp_path / "heat.png")]) == 0
     assert (tmp_path / "heat.png").exists()
     assert main(["histogram", "--by", "country", "--type", "domestic"]) == 0
     out = capsys.readouterr().out
-    assert "NG" in out and "30 reports" in out
+    assert "NG" in out and "30 incidents" in out
     assert main(["evaluate", "store", "--resolution", "4"]) == 0
     out = capsys.readouterr().out
     for method in ("ours (gi* bin, score)", "gi* z only", "previous counts", "kernel density"):
