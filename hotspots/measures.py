@@ -204,7 +204,7 @@ def describe(m: Measure, recs: pd.DataFrame) -> str:
     """One line saying what is counted and from which sources.
 
     >>> recs = pd.DataFrame({"source": ["UNODC"], "source_kind": ["un_report"], "low": [120], "high": [120]})
-    >>> describe(MEASURES["victims_detected"], recs)
+    >>> describe(measure("victims_detected"), recs)
     'counted: victims detected, 120 in 1 record from UNODC (un_report)'
     """
     src = by_source(recs)
