@@ -146,7 +146,7 @@ def flows(
         return
     m = out["measure"]
     typer.echo(out["counted"])
-    typer.echo(f"\norigin -> destination ({m.label})")
+    typer.echo(f"\norigin -> destination, {m.label}")
     head = ["origin", "destination", m.unit] + ([] if m.name == "incidents" else ["records"]) + ["reach"]
     rows = [
         (
