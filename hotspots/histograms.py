@@ -1,10 +1,11 @@
-"""Counts for reading the data: by country, town, exploitation type and month; heat matrices.
+"""Counts for reading the data: by country, town, exploitation type, month and year; heat matrices.
 
 Multi-valued exploitation codes (``"sexual|forced_labour"``) count once per code, so the type
 histogram can sum to more than the number of reports. A report dated only by its year counts
 1/12 in each month of its year (up to the current month), never all in January; a report placed
 only to a region, a country or nowhere is shown as such in the town view ("(country only), LY"),
-never under the town nearest its stand-in point.
+never under the town nearest its stand-in point. ``figures`` adds up the records of one
+measure (``hotspots.measures``), with the least and the most each can mean.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from hotspots.emerging import spread_months
 from intel.errors import CounterflowError
 
-BY = ("country", "town", "type", "month")
+BY = ("country", "town", "type", "month", "year")
 GRADES = "ABCDEF"
 
 
@@ -62,6 +63,8 @@ def _key(reports: pd.DataFrame, by: str) -> pd.Series:
         return _town(reports) + ", " + reports["country"].fillna("?")
     if by == "month":
         return pd.to_datetime(reports["observed_on"]).dt.strftime("%Y-%m")
+    if by == "year":
+        return pd.to_datetime(reports["observed_on"]).dt.strftime("%Y")
     if by == "type":
         return reports["exploitation"].fillna("").astype(str)
     raise CounterflowError(f"histogram dimension {by!r} is not known", "use one of: " + ", ".join(BY))
@@ -116,34 +119,96 @@ def counts(reports: pd.DataFrame, *, by: str, victims: bool = False) -> pd.Serie
     s = s.round().astype("int64") if whole.all() else s.astype("float64")
     s.index.name = by
     s.name = "victims" if victims else "reports"
-    if by == "month":
+    if by in ("month", "year"):
         if len(s):
-            full = pd.period_range(min(s.index), max(s.index), freq="M").strftime("%Y-%m")
-            s = s.reindex(full, fill_value=0)
+            s = s.reindex(_calendar(s.index, by), fill_value=0)
             s.index.name = by
         return s
     return s.sort_values(ascending=False, kind="stable")
 
 
+def _calendar(keys: pd.Index, by: str) -> pd.Index:
+    """Every month (or year) from the first key to the last, so empty ones show as 0."""
+    freq, fmt = ("M", "%Y-%m") if by == "month" else ("Y", "%Y")
+    return pd.Index(pd.period_range(min(keys), max(keys), freq=freq).strftime(fmt))
+
+
+def figures(records: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """The records of one measure added up by country, town, type, month or year.
+
+    Parameters
+    ----------
+    records
+        A record frame (``hotspots.measures.RECORD_COLUMNS``): ``low`` and ``high`` per record.
+    by
+        One of ``BY``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the key, with ``low`` and ``high`` (the least and the most the figures add up
+        to) and ``records``; months and years in calendar order (empty ones 0), the others
+        largest first.
+
+    Examples
+    --------
+    >>> recs = pd.DataFrame({"country": ["IT", "IT", "LY"], "low": [120, 1, 1], "high": [120, 4, 4]})
+    >>> figures(recs, by="country").to_dict(orient="index")
+    {'IT': {'low': 121, 'high': 124, 'records': 2}, 'LY': {'low': 1, 'high': 4, 'records': 1}}
+    """
+    if by == "month":  # a record dated only by its year spread over its year's months
+        low = _months(records, records["low"])
+        high = _months(records, records["high"])
+        df = pd.DataFrame({"k": low["k"], "low": low["v"], "high": high["v"].to_numpy()})
+    else:
+        df = pd.DataFrame({"k": _key(records, by), "low": records["low"], "high": records["high"]})
+    if by == "type":
+        df = df.assign(k=df["k"].fillna("").replace("", "unspecified").str.split("|")).explode("k")
+        df = df[df["k"].astype(str) != ""]
+    g = df.groupby("k").agg(low=("low", "sum"), high=("high", "sum"), records=("low", "size"))
+    if np.isclose(g.to_numpy(dtype=float), np.round(g.to_numpy(dtype=float))).all():
+        g = g.round().astype("int64")
+    g.index.name = by
+    if by in ("month", "year"):
+        if len(g):
+            g = g.reindex(_calendar(g.index, by), fill_value=0)
+            g.index.name = by
+        return g
+    return g.sort_values(["low", "high"], ascending=False, kind="stable")
+
+
 def heat_matrix(
-    reports: pd.DataFrame, *, rows: str = "town", cols: str = "month", top: int = 20
+    reports: pd.DataFrame,
+    *,
+    rows: str = "town",
+    cols: str = "month",
+    top: int = 20,
+    values: str | None = None,
 ) -> pd.DataFrame:
-    """Counts of ``rows`` x ``cols`` (e.g. town x month, town x type) for the ``top`` rows."""
+    """Counts of ``rows`` x ``cols`` (e.g. town x month, town x type) for the ``top`` rows;
+    with ``values`` (e.g. ``"low"`` of a record frame), the sums of that column instead."""
     if rows == cols:
         raise CounterflowError(f"rows and columns are both {rows!r}", "pick two different dimensions")
+    weight = (
+        pd.to_numeric(reports[values], errors="coerce").fillna(0.0).astype("float64")
+        if values
+        else pd.Series(1.0, index=reports.index)
+    )
     if "month" in (rows, cols):  # a year-only report spread over its year's months
         other = cols if rows == "month" else rows
-        spread = _months(reports, pd.Series(1, index=reports.index))
+        spread = _months(reports, weight)
         keyed = _key(reports, other).to_numpy(dtype=object)[spread["row"].to_numpy()]
         month_side, other_side = ("r", "c") if rows == "month" else ("c", "r")
         df = pd.DataFrame(
             {month_side: spread["k"].to_numpy(), other_side: keyed, "w": spread["v"].to_numpy()}
         )
     else:
-        df = pd.DataFrame({"r": _key(reports, rows), "c": _key(reports, cols), "w": 1.0})
+        df = pd.DataFrame({"r": _key(reports, rows), "c": _key(reports, cols), "w": weight.to_numpy()})
     for side, dim in (("r", rows), ("c", cols)):
         if dim == "type":
-            df = df.assign(**{side: df[side].str.split("|")}).explode(side)
+            df = df.assign(**{side: df[side].fillna("").replace("", "unspecified").str.split("|")}).explode(
+                side
+            )
             df = df[df[side].astype(str) != ""]
     m = pd.crosstab(df["r"], df["c"], values=df["w"], aggfunc="sum").fillna(0.0)
     if np.isclose(m.to_numpy(), np.round(m.to_numpy())).all():
@@ -151,7 +216,7 @@ def heat_matrix(
     keep = m.sum(axis=1).sort_values(ascending=False).head(top).index
     m = m.loc[keep]
     m.index.name, m.columns.name = rows, cols
-    if cols == "month" and len(m.columns):
-        full = pd.period_range(min(m.columns), max(m.columns), freq="M").strftime("%Y-%m")
-        m = m.reindex(columns=full, fill_value=0)
+    if cols in ("month", "year") and len(m.columns):
+        m = m.reindex(columns=_calendar(m.columns, cols), fill_value=0)
+        m.columns.name = cols
     return m

@@ -87,16 +87,27 @@ def resolve_endpoint(value: str) -> Endpoint:
     return Endpoint(p.name, p.country, p.lat, p.lon)
 
 
+def _text(reports: pd.DataFrame, column: str) -> pd.Series:
+    """A movement column as stripped text ("" where missing); a frame without it reads as blank."""
+    if column not in reports:
+        return pd.Series("", index=reports.index, dtype=object)
+    return reports[column].fillna("").astype(str).str.strip()
+
+
 def chains(reports: pd.DataFrame) -> list[list[str]]:
     """The movement of each report as a list of stops (origin, transits..., destination)."""
     out = []
-    origin = reports["origin"].fillna("").astype(str)
-    transit = reports["transit"].fillna("").astype(str)
-    dest = reports["destination"].fillna("").astype(str)
-    for o, t, d in zip(origin, transit, dest, strict=True):
+    for o, t, d in zip(
+        _text(reports, "origin"), _text(reports, "transit"), _text(reports, "destination"), strict=True
+    ):
         stops = [s.strip() for s in [o, *t.split("|"), d] if s and s.strip()]
         out.append(stops)
     return out
+
+
+def has_transit(reports: pd.DataFrame) -> pd.Series:
+    """Whether each report names at least one transit stop."""
+    return _text(reports, "transit").str.strip("| ") != ""
 
 
 def od_matrix(reports: pd.DataFrame, *, values: str = "count") -> pd.DataFrame:
@@ -105,28 +116,46 @@ def od_matrix(reports: pd.DataFrame, *, values: str = "count") -> pd.DataFrame:
     ``values="count"`` counts reports; ``"victims"`` sums ``victim_count``. Reports without an
     origin or a destination are left out.
     """
-    df = pd.DataFrame({"origin": reports["origin"], "destination": reports["destination"]})
-    df["v"] = reports["victim_count"].fillna(1) if values == "victims" else 1
-    df = df.dropna(subset=["origin", "destination"])
-    df = df[(df["origin"].astype(str).str.strip() != "") & (df["destination"].astype(str).str.strip() != "")]
+    df = pd.DataFrame({"origin": _text(reports, "origin"), "destination": _text(reports, "destination")})
+    df["v"] = _victims(reports) if values == "victims" else 1
+    df = df[(df["origin"] != "") & (df["destination"] != "")]
     if df.empty:
         return pd.DataFrame()
     return df.pivot_table(index="origin", columns="destination", values="v", aggfunc="sum", fill_value=0)
 
 
+#: The columns of ``flow_table`` (and ``flow_lines``), also when no report names a movement.
+FLOW_COLUMNS = (
+    "origin", "destination", "count", "victims", "origin_country", "destination_country", "reach",
+    "origin_lat", "origin_lon", "dest_lat", "dest_lon",
+)  # fmt: skip
+
+
+def _victims(reports: pd.DataFrame) -> pd.Series:
+    if "victim_count" not in reports:
+        return pd.Series(1, index=reports.index, dtype="int64")
+    return pd.to_numeric(reports["victim_count"], errors="coerce").fillna(1).astype("int64")
+
+
 def flow_table(reports: pd.DataFrame) -> pd.DataFrame:
     """One row per origin -> destination pair: ``count``, ``victims``, countries and ``reach``,
-    strongest first."""
-    df = reports.dropna(subset=["origin", "destination"])
-    df = df[(df["origin"].astype(str).str.strip() != "") & (df["destination"].astype(str).str.strip() != "")]
-    if df.empty:
-        return pd.DataFrame(columns=["origin", "destination", "count", "victims", "origin_country",
-                                     "destination_country", "reach"])  # fmt: skip
-    g = (
-        df.groupby(["origin", "destination"])
-        .agg(count=("id", "size"), victims=("victim_count", "sum"))
-        .reset_index()
+    strongest first.
+
+    Reports without an origin or a destination are left out; a frame where none names both
+    (incident data, a file with only dates and places) gives an empty table with ``FLOW_COLUMNS``.
+    """
+    df = pd.DataFrame(
+        {
+            "origin": _text(reports, "origin"),
+            "destination": _text(reports, "destination"),
+            "v": _victims(reports),
+        }
     )
+    df = df[(df["origin"] != "") & (df["destination"] != "")]
+    if df.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("_lat", "_lon")) else object)
+                             for c in FLOW_COLUMNS})  # fmt: skip
+    g = df.groupby(["origin", "destination"]).agg(count=("v", "size"), victims=("v", "sum")).reset_index()
     ends_o = [resolve_endpoint(str(v)) for v in g["origin"]]
     ends_d = [resolve_endpoint(str(v)) for v in g["destination"]]
     g["origin_country"] = [e.country for e in ends_o]
@@ -136,7 +165,7 @@ def flow_table(reports: pd.DataFrame) -> pd.DataFrame:
     g["origin_lon"] = [e.lon for e in ends_o]
     g["dest_lat"] = [e.lat for e in ends_d]
     g["dest_lon"] = [e.lon for e in ends_d]
-    return g.sort_values(["count", "victims"], ascending=False).reset_index(drop=True)
+    return g.sort_values(["count", "victims"], ascending=False).reset_index(drop=True)[list(FLOW_COLUMNS)]
 
 
 def flow_lines(reports: pd.DataFrame) -> pd.DataFrame:
@@ -154,6 +183,107 @@ def reach_summary(reports: pd.DataFrame) -> pd.DataFrame:
     total = max(int(s["count"].sum()), 1)
     s["share"] = s["count"] / total
     return s.reset_index()
+
+
+def flow_figures(records: pd.DataFrame) -> pd.DataFrame:
+    """Origin -> destination pairs of a record frame (``hotspots.measures``), with the least and
+    the most their figures add up to, how many records give them, their countries and reach,
+    largest first. Records without both ends are left out.
+
+    >>> recs = pd.DataFrame({"origin": ["NG", "NG", None], "destination": ["IT", "IT", "IT"],
+    ...                      "low": [120, 1, 5], "high": [120, 4, 5]})
+    >>> flow_figures(recs)[["origin", "destination", "low", "high", "records", "reach"]].values.tolist()
+    [['NG', 'IT', 121, 124, 2, 'transregional']]
+    """
+    cols = [
+        "origin",
+        "destination",
+        "low",
+        "high",
+        "records",
+        "origin_country",
+        "destination_country",
+        "reach",
+    ]
+    df = pd.DataFrame(
+        {"origin": _text(records, "origin"), "destination": _text(records, "destination"),
+         "low": records["low"], "high": records["high"]}
+    )  # fmt: skip
+    df = df[(df["origin"] != "") & (df["destination"] != "")]
+    if df.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("low", "high", "records") else object) for c in cols}
+        )
+    g = df.groupby(["origin", "destination"], as_index=False).agg(
+        low=("low", "sum"), high=("high", "sum"), records=("low", "size")
+    )
+    ends_o = [resolve_endpoint(str(v)) for v in g["origin"]]
+    ends_d = [resolve_endpoint(str(v)) for v in g["destination"]]
+    g["origin_country"] = [e.country for e in ends_o]
+    g["destination_country"] = [e.country for e in ends_d]
+    g["reach"] = [reach(a.country, b.country) for a, b in zip(ends_o, ends_d, strict=True)]
+    return g.sort_values(["low", "high", "records"], ascending=False).reset_index(drop=True)[cols]
+
+
+def reach_figures(records: pd.DataFrame) -> pd.DataFrame:
+    """A record frame's flows per UNODC reach class: ``low``, ``high``, ``records`` and the
+    ``share`` of the least total."""
+    t = flow_figures(records)
+    s = t.groupby("reach")[["low", "high", "records"]].sum().reindex(list(REACH), fill_value=0)
+    s["share"] = s["low"] / max(int(s["low"].sum()), 1)
+    return s.reset_index()
+
+
+def partners(records: pd.DataFrame, *, country: str, direction: str, column: str = "source") -> pd.DataFrame:
+    """The origins of the flows into ``country`` (``direction="to"``) or the destinations of the
+    flows out of it (``"from"``), with each ``column`` value's figure apart.
+
+    Endpoints are read at country level (a town stands for its country; a name that is no
+    country stays a label). Partners are ordered by how many ``column`` values name them, then
+    by the figures of the first ``column`` value, then the next.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``partner`` (ISO-2 code or label), ``column``, ``low``, ``high``,
+        ``records``; the partners in order.
+
+    Examples
+    --------
+    >>> recs = pd.DataFrame({"origin": ["NG", "Benin City", "LY", "NG"], "destination": ["IT", "IT", "IT", "IT"],
+    ...     "low": [120, 1, 1, 1], "high": [120, 1, 4, 1], "source": ["UNODC", "news", "UNODC", "TIP"]})
+    >>> partners(recs, country="IT", direction="to")[["partner", "source", "low", "high"]].values.tolist()
+    [['NG', 'UNODC', 120, 120], ['NG', 'news', 1, 1], ['NG', 'TIP', 1, 1], ['LY', 'UNODC', 1, 4]]
+    """
+    if direction not in ("to", "from"):
+        raise ValueError(f"direction must be 'to' or 'from', not {direction!r}")
+    here, there = ("destination", "origin") if direction == "to" else ("origin", "destination")
+    df = pd.DataFrame(
+        {"here": _text(records, here), "there": _text(records, there), "column": records[column].astype(str),
+         "low": records["low"], "high": records["high"]}
+    )  # fmt: skip
+    df = df[(df["here"] != "") & (df["there"] != "")]
+    code = country.upper()
+    df = df[[resolve_endpoint(v).country == code for v in df["here"]]]
+    out_cols = ["partner", column, "low", "high", "records"]
+    if df.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("low", "high", "records") else object) for c in out_cols}
+        )
+    df["partner"] = [resolve_endpoint(v).country or v for v in df["there"]]
+    g = df.groupby(["partner", "column"], as_index=False, sort=False).agg(
+        low=("low", "sum"), high=("high", "sum"), records=("low", "size")
+    )
+    order = list(dict.fromkeys(df["column"]))  # the columns in the order the records give them
+    wide = g.pivot_table(index="partner", columns="column", values="low", aggfunc="sum").reindex(
+        columns=order
+    )
+    wide["_named"] = wide.notna().sum(axis=1)
+    ranked = wide.sort_values(["_named", *order], ascending=False, na_position="last").index.tolist()
+    g["_p"] = g["partner"].map({p: i for i, p in enumerate(ranked)})
+    g["_c"] = g["column"].map({c: i for i, c in enumerate(order)})
+    g = g.sort_values(["_p", "_c"]).drop(columns=["_p", "_c"]).rename(columns={"column": column})
+    return g.reset_index(drop=True)[out_cols]
 
 
 def frequent_chains(reports: pd.DataFrame, *, min_count: int = 2, top: int = 20) -> pd.DataFrame:
@@ -227,11 +357,26 @@ def betweenness(edges: Iterable[tuple[str, str]], *, normalized: bool = True) ->
 
 
 def chokepoints(reports: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
-    """Places by betweenness on the movement graph, with how many chains pass through them."""
-    edges = movement_edges(reports)
+    """Transit places by betweenness on the movement graph, with how many chains pass through them.
+
+    Only reports that name a transit count: a graph of bare origin -> destination pairs has no
+    transit, and a country that is both a destination and an origin there is no chokepoint.
+    ``has_transit(reports).sum()`` is the number of reports the answer rests on; with none, the
+    answer is empty.
+
+    >>> df = pd.DataFrame({"origin": ["NG", "LY"], "transit": ["", ""], "destination": ["LY", "IT"]})
+    >>> len(chokepoints(df))
+    0
+    """
+    with_transit = reports[has_transit(reports).to_numpy()]
+    columns = {"place": pd.Series(dtype=object), "betweenness": pd.Series(dtype="float64"),
+               "transits": pd.Series(dtype="int64")}  # fmt: skip
+    if with_transit.empty:
+        return pd.DataFrame(columns)
+    edges = movement_edges(with_transit)
     b = betweenness(edges.keys())
     through: Counter[str] = Counter()
-    for c in chains(reports):
+    for c in chains(with_transit):
         for stop in set(c[1:-1]):
             through[stop] += 1
     df = pd.DataFrame({"place": list(b), "betweenness": list(b.values())})

@@ -438,6 +438,20 @@ class Gazetteer:
         idx = self._tree.query_ball_point(_unit_xyz(np.array([lat]), np.array([lon]))[0], _chord(radius_km))
         return int(self.places["population"].to_numpy()[idx].sum()) if idx else 0
 
+    @cached_property
+    def _country_populations(self) -> dict[str, int]:
+        sums = self.places.groupby("country")["population"].sum()
+        return {str(k): int(v) for k, v in sums.items()}
+
+    def country_population(self, code: str) -> int:
+        """Sum of the populations of a country's places (ISO-2 code; 0 for a code with none).
+
+        A lower bound of the country's population: only places are listed, not the countryside
+        (Nigeria's places hold about 76 million people of some 220 million). A figure larger than
+        it is larger than the country's population.
+        """
+        return self._country_populations.get(code.upper(), 0)
+
 
 #: A district named with its town ("Uselu, Benin City") is looked for within this distance of it.
 DISTRICT_KM = 25.0

@@ -102,6 +102,12 @@ class Report(SQLModel, table=True):
     gender: str | None = None
     victim_count: int = 1
     is_aggregate: bool = False  # statistical aggregate (e.g. UNODC), never an individual case
+    # an aggregate's figure and what it counts (intel.measures): None on an individual report,
+    # which counts as one incident naming ``victim_count`` victims. ``figure`` is the least the
+    # source's value can mean and ``figure_high`` the most ("<5": 1 and 4; "120": 120 and 120)
+    measure: str | None = None
+    figure: int | None = None
+    figure_high: int | None = None
     # main place (where it happened / was observed), EPSG:4326
     place: str | None = None
     admin1: str | None = None

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlmodel import Session, col
 
 from intel.models import Report, Source
@@ -38,7 +38,32 @@ REPORT_COLUMNS: dict[str, str] = {
     "is_aggregate": "bool",
     "simulated": "bool",
     "source_kind": "object",
+    "source": "object",
     "corroboration": "int64",
+}
+#: Columns that come from the source, not the report row.
+_SOURCE_COLUMNS = ("source_kind", "source", "corroboration")
+
+#: The columns of the aggregate frame (``load_aggregates``), in order, with their dtypes.
+AGGREGATE_COLUMNS: dict[str, str] = {
+    "id": "int64",
+    "observed_on": "datetime64[ns]",
+    "country": "object",
+    "origin": "object",
+    "transit": "object",
+    "destination": "object",
+    "exploitation": "object",
+    "gender": "object",
+    "age_band": "object",
+    "reliability": "object",
+    "credibility": "int64",
+    "measure": "object",
+    "figure": "int64",
+    "figure_high": "int64",
+    "date_precision": "object",
+    "simulated": "bool",
+    "source_kind": "object",
+    "source": "object",
 }
 
 
@@ -75,9 +100,12 @@ def load_reports(
     corroboration = (
         select(func.count()).select_from(dup).where(dup.c.duplicate_of == Report.id).scalar_subquery()  # type: ignore[arg-type]
     )
-    cols = [getattr(Report, c) for c in REPORT_COLUMNS if c not in ("source_kind", "corroboration")]
+    cols = [getattr(Report, c) for c in REPORT_COLUMNS if c not in _SOURCE_COLUMNS]
     stmt = select(
-        *cols, col(Source.kind).label("source_kind"), (corroboration + 1).label("corroboration")
+        *cols,
+        col(Source.kind).label("source_kind"),
+        col(Source.name).label("source"),
+        (corroboration + 1).label("corroboration"),
     ).outerjoin(  # type: ignore[attr-defined]
         Source, col(Source.id) == col(Report.source_id)
     )
@@ -100,4 +128,83 @@ def load_reports(
         mask = df["exploitation"].fillna("").map(lambda s: bool(wanted.intersection(s.split("|"))))
         df = df[mask].reset_index(drop=True)
     df["source_kind"] = df["source_kind"].fillna("unknown")
+    df["source"] = df["source"].fillna("unknown source")
     return df.astype({c: t for c, t in REPORT_COLUMNS.items() if t != "object"})
+
+
+def empty_aggregate_frame() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in AGGREGATE_COLUMNS.items()})
+
+
+def load_aggregates(
+    session: Session,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    measures: Sequence[str] | None = None,
+    min_reliability: str | None = None,
+) -> pd.DataFrame:
+    """Statistical aggregates (UNODC figures, TIP report edges) as a frame with
+    ``AGGREGATE_COLUMNS``: one row per stored figure, with what it counts (``measure``) and the
+    least and most it can mean (``figure``, ``figure_high``).
+
+    Aggregates are not incidents: ``load_reports`` leaves them out, and the hotspot analysis
+    never sees them. A figure of one measure is never to be added to another's
+    (``intel.measures``); an aggregate stored without a measure is left out (see ``inventory``).
+
+    Parameters
+    ----------
+    since, until
+        Inclusive bounds on ``observed_on`` (1 January of a yearly figure's year).
+    measures
+        Keep figures of these measures only.
+    min_reliability
+        Keep sources graded this or better.
+    """
+    cols = [getattr(Report, c) for c in AGGREGATE_COLUMNS if c not in _SOURCE_COLUMNS]
+    stmt = (
+        select(*cols, col(Source.kind).label("source_kind"), col(Source.name).label("source"))
+        .outerjoin(Source, col(Source.id) == col(Report.source_id))
+        .where(
+            col(Report.is_aggregate).is_(True),
+            col(Report.measure).is_not(None),
+            col(Report.figure).is_not(None),
+        )  # type: ignore[attr-defined]
+    )
+    if since is not None:
+        stmt = stmt.where(col(Report.observed_on) >= since)
+    if until is not None:
+        stmt = stmt.where(col(Report.observed_on) <= until)
+    if measures:
+        stmt = stmt.where(col(Report.measure).in_(list(measures)))
+    if min_reliability is not None:
+        stmt = stmt.where(Report.reliability.in_(list(GRADES[: GRADES.index(min_reliability.upper()) + 1])))  # type: ignore[attr-defined]
+    rows = session.connection().execute(stmt).all()
+    if not rows:
+        return empty_aggregate_frame()
+    df = pd.DataFrame.from_records(rows, columns=list(AGGREGATE_COLUMNS))
+    df["figure_high"] = df["figure_high"].fillna(df["figure"])
+    df["source_kind"] = df["source_kind"].fillna("unknown")
+    df["source"] = df["source"].fillna("unknown source")
+    return df.astype({c: t for c, t in AGGREGATE_COLUMNS.items() if t != "object"})
+
+
+def inventory(session: Session) -> pd.DataFrame:
+    """What the store holds, by measure and source: ``measure``, ``source``, ``source_kind``,
+    ``records``. Individual reports (one row per incident, duplicates left out) are listed as
+    ``incidents``; aggregates by the measure they carry (``None``: stored without one)."""
+    measure = case((col(Report.is_aggregate).is_(True), col(Report.measure)), else_=literal("incidents"))
+    stmt = (
+        select(measure.label("measure"), col(Source.name), col(Source.kind), func.count())
+        .select_from(Report)
+        .outerjoin(Source, col(Source.id) == col(Report.source_id))
+        .where(col(Report.duplicate_of).is_(None))
+        .group_by(measure, col(Source.name), col(Source.kind))
+    )
+    rows = session.connection().execute(stmt).all()
+    df = pd.DataFrame.from_records(rows, columns=["measure", "source", "source_kind", "records"])
+    df["source"] = df["source"].fillna("unknown source")
+    df["source_kind"] = df["source_kind"].fillna("unknown")
+    return df.sort_values(["measure", "records"], ascending=[True, False], na_position="last").reset_index(
+        drop=True
+    )

@@ -73,6 +73,8 @@ def reports(rows: list[dict]) -> pd.DataFrame:
         "is_aggregate": False, "simulated": True, "source_kind": "news", "corroboration": 1,
     }  # fmt: skip
     full = [{**defaults, "id": i + 1, **r} for i, r in enumerate(rows)]
+    for r in full:  # the source as ``store_reports`` names it
+        r.setdefault("source", f"{r['source_kind']} (test)")
     df = pd.DataFrame(full)
     df["observed_on"] = pd.to_datetime(df["observed_on"])
     return df[list(REPORT_COLUMNS)].astype({c: t for c, t in REPORT_COLUMNS.items() if t != "object"})

@@ -108,109 +108,198 @@ def hotspots(
             typer.echo(f"{kind}: {run[kind]}")
 
 
+MEASURE_HELP = (
+    "What to count: incidents (default), victims, victims_detected, victims_repatriated, suspected, "
+    "prosecuted, convicted, offences or mentions; never two at once."
+)
+
+
+def _fig(low: Any, high: Any) -> str:
+    from hotspots.measures import figure_text
+
+    return figure_text(low, high)
+
+
+def _others(others: list[str]) -> None:
+    if others:
+        typer.echo("\nalso in the store, not counted here (--measure NAME):")
+        for line in others:
+            typer.echo(f"  {line}")
+
+
 @app.command()
 def flows(
-    since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
-    until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
+    since: str | None = typer.Option(None, "--since", help="Only records observed on or after YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Only records observed on or before YYYY-MM-DD."),
     top: int = typer.Option(15, "--top", min=1, help="Rows per table."),
+    measure: str | None = typer.Option(None, "--measure", help=MEASURE_HELP),
+    to: str | None = typer.Option(
+        None, "--to", help="A destination country (name or code): its top origins, each source apart."
+    ),
+    from_: str | None = typer.Option(
+        None, "--from", help="An origin country (name or code): its top destinations, each source apart."
+    ),
 ) -> None:
-    """Movement: origin -> destination flows with their reach, frequent chains, transit chokepoints."""
-    from flows.steps import load_reports
-    from hotspots.movement import chokepoints, flow_table, frequent_chains, reach_summary
+    """Movement: origin -> destination figures of one measure with their reach, frequent chains and
+    transit chokepoints; or the top origins of a destination (--to) or destinations of an origin
+    (--from) with each source's figure side by side."""
+    from flows.steps import movement
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
     with session_scope(get_engine(get_settings())) as session:
-        df = load_reports(session, since=_date(since, "--since"), until=_date(until, "--until"))
-    t = flow_table(df)
-    if t.empty:
-        raise CounterflowError(
-            "no report names both an origin and a destination",
-            "ingest reports with origin/destination fields",
+        out = movement(
+            session, measure=measure, since=_date(since, "--since"), until=_date(until, "--until"), top=top,
+            to=to, from_=from_,
+        )  # fmt: skip
+    if "partners" in out:
+        _partners(out)
+        return
+    m = out["measure"]
+    typer.echo(out["counted"])
+    typer.echo(f"\norigin -> destination, {m.label}")
+    head = ["origin", "destination", m.unit] + ([] if m.name == "incidents" else ["records"]) + ["reach"]
+    rows = [
+        (
+            r.origin,
+            r.destination,
+            _fig(r.low, r.high),
+            *([] if m.name == "incidents" else [r.records]),
+            r.reach,
         )
-    typer.echo("origin -> destination")
-    typer.echo(_table(["origin", "destination", "reports", "victims", "reach"],
-                      [(r.origin, r.destination, r.count, r.victims, r.reach) for r in t.head(top).itertuples()]))  # fmt: skip
+        for r in out["flows"].itertuples()
+    ]
+    typer.echo(_table(head, rows))
+    if out["n_flows"] > len(out["flows"]):
+        typer.echo(f"({out['n_flows'] - len(out['flows'])} more pairs)")
     typer.echo("\nreach (UNODC classes, UN M49 subregions)")
-    rs = reach_summary(df)
-    typer.echo(_table(["reach", "reports", "victims", "share"],
-                      [(r.reach, r.count, r.victims, f"{r.share:.0%}") for r in rs.itertuples()]))  # fmt: skip
-    ch = frequent_chains(df, top=top)
+    typer.echo(_table(["reach", m.unit, "records", "share"],
+                      [(r.reach, _fig(r.low, r.high), r.records, f"{r.share:.0%}") for r in out["reach"].itertuples()]))  # fmt: skip
+    ch = out["chains"]
     typer.echo("\nfrequent chains (origin > transit > destination)")
     typer.echo(
-        _table(["chain", "reports", "share"], [(r.chain, r.count, f"{r.share:.0%}") for r in ch.itertuples()])
+        _table(["chain", "records", "share"], [(r.chain, r.count, f"{r.share:.0%}") for r in ch.itertuples()])
         if len(ch)
         else "none with a transit seen twice"
     )
-    cp = chokepoints(df, top=top)
     typer.echo("\ntransit chokepoints (betweenness on the movement graph)")
-    typer.echo(
-        _table(
-            ["place", "betweenness", "chains through"],
-            [(r.place, f"{r.betweenness:.3f}", r.transits) for r in cp.itertuples()],
+    if out["n_transit"] == 0:
+        typer.echo("none: no record names a transit, so no place can be shown to lie between others")
+    else:
+        typer.echo(
+            f"computed from {out['n_transit']} record{'s' if out['n_transit'] != 1 else ''} with transit"
         )
-    )
+        cp = out["chokepoints"]
+        typer.echo(
+            _table(
+                ["place", "betweenness", "chains through"],
+                [(r.place, f"{r.betweenness:.3f}", r.transits) for r in cp.itertuples()],
+            )
+        )
+    _others(out["others"])
+
+
+def _partners(out: dict[str, Any]) -> None:
+    where = f"{out['country_name']} ({out['country']})"
+    what = "origins of the flows into" if out["direction"] == "to" else "destinations of the flows out of"
+    typer.echo(f"top {what} {where}: each source's own figure, never added together")
+    cols = out["columns"]
+    cells: dict[tuple[str, str], str] = {
+        (r.partner, r.column): _fig(r.low, r.high) for r in out["table"].itertuples()
+    }
+    from intel.countries import country_name
+
+    def named(p: str) -> str:
+        return f"{p} {country_name(p)}" if len(p) == 2 and p.isupper() else p
+
+    head = [
+        "origin" if out["direction"] == "to" else "destination",
+        *(f"[{i + 1}]" for i in range(len(cols))),
+    ]
+    rows = [(named(p)[:34], *(cells.get((p, c), "") for c in cols)) for p in out["partners"]]
+    typer.echo(_table(head, rows))
+    for i, (_, text) in enumerate(out["legend"]):
+        typer.echo(f"[{i + 1}] {text}")
+    if out["n_partners"] > len(out["partners"]):
+        typer.echo(f"({out['n_partners'] - len(out['partners'])} more)")
 
 
 @app.command()
 def histogram(
-    by: str = typer.Option("country", "--by", help="country, town, type or month."),
+    by: str = typer.Option("country", "--by", help="country, town, type, month or year."),
     heat: str | None = typer.Option(
         None, "--heat", help="A heat matrix of --by x this (e.g. --by town --heat month)."
     ),
-    since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
-    until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
+    since: str | None = typer.Option(None, "--since", help="Only records observed on or after YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Only records observed on or before YYYY-MM-DD."),
     types: list[str] = typer.Option([], "--type", help="Only these exploitation types (repeatable)."),
     min_grade: str | None = typer.Option(
         None, "--min-grade", help="Only sources graded this or better (A-F)."
     ),
-    victims: bool = typer.Option(False, "--victims", help="Count victims instead of reports."),
+    measure: str | None = typer.Option(None, "--measure", help=MEASURE_HELP),
+    victims: bool = typer.Option(
+        False, "--victims", help="Count victims named in reports: --measure victims."
+    ),
     top: int = typer.Option(25, "--top", min=1, help="Rows to print."),
     png: Path | None = typer.Option(None, "--png", help="Also draw the chart as a PNG."),
 ) -> None:
-    """Counts of reports by country, town, exploitation type or month, or a heat matrix."""
-    from flows.steps import load_reports
-    from hotspots.histograms import BY, counts, filter_reports, heat_matrix, year_only
+    """Figures of one measure (default: incidents) by country, town, exploitation type, month or
+    year, or a heat matrix; says what is counted and from which sources."""
+    from flows.steps import histogram as run_histogram
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 
-    if by not in BY or (heat is not None and heat not in BY):
-        raise CounterflowError(f"--by {by!r} / --heat {heat!r} is not known", "use one of: " + ", ".join(BY))
     if min_grade is not None and (len(min_grade) != 1 or min_grade.upper() not in "ABCDEF"):
         raise CounterflowError(f"--min-grade was {min_grade!r}", "give one letter, A (best) to F")
+    if victims:
+        if measure not in (None, "victims"):
+            raise CounterflowError(
+                f"--victims and --measure {measure} were both given", "count one measure: drop one of them"
+            )
+        measure = "victims"
     with session_scope(get_engine(get_settings())) as session:
-        df = load_reports(session, since=_date(since, "--since"), until=_date(until, "--until"))
-    df = filter_reports(df, types=types or None, min_reliability=min_grade)
-    if df.empty:
-        raise CounterflowError("no reports match these filters", "widen --type or --min-grade")
-    if heat:
-        m = heat_matrix(df, rows=by, cols=heat, top=top)
-        typer.echo(m.to_string())
+        out = run_histogram(
+            session, by=by, heat=heat, measure=measure, since=_date(since, "--since"),
+            until=_date(until, "--until"), types=types, min_reliability=min_grade, top=top,
+        )  # fmt: skip
+    m = out["measure"]
+    typer.echo(out["counted"])
+    lowest = " (a figure given as '<5' counts as its least, 1)" if out["ranged"] else ""
+    if out["heat"] is not None:
+        hm = out["heat"]
+        typer.echo(f"{m.unit}: {by} x {heat}{lowest}")
+        typer.echo(hm.to_string())
         if png:
             from hotspots.plots import heat_png
 
-            typer.echo(f"png: {heat_png(m, path=png, title=f'reports: {by} x {heat}')}")
+            typer.echo(f"png: {heat_png(hm, path=png, title=f'{m.unit}: {by} x {heat}')}")
+        _others(out["others"])
         return
-    s = counts(df, by=by, victims=victims)
-    shown = s if by == "month" else s.head(top)
-    width = max(float(shown.max()), 1.0)
-    for k, v in shown.items():
-        shown_v = f"{int(v)}" if float(v).is_integer() else f"{float(v):.1f}"
-        typer.echo(f"{str(k)[:28]:<28} {shown_v:>7}  {'#' * max(int(40 * v / width), 1 if v else 0)}")
-    typer.echo(f"{len(df)} reports" + (f" ({len(s) - len(shown)} more rows)" if len(s) > len(shown) else ""))
-    if by == "month" and (n_year := year_only(df)):
-        typer.echo(f"{n_year} reports dated only by year, spread over their months (1/12 in each)")
-    if by == "town" and "place_precision" in df:
-        coarse = df["place_precision"].isin(["district", "region", "country", "unspecified"])
-        if coarse.any():
-            typer.echo(
-                f"{int(coarse.sum())} reports placed only to a district, region or country, shown as such"
-            )
+    f = out["figures"]
+    shown = f if by in ("month", "year") else f.head(top)
+    width = max(int(shown["high"].max()) if len(shown) else 1, 1)
+    for k, r in shown.iterrows():
+        bar = "#" * max(int(40 * r["low"] / width), 1 if r["low"] else 0)
+        typer.echo(f"{str(k)[:28]:<28} {_fig(r['low'], r['high']):>11}  {bar}")
+    more = f" ({len(f) - len(shown)} more rows)" if len(f) > len(shown) else ""
+    n = out["n_records"]
+    total = f"{n:,} incidents" if m.name == "incidents" else f"{m.unit} in {n:,} records"
+    if m.name != "incidents" and by != "type":  # by type, a record of several types shows in each
+        total = f"{_fig(f['low'].sum(), f['high'].sum())} {total}"
+    typer.echo(total + lowest + more)
+    if by == "month" and out["year_only"]:
+        typer.echo(f"{out['year_only']} reports dated only by year, spread over their months (1/12 in each)")
+    if by == "town" and out["coarse_places"]:
+        typer.echo(
+            f"{out['coarse_places']} reports placed only to a district, region or country, shown as such"
+        )
     if png:
         from hotspots.plots import bar_png
 
-        series = s if by != "month" else s[::-1]
-        typer.echo(f"png: {bar_png(series, path=png, title=f'{s.name} by {by}', xlabel=str(s.name))}")
+        series = f["low"] if by not in ("month", "year") else f["low"][::-1]
+        series.name = m.unit
+        typer.echo(f"png: {bar_png(series, path=png, title=f'{m.unit} by {by}', xlabel=m.unit)}")
+    _others(out["others"])
 
 
 @app.command()

@@ -6,6 +6,7 @@ dict that a flow can pass on and a person can read.
 
 from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
 from flows.steps.campaigns import approve, insights, plan, publish, schedule
+from flows.steps.figures import histogram, movement
 from flows.steps.intel import ingest
 from flows.steps.returns import feedback, outcomes
 
@@ -13,10 +14,12 @@ __all__ = [
     "approve",
     "compare",
     "feedback",
+    "histogram",
     "hotspots",
     "ingest",
     "insights",
     "load_reports",
+    "movement",
     "outcomes",
     "plan",
     "publish",

@@ -46,6 +46,19 @@ def load_reports(
                 "no reports match these filters",
                 "widen the dates, the exploitation types or the lowest source grade",
             )
+        from intel.measures import MEASURES
+        from intel.store import inventory
+
+        stored = set(inventory(session)["measure"].dropna())
+        held = [m.label for name, m in MEASURES.items() if name in stored]
+        if held:
+            raise CounterflowError(
+                "the store holds no individual reports, only aggregate figures (" + ", ".join(held) + "), "
+                "which are not incidents and count in no hotspot",
+                "import reports of individual incidents (articles, cases, records with a place); the "
+                "aggregates are shown by the flows and histograms",
+                hint=CommandHint("ingest", "FILE"),
+            )
         raise EMPTY_STORE
     return df
 

@@ -75,7 +75,13 @@ class CopyCounts:
             self.chunks = [(merged, total)]
 
 
-def fingerprints(values: pd.DataFrame, seen: dict[int, int] | CopyCounts) -> np.ndarray:
+#: What an aggregate's content adds (an individual report's fingerprint stays as it was).
+AGGREGATE_COLUMNS = ("measure", "figure", "figure_high")
+
+
+def fingerprints(
+    values: pd.DataFrame, seen: dict[int, int] | CopyCounts, *, extra_columns: tuple[str, ...] = ()
+) -> np.ndarray:
     """A 128-bit content hash per row (hex); the k-th identical row in an import gets its own.
 
     ``seen`` counts identical contents across the batches of one import, so identical rows
@@ -85,7 +91,7 @@ def fingerprints(values: pd.DataFrame, seen: dict[int, int] | CopyCounts) -> np.
     # native dtypes hash ten times faster than text; every non-number column is object with None
     # for missing values, so equal content hashes equally in every batch and every import
     data: dict[str, Any] = {}
-    for c in FINGERPRINT_COLUMNS:
+    for c in (*FINGERPRINT_COLUMNS, *extra_columns):
         if c in ("lat", "lon"):
             data[c] = values[c].astype("float64").round(5)
         elif c == "observed_on":

@@ -16,6 +16,7 @@ import pandas as pd
 
 from intel import grading, taxonomy
 from intel.errors import CounterflowError
+from intel.measures import aggregate_measure
 from intel.precision import PLACE_PRECISIONS, coarser_date, decimals, format_precision
 from intel.specs import FieldSpec, Spec
 
@@ -234,7 +235,7 @@ def _count(v: str) -> tuple[int, str | None]:
         count = int(float(text))
         if count < 0 or float(text) != count:
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "1.5", "-2"; "inf"
         raise CounterflowError(
             f"victim_count {v!r} is not a whole number",
             "write a count such as 3 (or '<5' for a suppressed small count)",
@@ -258,6 +259,63 @@ def _decimals(s: pd.Series) -> pd.Series:
         d = decimals(str(v))
         got[v] = np.nan if d is None else float(d)
     return s.map(got).astype("float64")
+
+
+def _figure(v: str) -> tuple[int, int, str | None]:
+    """An aggregate's figure as (least, most, the source's text when it is a range).
+
+    A whole number is itself ("3,857": 3857 and 3857); a suppressed small count ``<N`` is 1 to
+    N-1 (``<5``: 1 and 4), its text kept. Anything else is not a figure.
+    """
+    text = v.replace(",", "").replace(" ", "").replace("\u202f", "")
+    if text.startswith("<") and text[1:].isdigit() and int(text[1:]) >= 2:
+        return 1, int(text[1:]) - 1, v
+    try:
+        count = int(float(text))
+        if count < 0 or float(text) != count:
+            raise ValueError
+    except (ValueError, OverflowError):  # "..", "n/a", "1.5"; "inf"
+        raise CounterflowError(
+            f"figure {v!r} is not a count",
+            "write a whole number such as 120 (or '<5' for a suppressed small count); a mark for a "
+            "missing value is no figure: leave such rows out",
+        ) from None
+    return count, count, None
+
+
+def _too_many(out: dict[str, Any], spec: Spec, b: _Batch) -> None:
+    """Reject rows whose count is larger than the given share of their country's population
+    (a garbled cell, such as an eight-digit count of victims, can mean nothing else)."""
+    countries = out.get("country")
+    if countries is None:
+        return
+    from intel.countries import country_name
+    from intel.gazetteer import get_gazetteer
+
+    codes = countries.where(countries.notna(), None).to_numpy(dtype=object)
+    known = [c for c in pd.unique(codes[pd.notna(codes)]) if isinstance(c, str)]
+    if not known:
+        return
+    gaz = get_gazetteer()
+    population = pd.Series({c: gaz.country_population(c) for c in known}, dtype="float64")
+    pops = pd.Series(codes).map(population).to_numpy(dtype="float64")
+    for name, f in spec.fields.items():
+        if f.kind not in ("count", "figure") or name not in out:
+            continue
+        values = pd.to_numeric(out[name], errors="coerce").to_numpy(dtype="float64")
+        ceiling = pops * f.max_population_share
+        bad = ~np.isnan(values) & (pops > 0) & (values > ceiling)
+        if not bad.any():
+            continue
+        share = "" if f.max_population_share >= 1 else f"{f.max_population_share:.4g} of "
+        reasons = [
+            f"{name} {int(values[i]):,} is larger than {share}the population of {country_name(codes[i])} "
+            f"({int(pops[i]):,} in the gazetteer's places): no count of people there can be that large; "
+            f"check the cell (column {f.column!r})"
+            if bad[i] else None
+            for i in range(len(values))
+        ]  # fmt: skip
+        b.fail(bad, np.asarray(reasons, dtype=object))
 
 
 def _bool(v: str) -> bool:
@@ -394,6 +452,14 @@ def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mappe
             out[name] = conv.map(lambda t: t[0] if isinstance(t, tuple) else None)
             texts = conv.map(lambda t: t[1] if isinstance(t, tuple) else None)
             b.note(texts.notna().to_numpy(), "count_text", texts)
+        elif kind == "figure":
+            conv, msg = _per_value(s, _figure)
+            out[name] = conv.map(lambda t: t[0] if isinstance(t, tuple) else None)
+            out["figure_high"] = conv.map(lambda t: t[1] if isinstance(t, tuple) else None)
+            texts = conv.map(lambda t: t[2] if isinstance(t, tuple) else None)
+            b.note(texts.notna().to_numpy(), "figure_text", texts)
+        elif kind == "measure":
+            out[name], msg = _per_value(s, aggregate_measure)
         elif kind == "country":
             out[name], msg = _per_value(s, country_code)
         elif kind == "country_or_place":
@@ -427,6 +493,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mappe
                         b.note(failed, f"{name}_text", s)
                     if name in out:
                         out[name] = out[name].where(~msg.notna(), None)
+    _too_many(out, spec, b)
     # flag columns add taxonomy codes to the facet's mapped codes, if any
     true, false = frozenset(spec.flag_true), frozenset(spec.flag_false)
     for facet, mapping in spec.flags.items():

@@ -23,7 +23,7 @@ import pandas as pd
 
 from intel import grading
 from intel.errors import CommandHint, CounterflowError
-from intel.ingest.dedup import CopyCounts, fingerprints
+from intel.ingest.dedup import AGGREGATE_COLUMNS, CopyCounts, fingerprints
 from intel.ingest.geocode import geocode
 from intel.ingest.mapping import _strip, apply_spec
 from intel.ingest.readers import RawBatch, raw_line, read_batches, shown_delimiter
@@ -283,8 +283,15 @@ class Preparer:
             if "victim_count" in v
             else np.full(m, None, dtype=object)
         )
-        out["victim_count"] = np.where(pd.isna(counts), 1, counts)
+        # an aggregate names no individual victim: its figure counts what its measure says
+        out["victim_count"] = 0 if spec.is_aggregate else np.where(pd.isna(counts), 1, counts)
         out["is_aggregate"] = bool(spec.is_aggregate)
+        for c in ("measure", "figure", "figure_high"):
+            out[c] = as_objects(
+                v[c].to_numpy(dtype=object) if c in v else np.full(m, None, dtype=object), out.index
+            )
+        if spec.is_aggregate:
+            out["figure_high"] = out["figure_high"].where(out["figure_high"].notna(), out["figure"])
         out["lat"] = v["lat"].to_numpy(dtype="float64")
         out["lon"] = v["lon"].to_numpy(dtype="float64")
         out["place_precision"] = as_objects(v["place_precision"].to_numpy(dtype=object), out.index)
@@ -303,7 +310,10 @@ class Preparer:
         out["extra_json"] = out["extra"]
         if self.seen_later is not None:
             self.seen, self.seen_later = self.seen_later(), None
-        out["fingerprint"] = as_objects(fingerprints(out, self.seen), out.index)
+        out["fingerprint"] = as_objects(
+            fingerprints(out, self.seen, extra_columns=AGGREGATE_COLUMNS if spec.is_aggregate else ()),
+            out.index,
+        )
         prep.out = out
         prep.kinds = kinds.to_numpy(dtype=object)
         prep.names = names.to_numpy(dtype=object)

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 REPORT_INSERT_COLUMNS = (
     "source_id", "import_id", "line", "observed_on", "received_at", "language", "summary",
     "reliability", "credibility", "exploitation", "recruitment", "control", "transport",
-    "age_band", "gender", "victim_count", "is_aggregate", "place", "admin1", "country", "lat",
-    "lon", "place_precision", "date_precision", "role", "origin", "transit", "destination",
+    "age_band", "gender", "victim_count", "is_aggregate", "measure", "figure", "figure_high",
+    "place", "admin1", "country", "lat", "lon", "place_precision", "date_precision", "role",
+    "origin", "transit", "destination",
     "fingerprint", "duplicate_of", "simulated", "extra",
 )  # fmt: skip
 
@@ -45,9 +46,10 @@ def _columns(frame: pd.DataFrame) -> tuple[str, ...]:
     return (("id",) if "id" in frame else ()) + REPORT_INSERT_COLUMNS
 
 
-_INT_COLUMNS = frozenset(
-    ("id", "credibility", "victim_count", "line", "source_id", "import_id", "duplicate_of")
-)
+_INT_COLUMNS = frozenset((
+    "id", "credibility", "victim_count", "figure", "figure_high", "line", "source_id", "import_id",
+    "duplicate_of",
+))  # fmt: skip
 _BOOL_COLUMNS = frozenset(("is_aggregate", "simulated"))
 
 

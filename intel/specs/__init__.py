@@ -23,6 +23,7 @@ from typing import Any
 
 from intel import taxonomy
 from intel.errors import CommandHint, CounterflowError, NotFound
+from intel.measures import AGGREGATE_MEASURES, aggregate_measure
 
 #: Report fields a spec may fill, and how their text is converted.
 FIELD_KINDS: dict[str, str] = {
@@ -53,6 +54,8 @@ FIELD_KINDS: dict[str, str] = {
     "source_kind": "text",
     "source": "text",
     "simulated": "bool",  # made by a simulation (the demo), never real intelligence
+    "measure": "measure",  # what an aggregate's figure counts (intel.measures)
+    "figure": "figure",  # an aggregate's figure: a count, or "<5" (1 to 4)
 }
 FORMATS = ("csv", "xlsx", "json", "jsonl")
 ON_ERROR = ("reject", "keep", "blank")
@@ -68,6 +71,7 @@ SPEC_KEYS = (
 #: The keys of one ``[fields.<field>]`` table.
 FIELD_KEYS = (
     "column", "columns", "join", "default", "required", "map", "separator", "formats", "when", "on_error",
+    "max_population_share",
 )  # fmt: skip
 #: The keys of a field's ``when = {column = ..., in = [...]}`` condition.
 WHEN_KEYS = ("column", "in")
@@ -77,6 +81,8 @@ WHEN_KEYS = ("column", "in")
 FLAG_TRUE = ("1", "1.0", "true", "yes", "y", "t", "x")
 FLAG_FALSE = ("0", "0.0", "false", "no", "n", "f")
 DOCS = "intel/specs/README.md"
+#: Field kinds that hold a count of people, checked against the population of the row's country.
+COUNT_KINDS = ("count", "figure")
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class FieldSpec:
     when_column: str | None = None
     when_in: tuple[str, ...] = ()
     on_error: str = "reject"  # reject the row, keep the raw text in extra, or leave the field blank
+    # a count larger than this share of the population of the row's country rejects the row
+    max_population_share: float = 1.0
 
     @property
     def kind(self) -> str:
@@ -234,6 +242,18 @@ def _parse_field(spec_name: str, fname: Any, raw: Any) -> FieldSpec:
         raise _bad(spec_name, f"{at}.default", default, "give a text or number default")
     required = _yes_no(spec_name, f"{at}.required", raw.get("required", False))
     mapping = _table(spec_name, f"{at}.map", raw.get("map", {}))
+    share = raw.get("max_population_share", 1.0)
+    if "max_population_share" in raw:
+        if FIELD_KINDS[fname] not in COUNT_KINDS:
+            raise _bad(
+                spec_name, f"{at}.max_population_share", share,
+                "only a count has a population share: use it on victim_count or figure",
+            )  # fmt: skip
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+            raise _bad(
+                spec_name, f"{at}.max_population_share", share,
+                "give a share of the population above 0 and at most 1, e.g. 0.01 for one person in a hundred",
+            )  # fmt: skip
     fs = FieldSpec(
         name=fname,
         column=column,
@@ -247,6 +267,7 @@ def _parse_field(spec_name: str, fname: Any, raw: Any) -> FieldSpec:
         when_column=when.get("column") if when else None,
         when_in=_strings(spec_name, f"{at}.when.in", when.get("in", [])) if when else (),
         on_error=on_error,
+        max_population_share=float(share),
     )
     if not fs.source_columns and fs.default is None:
         raise _bad(spec_name, at, raw, 'give column = "..." or a default')
@@ -307,8 +328,51 @@ def _parse_constants(spec_name: str, data: dict[str, Any]) -> dict[str, Any]:
             raise _bad(spec_name, f"constants.{key}", value, "give a text, number or true/false value")
         if FIELD_KINDS[key] == "codes":
             value = _codes_of(spec_name, f"constants.{key}", key, _text(spec_name, f"constants.{key}", value))
+        elif FIELD_KINDS[key] == "measure":
+            try:
+                value = aggregate_measure(_text(spec_name, f"constants.{key}", value))
+            except CounterflowError as exc:
+                raise _bad(spec_name, f"constants.{key}", value, exc.fix) from None
+        elif FIELD_KINDS[key] == "figure":
+            raise _bad(
+                spec_name,
+                f"constants.{key}",
+                value,
+                "give the figure as a field: [fields.figure] default = 1",
+            )
         constants[key] = value
     return constants
+
+
+def _check_measures(
+    spec_name: str, is_aggregate: bool, fields: dict[str, FieldSpec], constants: dict[str, Any]
+) -> None:
+    """An aggregate carries a figure and says what it counts; an individual report does neither."""
+    if is_aggregate:
+        if "measure" not in fields and "measure" not in constants:
+            raise _bad(
+                spec_name, "is_aggregate", True,
+                "say what each figure counts: [fields.measure] (a column, with a map) or "
+                f'[constants] measure = "..." (one of {", ".join(AGGREGATE_MEASURES)})',
+            )  # fmt: skip
+        if "figure" not in fields:
+            raise _bad(
+                spec_name, "is_aggregate", True,
+                'give each row its figure: [fields.figure] column = "..." (or default = 1 for a mention)',
+            )  # fmt: skip
+        if "victim_count" in fields or "victim_count" in constants:
+            raise _bad(
+                spec_name, "fields.victim_count", "victim_count",
+                "an aggregate's count is its figure: map the column to figure and say what it counts with measure",
+            )  # fmt: skip
+    else:
+        for name in ("measure", "figure"):
+            if name in fields or name in constants:
+                raise _bad(
+                    spec_name, name, name,
+                    "only aggregates carry a measure and a figure: set is_aggregate = true, or map an "
+                    "individual report's count to victim_count",
+                )  # fmt: skip
 
 
 def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> Spec:
@@ -335,6 +399,8 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
     flags = _parse_flags(spec_name, data)
     flag_true, flag_false = _flag_spellings(spec_name, data)
     constants = _parse_constants(spec_name, data)
+    is_aggregate = _yes_no(spec_name, "is_aggregate", data.get("is_aggregate", False))
+    _check_measures(spec_name, is_aggregate, fields, constants)
     precision = _text(spec_name, "date_precision", data.get("date_precision", "day"))
     if precision not in ("day", "month", "year"):
         raise _bad(spec_name, "date_precision", precision, "use day, month or year")
@@ -347,7 +413,7 @@ def parse_spec(data: dict[str, Any], *, name: str, path: str | None = None) -> S
         source_kind=_text(spec_name, "source_kind", data["source_kind"]) if "source_kind" in data else None,
         source_name=_text(spec_name, "source_name", data["source_name"]) if "source_name" in data else None,
         require_location=_yes_no(spec_name, "require_location", data.get("require_location", True)),
-        is_aggregate=_yes_no(spec_name, "is_aggregate", data.get("is_aggregate", False)),
+        is_aggregate=is_aggregate,
         dedup=_yes_no(spec_name, "dedup", data.get("dedup", True)),
         date_precision=precision,
         fields=fields,

@@ -134,16 +134,21 @@ def test_flows_histogram_and_evaluate(
     assert main(["flows"]) == 0
     out = capsys.readouterr().out
     od = [line.split() for line in out.splitlines() if line.startswith("Benin City  ")]
-    assert od and od[0][-4:] == ["Rome", "80", "80", "transregional"]  # the origin -> destination row
+    assert od and od[0][-3:] == ["Rome", "80", "transregional"]  # the origin -> destination row: 80 incidents
+    assert out.startswith("counted: incidents (individual reports): 190 records from news (test)")
+    assert "computed from 120 records with transit" in out  # Benin City (80) and Agadez (40) name one
     assert "transregional" in out and "Benin City > Agadez > Sabha > Rome" in out and "Agadez" in out
     assert main(["histogram", "--by", "type"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("sexual") and "120" in out.splitlines()[0]
+    assert (
+        out.splitlines()[0] == "counted: incidents (individual reports): 190 records from news (test) (news)"
+    )
+    assert out.splitlines()[1].startswith("sexual") and "120" in out.splitlines()[1]
     assert main(["histogram", "--by", "town", "--heat", "type", "--png", str(tmp_path / "heat.png")]) == 0
     assert (tmp_path / "heat.png").exists()
     assert main(["histogram", "--by", "country", "--type", "domestic"]) == 0
     out = capsys.readouterr().out
-    assert "NG" in out and "30 reports" in out
+    assert "NG" in out and "30 incidents" in out
     assert main(["evaluate", "store", "--resolution", "4"]) == 0
     out = capsys.readouterr().out
     for method in ("ours (gi* bin, score)", "gi* z only", "previous counts", "kernel density"):
@@ -231,3 +236,26 @@ def test_histogram_by_month_spreads_year_only_dates(
     months = {ln.split()[0]: ln.split()[1] for ln in lines if ln.startswith("2019-")}
     assert months == {f"2019-{m:02d}": ("2" if m == 3 else "1") for m in range(1, 13)}
     assert "12 reports dated only by year, spread over their months (1/12 in each)" in lines
+
+
+def test_hotspots_on_reports_with_only_a_date_and_a_place(
+    store: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No report names an origin or a destination (incident data): the run, its map and the
+    movement commands work, and flows says there is no movement instead of crashing."""
+    csv = tmp_path / "five.csv"
+    csv.write_text(
+        "date,place\n2024-01-05,Benin City\n2024-02-11,Agadez\n2024-03-20,Sabha, Libya\n"
+        "2024-04-02,Zawiya\n2024-05-17,Kano\n".replace("Sabha, Libya", '"Sabha, Libya"'),
+        encoding="utf-8",
+    )
+    assert main(["ingest", str(csv)]) == 0
+    assert "stored:                 5" in capsys.readouterr().out
+    assert main(["hotspots", "--resolution", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "hotspot run 1: 5 reports" in out
+    map_file = Path(out.split("map: ")[1].split()[0])
+    assert map_file.exists()
+    assert main(["flows"]) == 2
+    err = capsys.readouterr().err
+    assert "names both an origin and a destination" in err

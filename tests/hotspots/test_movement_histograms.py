@@ -113,3 +113,39 @@ def test_reports_without_a_type_are_counted_as_unspecified():
 
     df = pd.DataFrame({"exploitation": ["sexual", None, ""], "victim_count": [1, 1, 1]})
     assert counts(df, by="type").to_dict() == {"sexual": 1, "unspecified": 2}
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},  # neither
+        {"origin": "Benin City"},  # origin only
+        {"destination": "Rome"},  # destination only
+        {"transit": "Agadez"},  # a transit without its ends
+    ],
+)
+def test_movement_without_both_ends_gives_empty_tables_with_their_columns(given: dict) -> None:
+    from hotspots.movement import FLOW_COLUMNS, flow_lines, flow_table, movement_edges
+
+    df = reports([{"place": "Kano", "country": "NG", **given}] * 3)
+    for frame in (df, df.drop(columns=["origin", "transit", "destination"])):
+        assert list(flow_table(frame).columns) == list(FLOW_COLUMNS) and flow_table(frame).empty
+        assert flow_lines(frame).empty and list(flow_lines(frame).columns) == list(FLOW_COLUMNS)
+        assert reach_summary(frame)["count"].sum() == 0
+        assert od_matrix(frame).empty and frequent_chains(frame).empty
+        assert list(chokepoints(frame).columns) == ["place", "betweenness", "transits"]
+    assert chokepoints(df).empty
+    assert movement_edges(df.drop(columns=["transit"])) == movement_edges(df.assign(transit=""))
+
+
+def test_chokepoints_only_from_reports_with_a_transit() -> None:
+    # Libya is the destination of one pair and the origin of another: on bare pairs it would
+    # sit "between" Nigeria and Italy, but no report names a transit there
+    pairs = reports([{"origin": "NG", "destination": "LY"}, {"origin": "LY", "destination": "IT"}])
+    assert chokepoints(pairs).empty
+    mixed = pd.concat([pairs, reports([{"origin": "Kano", "transit": "Agadez", "destination": "Sabha"}])])
+    cp = chokepoints(mixed)
+    # the graph is the one chain with a transit: Kano -> Agadez -> Sabha; Agadez is on the one
+    # shortest path between the other two of 3 nodes: 1 / ((3-1)(3-2)) = 0.5
+    assert cp["place"].tolist()[0] == "Agadez" and cp["betweenness"].iloc[0] == pytest.approx(0.5)
+    assert "LY" not in cp["place"].tolist()

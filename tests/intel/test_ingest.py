@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -189,10 +190,21 @@ def test_unodc_sample_keeps_aggregates(engine, settings):
         frame_all = load_reports(s, include_aggregates=True)
     assert (summary.rows_read, summary.rows_stored, summary.rows_rejected) == (80, 80, 0)
     assert all(r.is_aggregate for r in reports) and len(frame_default) == 0 and len(frame_all) == 80
-    small = [r for r in reports if r.extra.get("count_text") == "<5"]
-    assert small and all(r.victim_count == 1 for r in small)
-    big = [r for r in reports if r.victim_count == 3857]
-    assert len(big) == 1  # "3,857"
+    small = [r for r in reports if r.extra.get("figure_text") == "<5"]
+    assert small and all((r.figure, r.figure_high) == (1, 4) for r in small)
+    big = [r for r in reports if r.figure == 3857]
+    assert len(big) == 1 and big[0].figure_high == 3857  # "3,857"
+    # each row's indicator is its measure; no aggregate names individual victims
+    measures = Counter(r.measure for r in reports)
+    assert measures == {"victims_detected": 57, "victims_repatriated": 3, "suspected": 4, "prosecuted": 1,
+                        "convicted": 11, "offences": 4}  # fmt: skip
+    assert all(r.victim_count == 0 for r in reports)
+    unknown_sex = next(r for r in reports if r.line == 18)  # THA 2018, Sex and Age "Unknown": not a total
+    assert (unknown_sex.gender, unknown_sex.age_band, unknown_sex.measure) == (
+        "unknown",
+        "unknown",
+        "victims_detected",
+    )
     flow = next(r for r in reports if r.extra.get("category") == "Cambodian")
     assert (flow.origin, flow.destination, flow.country) == ("KH", "TH", "TH")
     assert next(r for r in reports if r.extra.get("category") == "Filippino").origin == "PH"
@@ -219,6 +231,7 @@ def test_tip_edges_sample(engine, settings):
         first = s.exec(select(Report).where(Report.line == 2)).one()
     assert summary.rows_stored == 60 and summary.rows_rejected == 0
     assert (first.origin, first.destination, first.country, first.is_aggregate) == ("UA", "AL", "AL", True)
+    assert (first.measure, first.figure, first.figure_high, first.victim_count) == ("mentions", 1, 1, 0)
 
 
 def test_failure_mid_file_leaves_nothing_and_rerun_imports_once(engine, settings, tmp_path):
