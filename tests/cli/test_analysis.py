@@ -143,10 +143,11 @@ def test_flows_histogram_and_evaluate(
     assert main(["histogram", "--by", "country", "--type", "domestic"]) == 0
     out = capsys.readouterr().out
     assert "NG" in out and "30 reports" in out
-    assert main(["evaluate", "store", "--resolution", "4"]) == 0
+    assert main(["evaluate", "store", "--resolution", "4", "--splits", "2", "--png", str(tmp_path / "c.png")]) == 0
     out = capsys.readouterr().out
-    for method in ("ours (gi* bin, score)", "gi* z only", "previous counts", "kernel density"):
+    for method in ("forecast", "previous period", "decayed counts", "kernel density", "gi* z", "recall-area"):
         assert method in out
+    assert (tmp_path / "c.png").stat().st_size > 1000
     csv = tmp_path / "r.csv"
     _scenario().rename(columns={"observed_on": "date"}).to_csv(csv, index=False)
     assert main(["evaluate", str(csv), "--resolution", "4"]) == 0
