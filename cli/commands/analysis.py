@@ -49,6 +49,9 @@ def hotspots(
         365.0, "--half-life-days", help="Recency decay: a report this old weighs half."
     ),
     unit: str = typer.Option("h3", "--unit", help="h3 (hexagonal cells) or place (towns)."),
+    method: str = typer.Option(
+        "forecast", "--method", help="Rank by forecast (expected reports next year), gi (Gi* bin) or counts."
+    ),
     since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
     until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
     map_path: Path | None = typer.Option(
@@ -68,28 +71,49 @@ def hotspots(
     with session_scope(get_engine(settings)) as session:
         run = steps.hotspots(
             session, settings=settings, route=route, corridor_km=corridor_km, top=top, since=d0, until=d1,
-            resolution=resolution, half_life_days=half_life_days, unit=unit, map_path=map_path,
+            resolution=resolution, half_life_days=half_life_days, unit=unit, method=method, map_path=map_path,
             png=png, geojson=geojson, kml=kml,
         )  # fmt: skip
     for note in run["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(
-        f"hotspot run {run['run_id']}: {run['n_reports']} reports, {run['n_cells']} cells at H3 resolution "
-        f"{run['resolution']}, {run['n_significant']} significant (FDR), {run['scope']}"
+        f"hotspot run {run['run_id']} ({run['method']}): {run['n_reports']} reports, {run['n_cells']} cells at "
+        f"H3 resolution {run['resolution']}, {run['n_significant']} significant (FDR), {run['scope']}"
     )
     rows = [
         (
-            _int(r["rank"]), r["place"] or r["cell"], r["country"] or "", _int(r["count"]), _num(r["z"], ".2f"),
-            _num(r["p"], ".2g"), _int(r["bin"]), r["trend"] or "", _fmt_km(r["distance_km"]),
+            _int(r["rank"]), r["place"] or r["cell"], r["country"] or "", _int(r["count"]),
+            "" if r.get("forecast") is None else f"{r['forecast']:.1f} ({r['interval'][0]}-{r['interval'][1]})",
+            _num(r["z"], ".2f"), _num(r["p"], ".2g"), _int(r["bin"]),
+            "yes" if r["significant"] else "NOT significant", r["trend"] or "", _fmt_km(r["distance_km"]),
         )
         for r in run["ranked"]
     ]  # fmt: skip
     if rows:
-        typer.echo(_table(["rank", "place", "country", "count", "z", "p", "bin", "trend", "km along"], rows))
+        heads = [
+            "rank",
+            "place",
+            "country",
+            "count",
+            "forecast (80 %)",
+            "z",
+            "p",
+            "bin",
+            "Gi*",
+            "trend",
+            "km along",
+        ]
+        typer.echo(_table(heads, rows))
     else:
         typer.echo("no cell holds reports in this scope")
-    if any(r["bin"] is not None and r["bin"] <= 0 for r in run["ranked"]):
-        typer.echo("(bin 0: not significant after the FDR correction; listed to fill the ranking)")
+    for r in run["ranked"]:
+        if r.get("why"):
+            typer.echo(f"{_int(r['rank'])}. {r['place'] or r['cell']}: " + "; ".join(r["why"]))
+    if any(not r["significant"] for r in run["ranked"]):
+        typer.echo(
+            "(NOT significant: no Gi* hot spot after the FDR correction; picked for its "
+            + ("forecast)" if run["method"].startswith("forecast") else "weight, to fill the ranking)")
+        )
     if run["changes"] is not None:
         typer.echo(f"since run {run['previous_run_id']}: {run['changes']}")
     for kind in ("map", "png", "geojson", "kml"):
@@ -267,7 +291,9 @@ def evaluate(
     typer.echo("\nper origin: hit rate [95 % bootstrap]")
     per = bt.table.copy()
     per["cell"] = per.apply(lambda r: f"{r.hit_rate:.1%} [{r.ci_lo:.0%}, {r.ci_hi:.0%}]", axis=1)
-    wide = per.pivot_table(index=["method", "area"], columns="split", values="cell", aggfunc="first", sort=False)
+    wide = per.pivot_table(
+        index=["method", "area"], columns="split", values="cell", aggfunc="first", sort=False
+    )
     typer.echo(
         _table(["method", "area", *[str(c) for c in wide.columns]],
                [(m, f"{a:.0%}", *wide.loc[(m, a)].tolist()) for m, a in wide.index])
