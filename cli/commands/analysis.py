@@ -50,7 +50,7 @@ def hotspots(
     ),
     unit: str = typer.Option("h3", "--unit", help="h3 (hexagonal cells) or place (towns)."),
     method: str = typer.Option(
-        "forecast", "--method", help="Rank by forecast (expected reports next year), gi (Gi* bin) or counts."
+        "gi", "--method", help="Rank by gi (Gi* bin, the default), forecast (expected reports next year) or counts."
     ),
     since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
     until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
