@@ -131,13 +131,21 @@ def safe_text(value: object) -> str:
 
 
 def _popup(row: pd.Series) -> str:
-    reasons = row.get("reasons") if isinstance(row.get("reasons"), dict) else {}
+    got = row.get("reasons")
+    reasons: dict[str, Any] = got if isinstance(got, dict) else {}
     lines = [
         f"<b>{safe_text(str(row.get('place') or row['cell']))}</b> ({safe_text(str(row.get('country') or ''))})"
     ]
     rank = row.get("rank")
     if rank is not None and not pd.isna(rank):
         lines.append(f"rank {int(rank)}")
+        if int(row.get("bin", 0) or 0) <= 0:
+            # a pick the ranking made without a Gi* hot spot behind it must not read as one
+            by = "its forecast" if reasons.get("method") == "forecast" else "its weight, to fill the ranking"
+            lines.append(f"<b>NOT significant</b>: no Gi* hot spot after the FDR correction; picked for {by}")
+        if reasons.get("forecast") is not None:
+            iv = reasons.get("interval") or ["?", "?"]
+            lines.append(f"forecast {float(reasons['forecast']):.1f} reports next period (80 %: {iv[0]}-{iv[1]})")
     lines.append(
         f"{int(row.get('count', 0))} reports, weight {float(row.get('weight', 0)):.1f}<br>"
         f"Gi* z {float(row.get('z', 0)):.2f}, p {float(row.get('p', 1)):.2g}, {BIN_LABELS.get(int(row.get('bin', 0)), '')}"

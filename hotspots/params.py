@@ -14,6 +14,10 @@ RELIABILITY_WEIGHT: dict[str, float] = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5,
 CREDIBILITY_WEIGHT: dict[int, float] = {1: 1.0, 2: 0.85, 3: 0.7, 4: 0.5, 5: 0.3, 6: 0.5}
 
 
+#: Ranking methods (see ``HotspotParams.method``).
+METHODS = ("forecast", "gi", "counts")
+
+
 @dataclass(frozen=True)
 class HotspotParams:
     """Settings of one analysis.
@@ -43,6 +47,14 @@ class HotspotParams:
         neighbouring H3 cell centres per ring of ``k`` (about 90 km at resolution 4).
     trends
         Run the emerging hot spot analysis (Gi* per time step and Mann-Kendall).
+    method
+        How the ranking orders cells: ``"gi"`` (FDR confidence bin, then weight; the default:
+        the forecast does not beat the baselines in the backtests, see the README),
+        ``"forecast"`` (expected reports in the next ``horizon_days``, see
+        :mod:`hotspots.forecast`) or ``"counts"`` (reports, then weight). Gi*
+        and the trend are the explanation beside every pick whatever the method.
+    horizon_days
+        The period the forecast is for.
     """
 
     resolution: int | None = None
@@ -56,6 +68,8 @@ class HotspotParams:
     unit: str = "h3"
     min_separation_km: float | None = None
     trends: bool = True
+    method: str = "gi"
+    horizon_days: int = 365
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,6 +89,10 @@ class HotspotParams:
             raise CounterflowError(f"k was {self.k}", "the neighbourhood ring must be 1 or more")
         if self.unit not in ("h3", "place"):
             raise CounterflowError(f"unit was {self.unit!r}", "use h3 or place")
+        if self.method not in METHODS:
+            raise CounterflowError(f"method was {self.method!r}", "use forecast, gi or counts")
+        if self.horizon_days < 7:
+            raise CounterflowError(f"horizon was {self.horizon_days} days", "forecast 7 days or more")
         if self.time_step not in ("auto", "month", "quarter", "year"):
             raise CounterflowError(f"time step was {self.time_step!r}", "use month, quarter, year or auto")
 

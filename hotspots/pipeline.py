@@ -17,7 +17,15 @@ from scipy.spatial import cKDTree
 
 from hotspots import h3cells
 from hotspots.core import Cells, in_corridor, score_cells
-from hotspots.emerging import NO_PATTERN, choose_step, classify, mann_kendall, month_steps, spread_months
+from hotspots.emerging import (
+    NO_PATTERN,
+    choose_step,
+    classify,
+    mann_kendall,
+    month_steps,
+    spread_months,
+)
+from hotspots.forecast import FEATURES, Forecast, Grid, area_index, forecast
 from hotspots.gistar import binary_weights, fdr_bins, gi_star
 from hotspots.params import HotspotParams
 from hotspots.ranking import rank_hotspots
@@ -32,7 +40,7 @@ SET_APART_COLUMNS = ["level", "country", "area", "count", "victims", "weight"]
 CELL_COLUMNS = [
     "cell", "lat", "lon", "cell_lat", "cell_lon", "place", "admin1", "country", "count", "victims",
     "weight", *FACTORS, "z", "p", "bin", "trend", "trend_z", "trend_p", "segment", "distance_km",
-    "off_route_km", "extent_km",
+    "off_route_km", "extent_km", "forecast",
 ]  # fmt: skip
 
 
@@ -49,7 +57,8 @@ class HotspotResult:
         weights) and the mean of each weight factor (``w_reliability``, ``w_credibility``,
         ``w_victims``, ``w_recency``), Gi* ``z``, two-sided ``p``, FDR ``bin`` (-3..3), the
         emerging hot spot ``trend`` with its Mann-Kendall ``trend_z``/``trend_p``, and along a
-        route its ``segment``, ``distance_km`` along it and ``off_route_km``.
+        route its ``segment``, ``distance_km`` along it and ``off_route_km``; ``forecast``: the
+        expected reports in the next ``horizon_days`` (NaN unless the method is ``forecast``).
     ranked
         The top hotspots, ``rank`` 1 first, with ``reasons`` (a dict per row) and ``extent_km``.
     params
@@ -238,8 +247,14 @@ def analyse(
         step = params.time_step if params.time_step != "auto" else choose_step(df["observed_on"].to_numpy())
         notes.append(f"trends: Gi* per {step}, Mann-Kendall at 0.05")
         _trends(cells, sc, df, wts, step)
+    fc = None
+    if params.method == "forecast" and params.unit != "h3":
+        notes.append("the forecast needs H3 cells: places are ranked by Gi* (method gi)")
+        params = params.with_(method="gi")
+    if params.method == "forecast":
+        fc = _forecast(cells, sc, df, wts, params, notes)
     ranked = rank_hotspots(cells, params=params, route=route)
-    ranked = _explain(ranked, cells, df, sc)
+    ranked = _explain(ranked, cells, df, sc, fc)
     return HotspotResult(
         cells=cells, ranked=ranked, params=params, route=route, n_reports=len(df), notes=notes,
         set_apart=set_apart,
@@ -322,6 +337,77 @@ def _set_apart_note(set_apart: pd.DataFrame, params: HotspotParams) -> str:
     )
 
 
+def _forecast(
+    cells: pd.DataFrame,
+    sc: Cells,
+    df: pd.DataFrame,
+    wts: pd.DataFrame,
+    params: HotspotParams,
+    notes: list[str],
+) -> tuple[Forecast, np.ndarray]:
+    """The forecast of every unit (column ``forecast``), fitted on these reports alone."""
+    grid = Grid.of(sc.cells)
+    unit = area_index(grid.area, sc.cells[sc.inverse])
+    epoch = pd.Timestamp("1970-01-01")
+    day = (pd.to_datetime(df["observed_on"]) - epoch).dt.days.to_numpy(np.int64)
+    as_of = (
+        pd.Timestamp(params.as_of)
+        if params.as_of
+        else pd.to_datetime(df["observed_on"]).max() + pd.Timedelta(days=1)
+    )
+    grade = (wts["w_reliability"] * wts["w_credibility"]).to_numpy(float)
+    fc = forecast(grid, unit, day, grade, as_of=float((as_of - epoch).days), horizon_days=params.horizon_days)
+    idx = area_index(grid.area, sc.cells)
+    cells["forecast"] = fc.expected[idx]
+    notes.extend(fc.notes)
+    notes.append(
+        f"ranked by forecast: expected reports per cell in the {params.horizon_days} days from "
+        f"{as_of.date()} ({fc.method}); Gi* and the trend explain each pick"
+    )
+    return fc, idx
+
+
+def _why(fc: Forecast, j: int, cells: pd.DataFrame, row: pd.Series) -> list[str]:
+    """The top reasons behind a cell's forecast, in words, strongest first."""
+    f = dict(zip(FEATURES, fc.features[j], strict=True))
+    contrib = {g: float(v[0]) for g, v in fc.contributions(np.array([j])).items()}
+    n90, before, n365, n_all = (int(f[k]) for k in ("n90", "n90_year_before", "n365", "n_all"))
+    texts = {}
+    if n90 > before:
+        texts["recent"] = f"rising: {n90} reports in the last 90 days against {before} a year earlier"
+    elif n90 > 0:
+        texts["recent"] = f"{n90} reports in the last 90 days ({n365} in the last year)"
+    else:
+        texts["recent"] = f"quiet lately: the last report was {int(f['days_since_last'])} days ago"
+    texts["history"] = f"{n_all} reports in all, {n365} in the last year"
+    near = f"{f['ring1_n_all']:.0f} reports in the ring around it"
+    cluster = _cluster(cells, str(row["cell"]))
+    if cluster:
+        near += f"; {cluster}"
+    texts["neighbours"] = near
+    texts["grade"] = f"source grade weight {f['grade']:.2f} on average (1 = reliable and confirmed)"
+    order = sorted(contrib, key=lambda g: -contrib[g])
+    picked = [texts[g] for g in order if contrib[g] > 0][:2] or [texts[order[0]]]
+    return picked
+
+
+def _cluster(cells: pd.DataFrame, cell: str) -> str | None:
+    """'2 rings from Agadez's cluster (40 reports)': the busiest other cell within two rings."""
+    import h3
+
+    try:
+        near = {c: h3.grid_distance(cell, c) for c in h3.grid_disk(cell, 2) if c != cell}
+    except (ValueError, h3.H3BaseException):
+        return None
+    sub = cells[cells["cell"].isin(list(near)) & (cells["count"] > 0)]
+    if sub.empty:
+        return None
+    top = sub.sort_values("count", ascending=False).iloc[0]
+    d = near[str(top["cell"])]
+    name = str(top["place"] or top["cell"]).removeprefix("near ")
+    return f"{d} ring{'s' if d > 1 else ''} from {name}'s cluster ({int(top['count'])} reports)"
+
+
 def _extent_km(lat: np.ndarray, lon: np.ndarray, route: RouteSpec | None) -> float:
     if route is not None:
         return route.length_km + 2 * route.corridor_km
@@ -400,6 +486,7 @@ def _cell_frame(
     out["segment"] = pd.array([pd.NA] * n, dtype="Int64")
     out["distance_km"] = np.nan
     out["off_route_km"] = np.nan
+    out["forecast"] = np.nan  # filled by the forecast method
     out["extent_km"] = _pad(_extents(inv, lat, lon, g_lat[:m], g_lon[:m], params, sc.resolution), n, np.nan)
     _name_cells(out, df, inv, m)
     return out[CELL_COLUMNS]
@@ -526,7 +613,10 @@ def _top(values: pd.Series, k: int = 3, *, split: bool = False) -> dict[str, int
     return {str(a): int(b) for a, b in v.value_counts().head(k).items()}
 
 
-def _explain(ranked: pd.DataFrame, cells: pd.DataFrame, df: pd.DataFrame, sc: Cells) -> pd.DataFrame:
+def _explain(
+    ranked: pd.DataFrame, cells: pd.DataFrame, df: pd.DataFrame, sc: Cells,
+    fc: tuple[Forecast, np.ndarray] | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """Reasons for each ranked hotspot: what a reader needs to trust (or doubt) the pick."""
     ranked = ranked.copy()
     unit_of_cell = {c: i for i, c in enumerate(cells["cell"])}
@@ -534,8 +624,21 @@ def _explain(ranked: pd.DataFrame, cells: pd.DataFrame, df: pd.DataFrame, sc: Ce
     for _, r in ranked.iterrows():
         i = unit_of_cell[r["cell"]]
         sub = df[sc.inverse == i] if i < sc.n_observed else df.iloc[0:0]
+        extra: dict[str, Any] = {}
+        if fc is not None:
+            model, idx = fc
+            j = int(idx[i])
+            lo, hi = model.interval(np.array([j]))
+            extra = {
+                "method": "forecast",
+                "forecast": round(float(model.expected[j]), 2),
+                "interval": [int(lo[0]), int(hi[0])],
+                "horizon_days": model.horizon_days,
+                "why": _why(model, j, cells, r),
+            }
         reasons.append(
             {
+                **extra,
                 "count": int(r["count"]),
                 "victims": int(r["victims"]),
                 "weight": round(float(r["weight"]), 3),

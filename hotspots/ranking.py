@@ -16,7 +16,9 @@ def rank_hotspots(
 ) -> pd.DataFrame:
     """The top ``params.top`` hotspots.
 
-    Candidates are the significant hot units (``bin > 0``) ordered by ``bin`` then ``weight``;
+    With ``params.method == "forecast"`` (and a ``forecast`` column) the candidates are the units
+    that hold reports, by expected reports next period, then weight; with ``"counts"`` by
+    reports, then weight; with ``"gi"`` as follows. Candidates are the significant hot units (``bin > 0``) ordered by ``bin`` then ``weight``;
     when there are fewer than ``top``, the rest are filled with the heaviest non-significant
     units that hold reports and have ``z > 0`` (their reasons say ``significant: False``). A candidate closer than
     ``min_separation_km`` to one already picked is skipped (a hotspot spans several cells).
@@ -39,13 +41,25 @@ def rank_hotspots(
     # confidence first, then the evidence itself: among cells hot at 99 %, the one with the most
     # weighted reports is the better target (it also predicts the next period better than z
     # alone: see `counterflow evaluate`)
-    sig = cells[(cells["bin"] > 0) & (cells["count"] > 0)].sort_values(
-        ["bin", "weight", "z"], ascending=False
-    )
-    # fill only with cells that still lean hot (z > 0): a cold or neutral cell is no hotspot
-    rest = cells[(cells["bin"] <= 0) & (cells["count"] > 0) & (cells["z"] > 0)].sort_values(
-        ["weight", "z"], ascending=False
-    )
+    keys = {
+        "gi": ["bin", "weight", "z"],
+        "counts": ["count", "weight", "z"],
+        "forecast": ["forecast", "weight", "z"],
+    }[
+        params.method
+        if params.method != "forecast" or cells.get("forecast", pd.Series(dtype=float)).notna().any()
+        else "gi"
+    ]
+    if keys[0] != "bin":
+        # one pool ordered by the method's score; Gi* stays beside each pick as the explanation
+        sig = cells[cells["count"] > 0].sort_values(keys, ascending=False, kind="stable")
+        rest = sig.iloc[0:0]
+    else:
+        sig = cells[(cells["bin"] > 0) & (cells["count"] > 0)].sort_values(keys, ascending=False)
+        # fill only with cells that still lean hot (z > 0): a cold or neutral cell is no hotspot
+        rest = cells[(cells["bin"] <= 0) & (cells["count"] > 0) & (cells["z"] > 0)].sort_values(
+            ["weight", "z"], ascending=False
+        )
     picked: list[int] = []
     rounds: list[int] = []
     xyz = unit_xyz(cells["lat"].to_numpy(), cells["lon"].to_numpy())
@@ -72,8 +86,8 @@ def rank_hotspots(
             continue
         queues = {int(str(s)): list(g.index) for s, g in pool.groupby("segment", sort=True)}
         rnd = max(rounds, default=0)  # the fill pool starts after the significant rounds
-        strength = {idx: (int(b), float(w), float(z)) for idx, b, w, z in zip(
-            pool.index, pool["bin"], pool["weight"], pool["z"], strict=True)}  # fmt: skip
+        strength = {idx: tuple(float(v) for v in vals) for idx, vals in zip(
+            pool.index, pool[keys].to_numpy(), strict=True)}  # fmt: skip
         while len(picked) < params.top and any(queues.values()):
             rnd += 1
             for q in queues.values():
@@ -95,6 +109,6 @@ def rank_hotspots(
     out["round"] = rounds
     if route is not None:
         # within a round, strongest first; rounds in order
-        out = out.sort_values(["round", "bin", "weight"], ascending=[True, False, False], kind="stable")
+        out = out.sort_values(["round", *keys[:2]], ascending=[True, False, False], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     return out

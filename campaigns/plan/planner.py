@@ -20,7 +20,9 @@ How the plan is made
    share one audience (no language pin is allowed for 13-17), so they differ by copy only.
 7. Budget: split across targets in proportion to their reach estimates (evenly when every
    estimate is 0), then evenly across each target's ad sets; amounts in cents, the rounding
-   remainder goes to the largest share.
+   remainder goes to the largest share. A target with a reach estimate of 0 while others have
+   some (a pick in an empty desert) would get no budget: it is left out and a ``no_reach`` warn
+   says so.
    With ``estimate_fn`` (a connected channel), each ad set's targeting spec is sent to the
    platform and its estimates replace ours (see ``platform_reach``).
 8. Policy fields: ``ISSUES_ELECTIONS_POLITICS`` with every targeted country; ``paid_for_by``,
@@ -422,6 +424,29 @@ def plan_campaign(
             "include ages 18+ or targets outside the EU/EEA",
         )
     weights = [float(t.reach_estimate) if specs else 0.0 for t, specs in rows]
+    if sum(weights) > 0:
+        # a target where no one is estimated to be reached would get no budget, and an ad set
+        # without budget is refused: it is left out of the plan, and a warn note says so
+        kept = []
+        for (target, specs), w in zip(rows, weights, strict=True):
+            if specs and w <= 0:
+                notes.append(
+                    {
+                        "level": "warn",
+                        "rule": "no_reach",
+                        "object": f"hotspot {target.hotspot_id} ({target.name})",
+                        "problem": f"no one is estimated to be reached within {target.radius_km:g} km "
+                        f"of {target.name} (population {target.population}): no target was made there",
+                        "fix": "the hotspot stays in the run; reach the area through partners on the ground",
+                    }
+                )
+                session.delete(target)
+            else:
+                kept.append(((target, specs), w))
+        session.flush()
+        rows = [r for r, _ in kept]
+        weights = [w for _, w in kept]
+        campaign.special_ad_category_country = sorted({t.country for t, _ in rows})
     if sum(weights) <= 0:
         weights = [1.0 if specs else 0.0 for _, specs in rows]
     target_budgets = _split_cents(budget, weights)

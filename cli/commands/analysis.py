@@ -49,6 +49,9 @@ def hotspots(
         365.0, "--half-life-days", help="Recency decay: a report this old weighs half."
     ),
     unit: str = typer.Option("h3", "--unit", help="h3 (hexagonal cells) or place (towns)."),
+    method: str = typer.Option(
+        "gi", "--method", help="Rank by gi (Gi* bin, the default), forecast (expected reports next year) or counts."
+    ),
     since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
     until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),
     map_path: Path | None = typer.Option(
@@ -68,28 +71,49 @@ def hotspots(
     with session_scope(get_engine(settings)) as session:
         run = steps.hotspots(
             session, settings=settings, route=route, corridor_km=corridor_km, top=top, since=d0, until=d1,
-            resolution=resolution, half_life_days=half_life_days, unit=unit, map_path=map_path,
+            resolution=resolution, half_life_days=half_life_days, unit=unit, method=method, map_path=map_path,
             png=png, geojson=geojson, kml=kml,
         )  # fmt: skip
     for note in run["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(
-        f"hotspot run {run['run_id']}: {run['n_reports']} reports, {run['n_cells']} cells at H3 resolution "
-        f"{run['resolution']}, {run['n_significant']} significant (FDR), {run['scope']}"
+        f"hotspot run {run['run_id']} ({run['method']}): {run['n_reports']} reports, {run['n_cells']} cells at "
+        f"H3 resolution {run['resolution']}, {run['n_significant']} significant (FDR), {run['scope']}"
     )
     rows = [
         (
-            _int(r["rank"]), r["place"] or r["cell"], r["country"] or "", _int(r["count"]), _num(r["z"], ".2f"),
-            _num(r["p"], ".2g"), _int(r["bin"]), r["trend"] or "", _fmt_km(r["distance_km"]),
+            _int(r["rank"]), r["place"] or r["cell"], r["country"] or "", _int(r["count"]),
+            "" if r.get("forecast") is None else f"{r['forecast']:.1f} ({r['interval'][0]}-{r['interval'][1]})",
+            _num(r["z"], ".2f"), _num(r["p"], ".2g"), _int(r["bin"]),
+            "yes" if r["significant"] else "NOT significant", r["trend"] or "", _fmt_km(r["distance_km"]),
         )
         for r in run["ranked"]
     ]  # fmt: skip
     if rows:
-        typer.echo(_table(["rank", "place", "country", "count", "z", "p", "bin", "trend", "km along"], rows))
+        heads = [
+            "rank",
+            "place",
+            "country",
+            "count",
+            "forecast (80 %)",
+            "z",
+            "p",
+            "bin",
+            "Gi*",
+            "trend",
+            "km along",
+        ]
+        typer.echo(_table(heads, rows))
     else:
         typer.echo("no cell holds reports in this scope")
-    if any(r["bin"] is not None and r["bin"] <= 0 for r in run["ranked"]):
-        typer.echo("(bin 0: not significant after the FDR correction; listed to fill the ranking)")
+    for r in run["ranked"]:
+        if r.get("why"):
+            typer.echo(f"{_int(r['rank'])}. {r['place'] or r['cell']}: " + "; ".join(r["why"]))
+    if any(not r["significant"] for r in run["ranked"]):
+        typer.echo(
+            "(NOT significant: no Gi* hot spot after the FDR correction; picked for its "
+            + ("forecast)" if run["method"].startswith("forecast") else "weight, to fill the ranking)")
+        )
     if run["set_apart"]:
         typer.echo("\nset apart: places coarser than the cells, counted at the level they support")
         typer.echo(
@@ -305,19 +329,28 @@ def histogram(
 @app.command()
 def evaluate(
     source: str = typer.Argument(..., help='A CSV of reports (date, lat, lon, ...) or "store".'),
-    split: str | None = typer.Option(
-        None, "--split", help="First day of the test period (default: last 20 % of reports)."
+    split: list[str] = typer.Option(
+        [], "--split", help="First day of a test period, YYYY-MM-DD (repeatable; default: --splits origins)."
     ),
+    splits: int = typer.Option(3, "--splits", min=1, help="How many yearly origins to backtest."),
+    horizon_days: int = typer.Option(365, "--horizon-days", min=7, help="Length of each test period (days)."),
     resolution: int | None = typer.Option(
         None, "--resolution", help="H3 resolution (default: from the extent)."
     ),
-    half_life_days: float = typer.Option(
-        365.0, "--half-life-days", min=1.0, help="Recency decay of the Gi* scores (days, at least 1)."
+    rings: int = typer.Option(
+        2, "--rings", min=0, help="Study area: the cells within this many rings of a training report."
     ),
+    seeds: int = typer.Option(20, "--seeds", min=1, help="Random tie-break draws."),
+    region: str | None = typer.Option(
+        None, "--region", help="Only reports of these regions (comma-separated, from a region column)."
+    ),
+    keep_placeholders: bool = typer.Option(
+        False, "--keep-placeholders", help='Keep reports at placeholder locations ("Unspecified location").'
+    ),
+    png: Path | None = typer.Option(None, "--png", help="Also draw the recall-area curve as a PNG."),
 ) -> None:
-    """Hit rate and PAI at 1, 5 and 10 % of the area: our Gi* ranking vs counts and kernel density."""
-    from hotspots.evaluate import evaluate as run_eval
-    from hotspots.evaluate import read_reports_csv
+    """Backtest: hit rate and PAI at 1, 5 and 10 % of the area, the forecast against the baselines."""
+    from hotspots.evaluate import backtest, curve_png, read_reports_csv
 
     if resolution is not None and not 0 <= resolution <= 15:
         raise CounterflowError(f"resolution was {resolution}", "H3 resolutions run from 0 to 15; try 4 to 7")
@@ -330,13 +363,55 @@ def evaluate(
             df = load_reports(session, since=None, until=None)
     else:
         df = read_reports_csv(source)
-    ev = run_eval(df, split=_date(split, "--split"), resolution=resolution, half_life_days=half_life_days)
+    if region:
+        if "region" not in df:
+            raise CounterflowError("these reports have no region column", "leave out the region filter")
+        wanted = [r.strip() for r in region.split(",") if r.strip()]
+        unknown = sorted(set(wanted) - set(df["region"].astype(str)))
+        if unknown:
+            known = ", ".join(sorted(set(df["region"].astype(str))))
+            raise CounterflowError(f"no report is in region(s) {', '.join(unknown)}", f"use one of: {known}")
+        df = df[df["region"].isin(wanted)]
+    bt = backtest(
+        df, splits=[d for d in (_date(s, "--split") for s in split) if d is not None] or None, n_splits=splits,
+        horizon_days=horizon_days, resolution=resolution, rings=rings, seeds=seeds,
+        placeholders="keep" if keep_placeholders else "drop",
+    )  # fmt: skip
+    for note in bt.notes:
+        typer.echo(f"note: {note}")
     typer.echo(
-        f"train {ev.n_train} reports before {ev.split}, test {ev.n_test} from then; "
-        f"{ev.n_cells} H3 cells at resolution {ev.resolution}"
+        f"H3 resolution {bt.resolution}; study area: cells within {bt.rings} ring(s) of a training report; "
+        f"test periods of {bt.horizon_days} days; ties broken at random over {bt.seeds} draws"
     )
+    typer.echo(
+        _table(
+            ["origin", "train", "test", "in area", "cells", "half-life", "bandwidth km", "forecast"],
+            [(str(o.split), o.n_train, o.n_test, o.in_area, o.n_cells, f"{o.half_life:g}",
+              _num(getattr(o, "bandwidth_km", None), "g"), getattr(o, "forecast", "")) for o in bt.origins.itertuples()],
+        )
+    )  # fmt: skip
+    typer.echo("\npooled over origins: hit rate (tie range) [95 % bootstrap], PAI, ratio to previous period")
     rows = [
-        (r.method, f"{r.area:.0%}", r.cells, f"{r.hit_rate:.1%}", f"{r.pai:.2f}")
-        for r in ev.table.itertuples()
-    ]
-    typer.echo(_table(["method", "area", "cells", "hit rate", "PAI"], rows))
+        (r.method, f"{r.area:.0%}", f"{r.hit_rate:.1%} ({r.tie_min:.1%}-{r.tie_max:.1%})",
+         f"[{r.ci_lo:.1%}, {r.ci_hi:.1%}]", f"{r.pai:.2f}", f"{r.ratio:.2f} [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]")
+        for r in bt.pooled.itertuples()
+    ]  # fmt: skip
+    typer.echo(_table(["method", "area", "hit rate (ties)", "95 % interval", "PAI", "vs previous"], rows))
+    typer.echo("\nper origin: hit rate [95 % bootstrap]")
+    per = bt.table.copy()
+    per["cell"] = per.apply(lambda r: f"{r.hit_rate:.1%} [{r.ci_lo:.0%}, {r.ci_hi:.0%}]", axis=1)
+    wide = per.pivot_table(
+        index=["method", "area"], columns="split", values="cell", aggfunc="first", sort=False
+    )
+    typer.echo(
+        _table(["method", "area", *[str(c) for c in wide.columns]],
+               [(m, f"{a:.0%}", *wide.loc[(m, a)].tolist()) for m, a in wide.index])
+    )  # fmt: skip
+    typer.echo("\nrecall-area curve (pooled hit rate by share of the area flagged)")
+    cv = bt.curve.pivot_table(index="method", columns="area", values="hit_rate", sort=False)
+    typer.echo(
+        _table(["method", *[f"{a:.1%}" for a in cv.columns]],
+               [(m, *[f"{v:.1%}" for v in cv.loc[m]]) for m in cv.index])
+    )  # fmt: skip
+    if png is not None:
+        typer.echo(f"png: {curve_png(bt, png)}")

@@ -23,7 +23,10 @@ locales_app = typer.Typer(
 app.add_typer(locales_app, name="locales")
 
 
-def _echo_targets(targets: Sequence[Target], adsets: Sequence[AdSet], currency: str) -> None:
+def _echo_targets(
+    targets: Sequence[Target], adsets: Sequence[AdSet], currency: str, bins: dict[int, int] | None = None
+) -> None:
+    """The targets table; ``bins`` (hotspot id -> Gi* bin) adds whether each pick is a Gi* hot spot."""
     from campaigns.copy.i18n import format_number
 
     rows = []
@@ -41,13 +44,12 @@ def _echo_targets(targets: Sequence[Target], adsets: Sequence[AdSet], currency: 
                 f"{len(mine)} ({teen} teen)",
                 f"{format_number(sum(a.budget for a in mine), 'en')} {currency}",
             )
+            + (() if bins is None else ("yes" if bins.get(t.hotspot_id or -1, 0) > 0 else "NOT significant",))
         )
-    typer.echo(
-        _table(
-            ["target", "country", "radius", "languages", "population", "reach est.", "ad sets", "budget"],
-            rows,
-        )
-    )
+    heads = ["target", "country", "radius", "languages", "population", "reach est.", "ad sets", "budget"]
+    typer.echo(_table(heads + ([] if bins is None else ["Gi*"]), rows))
+    if bins is not None and any(bins.get(t.hotspot_id or -1, 0) <= 0 for t in targets):
+        typer.echo("(NOT significant: no Gi* hot spot there after the FDR correction; picked by the ranking)")
 
 
 def _echo_findings(findings: Sequence[Finding], *, allow_fuzzy: bool) -> None:
@@ -134,8 +136,9 @@ def plan(
         run_id = planned["run_id"]
         campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=planned["campaign_id"])
         findings = [Finding.from_dict(f) for f in planned["findings"]]
+        bins = {h.id: h.bin for h in crud.run_hotspots(session, run_id=run_id) if h.id is not None}
     typer.echo(f"campaign {campaign.id} ({campaign.name}): draft on hotspot run {run_id}")
-    _echo_targets(targets, adsets, campaign.currency)
+    _echo_targets(targets, adsets, campaign.currency, bins)
     typer.echo(f"\n{len(assets)} assets in {len({a.locale for a in assets})} locales\n")
     _echo_findings(findings, allow_fuzzy=campaign.allow_fuzzy)
 

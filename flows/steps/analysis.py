@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from intel.models import HotspotRun
     from intel.settings import Settings
 
+#: How a run records its ranking method (``HotspotRun.method`` is ``<this>-<unit>``).
+STORED_METHOD = {"forecast": "forecast", "gi": "gistar", "counts": "counts"}
+
 EMPTY_STORE = CounterflowError(
     "no reports in the store", "import a file of reports first", hint=CommandHint("ingest", "FILE")
 )
@@ -95,7 +98,7 @@ def run_hotspots(
             corridor_km=route.corridor_km,
         )
         route_id = row.id
-    method = "gistar-h3" if result.params.unit == "h3" else "gistar-place"
+    method = f"{STORED_METHOD[result.params.method]}-{result.params.unit}"
     previous = hotspot_store.comparable_run(
         session,
         route_id=route_id,
@@ -178,6 +181,7 @@ def hotspots(
     resolution: int | None = None,
     half_life_days: float = 365.0,
     unit: str = "h3",
+    method: str = "gi",
     map_path: Path | None = None,
     png: Path | None = None,
     geojson: Path | None = None,
@@ -186,7 +190,7 @@ def hotspots(
     """Score hotspots (Gi* with FDR), rank them along ``route`` (or over all reports), store the
     run, draw its map and compare it with the previous run of the same route.
 
-    ``resolution``, ``half_life_days``, ``unit``, ``corridor_km`` and ``top`` are the
+    ``resolution``, ``half_life_days``, ``unit``, ``method``, ``corridor_km`` and ``top`` are the
     :class:`hotspots.params.HotspotParams`; ``since``/``until`` filter the reports by their
     observed date; ``map_path`` is where the HTML map goes (default
     ``HOME/maps/hotspots-run<ID>.html``); ``png``, ``geojson`` and ``kml`` also export the run there.
@@ -197,8 +201,9 @@ def hotspots(
     from hotspots.params import HotspotParams
 
     params = HotspotParams(
-        resolution=resolution, corridor_km=corridor_km, top=top, half_life_days=half_life_days, unit=unit
-    )
+        resolution=resolution, corridor_km=corridor_km, top=top, half_life_days=half_life_days, unit=unit,
+        method=method,
+    )  # fmt: skip
     for p in (png, geojson, kml):
         if p is not None and p.exists() and p.is_dir():
             raise CounterflowError(f"{p} is a folder", "give a file name, e.g. out.png")
@@ -217,6 +222,12 @@ def hotspots(
     rows = [
         {c: _plain(r.get(c)) for c in cols} for r in ranked.reindex(columns=cols).to_dict(orient="records")
     ]
+    for row, reasons in zip(rows, ranked["reasons"], strict=True):
+        reasons = reasons if isinstance(reasons, dict) else {}
+        row["forecast"] = reasons.get("forecast")
+        row["interval"] = reasons.get("interval")
+        row["why"] = reasons.get("why", [])
+        row["significant"] = bool((row.get("bin") or 0) > 0)
     scope = f"route {res.route.name} (corridor {res.route.corridor_km:g} km)" if res.route else "all reports"
     out: dict[str, Any] = {
         "run_id": stored.run.id,
@@ -226,6 +237,8 @@ def hotspots(
         "n_significant": res.n_significant,
         "resolution": res.params.resolution,
         "unit": res.params.unit,
+        "method": stored.run.method,
+        "horizon_days": res.params.horizon_days,
         "route": {"name": res.route.name, "corridor_km": res.route.corridor_km} if res.route else None,
         "scope": scope,
         "ranked": rows,

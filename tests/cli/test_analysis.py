@@ -106,6 +106,8 @@ def test_hotspots_route_run_is_stored_and_drawn(
         ranked = s.exec(select(Hotspot).where(Hotspot.rank.is_not(None)).order_by(Hotspot.rank)).all()  # type: ignore[union-attr]
         route = s.exec(select(Route)).one()
         assert run.route_id == route.id and run.map_path == str(map_path) and run.resolution == 5
+        # the default ranking is Gi* (the backtests do not favour the forecast), and it is recorded
+        assert run.method == "gistar-h3" and "hotspot run 1 (gistar-h3)" in out
         assert route.name == ROUTE and [w["country"] for w in route.waypoints] == [
             "NG",
             "NE",
@@ -125,6 +127,12 @@ def test_hotspots_route_run_is_stored_and_drawn(
     store_reports(engine, clusters([(11.99, 8.52, 60)], spread_deg=0.1, seed=9, place="Kano", country="NG"))
     assert main(["hotspots", "--route", ROUTE, "--top", "4", "--resolution", "5"]) == 0
     assert "since run 1:" in capsys.readouterr().out
+    assert main(["hotspots", "--route", ROUTE, "--top", "4", "--resolution", "5", "--method", "forecast"]) == 0
+    out = capsys.readouterr().out
+    assert "hotspot run 3 (forecast-h3)" in out and "forecast (80 %)" in out
+    with session_scope(engine) as s:
+        methods = [r.method for r in s.exec(select(HotspotRun).order_by(HotspotRun.id)).all()]  # type: ignore[arg-type]
+    assert methods == ["gistar-h3", "gistar-h3", "forecast-h3"]
 
 
 def test_flows_histogram_and_evaluate(
@@ -149,10 +157,11 @@ def test_flows_histogram_and_evaluate(
     assert main(["histogram", "--by", "country", "--type", "domestic"]) == 0
     out = capsys.readouterr().out
     assert "NG" in out and "30 incidents" in out
-    assert main(["evaluate", "store", "--resolution", "4"]) == 0
+    assert main(["evaluate", "store", "--resolution", "4", "--splits", "2", "--png", str(tmp_path / "c.png")]) == 0
     out = capsys.readouterr().out
-    for method in ("ours (gi* bin, score)", "gi* z only", "previous counts", "kernel density"):
+    for method in ("forecast", "previous period", "decayed counts", "kernel density", "gi* z", "recall-area"):
         assert method in out
+    assert (tmp_path / "c.png").stat().st_size > 1000
     csv = tmp_path / "r.csv"
     _scenario().rename(columns={"observed_on": "date"}).to_csv(csv, index=False)
     assert main(["evaluate", str(csv), "--resolution", "4"]) == 0
@@ -253,7 +262,7 @@ def test_hotspots_on_reports_with_only_a_date_and_a_place(
     assert "stored:                 5" in capsys.readouterr().out
     assert main(["hotspots", "--resolution", "4"]) == 0
     out = capsys.readouterr().out
-    assert "hotspot run 1: 5 reports" in out
+    assert "hotspot run 1 (gistar-h3): 5 reports" in out
     map_file = Path(out.split("map: ")[1].split()[0])
     assert map_file.exists()
     assert main(["flows"]) == 2

@@ -125,3 +125,29 @@ def test_plan_as_another_author_needs_their_password(
 
     with session_scope(get_engine(store)) as session:
         assert session.exec(select(Campaign)).all() == []
+
+
+def test_the_targets_table_says_which_pick_is_not_significant(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COUNTERFLOW_HOME", str(sqlite_settings.home))
+    monkeypatch.setenv("COUNTERFLOW_DATABASE_URL", sqlite_settings.db_url)
+    monkeypatch.setenv("COUNTERFLOW_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    # Benin City is a 99 % hot spot; Zinder was picked by the ranking with no Gi* hot spot (bin 0)
+    spots = [("Benin City", 6.338, 5.626, 1, 12.0, 3, 6.1), ("Zinder", 13.805, 8.988, 2, 10.0, 0, 1.2)]
+    with session_scope(get_engine(sqlite_settings)) as session:
+        make_demo_run(session, route=make_route(session), hotspots=spots)
+        monkeypatch.setenv(
+            "COUNTERFLOW_TOKEN",
+            issue_token(session, user=user_with_password(session, "ana", "campaign_manager")),
+        )
+    try:
+        assert main([*PLAN, "--paid-for-by", "Counterflow NGO", "--allow-fuzzy"]) == 0
+    finally:
+        get_settings.cache_clear()
+    lines = capsys.readouterr().out.splitlines()
+    assert "Gi*" in next(x for x in lines if x.startswith("target"))
+    assert next(x for x in lines if x.startswith("Benin City")).rstrip().endswith(" yes")
+    assert next(x for x in lines if x.startswith("Zinder")).rstrip().endswith("NOT significant")
+    assert any(x.startswith("(NOT significant: no Gi* hot spot there") for x in lines)

@@ -137,3 +137,22 @@ def test_a_stored_run_is_drawn_with_its_own_corridor():
     cells = [Hotspot(run_id=1, cell="a", lat=6.4, lon=5.6, count=3, z=2.0, p=0.04, bin=2, rank=1, reasons={})]
     html = hotspot_map_from_rows(run=run, hotspots=cells, route=route).get_root().render()
     assert "corridor 150 km" in html and "corridor 80 km" not in html
+
+
+def test_a_pick_that_is_not_significant_says_so_in_its_popup(result) -> None:
+    from types import SimpleNamespace
+
+    from hotspots.maps import hotspot_map_from_rows
+
+    records = result.hotspot_frame().to_dict("records")
+    ranked = sorted((r for r in records if r["rank"] is not None and not pd.isna(r["rank"])), key=lambda r: r["rank"])
+    assert len(ranked) >= 2
+    for r in ranked:
+        r["bin"] = 3
+    ranked[1]["bin"] = 0  # the second pick: no Gi* hot spot, picked by the forecast
+    ranked[1]["reasons"] = {**(ranked[1]["reasons"] or {}), "method": "forecast", "forecast": 2.46, "interval": [1, 5]}
+    rows = [SimpleNamespace(**r) for r in records]
+    html = hotspot_map_from_rows(run=SimpleNamespace(id=7), hotspots=rows, route=None).get_root().render()
+    said = "NOT significant</b>: no Gi* hot spot after the FDR correction; picked for its forecast"
+    assert html.count(said) == 2  # the cell and its numbered marker, for that pick only
+    assert "forecast 2.5 reports next period (80 %: 1-5)" in html

@@ -233,3 +233,24 @@ def test_the_platform_estimate_replaces_ours_when_a_channel_is_connected(
     assert targets["Benin City"].reach_estimate == 3 * 1000 + 300  # three languages, one teen audience
     assert targets["Rome"].reach_estimate == 4 * 1000
     assert targets["Rome"].population > 0  # ours is kept beside it
+
+
+def test_a_pick_where_no_one_lives_is_left_out_with_a_note(engine: Engine, settings: Settings) -> None:
+    # a pick in the Ténéré desert: no place of the gazetteer within 26 km, so reach 0; before,
+    # it got budget 0 on each of its ad sets and preflight refused the whole campaign
+    spots = [DEMO_HOTSPOTS[0], ("Ténéré", 17.875, 9.391, 2, 26.0, 0, 0.4)]
+    with session_scope(engine) as session:
+        run = make_demo_run(session, hotspots=spots)
+        campaign = _plan(session, settings, run.id)
+        cid = campaign.id or 0
+    with session_scope(engine) as session:
+        campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=cid)
+        findings = preflight(campaign, targets, adsets, assets)
+    assert [t.name for t in targets] == ["Benin City"]
+    assert {a.target_id for a in adsets} == {targets[0].id}
+    assert round(sum(a.budget for a in adsets), 2) == 5000.0 and min(a.budget for a in adsets) > 0
+    assert campaign.special_ad_category_country == ["NG"]
+    notes = [n for n in campaign.plan_notes if n["rule"] == "no_reach"]
+    assert len(notes) == 1 and "no one is estimated to be reached within 26 km" in notes[0]["problem"]
+    assert not [f for f in refusals(findings) if f.rule == "budget"]
+    assert "no_reach" in {f.rule for f in findings}
