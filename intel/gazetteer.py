@@ -591,6 +591,18 @@ def _shape_tree() -> Any:
     return shapely.STRtree(_shapes().geometry.values)
 
 
+def haversine_km_many(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distances in km between paired points (EPSG:4326 degrees), vectorised.
+
+    >>> haversine_km_many(np.array([0.0]), np.array([0.0]), np.array([0.0]), np.array([1.0])).round(1)
+    array([111.2])
+    """
+    p1, p2 = np.radians(np.asarray(lat1, dtype="float64")), np.radians(np.asarray(lat2, dtype="float64"))
+    dlon = np.radians(np.asarray(lon2, dtype="float64") - np.asarray(lon1, dtype="float64"))
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+
+
 def countries_at(lat: np.ndarray, lon: np.ndarray, *, max_km: float = 100.0) -> np.ndarray:
     """ISO-2 codes of the countries at many points (vectorised ``country_at``; None at sea)."""
     import shapely

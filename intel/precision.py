@@ -358,6 +358,10 @@ def _finest(parts: list[Part], reason: str) -> PlaceText:
     order = {"town": PlacePrecision.TOWN, "district": PlacePrecision.DISTRICT,
              "region": PlacePrecision.REGION, "country": PlacePrecision.COUNTRY}  # fmt: skip
     found = [(order[k], c, a, t) for k, c, a, t in parts if k in order]
+    # a text goes from the particular to the general ("Douglas, Arizona"): its last part with a
+    # country rules, and an earlier part of another country is a namesake (Douglas, Isle of Man)
+    outer = next((c for _, c, _, _ in reversed(found) if c), None)
+    found = [f for f in found if f[1] in (None, outer)]
     if not found:
         return PlaceText(PlacePrecision.UNSPECIFIED, None, None, reason)
     prec, cc, admin1, town = min(found, key=lambda t: t[0].rank)

@@ -18,6 +18,10 @@ from intel.errors import CounterflowError
 log = logging.getLogger(__name__)
 
 
+#: A point this close to a gazetteer place takes that place's country (see ``geocode``).
+TOWN_KM = 10.0
+
+
 @lru_cache(maxsize=65536)
 def _resolve(name: str, country: str | None) -> object:
     """A place, or the reason it cannot be placed (once per name and country in a process)."""
@@ -48,6 +52,20 @@ def _texts(v: pd.DataFrame, has_place: np.ndarray) -> list[Any]:
     codes, uniques = pd.factorize(np.array(text, dtype=object))
     got = [describe_place(str(t)) for t in uniques.tolist()] + [None]
     return [got[c] for c in codes.tolist()]
+
+
+def _words_country(v: pd.DataFrame, rows: np.ndarray) -> list[str | None]:
+    """The country the last comma part of each row's place words names exactly, if any
+    ("..., Nuevo Laredo, Mexico": MX); never a guess (``intel.countries``)."""
+    from intel.gazetteer import country_from_text
+
+    col = "location" if "location" in v else "place"
+    texts = v[col].to_numpy(dtype=object)[rows] if col in v else np.full(len(rows), None, dtype=object)
+    out: list[str | None] = []
+    for text in texts.tolist():
+        last = text.rsplit(",", 1)[-1].strip() if isinstance(text, str) and "," in text else ""
+        out.append(country_from_text(last) if len(last) >= 3 else None)
+    return out
 
 
 def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool) -> pd.DataFrame:
@@ -226,11 +244,26 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
         near_admin = table["admin1"].to_numpy()[near]
         no_country = np.array([not isinstance(countries[i], str) for i in rows], dtype=bool)
         if no_country.any():
-            # the country from its shape (a nearest town may be across a border)
-            from intel.gazetteer import countries_at
+            # the country of the town the point is at, when one is within TOWN_KM (GeoNames
+            # places are exact; the 1:110m country shapes are off by tens of kilometres along a
+            # border: Sonoyta, Mexico, lies inside their United States); else from the shapes
+            from intel.gazetteer import countries_at, haversine_km_many
 
-            found = countries_at(lat[rows[no_country]], lon[rows[no_country]])
-            countries[rows[no_country]] = np.where(pd.isna(found), near_country[no_country], found)
+            at = rows[no_country]
+            found = countries_at(lat[at], lon[at])
+            km = haversine_km_many(
+                lat[at], lon[at], table["lat"].to_numpy()[near][no_country], table["lon"].to_numpy()[near][no_country]
+            )
+            at_town = km <= TOWN_KM
+            countries[at] = np.where(at_town | pd.isna(found), near_country[no_country], found)
+            # where the shape and the town disagree, a country the words name chooses between
+            # them ("Rio Grande, near Hidalgo bridge, Nuevo Laredo, Mexico" beside Laredo, US)
+            words = _words_country(v, at)
+            for j, i in enumerate(at.tolist()):
+                d = described[i]
+                said = d.country if d is not None and d.country else words[j]
+                if said is not None and said in (found[j], near_country[no_country][j]):
+                    countries[i] = said
             # a place whose words name its country ("Unspecified location, Libya") is in that
             # country, wherever its stand-in point lies; one that names none ("between Libya and
             # Italy", a point at sea) is in none: the country under a placeholder is a guess
