@@ -420,7 +420,7 @@ def ingest_text_file(
     """Import an article or feed: one report per document; documents without a place or date are
     rejected with the reason (and kept in the rejects table and file)."""
     from intel.ingest.readers import RawBatch
-    from intel.ingest.service import _run_batches, file_sha256
+    from intel.ingest.service import _run_batches, file_sha256, hold_file_digest
     from intel.settings import get_settings
     from intel.specs import load_spec
 
@@ -467,6 +467,7 @@ def ingest_text_file(
     from intel.models import ImportBatch
 
     sha = file_sha256(p)
+    hold_file_digest(session, sha)
     done = session.exec(
         select(ImportBatch).where(ImportBatch.sha256 == sha, ImportBatch.status == "done")
     ).first()
