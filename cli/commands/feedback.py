@@ -120,13 +120,14 @@ def tips_export(
 ) -> None:
     """Aggregated tip counts for partners (no text, no places; counts under 3 shown as <3)."""
     from campaigns.feedback.tips import export_tips_aggregated
+    from intel.csvsafe import frame_to_csv
 
     with _session() as session:
         frame = export_tips_aggregated(session, campaign_id=campaign_id)
     if out is None:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        typer.echo(frame_to_csv(frame), nl=False)
     else:
-        frame.to_csv(out, index=False)
+        frame_to_csv(frame, out)
         typer.echo(f"wrote {len(frame)} rows to {out}")
 
 

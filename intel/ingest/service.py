@@ -8,7 +8,6 @@ a row already in the store (same fingerprint) is counted as skipped.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -28,6 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from intel import grading
+from intel.csvsafe import csv_writer
 from intel.errors import CounterflowError, NotFound
 from intel.ingest.dedup import Deduper
 from intel.ingest.prepare import (
@@ -234,7 +234,7 @@ class _Run:
             if self._rejects_fh is None:
                 self.rejects_tmp.parent.mkdir(parents=True, exist_ok=True)
                 self._rejects_fh = open(self.rejects_tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
-                self._rejects_writer = csv.writer(self._rejects_fh)
+                self._rejects_writer = csv_writer(self._rejects_fh)
                 self._rejects_writer.writerow(["file", "line", "reason", "raw"])
             self._rejects_writer.writerows(
                 [(self.file_name, line, reason, raw) for line, reason, raw in rows]
