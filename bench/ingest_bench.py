@@ -129,6 +129,10 @@ def prepared_rows(rows: int, seed: int = 11) -> pd.DataFrame:
             "gender": None,
             "victim_count": rng.integers(1, 6, rows),
             "is_aggregate": False,
+            # individual reports: no aggregate measure or figure
+            "measure": None,
+            "figure": None,
+            "figure_high": None,
             "place": t["name"].to_numpy()[pick],
             "admin1": None,
             "country": t["country"].to_numpy()[pick],

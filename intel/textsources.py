@@ -113,12 +113,29 @@ def _iso_date(value: str | None) -> dt.date | None:
         return None
 
 
+#: A file where more than this share of characters are undecodable bytes or control characters
+#: is not an article (random bytes, a binary file): refused whole, never read for place names.
+NOT_TEXT_SHARE = 0.05
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def _not_text(text: str) -> bool:
+    sample = text[:200_000]
+    return bool(sample) and len(_CONTROL.findall(sample)) > NOT_TEXT_SHARE * len(sample)
+
+
 def read_documents(path: Path) -> list[Document]:
     """The documents of a .txt, .html or RSS/Atom file."""
     if not path.is_file():
         raise NotFound(f"file {str(path)!r} does not exist", "check the path")
     raw = path.read_bytes()
     text = raw.decode("utf-8", errors="replace")
+    if _not_text(text):
+        raise CounterflowError(
+            f"{path.name} is not text: more than {NOT_TEXT_SHARE:.0%} of its characters are not "
+            "UTF-8 letters, digits, punctuation or spaces",
+            "give the article as UTF-8 text, HTML or an RSS/Atom feed (a binary file cannot be read)",
+        )
     suffix = path.suffix.lower()
     head = text.lstrip()[:300].lower()
     if (
@@ -403,7 +420,7 @@ def ingest_text_file(
     """Import an article or feed: one report per document; documents without a place or date are
     rejected with the reason (and kept in the rejects table and file)."""
     from intel.ingest.readers import RawBatch
-    from intel.ingest.service import _run_batches, file_sha256
+    from intel.ingest.service import _run_batches, file_sha256, hold_file_digest
     from intel.settings import get_settings
     from intel.specs import load_spec
 
@@ -416,7 +433,19 @@ def ingest_text_file(
             r["observed_on"] = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).date()
             r["extra"]["date_from"] = "file"
     rows = []
-    for r in reports:
+    bad: list[tuple[int, str, str]] = []
+    kept: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for number, r in enumerate(reports, start=1):
+        if r["place"] and not r["extra"]["labels"]:
+            # no trafficking term: whatever places it names, it is not intelligence on trafficking
+            # (and a place found in noise would put a report where nothing happened)
+            bad.append((number, "the text holds no trafficking term of the taxonomy (such as trafficking, "
+                        "forced labour, prostitution), so it is not a report; import articles about "
+                        "trafficking only", r["summary"][:200]))  # fmt: skip
+            continue
+        kept.append(r)
+        lines.append(number)
         rows.append(
             {
                 "date": r["observed_on"].isoformat() if r["observed_on"] else "",
@@ -432,12 +461,13 @@ def ingest_text_file(
             }
         )
     frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame()
-    raw = RawBatch(frame, list(range(1, len(frame) + 1)), [], len(frame))
+    raw = RawBatch(frame, lines, bad, len(reports))
     from sqlmodel import select
 
     from intel.models import ImportBatch
 
     sha = file_sha256(p)
+    hold_file_digest(session, sha)
     done = session.exec(
         select(ImportBatch).where(ImportBatch.sha256 == sha, ImportBatch.status == "done")
     ).first()
@@ -449,7 +479,7 @@ def ingest_text_file(
     return _run_batches(
         session, batches=iter([raw]), spec=spec, file_name=p.name, sha256=sha, source_kind=source_kind,
         source_name=source_name or p.name, settings=settings, dedup=None, radius_km=5.0, window_days=14,
-        extras=[r["extra"] for r in reports], simulated=np.zeros(len(reports), dtype=bool),
+        extras=[r["extra"] for r in kept], simulated=np.zeros(len(kept), dtype=bool),
     )  # fmt: skip
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intel.csvsafe import frame_to_csv
+
 SIMULATED_SOURCE_SUFFIX = " (simulated)"
 
 
@@ -210,7 +212,10 @@ def _route_reports(
         origin = [origin_hubs[i].country for i in rng.integers(0, len(origin_hubs), c)]
         dest = [dest_hubs[i].country for i in rng.integers(0, len(dest_hubs), c)]
         stages = list(dict.fromkeys(h.country for h in hubs if h.role != "origin"))
-        transit = ["|".join(c for c in stages[: stages.index(d)] if c != o) for o, d in zip(origin, dest, strict=True)]
+        transit = [
+            "|".join(c for c in stages[: stages.index(d)] if c != o)
+            for o, d in zip(origin, dest, strict=True)
+        ]
         parts.append(
             pd.DataFrame(
                 {
@@ -274,5 +279,5 @@ def write_scenario_csv(path: Path, **kwargs: object) -> Path:
     """Write a generated scenario as a CSV in the generic ``reports`` format."""
     df = generate_reports(**kwargs)  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False)
+    frame_to_csv(df, path)
     return path

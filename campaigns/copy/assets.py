@@ -12,7 +12,6 @@ ad set ids are. The link is ``{settings.public_base_url}/t/{code}``: the localis
 
 from __future__ import annotations
 
-import csv
 import html
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from campaigns import crud
 from campaigns.copy.i18n import direction, format_date, format_number, fuzzy_families, get_translations
 from campaigns.copy.localedata import helpline_for
 from campaigns.copy.messages import DEFAULT_DEADLINE_DAYS, FAMILIES, family_copy, preview_words
+from intel.csvsafe import csv_writer
 from intel.errors import CounterflowError
 from intel.models import AdSet, Asset, Campaign, Target
 from intel.settings import Settings
@@ -213,7 +213,7 @@ def export_assets(
     cols = ["id", "target_id", "adset_id", "locale", "family", "tracking_code", "headline", "body",
             "description", "link", "helpline", "direction", "fuzzy"]  # fmt: skip
     with table.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csv_writer(fh)
         w.writerow(cols)
         for a in assets:
             w.writerow([getattr(a, c) for c in cols])

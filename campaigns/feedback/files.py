@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from intel.csvsafe import csv_writer
 from intel.errors import CommandHint, Conflict, CounterflowError
 from intel.models import Asset, ImportBatch, Reject, Tip
 from intel.settings import Settings
@@ -304,7 +305,7 @@ def write_rejects(session: Session, *, summary: FeedbackSummary, settings: Setti
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = folder / f"feedback-campaign{summary.campaign_id}-{stamp}.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)
         writer.writerow(["file", "line", "reason", "row"])
         writer.writerows(summary.reject_rows)
     summary.rejected = len(summary.reject_rows)

@@ -45,6 +45,7 @@ from campaigns.feedback.places import (
 )
 from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import Asset, AuditEvent, Report, Source, Target, Tip, User, utcnow
+from intel.partner import PARTNER_K, check_k, suppress
 from intel.roles import ACTIONABLE_STATUSES, TIP_READERS, TipStatus
 from intel.settings import Settings
 
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 5000
 #: Decimal places kept of a tip's latitude/longitude: 0.1 degree is about 11 km.
 COARSEN_DECIMALS = 1
-SMALL_COUNT = 3
 TIP_SOURCE_KIND = "campaign_tip"
 TIP_RELIABILITY = "F"
 TIP_CREDIBILITY = 3
@@ -619,22 +619,32 @@ def list_tips(session: Session, *, status: str | None = None, limit: int = 200) 
     return list(session.exec(query))
 
 
-def _suppress(n: int) -> str:
-    return f"<{SMALL_COUNT}" if n < SMALL_COUNT else str(n)
+#: HXL hashtags of the tips export's columns (https://hxlstandard.org).
+TIPS_HXL: dict[str, str] = {
+    "campaign_id": "#activity+id",
+    "target_id": "#loc+target+id",
+    "locale": "#meta+lang",
+    "status": "#status",
+    "week": "#date+week",
+    "tips": "#affected+tips",
+    "simulated": "#meta+simulated",
+}
 
 
-def export_tips_aggregated(session: Session, *, campaign_id: int) -> pd.DataFrame:
+def export_tips_aggregated(session: Session, *, campaign_id: int, k: int = PARTNER_K) -> pd.DataFrame:
     """Tip counts for partners: per campaign, target, locale, status and ISO week.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``campaign_id, target_id, locale, status, week, tips, simulated``. ``tips`` is
-        a string: counts below 3 are shown as ``"<3"`` so that no single tip can be singled
-        out. No text, place or coordinates leave this function.
+        a string: counts below ``k`` (11 by default, ``intel.partner.PARTNER_K``) are shown as
+        ``"<11"`` so that no small group of tipsters can be singled out. No text, place or
+        coordinates leave this function (a target is the campaign's area, not a tip's place).
     """
     import pandas as pd
 
+    check_k(k)
     rows = session.execute(
         sa_select(
             col(Tip.campaign_id),
@@ -660,5 +670,5 @@ def export_tips_aggregated(session: Session, *, campaign_id: int) -> pd.DataFram
         .agg(n=("status", "size"), simulated=("simulated", "max"))
         .reset_index()
     )
-    grouped["tips"] = grouped["n"].map(_suppress)
+    grouped["tips"] = suppress(grouped["n"], k=k)
     return grouped[columns].sort_values(["week", "target_id", "locale", "status"]).reset_index(drop=True)

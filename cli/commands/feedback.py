@@ -117,16 +117,18 @@ def triage(
 def tips_export(
     campaign_id: int = typer.Argument(..., help="The campaign."),
     out: Path | None = typer.Option(None, help="Write CSV here (default: print)."),
+    k: int = typer.Option(11, "--k", help="Show counts below this as <k."),
 ) -> None:
-    """Aggregated tip counts for partners (no text, no places; counts under 3 shown as <3)."""
-    from campaigns.feedback.tips import export_tips_aggregated
+    """Aggregated tip counts for partners (no text, no places; counts under k shown as <k; HXL tags)."""
+    from campaigns.feedback.tips import TIPS_HXL, export_tips_aggregated
+    from intel.partner import hxl_csv
 
     with _session() as session:
-        frame = export_tips_aggregated(session, campaign_id=campaign_id)
+        frame = export_tips_aggregated(session, campaign_id=campaign_id, k=k)
     if out is None:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        typer.echo(hxl_csv(frame, TIPS_HXL), nl=False)
     else:
-        frame.to_csv(out, index=False)
+        hxl_csv(frame, TIPS_HXL, out)
         typer.echo(f"wrote {len(frame)} rows to {out}")
 
 

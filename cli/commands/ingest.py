@@ -63,6 +63,37 @@ def specs() -> None:
         typer.echo(f"{s.name:<12} {s.format:<5} {s.description}")
 
 
+@app.command("reports-export")
+def reports_export(
+    out: Path | None = typer.Option(None, "--out", help="Write the CSV here (default: print it)."),
+    k: int = typer.Option(11, "--k", help="Show counts below this as <k."),
+    since: str | None = typer.Option(None, "--since", help="First date (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Last date (YYYY-MM-DD)."),
+) -> None:
+    """Incident counts for partners: per country, region, week and type, k-anonymised, with HXL tags."""
+    import datetime as dt
+
+    from intel.db import get_engine, session_scope
+    from intel.errors import CounterflowError
+    from intel.partner import REPORT_HXL, hxl_csv, reports_for_partners
+
+    def day(value: str | None, option: str) -> dt.date | None:
+        if value is None:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise CounterflowError(f"{option} {value!r} is not a date", "write it as YYYY-MM-DD") from None
+
+    with session_scope(get_engine()) as session:
+        frame = reports_for_partners(session, since=day(since, "--since"), until=day(until, "--until"), k=k)
+    if out is None:
+        typer.echo(hxl_csv(frame, REPORT_HXL), nl=False)
+    else:
+        hxl_csv(frame, REPORT_HXL, out)
+        typer.echo(f"wrote {len(frame)} rows to {out}")
+
+
 @app.command()
 def rejects(
     import_id: int | None = typer.Option(None, "--import", help="Only the rejects of this import."),

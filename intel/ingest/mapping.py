@@ -7,6 +7,7 @@ countries cost a few hundred look-ups.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -155,27 +156,65 @@ def _date(s: pd.Series, f: FieldSpec, spec: Spec) -> tuple[pd.Series, pd.Series,
     precision = pd.Series(None, index=s.index, dtype=object)
     filled = _filled(s)
     todo = filled
+    latest = pd.Timestamp(latest_date())
+    early = pd.Series(False, index=s.index)
+    late = pd.Series(False, index=s.index)
     for fmt in formats:
         if not todo.any():
             break
+        # a year such as 0001 or 9999 parses at a coarser resolution than nanoseconds: it is
+        # compared before it is stored, so that it rejects its row instead of the batch
         parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
         got = parsed.notna()
-        out.loc[parsed.index[got]] = parsed[got]
+        before = got & (parsed < pd.Timestamp(EARLIEST_DATE))
+        after = got & (parsed > latest)
+        early.loc[parsed.index[before]] = True
+        late.loc[parsed.index[after]] = True
+        got = got & ~before & ~after
+        out.loc[parsed.index[got]] = parsed[got].astype("datetime64[ns]")
         precision.loc[parsed.index[got]] = coarser_date(format_precision(fmt), spec.date_precision).value
-        todo = todo & out.isna()
-    bad = filled & out.isna()
+        todo = todo & out.isna() & ~early & ~late
+    bad = filled & out.isna() & ~early & ~late
     shown = " or ".join(_human_format(x) for x in formats[:3])
     msg = pd.Series(None, index=s.index, dtype=object)
     if bad.any():
         msg[bad] = [
             f"{f.name} {v!r} (column {f.column!r}) is not a date; write it as {shown}" for v in s[bad]
         ]
-    too_late = out > pd.Timestamp.now() + pd.Timedelta(days=1)
-    if too_late.any():
-        msg[too_late] = [
-            f"{f.name} {v!r} (column {f.column!r}) is in the future; check the date" for v in s[too_late]
+    if early.any():
+        msg[early] = [
+            f"{f.name} {v!r} (column {f.column!r}) is before {EARLIEST_DATE.isoformat()}, the earliest "
+            "date the store takes; check the date" for v in s[early]
+        ]  # fmt: skip
+    if late.any():
+        msg[late] = [
+            f"{f.name} {v!r} (column {f.column!r}) is in the future; check the date" for v in s[late]
         ]
     return out, msg, precision
+
+
+#: The dates an import takes: from 1900-01-01 (no source on trafficking we read goes back further;
+#: an earlier date is a typo or a placeholder such as 0001-01-01) to tomorrow (a date written in
+#: another time zone may be a day ahead of ours; 9999-12-31 is a placeholder).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def latest_date() -> dt.date:
+    """The latest date an import takes: tomorrow."""
+    return dt.date.today() + dt.timedelta(days=1)
+
+
+#: The largest count the store holds (PostgreSQL's INTEGER; SQLite would take more, and a
+#: store must not depend on its engine).
+MAX_COUNT = 2**31 - 1
+
+
+def _within_store(name: str, v: str, count: int) -> None:
+    if count > MAX_COUNT:
+        raise CounterflowError(
+            f"{name} {v!r} is larger than {MAX_COUNT:,}, the largest count the store holds",
+            "check the cell: no count of people is that large",
+        )
 
 
 def _human_format(fmt: str) -> str:
@@ -230,6 +269,7 @@ def _count(v: str) -> tuple[int, str | None]:
         except ValueError:
             upper = 0
         if upper >= 2:
+            _within_store("victim_count", v, upper)
             return 1, v  # "<5": at least one, at most four; the text is kept
     try:
         count = int(float(text))
@@ -240,6 +280,7 @@ def _count(v: str) -> tuple[int, str | None]:
             f"victim_count {v!r} is not a whole number",
             "write a count such as 3 (or '<5' for a suppressed small count)",
         ) from None
+    _within_store("victim_count", v, count)
     return count, None
 
 
@@ -269,6 +310,7 @@ def _figure(v: str) -> tuple[int, int, str | None]:
     """
     text = v.replace(",", "").replace(" ", "").replace("\u202f", "")
     if text.startswith("<") and text[1:].isdigit() and int(text[1:]) >= 2:
+        _within_store("figure", v, int(text[1:]) - 1)
         return 1, int(text[1:]) - 1, v
     try:
         count = int(float(text))
@@ -280,7 +322,22 @@ def _figure(v: str) -> tuple[int, int, str | None]:
             "write a whole number such as 120 (or '<5' for a suppressed small count); a mark for a "
             "missing value is no figure: leave such rows out",
         ) from None
+    _within_store("figure", v, count)
     return count, count, None
+
+
+def _null_island(out: dict[str, Any], b: _Batch) -> None:
+    """Reject rows at (0, 0): in the Gulf of Guinea, where no report is, and where a tool that
+    writes a missing coordinate as zero puts it."""
+    lat, lon = out.get("lat"), out.get("lon")
+    if lat is None or lon is None:
+        return
+    zero = (lat.to_numpy(dtype="float64") == 0) & (lon.to_numpy(dtype="float64") == 0)
+    b.fail(
+        zero,
+        "coordinates (0, 0) are a missing position written as zeros (no report is in the Gulf of "
+        "Guinea at 0, 0); leave lat and lon empty and give the place, or give the real coordinates",
+    )
 
 
 def _too_many(out: dict[str, Any], spec: Spec, b: _Batch) -> None:
@@ -494,6 +551,7 @@ def apply_spec(frame: pd.DataFrame, spec: Spec, *, clean: bool = False) -> Mappe
                     if name in out:
                         out[name] = out[name].where(~msg.notna(), None)
     _too_many(out, spec, b)
+    _null_island(out, b)
     # flag columns add taxonomy codes to the facet's mapped codes, if any
     true, false = frozenset(spec.flag_true), frozenset(spec.flag_false)
     for facet, mapping in spec.flags.items():

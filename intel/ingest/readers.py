@@ -27,6 +27,47 @@ from intel.errors import CounterflowError
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
+#: The widest file an import reads: more columns than any source we know by far (the widest,
+#: CTDC, has about 60), few enough that a row of them stays small in memory.
+MAX_COLUMNS = 1000
+#: The longest header line (1 MiB): a thousand column names of a thousand characters each.
+MAX_HEADER_BYTES = 2**20
+#: The largest JSON document (not JSON Lines) an import reads, as it is read whole.
+MAX_JSON_BYTES = 256 * 2**20
+#: How deep a JSON record may nest (a report is flat; a field may hold a small object).
+MAX_JSON_DEPTH = 32
+#: The raw text kept with a rejected row.
+MAX_RAW = 2000
+
+NUL_REASON = (
+    "the row holds a NUL byte (\\x00), which is no text; remove it (it often comes from a file "
+    "saved as UTF-16 or from a damaged export)"
+)
+
+
+def _too_wide(file_name: str, width: int) -> CounterflowError:
+    return CounterflowError(
+        f"{file_name} has {width:,} columns; an import reads at most {MAX_COLUMNS:,}",
+        "keep the columns the import needs (date, place, ...) and save the file again",
+    )
+
+
+def check_width(file_name: str, header: list[str]) -> None:
+    """Refuse a header wider than ``MAX_COLUMNS`` before any row is read."""
+    if len(header) > MAX_COLUMNS:
+        raise _too_wide(file_name, len(header))
+
+
+def _first_line(fb: Any, file_name: str) -> bytes:
+    """The header line, refused when it is longer than ``MAX_HEADER_BYTES`` (read no further)."""
+    first = fb.readline(MAX_HEADER_BYTES + 1)
+    if len(first) > MAX_HEADER_BYTES and not first.endswith(b"\n"):
+        raise CounterflowError(
+            f"{file_name} has a header line longer than {MAX_HEADER_BYTES // 2**20} MiB",
+            "check that this is a table with a header row of column names",
+        )
+    return bytes(first)
+
 
 @dataclass
 class RawBatch:
@@ -81,7 +122,7 @@ def header_cells(path: Path, *, encoding: str, delimiters: tuple[str, ...]) -> d
     """The first line of a delimited file as each of ``delimiters`` splits it into header cells
     (stripped, as the readers name the columns). An empty file gives no cells."""
     with open(path, "rb") as fb:
-        first = fb.readline(1 << 22)
+        first = _first_line(fb, path.name)
     text = first.decode(_encoding_name(encoding), errors="replace").rstrip("\r\n")
     out: dict[str, list[str]] = {}
     for d in delimiters:
@@ -183,13 +224,14 @@ def read_csv_batches(path: Path, *, delimiter: str, encoding: str, batch_size: i
     name = _encoding_name(encoding)
     if name in _ASCII_SAFE and len(delimiter) == 1 and delimiter.isascii() and delimiter not in '\r\n"':
         with open(path, "rb") as fb:
-            first = fb.readline()
+            first = _first_line(fb, path.name)
             if first.count(b'"') % 2 == 0 and first.strip():
                 try:
                     cells = next(csv.reader([first.decode(encoding).rstrip("\r\n")], delimiter=delimiter))
                 except (UnicodeDecodeError, csv.Error, StopIteration):
                     cells = []
                 header = _dedupe_header(cells)
+                check_width(path.name, header)
                 if len(header) > 1:
                     line = 2
                     while True:
@@ -237,12 +279,16 @@ def _csv_reader_batches(
             reader = csv.reader(fh, delimiter=delimiter)
             base = first_line - 1
         else:
+            if len(_first_line(fh.buffer, path.name)) == 0:
+                raise CounterflowError(f"{path.name} is empty", "give a file with a header row and data rows")
+            fh.seek(0)
             try:
                 header = _dedupe_header(next(reader))
             except StopIteration:
                 raise CounterflowError(
                     f"{path.name} is empty", "give a file with a header row and data rows"
                 ) from None
+            check_width(path.name, header)
             base = 0
         width = len(header)
         rows: list[list[str]] = []
@@ -253,6 +299,12 @@ def _csv_reader_batches(
             start = prev_end + 1
             prev_end = base + reader.line_num
             if len(row) == width:
+                # the C parser's batches hold no NUL (it leaves such a block to this reader)
+                if any("\x00" in c for c in row):
+                    bad.append(
+                        (start, NUL_REASON, raw_line(row, delimiter).replace("\x00", "\\x00")[:MAX_RAW])
+                    )
+                    continue
                 rows.append(row)
                 starts.append(start)
             elif not row or (len(row) == 1 and not row[0].strip()):
@@ -260,7 +312,8 @@ def _csv_reader_batches(
             else:
                 bad.append(
                     (start, f"the row has {len(row)} fields but the header has {width}; check the "
-                     f"delimiter {delimiter!r} and the quoting of cells that contain it", raw_line(row, delimiter))
+                     f"delimiter {delimiter!r} and the quoting of cells that contain it",
+                     raw_line(row[: MAX_COLUMNS + 1], delimiter).replace("\x00", "\\x00")[:MAX_RAW])
                 )  # fmt: skip
             if len(rows) >= batch_size:
                 yield RawBatch(_frame(header, rows), starts, bad, _position(fh))
@@ -307,12 +360,27 @@ def _records_batches(records: Iterator[tuple[int, Any]], *, name: str, batch_siz
         n += 1
         if not isinstance(rec, dict):
             reason = getattr(rec, "reason", "the record is not an object with field names")
-            bad.append((line, reason, _text(rec)[:2000]))
+            bad.append((line, reason, _text(rec)[:MAX_RAW]))
+            continue
+        if len(rec) > MAX_COLUMNS:
+            bad.append(
+                (line, f"the record has {len(rec):,} fields; an import reads at most {MAX_COLUMNS:,}", "")
+            )
+            continue
+        if _depth(rec) > MAX_JSON_DEPTH:
+            bad.append((line, f"the record nests deeper than {MAX_JSON_DEPTH} levels; a report is a flat "
+                        "object of fields", ""))  # fmt: skip
             continue
         cells = {str(k).strip(): _text(v) for k, v in rec.items()}
-        for k in cells:
-            if k not in header:
-                header.append(k)
+        if any("\x00" in k or "\x00" in v for k, v in cells.items()):
+            bad.append((line, NUL_REASON, json.dumps(cells, ensure_ascii=True)[:MAX_RAW]))
+            continue
+        new = [k for k in cells if k not in header]
+        if len(header) + len(new) > MAX_COLUMNS:
+            bad.append((line, f"the record brings the file's fields to more than {MAX_COLUMNS:,}, the most "
+                        "an import reads; keep the fields the import needs", ""))  # fmt: skip
+            continue
+        header.extend(new)
         rows.append(cells)
         starts.append(line)
         if len(rows) >= batch_size:
@@ -321,16 +389,57 @@ def _records_batches(records: Iterator[tuple[int, Any]], *, name: str, batch_siz
     yield flush()
 
 
+def _depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deep ``value`` nests, counted up to ``limit + 1`` (no deeper: it may be very deep)."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        depth += 1
+        nxt: list[Any] = []
+        for v in level:
+            if isinstance(v, dict):
+                nxt.extend(x for x in v.values() if isinstance(x, dict | list))
+            elif isinstance(v, list):
+                nxt.extend(x for x in v if isinstance(x, dict | list))
+        level = nxt
+    return depth if not level else depth + 1
+
+
+def _not_text(path: Path, encoding: str, exc: UnicodeDecodeError) -> CounterflowError:
+    return CounterflowError(
+        f"{path.name} is not valid {encoding} text: byte {exc.object[exc.start : exc.start + 1]!r} at "
+        f"position {exc.start}",
+        "give a JSON file saved as UTF-8 text (random bytes or a binary file cannot be imported)",
+    )
+
+
 def read_jsonl_batches(path: Path, *, encoding: str, batch_size: int) -> Iterator[RawBatch]:
     def records() -> Iterator[tuple[int, Any]]:
-        with open(path, encoding=encoding) as fh:
-            for i, line in enumerate(fh, start=1):
+        with open(path, "rb") as fb:
+            for i, blob in enumerate(fb, start=1):
+                try:
+                    line = blob.decode(encoding)
+                except UnicodeDecodeError:
+                    yield (
+                        i,
+                        _BadJson(
+                            f"line {i} is not {encoding} text", blob[:MAX_RAW].decode(encoding, "replace")
+                        ),
+                    )
+                    continue
                 if not line.strip():
                     continue
                 try:
                     yield i, json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield i, _BadJson(f"line {i} is not JSON: {exc.msg}", line.rstrip("\n"))
+                    yield i, _BadJson(f"line {i} is not JSON: {exc.msg}", line.rstrip("\n")[:MAX_RAW])
+                except RecursionError:
+                    yield (
+                        i,
+                        _BadJson(
+                            f"line {i} nests deeper than {MAX_JSON_DEPTH} levels; a report is a flat object of fields",
+                            line[:MAX_RAW],
+                        ),
+                    )
 
     yield from _records_batches(records(), name=path.name, batch_size=batch_size)
 
@@ -343,12 +452,26 @@ class _BadJson(str):
 
 
 def read_json_batches(path: Path, *, encoding: str, batch_size: int) -> Iterator[RawBatch]:
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise CounterflowError(
+            f"{path.name} is a JSON document of {size / 2**20:,.0f} MiB; one document is read whole, "
+            f"and an import reads at most {MAX_JSON_BYTES // 2**20} MiB of it",
+            "save it as JSON Lines (one record per line, .jsonl), which is read a batch at a time",
+        )
     try:
         data = json.loads(path.read_text(encoding=encoding))
+    except UnicodeDecodeError as exc:
+        raise _not_text(path, encoding, exc) from None
     except json.JSONDecodeError as exc:
         raise CounterflowError(
             f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}",
             "fix the JSON, or save it as JSON Lines",
+        ) from None
+    except RecursionError:
+        raise CounterflowError(
+            f"{path.name} nests deeper than JSON records can: a report is a flat object of fields",
+            "give a list of flat objects, one per report",
         ) from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
@@ -382,6 +505,7 @@ def read_xlsx_batches(path: Path, *, batch_size: int) -> Iterator[RawBatch]:
             raise CounterflowError(
                 f"{path.name} has an empty first sheet", "put the reports on the first sheet"
             ) from None
+        check_width(path.name, header)
         width = len(header)
         rows: list[list[str]] = []
         starts: list[int] = []

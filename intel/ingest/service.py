@@ -8,7 +8,6 @@ a row already in the store (same fingerprint) is counted as skipped.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -28,6 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from intel import grading
+from intel.csvsafe import csv_writer
 from intel.errors import CounterflowError, NotFound
 from intel.ingest.dedup import Deduper
 from intel.ingest.prepare import (
@@ -234,7 +234,7 @@ class _Run:
             if self._rejects_fh is None:
                 self.rejects_tmp.parent.mkdir(parents=True, exist_ok=True)
                 self._rejects_fh = open(self.rejects_tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
-                self._rejects_writer = csv.writer(self._rejects_fh)
+                self._rejects_writer = csv_writer(self._rejects_fh)
                 self._rejects_writer.writerow(["file", "line", "reason", "raw"])
             self._rejects_writer.writerows(
                 [(self.file_name, line, reason, raw) for line, reason, raw in rows]
@@ -433,6 +433,23 @@ def _run_batches(
     return s
 
 
+def hold_file_digest(session: Session, sha256: str) -> None:
+    """Hold, until the caller's transaction ends, the right to import the file of ``sha256``.
+
+    Two imports of one file at once would both find it not yet imported and both store it. On
+    PostgreSQL a transaction-scoped advisory lock keyed by the digest makes the second wait until
+    the first commits (or rolls back); it then sees the finished import and adds nothing. SQLite
+    has one writer at a time: a no-op write takes its write lock now, before the check, instead
+    of at the first insert, after it (a second import waits up to the engine's busy timeout).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif conn.dialect.name == "sqlite":
+        conn.execute(text("UPDATE importbatch SET status = status WHERE 0 = 1"))
+
+
 def _resolve_spec(spec: str | Spec, settings: Settings) -> Spec:
     return spec if isinstance(spec, Spec) else load_spec(spec, home=settings.home)
 
@@ -490,6 +507,7 @@ def ingest_file(
         )
     the_spec = _resolve_spec(spec, settings)
     sha = file_sha256(p)
+    hold_file_digest(session, sha)
     done = session.exec(
         select(ImportBatch).where(
             ImportBatch.sha256 == sha, ImportBatch.spec == the_spec.name, ImportBatch.status == "done"

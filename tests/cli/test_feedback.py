@@ -104,7 +104,10 @@ def test_triage_makes_a_report_and_export_and_outcomes_print(
     cid = seeded.rows.campaign.id
     assert main(["tips-export", str(cid), "--out", str(tmp_path / "agg.csv")]) == 0
     csv = (tmp_path / "agg.csv").read_text()
-    assert "<3" in csv and SECRET not in csv
+    assert csv.splitlines()[1] == (
+        "#activity+id,#loc+target+id,#meta+lang,#status,#date+week,#affected+tips,#meta+simulated"
+    )
+    assert "<11" in csv and SECRET not in csv
     assert main(["outcomes", str(cid)]) == 0
     out = capsys.readouterr().out
     assert "[SIMULATED DATA]" in out and "Benin City" in out and "TOTAL" in out

@@ -114,3 +114,21 @@ def test_killed_import_leaves_nothing_and_rerun_imports_once(env, tmp_path):
     assert main(["ingest", str(path)]) == 0
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Report)).one() == rows
+
+
+def test_reports_export_writes_hxl_and_suppresses_small_counts(env, tmp_path, capsys):
+    rows = ["date,place,exploitation,source_kind,source,summary"]
+    rows += [f"2023-01-{9 + i % 5:02d},Benin City,sexual,news,Wire,Benin {i}" for i in range(4)]
+    src = tmp_path / "reports.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["ingest", str(src), "--no-dedup"]) == 0
+    out = tmp_path / "partners.csv"
+    assert main(["reports-export", "--out", str(out)]) == 0
+    assert out.read_text().splitlines() == [
+        "country,admin1,week,exploitation,incidents",
+        "#country+code,#adm1+name,#date+week,#indicator+exploitation,#affected+incidents",
+        "NG,Edo State,2023-W02,sexual,<11",
+    ]
+    capsys.readouterr()
+    assert main(["reports-export", "--k", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "NG,Edo State,2023-W02,sexual,4"
