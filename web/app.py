@@ -21,6 +21,7 @@ from intel.errors import Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
+from web.bodylimit import MAX_BODY, BodyLimit
 from web.deps import authorize
 from web.routes import api, campaigns, home, hotspots, outcomes, public, signin, tips
 from web.tipform import TipLimiter
@@ -43,7 +44,11 @@ def _public_post(path: str) -> bool:
 
 
 def create_app(
-    settings: Settings | None = None, *, tip_rate_limit: int = 10, tip_ceiling: int = 300
+    settings: Settings | None = None,
+    *,
+    tip_rate_limit: int = 10,
+    tip_ceiling: int = 300,
+    max_body: int = MAX_BODY,
 ) -> FastAPI:
     """Build the web app.
 
@@ -57,6 +62,8 @@ def create_app(
         only by a keyed hash of its address, held in memory.
     tip_ceiling
         Tips accepted per minute by this process from all clients together (a backstop).
+    max_body
+        Largest request body accepted, in bytes; checked before the body is read (413).
     """
     settings = settings or get_settings()
     app = FastAPI(
@@ -73,6 +80,10 @@ def create_app(
     app.state.csrf_secret = secrets.token_urlsafe(32)  # CSRF tokens of header users, per process
     if not settings.sign_in and not settings.trust_user_header:
         log.warning("staff pages are closed: sign-in is off and no proxy's user header is trusted")
+
+    # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
+    # and before anything reads a body.
+    app.add_middleware(BodyLimit, max_bytes=max_body)
 
     @app.middleware("http")
     async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
