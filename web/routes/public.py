@@ -109,18 +109,21 @@ def _submit(
     action = f"/t/{code}" if code else "/tip"
     texts = _texts(locale)
     address = client_address(request)
-    busy = _page(
-        request,
-        "tip_form.html",
-        locale=locale,
-        status=429,
-        action=action,
-        text=text,
-        place=place,
-        error=texts.busy,
-    )
+
+    def busy() -> HTMLResponse:
+        return _page(
+            request,
+            "tip_form.html",
+            locale=locale,
+            status=429,
+            action=action,
+            text=text,
+            place=place,
+            error=texts.busy,
+        )
+
     if not limiter(request).admit(address):
-        return busy
+        return busy()
     try:
         submit_tip(session, text=text, tracking_code=code, locale=locale, place=place, settings=settings)
     except TipInvalid as err:
@@ -142,7 +145,7 @@ def _submit(
         )
     if not limiter(request).spend(address):
         session.rollback()
-        return busy
+        return busy()
     session.commit()
     response = RedirectResponse(f"{action}/thanks?lang={locale}", status_code=303)
     response.headers.update(PRIVATE_HEADERS)
