@@ -53,7 +53,7 @@ def main(n: int = 2000) -> None:
     service = time.perf_counter() - t0
 
     m = max(n // 4, 1)
-    client = TestClient(create_app(settings, tip_rate_limit=10 * m))
+    client = TestClient(create_app(settings, tip_rate_limit=10 * m, tip_ceiling=10 * m))
     t0 = time.perf_counter()
     for i in range(m):
         client.post("/api/tips", json={"text": text, "tracking_code": codes[i % 3]})

@@ -36,6 +36,16 @@ def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Se
     parameter, which Prefect stores and shows), else the SQLite file in ``home``.
     """
     if database_url is not None:
+        from sqlalchemy.engine import make_url
+
+        if make_url(database_url).password:
+            # Prefect has stored this run's parameters already; refusing stops it happening again.
+            raise CounterflowError(
+                "a store URL with a password was given to a flow as a parameter, which Prefect "
+                "stores and shows",
+                "leave the URL out of the flow's parameters and set COUNTERFLOW_DATABASE_URL in the "
+                "environment of the process that runs the flow; then change that password",
+            )
         extra["database_url"] = database_url
     return Settings(home=Path(home), **extra)
 

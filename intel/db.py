@@ -6,6 +6,7 @@ borrow it. The schema is created and changed only through Alembic migrations.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -24,12 +25,34 @@ from intel.settings import Settings, get_settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Make the SQLite file (and any WAL / shared-memory file) readable by its owner only.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the permissions of the database file, so a
+    database file created here with mode 0600 keeps all three private; an older file made
+    world-readable is narrowed.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is an empty database
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.exists() and name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except PermissionError:  # another user's file: theirs to narrow
+            pass
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite files get WAL, foreign keys and their folder."""
+    """Create an engine; SQLite files get WAL, foreign keys, full syncs, their folder, mode 0600.
+
+    ``synchronous=FULL``: a commit (a tip, an approval) is on disk when it returns, even if the
+    machine loses power; with ``NORMAL`` in WAL mode the last commits can be lost.
+    """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -37,7 +60,7 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
         return engine

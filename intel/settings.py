@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import MultiFernet
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from intel import tipkeys
 from intel.errors import CommandHint, CounterflowError
+from intel.tipkeys import KEY_FILE_NAME, parse_keys
 
 PLACEHOLDER_SECRETS = {"", "changeme", "changethis", "secret", "xxx"}
 
@@ -30,11 +31,16 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     """``production`` refuses placeholder secrets and a generated tip key."""
     home: Path = Path("counterflow-data")
-    """Folder for the SQLite store, the outbox, maps and exports."""
+    """Folder for the SQLite store, the outbox, maps, exports and (in development) the tip key;
+    resolved to an absolute path when the settings are loaded."""
     database_url: str | None = None
     """SQLAlchemy URL; default: an SQLite file ``counterflow.db`` in ``home``."""
     tip_key: SecretStr | None = None
-    """Fernet key that encrypts tip text at rest; generated into ``home`` in development."""
+    """Fernet key(s) that encrypt tip text at rest, newest first, comma-separated; unset: the key
+    file."""
+    tip_key_file: Path | None = None
+    """File holding the tip keys, one a line, newest first (e.g. a secret mounted by the platform);
+    default ``home/tip.key``, created (mode 0600) on first use outside production."""
     channel: Literal["outbox", "facebook", "facebook-sandbox"] = "outbox"
     """Where approved posts go: the dry-run outbox (default), Facebook, or a Facebook sandbox account."""
     public_base_url: str = "http://127.0.0.1:8000"
@@ -74,6 +80,13 @@ class Settings(BaseSettings):
     """OpenID Connect client secret (never logged)."""
     oidc_username_claim: str = "preferred_username"
     """Claim of the ID token that names the counterflow user (who must exist in the store)."""
+
+    @field_validator("home", "tip_key_file")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # Resolved once, at load: a later change of working directory cannot move the store or
+        # the key, and every message names the real place.
+        return None if value is None else value.expanduser().resolve()
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -132,6 +145,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        if (
+            self.tip_key is not None
+            and self.tip_key.get_secret_value().strip().lower() not in PLACEHOLDER_SECRETS
+        ):
+            parse_keys(self.tip_key.get_secret_value(), where="COUNTERFLOW_TIP_KEY")
         if self.environment != "production":
             return self
         for name in ("tip_key", "facebook_access_token", "facebook_app_secret", "oidc_client_secret"):
@@ -141,10 +159,11 @@ class Settings(BaseSettings):
                     f"COUNTERFLOW_{name.upper()} is a placeholder",
                     "set a real secret before running in production",
                 )
-        if self.tip_key is None:
+        if self.tip_key is None and self.tip_key_file is None:
             raise CounterflowError(
-                "COUNTERFLOW_TIP_KEY is not set in production",
-                "generate a new tip key and keep it in your secret store",
+                "neither COUNTERFLOW_TIP_KEY nor COUNTERFLOW_TIP_KEY_FILE is set in production",
+                "generate a tip key, keep it in your secret store, and give it to the server in the "
+                "environment or as a secret file",
                 hint=CommandHint("keygen"),
             )
         return self
@@ -163,17 +182,30 @@ class Settings(BaseSettings):
     def facebook_enabled(self) -> bool:
         return self.channel == "facebook"
 
-    def tip_fernet_key(self) -> bytes:
-        """The tip encryption key; in development a key file in ``home`` is made once."""
+    @property
+    def tip_key_path(self) -> Path:
+        """Where the tip keys are kept when they do not come from the environment."""
+        return self.tip_key_file or self.home / KEY_FILE_NAME
+
+    def tip_keys(self) -> list[bytes]:
+        """The tip keys, newest first, checked; outside production a missing key file is created.
+
+        Raises ``TipKeyError`` (saying what to do) for a malformed, empty or truncated key: a key
+        file is never silently replaced, since tips may be encrypted under it.
+        """
         if self.tip_key is not None:
-            return self.tip_key.get_secret_value().encode()
-        path = self.home / "tip.key"
-        if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(Fernet.generate_key())
-        return path.read_bytes().strip()
+            return parse_keys(self.tip_key.get_secret_value(), where="COUNTERFLOW_TIP_KEY")
+        if self.environment == "production":
+            return tipkeys.read(self.tip_key_path)
+        return tipkeys.read_or_create(self.tip_key_path)
+
+    def tip_fernet(self) -> MultiFernet:
+        """Encrypts with the newest tip key and decrypts with any of them."""
+        return tipkeys.multi(self.tip_keys())
+
+    def tip_fernet_key(self) -> bytes:
+        """The newest tip key (the one new tips are encrypted with)."""
+        return self.tip_keys()[0]
 
 
 @lru_cache

@@ -21,9 +21,10 @@ from intel.errors import Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
+from web.bodylimit import MAX_BODY, BodyLimit
 from web.deps import authorize
 from web.routes import api, campaigns, home, hotspots, outcomes, public, signin, tips
-from web.tipform import RateLimiter
+from web.tipform import TipLimiter
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,7 +43,13 @@ def _public_post(path: str) -> bool:
     return path in PUBLIC_POSTS or (path.startswith("/t/") and path.count("/") == 2)
 
 
-def create_app(settings: Settings | None = None, *, tip_rate_limit: int = 30) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    tip_rate_limit: int = 10,
+    tip_ceiling: int = 300,
+    max_body: int = MAX_BODY,
+) -> FastAPI:
     """Build the web app.
 
     Parameters
@@ -51,7 +58,12 @@ def create_app(settings: Settings | None = None, *, tip_rate_limit: int = 30) ->
         Settings of the store and environment (default: from the environment); who may sign in
         and how (``sign_in``, ``trust_user_header``, ``trusted_proxies``, ``oidc_*``).
     tip_rate_limit
-        Tips accepted per minute by this process (form and API together).
+        Tips accepted per minute from one client (form and API together); a client is known
+        only by a keyed hash of its address, held in memory.
+    tip_ceiling
+        Tips accepted per minute by this process from all clients together (a backstop).
+    max_body
+        Largest request body accepted, in bytes; checked before the body is read (413).
     """
     settings = settings or get_settings()
     app = FastAPI(
@@ -63,11 +75,15 @@ def create_app(settings: Settings | None = None, *, tip_rate_limit: int = 30) ->
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
-    app.state.tip_limiter = RateLimiter(limit=tip_rate_limit, window=60.0)
+    app.state.tip_limiter = TipLimiter(per_client=tip_rate_limit, ceiling=tip_ceiling, window=60.0)
     app.state.signin_throttle = SignInThrottle()
     app.state.csrf_secret = secrets.token_urlsafe(32)  # CSRF tokens of header users, per process
     if not settings.sign_in and not settings.trust_user_header:
         log.warning("staff pages are closed: sign-in is off and no proxy's user header is trusted")
+
+    # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
+    # and before anything reads a body.
+    app.add_middleware(BodyLimit, max_bytes=max_body)
 
     @app.middleware("http")
     async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

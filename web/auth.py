@@ -141,21 +141,31 @@ async def authorize(request: Request, session: Session) -> None:
         await check_csrf(request)
 
 
+class ClientKeys:
+    """Who a client is, without knowing its address: ``HMAC(process key, address)``.
+
+    The key is random per process and held only in its memory, so a client key cannot be turned
+    back into an address, and nothing survives a restart. Every per-client limit uses this.
+    """
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    def __call__(self, address: str | None) -> str:
+        return "c:" + hmac.new(self._key, (address or "").encode(), hashlib.sha256).hexdigest()
+
+
 class SignInThrottle:
     """Failed sign-ins per account and per client within a window; memory only, never stored.
 
-    A client is known by ``HMAC(process key, address)``: the key is random per process, so the
-    keys cannot be turned back into addresses, and nothing survives a restart.
+    A client is known only by its ``ClientKeys`` hash.
     """
 
     def __init__(self, *, per_account: int = 5, per_client: int = 20, window: float = 900.0) -> None:
         self.per_account, self.per_client, self.window = per_account, per_client, window
-        self._key = secrets.token_bytes(32)
+        self._client = ClientKeys()
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
-
-    def _client(self, address: str | None) -> str:
-        return "c:" + hmac.new(self._key, (address or "").encode(), hashlib.sha256).hexdigest()
 
     def _keys(self, name: str, address: str | None) -> list[tuple[str, int]]:
         return [("a:" + name.strip().casefold(), self.per_account), (self._client(address), self.per_client)]

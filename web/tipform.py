@@ -1,4 +1,4 @@
-"""The public tip form's messages and its per-process rate limit.
+"""The public tip form's messages and its per-client rate limit.
 
 Every user-visible string of the form is a gettext message of the ``tipform`` domain (see
 ``web.i18n``); this module is where they are extracted from.
@@ -11,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+from web.auth import ClientKeys
 
 
 def N_(message: str) -> str:
@@ -68,29 +70,84 @@ class Texts:
         return self._gettext(MESSAGES[key]) % shown
 
 
-class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds in this process (no per-person state).
+class TipLimiter:
+    """Tips per client and for everyone together, in a sliding window; memory only.
 
-    The limit is global on purpose: keying it by client would mean keeping IP addresses,
-    which the tip form promises not to do.
+    - A client may send ``per_client`` valid tips per ``window`` seconds; a client is known only
+      by the keyed hash of ``web.auth.ClientKeys`` (no address is kept, stored or logged).
+    - Invalid requests (empty text, a bad location) are counted apart, against their own client
+      only (``invalid_per_client``): they never spend anyone else's budget, and a client that
+      keeps sending them is refused before its request is looked at.
+    - ``ceiling`` valid tips per window for the whole process is a backstop against many clients.
 
-    >>> limiter = RateLimiter(limit=2, window=60.0)
-    >>> [limiter.allow(now=t) for t in (0.0, 1.0, 2.0, 60.5)]
-    [True, True, False, True]
+    >>> limiter = TipLimiter(per_client=2, ceiling=3, window=60.0)
+    >>> [limiter.spend("a", now=t) for t in (0.0, 1.0, 2.0)]
+    [True, True, False]
+    >>> limiter.spend("b", now=3.0), limiter.spend("c", now=4.0), limiter.spend("a", now=60.5)
+    (True, False, True)
     """
 
-    def __init__(self, limit: int = 30, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: deque[float] = deque()
+    def __init__(
+        self,
+        *,
+        per_client: int = 10,
+        invalid_per_client: int = 30,
+        ceiling: int = 300,
+        window: float = 60.0,
+        keys: ClientKeys | None = None,
+    ) -> None:
+        self.per_client, self.invalid_per_client = per_client, invalid_per_client
+        self.ceiling, self.window = ceiling, window
+        self._keys = keys or ClientKeys()
+        self._valid: dict[str, deque[float]] = {}
+        self._invalid: dict[str, deque[float]] = {}
+        self._all: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def allow(self, now: float | None = None) -> bool:
+    def _recent(self, events: deque[float] | None, now: float) -> int:
+        if events is None:
+            return 0
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        return len(events)
+
+    def _prune(self, now: float) -> None:
+        # bounded memory under a spray of addresses: forget clients with nothing recent
+        for table in (self._valid, self._invalid):
+            if len(table) > 50_000:
+                for key in [k for k, v in table.items() if not self._recent(v, now)]:
+                    del table[key]
+
+    def admit(self, address: str | None, now: float | None = None) -> bool:
+        """Whether a request from this client is worth reading (its own budgets are not spent)."""
         now = time.monotonic() if now is None else now
+        key = self._keys(address)
         with self._lock:
-            while self._events and self._events[0] <= now - self.window:
-                self._events.popleft()
-            if len(self._events) >= self.limit:
+            return (
+                self._recent(self._valid.get(key), now) < self.per_client
+                and self._recent(self._invalid.get(key), now) < self.invalid_per_client
+                and self._recent(self._all, now) < self.ceiling
+            )
+
+    def spend(self, address: str | None, now: float | None = None) -> bool:
+        """Count one valid tip of this client; False (and nothing counted) when a limit is reached."""
+        now = time.monotonic() if now is None else now
+        key = self._keys(address)
+        with self._lock:
+            self._prune(now)
+            mine = self._valid.setdefault(key, deque())
+            if self._recent(mine, now) >= self.per_client or self._recent(self._all, now) >= self.ceiling:
                 return False
-            self._events.append(now)
+            mine.append(now)
+            self._all.append(now)
             return True
+
+    def invalid(self, address: str | None, now: float | None = None) -> None:
+        """Count one invalid request against its own client only."""
+        now = time.monotonic() if now is None else now
+        key = self._keys(address)
+        with self._lock:
+            self._prune(now)
+            mine = self._invalid.setdefault(key, deque())
+            self._recent(mine, now)
+            mine.append(now)

@@ -2,7 +2,8 @@
 
 Data protection rules, enforced here and tested:
 
-- tip text is encrypted with Fernet (``Settings.tip_fernet_key()``) before it touches the
+- tip text is encrypted with Fernet (the newest of ``Settings.tip_keys()``; older keys still
+  decrypt, so tips stay readable after a key rotation) before it touches the
   store and is never written to a log (not even at DEBUG);
 - a tip's location is coarsened to 0.1 degree (about 10 km) before it is stored;
 - the place a person typed is encrypted with the text and never logged; only the gazetteer's
@@ -33,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -103,8 +104,8 @@ def attribute(session: Session, tracking_code: str | None) -> Attribution:
     return Attribution(asset.campaign_id, asset.target_id, asset.locale)
 
 
-def _fernet(settings: Settings) -> Fernet:
-    return Fernet(settings.tip_fernet_key())
+def _fernet(settings: Settings) -> MultiFernet:
+    return settings.tip_fernet()
 
 
 def _audit(session: Session, *, actor: str, action: str, tip_id: int | None, **detail: Any) -> None:
@@ -259,12 +260,40 @@ def read_tip_text(session: Session, *, tip_id: int, actor: User | str, settings:
     except InvalidToken as exc:
         raise CounterflowError(
             f"tip {tip_id} cannot be decrypted with the configured key",
-            "set COUNTERFLOW_TIP_KEY to the key the tip was stored with",
+            "give the server the key the tip was stored with (older keys may follow the newest)",
             status=500,
         ) from exc
     _audit(session, actor=user.name, action="tip.read", tip_id=tip_id)
     session.flush()
     return text
+
+
+def reencrypt_tips(session: Session, *, settings: Settings, batch: int = 500) -> int:
+    """Re-encrypt every tip under the newest key (after a rotation); returns how many.
+
+    Each tip is decrypted with whichever key it was stored under and encrypted with the newest
+    (``MultiFernet.rotate``); the text never leaves this function. Once every tip has been
+    re-encrypted, the older keys are needed only to read backups made before.
+    """
+    fernet = _fernet(settings)
+    done = 0
+    last = 0
+    while True:
+        rows = session.exec(select(Tip).where(col(Tip.id) > last).order_by(col(Tip.id)).limit(batch)).all()
+        if not rows:
+            return done
+        for tip in rows:
+            try:
+                tip.text_encrypted = fernet.rotate(tip.text_encrypted)
+            except InvalidToken as exc:
+                raise CounterflowError(
+                    f"tip {tip.id} cannot be decrypted with any of the configured keys",
+                    "give the server every key tips were stored with (older keys after the newest)",
+                ) from exc
+            session.add(tip)
+            done += 1
+            last = tip.id or last
+        session.flush()
 
 
 def tip_audit(session: Session, *, tip_id: int) -> list[AuditEvent]:

@@ -40,6 +40,8 @@ def tips(
     from cli.credentials import prove
 
     settings = get_settings()
+    if show_text:
+        settings.tip_keys()  # a malformed key is refused before anyone is asked for a password
     with _session() as session:
         reader = prove(session, as_user, why="to read tip text") if show_text and as_user else None
         rows = list_tips(session, status=status, limit=limit)
@@ -95,7 +97,9 @@ def triage(
     if actionable is None:
         raise CounterflowError("no decision was given", "add --actionable or --not-actionable")
     from cli.credentials import prove
+    from intel.settings import get_settings
 
+    get_settings().tip_keys()  # triage reads the tip: a malformed key is refused first
     with _session() as session:
         analyst = prove(session, as_user, why=f"to triage tip {tip_id}")
         done = triage_tip(
@@ -239,6 +243,8 @@ def feedback(
     from cli.credentials import prove
 
     settings = get_settings()
+    if simulate or tips:
+        settings.tip_keys()  # tips are encrypted as they are stored: a malformed key is refused first
     with session_scope(get_engine(settings)) as s:
         if analyst:
             analyst = prove(s, analyst, why="to triage the tips marked actionable").name

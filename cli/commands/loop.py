@@ -223,7 +223,8 @@ def loop_cmd(
         analyst=analyst,
         route=route,
         home=str(settings.home),
-        database_url=settings.database_url,
+        # No database_url: Prefect stores and shows a flow's parameters, and the URL may hold a
+        # password. The flow runs in this process and finds the store in its settings.
         metrics=str(metrics) if metrics else None,
         tips=str(tips) if tips else None,
     )

@@ -1,4 +1,4 @@
-"""`counterflow` commands of the store: upgrade, keygen, the users and their roles, login and logout."""
+"""`counterflow` commands of the store: upgrade, keygen, keys, the users and their roles, login and logout."""
 
 from __future__ import annotations
 
@@ -13,10 +13,61 @@ from intel.roles import role_names
 
 @app.command()
 def keygen() -> None:
-    """Print a new key for COUNTERFLOW_TIP_KEY (encrypts tip text at rest)."""
+    """Print a new key for COUNTERFLOW_TIP_KEY or a tip key file (encrypts tip text at rest)."""
     from cryptography.fernet import Fernet
 
     typer.echo(Fernet.generate_key().decode())
+
+
+keys_app = typer.Typer(help="The keys that encrypt tips: rotate them, re-encrypt tips.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _reencrypt(settings) -> int:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from campaigns.feedback.tips import reencrypt_tips
+    from intel.db import get_engine
+
+    with Session(get_engine(settings)) as session:
+        count = reencrypt_tips(session, settings=settings)
+        session.commit()
+    return count
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    reencrypt: bool = typer.Option(
+        False, "--reencrypt", help="Also re-encrypt every stored tip under the new key."
+    ),
+) -> None:
+    """Put a new key first in the tip key file; older keys stay, so older tips stay readable."""
+    from intel.errors import CounterflowError
+    from intel.settings import get_settings
+    from intel.tipkeys import rotate
+
+    settings = get_settings()
+    if settings.tip_key is not None:
+        raise CounterflowError(
+            "the tip keys come from COUNTERFLOW_TIP_KEY, which this command cannot change",
+            "put a new key first in COUNTERFLOW_TIP_KEY (comma-separated, the older keys after it), "
+            "restart the server, then re-encrypt the tips",
+            hint=CommandHint("keys reencrypt"),
+        )
+    path = settings.tip_key_path
+    settings.tip_keys()  # checked (and made, outside production, when there is none yet)
+    keys = rotate(path)
+    typer.echo(f"new tip key first in {path} ({len(keys)} keys; new tips use the new one)")
+    if reencrypt:
+        typer.echo(f"re-encrypted {_reencrypt(settings)} tips under the new key")
+
+
+@keys_app.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt every stored tip under the newest tip key."""
+    from intel.settings import get_settings
+
+    typer.echo(f"re-encrypted {_reencrypt(get_settings())} tips under the newest key")
 
 
 @app.command()

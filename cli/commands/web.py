@@ -44,6 +44,7 @@ def web(
             "turn sign-in on (COUNTERFLOW_SIGN_IN=true, the default), or listen on 127.0.0.1 only",
             status=403,
         )
+    settings.tip_keys()  # a malformed, empty or missing key stops the server now, not at the first tip
     application = create_app(settings)
     typer.echo(f"counterflow web on http://{host}:{port}/ (store: {settings.home}); Ctrl+C stops it")
     uvicorn.run(application, host=host, port=port, access_log=False, log_level=settings.log_level.lower())

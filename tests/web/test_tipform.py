@@ -16,7 +16,7 @@ from intel.settings import Settings
 from tests.factories import Seeded
 from web import i18n
 from web.app import create_app
-from web.tipform import MESSAGES, RateLimiter
+from web.tipform import MESSAGES, TipLimiter
 
 SECRET = "Oga Sunday sells girls at the Agadez motor park"
 
@@ -99,16 +99,50 @@ def test_thanks_page_and_unattributed_tip(client: TestClient, seeded: Seeded, sq
     assert tip.campaign_id is None and tip.locale == "pcm"
 
 
-def test_rate_limit_is_gentle_and_global(sqlite_settings: Settings, sqlite_engine: Engine) -> None:
-    limiter = RateLimiter(limit=2, window=60)
-    assert limiter.allow(0.0) and limiter.allow(1.0) and not limiter.allow(2.0)
-    assert limiter.allow(61.0)
-    with TestClient(create_app(sqlite_settings, tip_rate_limit=1)) as c:
+def test_rate_limit_is_gentle_and_per_client(sqlite_settings: Settings, sqlite_engine: Engine) -> None:
+    limiter = TipLimiter(per_client=2, ceiling=100, window=60)
+    assert limiter.spend("a", 0.0) and limiter.spend("a", 1.0) and not limiter.spend("a", 2.0)
+    assert not limiter.admit("a", 2.0) and limiter.admit("b", 2.0)
+    assert limiter.spend("a", 61.0)
+    app = create_app(sqlite_settings, tip_rate_limit=1)
+    with TestClient(app, client=("198.51.100.7", 1)) as c:
         assert c.post("/tip", data={"text": "one", "lang": "en"}).status_code == 200
         r = c.post("/tip", data={"text": "two", "lang": "yo"})
         assert r.status_code == 429 and "Jọ̀wọ́ dúró fún ìṣẹ́jú kan" in r.text
         r = c.post("/api/tips", json={"text": "three"})
         assert r.status_code == 429 and r.json()["fix"] == "wait a minute and send it again"
+    with TestClient(app, client=("198.51.100.8", 1)) as other:
+        assert other.post("/api/tips", json={"text": "four"}).status_code == 201
+    with Session(sqlite_engine) as s:
+        assert len(s.exec(select(Tip)).all()) == 2  # the refused one was not stored
+
+
+def test_one_clients_empty_posts_do_not_stop_anothers_tip(
+    sqlite_settings: Settings, sqlite_engine: Engine
+) -> None:
+    app = create_app(sqlite_settings)  # the defaults: 10 a minute per client, 300 for all
+    with TestClient(app, client=("203.0.113.9", 1)) as attacker:
+        answers = [attacker.post("/tip", data={"text": "", "lang": "en"}).status_code for _ in range(30)]
+        answers += [attacker.post("/api/tips", json={"text": " "}).status_code for _ in range(5)]
+        assert answers[:30] == [422] * 30 and answers[30:] == [429] * 5  # refused before being read
+    with TestClient(app, client=("203.0.113.10", 1)) as tipster:
+        assert tipster.post("/tip", data={"text": SECRET, "lang": "en"}).status_code == 200
+        assert tipster.post("/api/tips", json={"text": SECRET}).status_code == 201
+    with Session(sqlite_engine) as s:
+        assert len(s.exec(select(Tip)).all()) == 2
+    # the limiter knows clients only by a keyed hash: no address anywhere in its memory
+    state = repr(vars(app.state.tip_limiter)) + repr(app.state.tip_limiter._valid)
+    assert "203.0.113" not in state and "testclient" not in state
+    assert len(app.state.tip_limiter._invalid) == 1 and len(app.state.tip_limiter._valid) == 1
+
+
+def test_the_ceiling_holds_for_all_clients_together(sqlite_settings: Settings) -> None:
+    app = create_app(sqlite_settings, tip_rate_limit=5, tip_ceiling=3)
+    codes = []
+    for i in range(4):
+        with TestClient(app, client=(f"192.0.2.{i + 1}", 1)) as c:
+            codes.append(c.post("/api/tips", json={"text": f"tip {i}"}).status_code)
+    assert codes == [201, 201, 201, 429]
 
 
 def test_no_tip_text_or_client_address_in_the_logs(

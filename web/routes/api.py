@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import SQLModel
 
-from campaigns.feedback.tips import export_tips_aggregated, list_tips, submit_tip
+from campaigns.feedback.tips import TipInvalid, export_tips_aggregated, list_tips, submit_tip
 from intel.errors import CounterflowError
 from web.deps import SessionDep, SettingsDep, UserDep
 from web.routes.campaigns import campaign_detail
 from web.routes.hotspots import get_run, list_runs
-from web.routes.public import PRIVATE_HEADERS, limiter
+from web.routes.public import PRIVATE_HEADERS, client_address, limiter
 
 router = APIRouter(prefix="/api")
 
@@ -88,20 +88,29 @@ def api_campaign(
 @router.post("/tips", status_code=201)
 def api_submit_tip(request: Request, session: SessionDep, settings: SettingsDep, tip: TipIn) -> JSONResponse:
     """Submit a tip anonymously (no user needed). Returns only whether it was attributed."""
-    if not limiter(request).allow():
-        raise CounterflowError(
-            "too many tips are arriving right now", "wait a minute and send it again", status=429
-        )
-    row = submit_tip(
-        session,
-        text=tip.text,
-        tracking_code=tip.tracking_code,
-        locale=tip.locale,
-        place=tip.place,
-        lat=tip.lat,
-        lon=tip.lon,
-        settings=settings,
+    address = client_address(request)
+    busy = CounterflowError(
+        "too many tips are arriving right now", "wait a minute and send it again", status=429
     )
+    if not limiter(request).admit(address):
+        raise busy
+    try:
+        row = submit_tip(
+            session,
+            text=tip.text,
+            tracking_code=tip.tracking_code,
+            locale=tip.locale,
+            place=tip.place,
+            lat=tip.lat,
+            lon=tip.lon,
+            settings=settings,
+        )
+    except TipInvalid:
+        limiter(request).invalid(address)
+        raise
+    if not limiter(request).spend(address):
+        session.rollback()
+        raise busy
     session.commit()
     body = {"status": "received", "attributed": row.campaign_id is not None}
     return JSONResponse(body, status_code=201, headers=PRIVATE_HEADERS)

@@ -2,7 +2,8 @@
 
 Privacy: no cookies are set, the client address is never read or logged, the form's text goes
 straight to the tip service (encrypted there), and responses say ``Cache-Control: no-store`` and
-``Referrer-Policy: no-referrer``. The rate limit is per process and global (no per-person state).
+``Referrer-Policy: no-referrer``. The rate limit is per client, known only by a keyed hash of
+its address held in this process's memory (``web.tipform.TipLimiter``), under a ceiling for all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from intel.models import Asset
 from web import i18n
 from web.deps import SessionDep, SettingsDep
 from web.templating import render
-from web.tipform import RateLimiter, Texts
+from web.tipform import Texts, TipLimiter
 
 router = APIRouter()
 
@@ -36,9 +37,14 @@ LANGUAGE_NAMES = {
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def limiter(request: Request) -> RateLimiter:
-    rl: RateLimiter = request.app.state.tip_limiter
+def limiter(request: Request) -> TipLimiter:
+    rl: TipLimiter = request.app.state.tip_limiter
     return rl
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address, only ever handed to the limiter (which keeps a keyed hash of it)."""
+    return request.client.host if request.client else None
 
 
 def _asset_locale(session: SessionDep, code: str | None) -> str | None:
@@ -102,7 +108,9 @@ def _submit(
     locale = _locale(request, session, code, lang)
     action = f"/t/{code}" if code else "/tip"
     texts = _texts(locale)
-    if not limiter(request).allow():
+    address = client_address(request)
+
+    def busy() -> HTMLResponse:
         return _page(
             request,
             "tip_form.html",
@@ -113,9 +121,13 @@ def _submit(
             place=place,
             error=texts.busy,
         )
+
+    if not limiter(request).admit(address):
+        return busy()
     try:
         submit_tip(session, text=text, tracking_code=code, locale=locale, place=place, settings=settings)
     except TipInvalid as err:
+        limiter(request).invalid(address)
         message = (
             texts.fmt(err.code, **err.values)
             if err.code == "too_long"
@@ -131,6 +143,9 @@ def _submit(
             place=place,
             error=message,
         )
+    if not limiter(request).spend(address):
+        session.rollback()
+        return busy()
     session.commit()
     response = RedirectResponse(f"{action}/thanks?lang={locale}", status_code=303)
     response.headers.update(PRIVATE_HEADERS)
