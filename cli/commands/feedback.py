@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -12,8 +13,11 @@ from cli.tools import table as _table
 from intel.errors import CounterflowError
 from intel.roles import TipStatus
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
-def _session():  # type: ignore[no-untyped-def]
+
+def _session() -> AbstractContextManager[Session]:
     from intel.db import get_engine, session_scope
     from intel.settings import get_settings
 

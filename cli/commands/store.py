@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.app import app
 from intel.errors import CommandHint
 from intel.roles import role_names
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from intel.models import User
+    from intel.settings import Settings
 
 
 @app.command()
@@ -23,7 +30,7 @@ keys_app = typer.Typer(help="The keys that encrypt tips: rotate them, re-encrypt
 app.add_typer(keys_app, name="keys")
 
 
-def _reencrypt(settings) -> int:  # type: ignore[no-untyped-def]
+def _reencrypt(settings: Settings) -> int:
     from sqlmodel import Session
 
     from campaigns.feedback.tips import reencrypt_tips
@@ -87,7 +94,7 @@ users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
-def _admin_present(session) -> bool:  # type: ignore[no-untyped-def]
+def _admin_present(session: Session) -> bool:
     from sqlmodel import select
 
     from intel.models import User
@@ -97,7 +104,7 @@ def _admin_present(session) -> bool:  # type: ignore[no-untyped-def]
     return any(u.password_hash for u in admins)
 
 
-def _require_admin(session, by: str | None, *, why: str):  # type: ignore[no-untyped-def]
+def _require_admin(session: Session, by: str | None, *, why: str) -> User | None:
     """The admin ``by``, proven by their credential; None while the store has no admin yet."""
     from cli.credentials import prove
     from intel.errors import CommandHint, CounterflowError, Forbidden
