@@ -390,9 +390,10 @@ def _libpq(url: str) -> Iterator[tuple[str, dict[str, str]]]:
         database=parsed.database,
         query=parsed.query,
     ).render_as_string(hide_password=False)
-    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
+    env = dict(os.environ)  # a PGPASSWORD or PGPASSFILE of the operator's own still works
     with tempfile.TemporaryDirectory(prefix="counterflow-pg-") as folder:  # mode 0700
         if parsed.password is not None:
+            env.pop("PGPASSWORD", None)  # it would win over the file
             pgpass = Path(folder) / "pgpass"
 
             def field(value: object) -> str:
