@@ -70,6 +70,7 @@ class BackupInfo:
     engine: Engine_
     revision: str
     tips: int | None  # None: not known without restoring it (a PostgreSQL dump)
+    tables: frozenset[str] = frozenset()  # the tables of a PostgreSQL dump
 
 
 @dataclass(frozen=True)
@@ -481,7 +482,7 @@ def _pg_archive(source: Path) -> tuple[str, set[str]]:
     return _check_revision(revision, what=f"the backup {source}"), tables
 
 
-def _restore_postgres(settings: Settings, source: Path, revision: str, tables: set[str]) -> int:
+def _restore_postgres(settings: Settings, source: Path, tables: set[str]) -> int:
     tool = _pg_tool("pg_restore")
     engine = make_engine(settings.db_url)
     try:
@@ -562,8 +563,8 @@ def inspect_backup(source: Path) -> BackupInfo:
     source = source.expanduser().resolve()
     kind = backup_kind(source)
     if kind == "postgresql":
-        revision, _tables = _pg_archive(source)
-        return BackupInfo(path=source, engine=kind, revision=revision, tips=None)
+        revision, tables = _pg_archive(source)
+        return BackupInfo(path=source, engine=kind, revision=revision, tips=None, tables=frozenset(tables))
     with tempfile.TemporaryDirectory(prefix="counterflow-check-") as folder:
         work = Path(folder) / "backup.db"
         shutil.copyfile(source, work)
@@ -576,13 +577,9 @@ def inspect_backup(source: Path) -> BackupInfo:
     return BackupInfo(path=source, engine=kind, revision=revision, tips=tips)
 
 
-def restore_store(settings: Settings, source: Path, *, replace: bool = False) -> RestoreResult:
-    """Replace the store with the backup ``source``, then upgrade it to the current schema.
-
-    Refuses a file that is not a counterflow backup of this store's engine, and a store that
-    holds any row unless ``replace`` is given. Afterwards, counts the tips the configured tip key
-    decrypts (the text never leaves this function).
-    """
+def check_backup(settings: Settings, source: Path) -> BackupInfo:
+    """The backup ``source``, checked for a restore into this store: a counterflow store of the
+    same engine, at a migration revision this version knows. Touches nothing."""
     source = source.expanduser().resolve()
     kind = backup_kind(source)
     engine: Engine_ = store_engine(settings)
@@ -595,11 +592,18 @@ def restore_store(settings: Settings, source: Path, *, replace: bool = False) ->
         )
     if engine == "sqlite" and source == _sqlite_path(settings):
         raise BackupError(f"{source} is the store itself", "give a backup file, not the store")
-    tables: set[str] = set()
-    if kind == "postgresql":
-        revision, tables = _pg_archive(source)
-    else:
-        revision = inspect_backup(source).revision
+    return inspect_backup(source)
+
+
+def restore_store(settings: Settings, source: Path, *, replace: bool = False) -> RestoreResult:
+    """Replace the store with the backup ``source``, then upgrade it to the current schema.
+
+    Refuses a file that is not a counterflow backup of this store's engine, and a store that
+    holds any row unless ``replace`` is given. Afterwards, counts the tips the configured tip key
+    decrypts (the text never leaves this function).
+    """
+    info = check_backup(settings, source)
+    source, engine = info.path, info.engine
     rows = store_rows(settings)
     if rows and not replace:
         raise Conflict(
@@ -607,10 +611,10 @@ def restore_store(settings: Settings, source: Path, *, replace: bool = False) ->
             "back it up first if you may need it, then confirm the restore",
             hint=CommandHint("restore", f"{source} --yes"),
         )
-    if kind == "sqlite":
+    if engine == "sqlite":
         backup_revision, tips = _restore_sqlite(settings, source)
     else:
-        backup_revision, tips = revision, _restore_postgres(settings, source, revision, tables)
+        backup_revision, tips = info.revision, _restore_postgres(settings, source, set(info.tables))
     current = known_revisions()[-1]
     _audit(
         settings,

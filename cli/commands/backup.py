@@ -79,12 +79,12 @@ def restore(
 
     A store that holds anything is replaced only with --yes or a confirmation at the terminal.
     """
-    from intel.backup import inspect_backup, restore_store, store_label, store_rows
+    from intel.backup import check_backup, restore_store, store_label, store_rows
     from intel.errors import CounterflowError
     from intel.settings import get_settings
 
     settings = get_settings()
-    info = inspect_backup(src)  # a damaged or foreign file is refused before anything is asked
+    info = check_backup(settings, src)  # a damaged or foreign file is refused before anything is asked
     rows = store_rows(settings)
     if rows and not yes:
         question = (
@@ -102,7 +102,9 @@ def restore(
         f"store restored from {done.source} (schema revision {done.backup_revision}{upgraded}; "
         f"{done.tips:,} tips, still encrypted)"
     )
-    if done.readable_tips is None:
+    if not done.tips:
+        pass  # no tip to read: nothing to say about the key
+    elif done.readable_tips is None:
         typer.echo(
             f"no tip key is configured here: give every process the key that was in use when the "
             f"backup was made ({_where_the_key_is()}), or its tips cannot be read"

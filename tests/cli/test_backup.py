@@ -103,10 +103,11 @@ def test_a_damaged_backup_gives_the_error_not_a_traceback(
     cut = tmp_path / "cut"
     cut.write_bytes(dest.read_bytes()[:5000])
     capsys.readouterr()
-    assert main(["restore", str(cut), "--yes"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: the backup ") and "fix: use another backup" in err
-    assert "Traceback" not in err
+    for confirmed in ([], ["--yes"]):  # the file is judged before the store's contents are
+        assert main(["restore", str(cut), *confirmed]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: the backup ") and "fix: use another backup" in err
+        assert "Traceback" not in err and "not empty" not in err
     assert main(["restore", str(tmp_path / "missing"), "--yes"]) == 2
     assert "does not exist" in capsys.readouterr().err
 
