@@ -336,7 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.clients <= 250 * 250:
         parser.error("--clients must be between 1 and 62500")
 
-    home = Path(tempfile.mkdtemp(prefix="tips-load-bench-"))
+    with tempfile.TemporaryDirectory(prefix="tips-load-bench-") as folder:
+        return run(Path(folder), args)
+
+
+def run(home: Path, args: argparse.Namespace) -> int:
+    """Both rounds; 1 if a tip was lost or an honest one refused."""
     codes, engine = prepare(home, args.database_url)
     store = "PostgreSQL" if args.database_url else "SQLite file (synchronous=FULL)"
     print(
