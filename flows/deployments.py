@@ -33,10 +33,13 @@ SCHEDULES: dict[str, tuple[str, str | None, str]] = {
         "0 6 * * *",
         "Every morning: the platform insights of every running campaign, up to today.",
     ),
-    # The whole loop needs a plan (author, approver, budget, dates, ...) that no schedule can
-    # invent, so it runs on demand; a weekly loop per saved plan template comes with issue 16.
+    # The whole loop on a file needs a plan and a grant that no schedule can invent: on demand.
+    # The weekly loop runs per saved plan template (flows/templates.py), see build_deployments.
     "loop": ("loop-on-demand", None, "The whole loop on a reports file, with a plan."),
 }
+
+WEEKLY_LOOP = "weekly loop"
+"""The flow that gets one scheduled deployment per plan template (``loop-weekly-<stem>``)."""
 
 #: on-demand deployment -> the parameters a run must give (its flow's required parameters)
 RUN_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -55,14 +58,44 @@ def description(flow_name: str) -> str:
 
 
 def build_deployments(settings: Settings) -> list[Any]:
-    """One ``RunnerDeployment`` per flow in :data:`flows.loop.ALL_FLOWS`."""
+    """One ``RunnerDeployment`` per flow in :data:`flows.loop.ALL_FLOWS`, and one weekly loop per
+    plan template in ``HOME/plans`` (:func:`flows.templates.load_templates`).
+
+    Entrypoints are module paths (``flows.loop.hotspots_flow``), so a worker on any machine with
+    counterflow installed runs them; nothing is copied from this machine."""
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.templates import load_templates
+
     # the database URL stays in the serving process's environment: it may hold a password
     common = {"home": str(settings.home)}
     deployments = []
     for fl in loop.ALL_FLOWS:
+        if fl.name == WEEKLY_LOOP:
+            continue
         name, cron, _ = SCHEDULES[fl.name]
         params = {k: v for k, v in common.items() if k in fl.parameters.properties}
         deployments.append(
-            fl.to_deployment(name=name, cron=cron, description=description(fl.name), parameters=params)
+            fl.to_deployment(
+                name=name,
+                cron=cron,
+                description=description(fl.name),
+                parameters=params,
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
+    for stem, template in load_templates(settings).items():
+        deployments.append(
+            loop.weekly_loop_flow.to_deployment(
+                name=f"loop-weekly-{stem}",
+                cron=template.cron,
+                description=(
+                    f"Every week: hotspots along {template.route}, a campaign planned from the "
+                    f"template {stem}.toml, paused until another person approves it, then "
+                    "scheduled and published."
+                ),
+                parameters={**common, "template": template.model_dump(mode="json")},
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
         )
     return deployments

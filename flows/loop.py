@@ -22,6 +22,7 @@ from prefect.cache_policies import NONE
 from sqlmodel import Session
 
 from flows import steps
+from flows.templates import PlanTemplate
 from intel.errors import CounterflowError
 from intel.settings import Settings
 
@@ -284,6 +285,90 @@ def plan_flow(plan: dict[str, Any], home: str = "counterflow-data", database_url
     return plan_task(plan, home, database_url)
 
 
+APPROVAL_WAIT_HOURS = 72.0
+"""How long a run waits, paused, for an approval before it fails (a new run pauses again)."""
+
+ANSWERS = 5
+"""How many answers a paused run takes before it gives up: an answer whose grant does not hold
+(spent, expired, the author's own) is logged and the run pauses again for another."""
+
+
+@task(name="wait for approval", cache_policy=NONE)
+def waiting_task(
+    campaign_id: int, flow_run_id: str, home: str, database_url: str | None = None
+) -> dict[str, Any]:
+    """Who approved the campaign already, or a note in the store that this run waits for it."""
+    from campaigns.crud import get_campaign
+    from flows.steps.approval import record_waiting
+
+    with flow_session(home, database_url) as (s, _):
+        campaign = get_campaign(s, campaign_id=campaign_id)
+        if not campaign.approved_by:
+            record_waiting(s, campaign_id=campaign_id, flow_run_id=flow_run_id)
+        return {"approved_by": campaign.approved_by}
+
+
+@task(name="decide", cache_policy=NONE)
+def decide_task(
+    campaign_id: int,
+    answer: dict[str, Any],
+    home: str,
+    database_url: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Spend the approver's grant and approve, or record the refusal (today's rules)."""
+    from flows.steps.approval import decide
+
+    with flow_session(home, database_url) as (s, _):
+        return decide(s, campaign_id=campaign_id, now=now, **answer)
+
+
+def await_approval(
+    campaign_id: int,
+    home: str,
+    database_url: str | None,
+    wait_hours: float,
+    poll_seconds: int,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Pause the flow run until another person approves or refuses the campaign (see
+    :mod:`flows.approval`); returns the decision. A campaign approved already goes on."""
+    from prefect.flow_runs import pause_flow_run
+    from prefect.runtime import flow_run
+
+    from flows.approval import ApprovalInput
+
+    run_id = str(flow_run.id)
+    state = waiting_task(campaign_id, run_id, home, database_url)
+    if state["approved_by"]:
+        return {"decision": "approve", "by": state["approved_by"], "already": True}
+    for attempt in range(1, ANSWERS + 1):
+        answer = pause_flow_run(
+            wait_for_input=ApprovalInput,
+            timeout=int(wait_hours * 3600),
+            poll_interval=poll_seconds,
+            key=f"approval-{campaign_id}-{attempt}",
+        )
+        decided = decide_task(
+            campaign_id,
+            answer.model_dump(include={"grant", "decision", "reason"}),
+            home,
+            database_url,
+            now,
+            return_state=True,
+        )
+        if decided.is_completed():
+            return decided.result()
+        get_run_logger().warning("an answer was refused (%s); waiting for another", decided.message)
+        state = waiting_task(campaign_id, run_id, home, database_url)
+        if state["approved_by"]:
+            return {"decision": "approve", "by": state["approved_by"], "already": True}
+    raise CounterflowError(
+        f"campaign {campaign_id}: {ANSWERS} answers to the approval were refused",
+        "start a new publish run; the approver answers with `counterflow approve` as themselves",
+    )
+
+
 @flow(name="publish")
 def publish_flow(
     campaign_id: int,
@@ -291,13 +376,25 @@ def publish_flow(
     channel: str = "outbox",
     home: str = "counterflow-data",
     database_url: str | None = None,
-):
-    """Approve (if an approver's grant is given), schedule and publish a campaign."""
+    wait_hours: float = APPROVAL_WAIT_HOURS,
+    poll_seconds: int = 10,
+) -> dict[str, Any]:
+    """Approve, schedule and publish a campaign.
+
+    With an approver's grant, it is spent at once. Without one, a campaign that is not approved
+    yet makes the run pause (Paused in Prefect) until another person answers with
+    ``counterflow approve`` (:mod:`flows.approval`): an approval goes on to schedule and publish,
+    a refusal ends the run. ``wait_hours`` bounds the wait; ``poll_seconds`` is how often the
+    paused run looks for the answer."""
     if approval_grant is not None:
-        approve_task(campaign_id, approval_grant, home, database_url)
+        decided: dict[str, Any] = approve_task(campaign_id, approval_grant, home, database_url)
+    else:
+        decided = await_approval(campaign_id, home, database_url, wait_hours, poll_seconds)
+        if decided["decision"] == "refuse":
+            return {"approval": decided, "schedule": None, "publish": None}
     scheduled = schedule_task(campaign_id, home, database_url)
     published = publish_task(campaign_id, channel, home, database_url)
-    return {"schedule": scheduled, "publish": published}
+    return {"approval": decided, "schedule": scheduled, "publish": published}
 
 
 @flow(name="feedback")
@@ -422,6 +519,58 @@ def loop_flow(
     )
 
 
+@flow(name="weekly loop")
+def weekly_loop_flow(
+    template: PlanTemplate,
+    home: str = "counterflow-data",
+    database_url: str | None = None,
+    today: dt.date | None = None,
+    wait_hours: float = APPROVAL_WAIT_HOURS,
+    poll_seconds: int = 10,
+) -> dict[str, Any]:
+    """The weekly loop on a saved plan template (:mod:`flows.templates`): hotspots along the
+    template's route, a draft campaign planned from it (starting ``lead_days`` after ``today``,
+    for ``days`` days), a pause until another person approves or refuses it, then the schedule
+    and publishing to the template's channel. Reports come in by ``ingest`` and results by the
+    daily ``feedback`` deployment, so this loop neither imports nor fetches.
+
+    The plan's author is the template's, recorded by name (a deployment cannot prove who they
+    are); the approval is a person's, proven at ``counterflow approve``."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    starts = day + dt.timedelta(days=template.lead_days)
+    ends = starts + dt.timedelta(days=template.days - 1)
+    hot = hotspots_task(
+        template.route, home, database_url, template.corridor_km, template.top, None, "weekly loop"
+    )
+    planned = plan_task(
+        {
+            "name": f"{template.name} ({starts.isoformat()})",
+            "route": template.route,
+            "run_id": hot["run_id"],
+            "author": template.author,
+            "ages": template.ages,
+            "genders": template.genders,
+            "languages": template.languages,
+            "budget": template.budget,
+            "currency": template.currency,
+            "starts_on": starts,
+            "ends_on": ends,
+            "top": template.top,
+            "paid_for_by": template.paid_for_by,
+        },
+        home,
+        database_url,
+    )
+    campaign_id = int(planned["campaign_id"])
+    decided = await_approval(campaign_id, home, database_url, wait_hours, poll_seconds)
+    out: dict[str, Any] = {"hotspots": hot, "plan": planned, "approval": decided}
+    if decided["decision"] == "refuse":
+        return {**out, "schedule": None, "publish": None}
+    out["schedule"] = schedule_task(campaign_id, home, database_url)
+    out["publish"] = publish_task(campaign_id, template.channel, home, database_url)
+    return out
+
+
 ALL_FLOWS: list[Flow[Any, Any]] = [
     ingest_flow,
     hotspots_flow,
@@ -429,4 +578,5 @@ ALL_FLOWS: list[Flow[Any, Any]] = [
     publish_flow,
     feedback_flow,
     loop_flow,
+    weekly_loop_flow,
 ]

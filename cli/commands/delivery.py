@@ -31,14 +31,48 @@ def approve(
         "--as",
         help="Your user name: you approve (not the campaign's author), with your password or token.",
     ),
+    refuse: bool = typer.Option(
+        False, "--refuse", help="Refuse it instead: the publish run waiting for approval ends."
+    ),
+    reason: str = typer.Option("", "--reason", help="Why (recorded with the decision)."),
 ) -> None:
-    """Approve a campaign for publishing (a user other than its author)."""
+    """Approve a campaign for publishing (a user other than its author).
+
+    When a publish run (or a weekly loop) waits paused in Prefect for this campaign's approval,
+    the decision goes to that run as a one-use grant, and the run approves (or ends on a
+    refusal) itself; otherwise the approval is recorded here."""
     from cli.credentials import prove
     from flows import steps
+    from flows.steps.approval import waiting_run
     from intel.db import get_engine, session_scope
 
     with session_scope(get_engine()) as session:
-        approver = prove(session, as_, why=f"to approve campaign {campaign_id}")
+        approver = prove(session, as_, why=f"to {'refuse' if refuse else 'approve'} campaign {campaign_id}")
+        if waiting_run(session, campaign_id=campaign_id) is not None:
+            from flows.prefect_env import prepare_prefect
+
+            prepare_prefect()
+            from flows.approval import hand_over
+
+            run_id = hand_over(
+                session,
+                campaign_id=campaign_id,
+                user=approver,
+                decision="refuse" if refuse else "approve",
+                reason=reason,
+            )
+            if run_id is not None:
+                typer.echo(
+                    f"campaign {campaign_id}: {'refusal' if refuse else 'approval'} by {approver.name} "
+                    f"handed to the paused flow run {run_id}, which "
+                    + ("ends" if refuse else "approves, schedules and publishes")
+                )
+                return
+        if refuse:
+            raise CounterflowError(
+                f"no run waits for the approval of campaign {campaign_id}, so there is nothing to refuse",
+                "refuse when a publish run is paused for approval (start one with the publish-on-demand deployment)",
+            )
         done = steps.approve(session, campaign_id=campaign_id, approver=approver.name)
     at = dt.datetime.fromisoformat(done["approved_at"])
     typer.echo(f"campaign {done['campaign_id']} approved by {done['approved_by']} at {at:%Y-%m-%d %H:%M} UTC")

@@ -125,16 +125,30 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _list_deployments(deployments: list[Any]) -> None:
+    from flows.deployments import RUN_PARAMETERS
+
+    for d in deployments:
+        crons = [sch.schedule.cron for sch in d.schedules]
+        when = f"cron {crons[0]}" if crons else "on demand"
+        needs = RUN_PARAMETERS.get(d.name)
+        line = f"  {d.flow_name + '/' + d.name:38} {when:18} " + (
+            f"a run gives: {', '.join(needs)}" if needs else ""
+        )
+        typer.echo(line.rstrip())
+
+
 @app.command("serve")
 def serve() -> None:
-    """Serve every flow's deployment; cron schedules need a Prefect server (`prefect server start`).
+    """Serve every flow's deployment in this process; cron schedules need a Prefect server.
 
-    Hotspots run nightly for every saved route and insights daily for every running campaign;
-    ingest, plan, publish and the whole loop run on demand with the parameters listed.
+    Hotspots run nightly for every saved route, insights daily for every running campaign and a
+    weekly loop per plan template (HOME/plans/*.toml); ingest, plan, publish and the whole loop
+    run on demand with the parameters listed.
 
     Start the server first with `prefect server start` and set PREFECT_API_URL (for example
     http://127.0.0.1:4200/api): a temporary local API fires no cron schedule. The store comes
-    from the COUNTERFLOW_* settings.
+    from the COUNTERFLOW_* settings. For workers on several machines, see `counterflow deploy`.
     """
     from flows.prefect_env import prepare_prefect
 
@@ -142,22 +156,53 @@ def serve() -> None:
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL
 
-    from flows.deployments import RUN_PARAMETERS, SCHEDULES, build_deployments
+    from flows.deployments import build_deployments
     from intel.settings import get_settings
 
     deployments = build_deployments(get_settings())
-    crons = {name: cron for name, cron, _ in SCHEDULES.values()}
-    for d in deployments:
-        when = f"cron {crons[d.name]}" if crons.get(d.name) else "on demand"
-        needs = RUN_PARAMETERS.get(d.name)
-        line = f"  {d.name:20} {when:18} " + (f"a run gives: {', '.join(needs)}" if needs else "")
-        typer.echo(line.rstrip())
+    _list_deployments(deployments)
     if not PREFECT_API_URL.value():
         typer.echo(
             "no Prefect server (PREFECT_API_URL is not set): cron schedules will not fire; "
             "run `prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
     prefect_serve(*deployments)
+
+
+@app.command("deploy")
+def deploy(
+    pool: str = typer.Option(..., "--pool", help="The Prefect work pool (type process) the workers poll."),
+) -> None:
+    """Register every deployment with a work pool on the Prefect server; workers run them.
+
+    Run it again after adding or changing a plan template. Each worker (`prefect worker start
+    --pool NAME`, on this machine or another with counterflow installed and the same
+    COUNTERFLOW_DATABASE_URL and COUNTERFLOW_HOME) imports the flows from its own installation.
+    """
+    from flows.prefect_env import prepare_prefect
+
+    prepare_prefect()
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import build_deployments
+    from intel.settings import get_settings
+
+    if not PREFECT_API_URL.value():
+        raise CounterflowError(
+            "PREFECT_API_URL is not set, so there is no Prefect server to register with",
+            "start one with `prefect server start` and set PREFECT_API_URL=http://HOST:4200/api",
+        )
+    deployments = build_deployments(get_settings())
+    for d in deployments:
+        try:
+            d.apply(work_pool_name=pool)
+        except Exception as exc:  # the server refuses: an unknown pool, a server that is down
+            raise CounterflowError(
+                f"the Prefect server at {PREFECT_API_URL.value()} refused deployment {d.name} ({exc})",
+                f"check the server is up and the pool exists: prefect work-pool create {pool} --type process",
+            ) from None
+    typer.echo(f"{len(deployments)} deployments registered with work pool {pool!r}:")
+    _list_deployments(deployments)
 
 
 @app.command("loop")
