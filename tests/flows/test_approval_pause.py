@@ -223,3 +223,52 @@ def test_an_answer_carries_a_grant_id_and_no_secret() -> None:
         ApprovalInput(grant=1, decision="maybe")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         ApprovalInput(grant=1, decision="approve", password="x")  # type: ignore[call-arg]
+
+
+def test_the_weekly_loop_runs_on_its_deployments_parameters_and_waits_for_approval(
+    prefect_harness: None,
+    cli_store: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """What the scheduled `loop-weekly-west` run does: hotspots, a plan from the template, a pause
+    until cleo approves on the command line, then the schedule and the outbox."""
+    from flows import steps
+    from flows.deployments import build_deployments
+    from flows.loop import weekly_loop_flow
+    from sandbox.scenario import write_scenario_csv
+    from tests.flows.test_deployments import WEST, _template
+
+    settings = cli_store
+    engine = get_engine(settings)
+    with Session(engine) as s:
+        make_users(s)
+        steps.ingest(s, path=write_scenario_csv(tmp_path / "r.csv", n=400, seed=3), settings=settings)
+        s.commit()
+    _template(settings, "west", WEST)
+    (weekly,) = [d for d in build_deployments(settings) if d.name == "loop-weekly-west"]
+    params = weekly_loop_flow.validate_parameters({**weekly.parameters, "poll_seconds": 1})
+    today = dt.date(2031, 3, 3)
+    run = Background(weekly_loop_flow, **{**params, "today": today})
+    deadline = time.monotonic() + 120
+    cid = None
+    while cid is None and time.monotonic() < deadline:
+        with Session(engine) as s:
+            cid = s.exec(select(Campaign.id)).first()
+        time.sleep(0.5)
+    assert cid is not None, run.error
+    run_id = _paused(engine, cid)
+    with Session(engine) as s:
+        c = s.get(Campaign, cid)
+        assert c is not None and (c.author, c.status, c.approved_by) == ("cam", "draft", None)
+        # two days after the run, for five days, as the template says
+        assert (c.starts_on, c.ends_on) == (dt.date(2031, 3, 5), dt.date(2031, 3, 9))
+        assert c.name == "Safe journeys west (2031-03-05)"
+    typed(monkeypatch, PASSWORD)
+    assert main(["approve", str(cid), "--as", "cleo"]) == 0
+    done = run.join()
+    assert _state(run_id) == "Completed"
+    assert done["hotspots"]["ranked"] and done["plan"]["campaign_id"] == cid
+    assert done["approval"]["by"] == "cleo" and done["publish"]["sent"] > 0
+    assert Path(done["publish"]["outbox"]).is_file()

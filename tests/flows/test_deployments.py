@@ -12,7 +12,7 @@ import pytest
 from prefect.exceptions import ParameterTypeError
 
 from flows.demo import DEMO_ROUTE
-from flows.deployments import RUN_PARAMETERS, SCHEDULES, build_deployments
+from flows.deployments import RUN_PARAMETERS, SCHEDULES, WEEKLY_LOOP, build_deployments
 from flows.loop import ALL_FLOWS
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -29,8 +29,31 @@ EXAMPLES: dict[str, Any] = {
 }
 
 
+WEST = """
+name = "Safe journeys west"
+route = "Benin City > Agadez > Sabha > Tripoli"
+author = "cam"
+budget = 2000
+paid_for_by = "Test NGO"
+genders = "women"
+languages = "en"
+top = 3
+lead_days = 2
+days = 5
+"""
+
+
+def _template(settings, stem: str, text: str) -> None:
+    folder = settings.home / "plans"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.toml").write_text(text, encoding="utf-8")
+
+
 @pytest.fixture
 def deployments(sqlite_settings) -> list[Any]:
+    _template(sqlite_settings, "west", WEST)
+    _template(sqlite_settings, "east", 'name = "East"\nroute = "Asmara > Khartoum"\nauthor = "cam"\n'
+              'budget = 500\npaid_for_by = "Test NGO"\ncron = "30 4 * * 3"\n')  # fmt: skip
     return build_deployments(sqlite_settings)
 
 
@@ -38,10 +61,14 @@ def _flow(name: str):
     return next(f for f in ALL_FLOWS if f.name == name)
 
 
-def test_every_flow_has_one_deployment(deployments):
+def test_every_flow_has_one_deployment_and_the_weekly_loop_one_per_template(deployments):
     names = {f.name for f in ALL_FLOWS}
-    assert names == set(SCHEDULES)
-    assert sorted(d.flow_name for d in deployments) == sorted(names)
+    assert names == {*SCHEDULES, WEEKLY_LOOP}
+    assert sorted(d.flow_name for d in deployments) == sorted([*SCHEDULES, WEEKLY_LOOP, WEEKLY_LOOP])
+    # module-path entrypoints: a worker on any machine imports the flows from its installation
+    for d in deployments:
+        fl = _flow(d.flow_name)
+        assert d.entrypoint == f"flows.loop.{fl.fn.__name__}"
     # a database URL (it may hold a password) is never stored as a deployment parameter
     assert all("database_url" not in (d.parameters or {}) for d in deployments)
 
@@ -66,7 +93,7 @@ def test_every_deployment_validates_its_parameters(deployments, sqlite_settings)
         with pytest.raises(ParameterTypeError):
             fl.validate_parameters(stored)
         assert all(name in (d.description or "") for name in needed), d.description
-    assert scheduled == {"hotspots-nightly", "feedback-daily"}
+    assert scheduled == {"hotspots-nightly", "feedback-daily", "loop-weekly-east", "loop-weekly-west"}
     assert set(RUN_PARAMETERS) == {d.name for d in deployments} - scheduled
 
 
@@ -79,6 +106,8 @@ def test_the_deployments_carry_their_schedules(deployments):
         "publish-on-demand": [],
         "feedback-daily": ["0 6 * * *"],
         "loop-on-demand": [],
+        "loop-weekly-east": ["30 4 * * 3"],
+        "loop-weekly-west": ["0 3 * * 1"],
     }
 
 
@@ -108,3 +137,25 @@ def test_only_the_demo_flow_imports_the_sandbox():
         if any(m == "sandbox" or m.startswith("sandbox.") for m in _imports(path))
     }
     assert importers == {"flows/demo.py"}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('name = "x"\nroute = "A > B"\nauthor = "cam"\npaid_for_by = "NGO"\n', "budget: Field required"),
+        (WEST + "budgte = 3\n", "budgte: Extra inputs are not permitted"),
+        (WEST.replace("budget = 2000", "budget = -1"), "budget: Input should be greater than 0"),
+        ("name = ", "is not TOML"),
+    ],
+)
+def test_a_bad_plan_template_is_refused_with_its_name(sqlite_settings, text, problem):
+    from intel.errors import CounterflowError
+
+    _template(sqlite_settings, "bad", text)
+    with pytest.raises(CounterflowError, match="plan template bad.toml") as err:
+        build_deployments(sqlite_settings)
+    assert problem in err.value.problem
+    (sqlite_settings.home / "plans" / "bad.toml").unlink()
+    _template(sqlite_settings, "Bad Name", WEST)
+    with pytest.raises(CounterflowError, match="lower-case letters"):
+        build_deployments(sqlite_settings)
