@@ -36,6 +36,11 @@ SCHEDULES: dict[str, tuple[str, str | None, str]] = {
     # The whole loop on a file needs a plan and a grant that no schedule can invent: on demand.
     # The weekly loop runs per saved plan template (flows/templates.py), see build_deployments.
     "loop": ("loop-on-demand", None, "The whole loop on a reports file, with a plan."),
+    "backtest": (
+        "backtest-on-demand",
+        None,
+        "Backtest the forecast over many origins and resolutions, on a Dask cluster.",
+    ),
 }
 
 WEEKLY_LOOP = "weekly loop"
@@ -47,6 +52,7 @@ RUN_PARAMETERS: dict[str, tuple[str, ...]] = {
     "plan-on-demand": ("plan",),
     "publish-on-demand": ("campaign_id",),
     "loop-on-demand": ("reports_file", "plan", "approval_grant", "analyst", "route"),
+    "backtest-on-demand": ("source",),
 }
 
 

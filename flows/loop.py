@@ -22,6 +22,7 @@ from prefect.cache_policies import NONE
 from sqlmodel import Session
 
 from flows import steps
+from flows.evaluation import backtest_flow
 from flows.templates import PlanTemplate
 from intel.errors import CounterflowError
 from intel.settings import Settings
@@ -263,20 +264,35 @@ def hotspots_flow(
     saved = saved_routes_task(home, database_url)
     if not saved:
         return [hotspots_task(None, home, database_url, width, top, None, "all reports")]
-    states = [
-        hotspots_task(
-            r["name"],
-            home,
-            database_url,
-            r["corridor_km"] if corridor_km is None else corridor_km,
-            top,
-            None,
-            "saved route",
-            return_state=True,
-        )
+    routes = [
+        {"name": r["name"], "corridor_km": r["corridor_km"] if corridor_km is None else corridor_km}
         for r in saved
     ]
-    return [state.result() for state in states]
+    if len(routes) == 1:
+        return [
+            hotspots_task(
+                routes[0]["name"], home, database_url, routes[0]["corridor_km"], top, None, "saved route"
+            )
+        ]
+    from flows.fanout import fan_out_runner
+
+    return hotspot_routes_flow.with_options(task_runner=fan_out_runner())(routes, home, database_url, top)
+
+
+@flow(name="hotspot routes")
+def hotspot_routes_flow(
+    routes: list[dict[str, Any]], home: str, database_url: str | None = None, top: int = 8
+) -> list[dict[str, Any]]:
+    """One hotspot run per route, each a task of the flow's task runner (Dask when
+    :func:`flows.fanout.fan_out_runner` gives it), in the routes' order. Every route is run
+    before a failed one fails the flow."""
+    futures = [
+        hotspots_task.submit(r["name"], home, database_url, r["corridor_km"], top, None, "saved route")
+        for r in routes
+    ]
+    for f in futures:
+        f.wait()
+    return [f.result() for f in futures]
 
 
 @flow(name="plan")
@@ -579,4 +595,5 @@ ALL_FLOWS: list[Flow[Any, Any]] = [
     feedback_flow,
     loop_flow,
     weekly_loop_flow,
+    backtest_flow,
 ]

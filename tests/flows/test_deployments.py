@@ -26,6 +26,7 @@ EXAMPLES: dict[str, Any] = {
     "approval_grant": 1,
     "analyst": "chidi",
     "route": "Benin City > Agadez > Tripoli",
+    "source": "store",
 }
 
 
@@ -68,7 +69,7 @@ def test_every_flow_has_one_deployment_and_the_weekly_loop_one_per_template(depl
     # module-path entrypoints: a worker on any machine imports the flows from its installation
     for d in deployments:
         fl = _flow(d.flow_name)
-        assert d.entrypoint == f"flows.loop.{fl.fn.__name__}"
+        assert d.entrypoint == f"{fl.fn.__module__}.{fl.fn.__name__}"
     # a database URL (it may hold a password) is never stored as a deployment parameter
     assert all("database_url" not in (d.parameters or {}) for d in deployments)
 
@@ -106,6 +107,7 @@ def test_the_deployments_carry_their_schedules(deployments):
         "publish-on-demand": [],
         "feedback-daily": ["0 6 * * *"],
         "loop-on-demand": [],
+        "backtest-on-demand": [],
         "loop-weekly-east": ["30 4 * * 3"],
         "loop-weekly-west": ["0 3 * * 1"],
     }
