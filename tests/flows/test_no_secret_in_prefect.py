@@ -72,3 +72,54 @@ def test_a_flow_refuses_a_url_with_a_password_as_a_parameter(tmp_path: Path) -> 
     with pytest.raises(CounterflowError, match="COUNTERFLOW_DATABASE_URL"):
         settings_for(str(tmp_path), "postgresql+psycopg://counterflow:hunter2@db.example.org/cf")
     assert settings_for(str(tmp_path), "sqlite:///x.db").database_url == "sqlite:///x.db"
+
+
+def test_an_approval_answered_on_the_command_line_leaves_no_secret_in_prefect(
+    prefect_harness: None, sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The paused publish run, the answer it was resumed with (Prefect stores a run's inputs and
+    shows them) and every task run: a grant id, never the approver's password or its hash."""
+    import json
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from sqlmodel import Session
+
+    from flows.loop import publish_flow
+    from intel.models import Credential
+    from tests.factories import ENGLISH_ONLY, make_draft_campaign, make_users, password_hash
+    from tests.flows.test_approval_pause import Background, _paused
+
+    monkeypatch.setenv("COUNTERFLOW_DATABASE_URL", sqlite_settings.database_url)
+    monkeypatch.setenv("COUNTERFLOW_HOME", str(sqlite_settings.home))
+    monkeypatch.setenv("COUNTERFLOW_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    engine = get_engine(sqlite_settings)
+    with Session(engine) as s:
+        make_users(s)
+        cid = make_draft_campaign(s, author="cam", targets=ENGLISH_ONLY).id
+        s.commit()
+    assert cid is not None
+    run = Background(publish_flow, cid, home=str(sqlite_settings.home), poll_seconds=1)
+    run_id = _paused(engine, cid)
+    typed(monkeypatch, PASSWORD)
+    try:
+        assert main(["approve", str(cid), "--as", "dina"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert run.join()["publish"]["sent"] > 0
+    with Session(engine) as s:
+        (grant,) = s.exec(select(Credential.id).where(Credential.kind == "grant")).all()
+    with get_client(sync_client=True) as client:
+        inputs = client.filter_flow_run_input(UUID(run_id), key_prefix="", limit=100, exclude_keys=set())
+        stored = [i.model_dump_json() for i in inputs]
+        stored += [client.read_flow_run(UUID(run_id)).model_dump_json()]
+        stored += [t.model_dump_json() for t in client.read_task_runs()]
+    values = [json.loads(i.value) for i in inputs]
+    # the form the Prefect UI shows (the input's schema) and the answer: a grant id
+    assert [v["title"] for v in values if "properties" in v] == ["ApprovalInput"]
+    assert [v for v in values if "properties" not in v] == [
+        {"grant": grant, "decision": "approve", "reason": ""}
+    ]
+    for text in stored:
+        assert PASSWORD not in text and password_hash() not in text and "$argon2" not in text
