@@ -25,7 +25,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from flows.loop import close_loop, flow_session, settings_for
+from flows.loop import close_loop
+from flows.session import flow_session, settings_for
 from intel.roles import Role
 from sandbox.feedback import simulated_feedback
 

@@ -56,7 +56,7 @@ def backtest_task(
 def load(source: str, home: str, database_url: str | None) -> pd.DataFrame:
     """Reports from a CSV file or, with ``store``, from the store."""
     if source == "store":
-        from flows.loop import flow_session
+        from flows.session import flow_session
         from flows.steps import load_reports
 
         with flow_session(home, database_url) as (s, _):

@@ -11,56 +11,20 @@ No flow here defaults to the demo: its route and its simulated feedback live in
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from sqlmodel import Session
 
 from flows import steps
 from flows.evaluation import backtest_flow
+from flows.session import flow_session
 from flows.templates import PlanTemplate
-from intel.errors import CounterflowError
-from intel.settings import Settings
+from intel.errors import CommandHint, CounterflowError
 
 DEFAULT_CORRIDOR_KM = 150.0
-
-
-def settings_for(home: str, database_url: str | None = None, **extra: Any) -> Settings:
-    """Settings for a flow run: flows take plain values so their parameters stay serialisable.
-
-    Without ``database_url`` the store comes from ``COUNTERFLOW_DATABASE_URL`` of the process
-    that runs the flow (deployments rely on it: a URL with a password never becomes a flow
-    parameter, which Prefect stores and shows), else the SQLite file in ``home``.
-    """
-    if database_url is not None:
-        from sqlalchemy.engine import make_url
-
-        if make_url(database_url).password:
-            # Prefect has stored this run's parameters already; refusing stops it happening again.
-            raise CounterflowError(
-                "a store URL with a password was given to a flow as a parameter, which Prefect "
-                "stores and shows",
-                "leave the URL out of the flow's parameters and set COUNTERFLOW_DATABASE_URL in the "
-                "environment of the process that runs the flow; then change that password",
-            )
-        extra["database_url"] = database_url
-    return Settings(home=Path(home), **extra)
-
-
-@contextmanager
-def flow_session(home: str, database_url: str | None) -> Iterator[tuple[Session, Settings]]:
-    from intel.db import get_engine, session_scope
-
-    settings = settings_for(home, database_url)
-    t0 = time.perf_counter()
-    with session_scope(get_engine(settings)) as session:
-        yield session, settings
-    get_run_logger().info("step took %.2f s", time.perf_counter() - t0)
 
 
 # --- tasks: one call each ------------------------------------------------------------------
@@ -381,7 +345,8 @@ def await_approval(
             return {"decision": "approve", "by": state["approved_by"], "already": True}
     raise CounterflowError(
         f"campaign {campaign_id}: {ANSWERS} answers to the approval were refused",
-        "start a new publish run; the approver answers with `counterflow approve` as themselves",
+        "start a new publish run; the approver answers it as themselves, with their own password",
+        hint=CommandHint("approve", f"{campaign_id} --as NAME"),
     )
 
 

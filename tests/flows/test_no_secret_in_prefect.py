@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from cli.main import main
 from flows.demo import DEMO_ROUTE
-from flows.loop import settings_for
+from flows.session import settings_for
 from intel.db import get_engine, session_scope
 from intel.errors import CounterflowError
 from intel.models import Report
