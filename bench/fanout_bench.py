@@ -5,7 +5,8 @@ Synthetic clustered reports over six years (``bench/forecast_bench.py``'s genera
 resolution 5, ``--splits`` origins 180 days apart. Timed, on the same frame:
 
 - one process: :func:`flows.evaluation.backtest_flow` with ``COUNTERFLOW_DASK=off`` (Prefect's
-  thread pool with one thread), after a warm-up flow run that starts Prefect's temporary API;
+  thread pool with one thread), after a warm-up flow run, against a local Prefect API started
+  for the run (``PREFECT_API_URL``, which the Dask workers inherit);
 - Dask: the same flow on a ``distributed.LocalCluster`` of ``--workers`` processes, one thread
   each; the cluster's start (and the workers' first imports, paid by a warm-up task) is timed
   apart, as a team's long-running cluster pays it once.
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,29 +49,61 @@ def main() -> None:
 
     prepare_prefect()
     import pandas as pd
-    from distributed import Client, LocalCluster
     from forecast_bench import synthetic
-
-    from flows.evaluation import backtest_flow
 
     lat, lon, day = synthetic(args.reports)
     frame = pd.DataFrame(
-        {"date": (pd.Timestamp("2019-01-01") + pd.to_timedelta(day, unit="D")).strftime("%Y-%m-%d"), "lat": lat, "lon": lon}
+        {
+            "date": (pd.Timestamp("2019-01-01") + pd.to_timedelta(day, unit="D")).strftime("%Y-%m-%d"),
+            "lat": lat,
+            "lon": lon,
+        }
     )
     folder = Path(tempfile.mkdtemp(prefix="fanout-bench-"))
+    # One Prefect API for the run, in the environment the Dask workers inherit (as a team's
+    # PREFECT_API_URL is): without it each worker would start a temporary API of its own.
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=120)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        run(args, frame, folder)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, frame: Any, folder: Path) -> None:
+    import pandas as pd
+    from distributed import Client, LocalCluster
+
+    from flows.evaluation import backtest_flow
+
     csv = folder / "reports.csv"
     frame.to_csv(csv, index=False)
-    kw = {"resolutions": [5], "n_splits": args.splits, "horizon_days": 180, "seeds": 5, "n_boot": 100, "home": str(folder)}
+    kw = {
+        "resolutions": [5],
+        "n_splits": args.splits,
+        "horizon_days": 180,
+        "seeds": 5,
+        "n_boot": 100,
+        "home": str(folder),
+    }
 
     os.environ["COUNTERFLOW_DASK"] = "off"
-    backtest_flow(str(csv), resolutions=[3], n_splits=1, horizon_days=180, seeds=1, n_boot=10, home=str(folder))
+    backtest_flow(
+        str(csv), resolutions=[3], n_splits=1, horizon_days=180, seeds=1, n_boot=10, home=str(folder)
+    )
     t0 = time.perf_counter()
     one = backtest_flow(str(csv), **kw)
     t_one = time.perf_counter() - t0
 
     del os.environ["COUNTERFLOW_DASK"]
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     with Client(cluster) as client:
         client.run(_warm)  # the workers' first imports
     t_start = time.perf_counter() - t0
