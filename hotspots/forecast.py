@@ -458,7 +458,7 @@ def forecast(
         grid.area, expected, x_now, horizon_days, dispersion=dispersion, method="boosting",
         n_iter=n_iter, model=model,
     )  # fmt: skip
-    if blend and mu0 is not None:
+    if blend:
         _blend(fc, grid, x0, y0, mu0, x_now)
     return fc
 
@@ -469,7 +469,7 @@ def _share(v: np.ndarray) -> np.ndarray:
 
 
 def _blend(
-    fc: Forecast, grid: Grid, x0: np.ndarray, y0: np.ndarray, mu0: np.ndarray, x_now: np.ndarray
+    fc: Forecast, grid: Grid, x0: np.ndarray, y0: np.ndarray, mu0: np.ndarray | None, x_now: np.ndarray
 ) -> None:
     """Blend the model with a kernel density of the past reports, the bandwidth and the weight
     chosen on the validation window (its counts ``y0``; ``x0`` and ``mu0`` the features and the
@@ -483,9 +483,13 @@ def _blend(
     dens0 = {b: cell_density(xyz, c0, b * edge) for b in DENSITY_EDGES}
     # the bandwidth that best predicts the validation window alone (the smaller one on a tie),
     # then the weight that best predicts it blended (the nearer to half on a tie)
-    bw = max(DENSITY_EDGES, key=lambda b: (top_hits(dens0[b], y0), -b))
-    m0, d0 = _share(mu0), _share(dens0[bw])
-    wt = max(BLEND_WEIGHTS, key=lambda v: (top_hits((1 - v) * m0 + v * d0, y0), -abs(v - 0.5)))
+    if mu0 is None or y0.sum() <= 0:
+        # no validation window to choose on (too few reports): half and half, 2 cell edges
+        bw, wt = 2.0, 0.5
+    else:
+        bw = max(DENSITY_EDGES, key=lambda b: (top_hits(dens0[b], y0), -b))
+        m0, d0 = _share(mu0), _share(dens0[bw])
+        wt = max(BLEND_WEIGHTS, key=lambda v: (top_hits((1 - v) * m0 + v * d0, y0), -abs(v - 0.5)))
     total = float(fc.expected.sum())
     dens = cell_density(xyz, c1, bw * edge)
     fc.density = wt * total * _share(dens)
