@@ -427,7 +427,7 @@ def forecast(
                    "reports in them): forecast = recency-decayed counts"],
         )  # fmt: skip
     keep, w = negative_sample(y, max_rows, seed)
-    x, y, j, w = x[keep], y[keep], j[keep], w[keep]
+    x, y, j = x[keep], y[keep], j[keep]
     # choose the number of iterations on the newest window, fitted on the windows that end
     # before it starts (no overlap: their targets are all older than its cutoff)
     val = j == 0

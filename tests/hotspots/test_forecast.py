@@ -91,3 +91,10 @@ def test_the_blend_keeps_the_model_total_and_says_what_it_chose() -> None:
     # what each part adds: the density's share is reported beside the feature groups
     parts = mixed.contributions(np.array([kano]))
     assert parts["density"][0] == pytest.approx(mixed.density[kano])
+
+
+def test_a_capped_fit_samples_the_rows_without_reports() -> None:
+    grid, unit, day = _persistent_case()
+    capped = forecast(grid, unit, day, np.ones(len(day)), as_of=72 * 30, max_rows=40, blend=False)
+    kano = int(area_index(grid.area, h3cells.cells_of(np.array([KANO[0]]), np.array([KANO[1]]), 6))[0])
+    assert capped.method == "boosting" and int(np.argmax(capped.expected)) == kano
