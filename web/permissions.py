@@ -46,10 +46,10 @@ TABLE: dict[str, Access] = {
     "POST /signout": PUBLIC,  # without a session it only clears the cookie
     "GET /set-password/{token}": PUBLIC,
     "POST /set-password/{token}": PUBLIC,
-    # FastAPI's own documentation of the API (no data in it)
+    # the documentation of the API (no data in it): Swagger UI from local files, /docs points there
     "GET /api/openapi.json": PUBLIC,
     "GET /api/docs": PUBLIC,
-    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /docs": PUBLIC,
     # hotspots and campaigns: every member of staff
     "GET /hotspots": STAFF,
     "GET /hotspots/{run_id}": STAFF,
