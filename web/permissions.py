@@ -34,6 +34,7 @@ Access = _Public | frozenset[Role]
 TABLE: dict[str, Access] = {
     # public: home, the tip form and its API, signing in and out, setting a password
     "GET /": PUBLIC,
+    "GET /welcome": PUBLIC,  # first steps: how to sign in, what each role does next
     "GET /tip": PUBLIC,
     "POST /tip": PUBLIC,
     "GET /tip/thanks": PUBLIC,
