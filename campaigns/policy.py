@@ -623,13 +623,14 @@ def assert_approvable(findings: Sequence[Finding], campaign_id: int | None) -> N
         return
     shown = "; ".join(f"[{f.rule}] {f.object}: {f.problem}" for f in refused[:5])
     more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+    cid = "CAMPAIGN_ID" if campaign_id is None else str(campaign_id)
     raise CounterflowError(
         f"campaign {campaign_id} cannot be approved while {len(refused)} preflight "
         f"refusal{'s' if len(refused) != 1 else ''} stand{'' if len(refused) != 1 else 's'}: {shown}{more}",
         f"fix each refusal first ({refused[0].fix}, ...), then approve; "
         "the campaign's preflight lists every finding with its fix",
         status=409,
-        hint=CommandHint("preflight", "" if campaign_id is None else str(campaign_id)),
+        hint=CommandHint("preflight", f"{cid}"),
     )
 
 
