@@ -23,7 +23,7 @@ from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
 from web.bodylimit import MAX_BODY, BodyLimit
 from web.deps import authorize
-from web.routes import api, campaigns, docs, home, hotspots, outcomes, public, signin, tips
+from web.routes import admin, api, campaigns, docs, home, hotspots, outcomes, portfolio, public, signin, tips
 from web.tipform import TipLimiter
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def create_app(
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (home, signin, hotspots, campaigns, tips, outcomes, public, api, docs):
+    for module in (home, signin, hotspots, campaigns, tips, outcomes, portfolio, admin, public, api, docs):
         app.include_router(module.router)
     errors.install(app)
     return app

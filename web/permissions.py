@@ -74,6 +74,8 @@ TABLE: dict[str, Access] = {
     # outcomes
     "GET /outcomes/{campaign_id}": OUTCOME_READERS,
     "GET /api/outcomes/{campaign_id}": OUTCOME_READERS,
+    "GET /portfolio": frozenset({Role.DIRECTOR, Role.ADMIN}),  # every campaign's outcomes
+    "GET /admin": frozenset({Role.ADMIN}),  # users, keys, channels, flows: never a secret
 }
 
 
