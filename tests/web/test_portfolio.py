@@ -165,8 +165,11 @@ def _cells(html: str, table: str) -> list[list[str]]:
 
 
 def test_the_page_shows_the_table_the_months_and_the_charts(
-    sqlite_settings: Settings, store: dict[str, int]
-) -> None:
+    sqlite_settings: Settings, store: dict[str, int], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from web.routes import portfolio
+
+    monkeypatch.setattr(portfolio, "BUDGET", None)  # every campaign worked out in the request
     client = TestClient(create_app(sqlite_settings))
     r = client.get("/portfolio", headers=as_user(client, "dina"))
     assert r.status_code == 200
@@ -187,9 +190,39 @@ def test_the_table_is_paged_top_first(sqlite_settings: Settings, store: dict[str
     from web.routes import portfolio
 
     monkeypatch.setattr(portfolio, "PER_PAGE", 2)
+    monkeypatch.setattr(portfolio, "BUDGET", None)
     client = TestClient(create_app(sqlite_settings))
     headers = as_user(client, "root")
     second = client.get("/portfolio?page=2", headers=headers)
     assert [row[0] for row in _cells(second.text, "portfolio-rows")] == ["Campaign C"]
     assert "Rows 3–3 of 3" in second.text
     assert client.get("/portfolio?page=3", headers=headers).status_code == 404
+
+
+def test_a_cold_portfolio_answers_at_once_and_fills_in_behind(
+    sqlite_settings: Settings, store: dict[str, int], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from web.routes import portfolio
+
+    monkeypatch.setattr(portfolio, "BUDGET", 0.0)  # no time in the request: all in the background
+    client = TestClient(create_app(sqlite_settings))
+    headers = as_user(client, "dina")
+    first = client.get("/portfolio", headers=headers)
+    assert first.status_code == 200
+    pending = re.search(r'data-pending="(\d+)"', first.text)
+    assert pending is not None and 1 <= int(pending.group(1)) <= 3
+    assert "of 3 campaigns are still being worked out" in first.text
+    deadline = time.monotonic() + 60
+    while True:
+        page = client.get("/portfolio", headers=headers)
+        if 'id="pending"' not in page.text:
+            break
+        assert time.monotonic() < deadline, "the background thread did not finish"
+        time.sleep(0.2)
+    assert [row[0] for row in _cells(page.text, "portfolio-rows")] == [
+        "Campaign A",
+        "Campaign B",
+        "Campaign C",
+    ]
