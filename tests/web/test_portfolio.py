@@ -61,10 +61,9 @@ def _tips(s: Session, rows, statuses: list[str]) -> None:  # type: ignore[no-unt
         )
 
 
-@pytest.fixture
-def store(sqlite_engine: Engine) -> dict[str, int]:
+def _build(engine: Engine) -> dict[str, int]:
     CACHE.clear()
-    with Session(sqlite_engine, expire_on_commit=False) as s:
+    with Session(engine, expire_on_commit=False) as s:
         make_users(s)
         run, hotspots = make_route_and_run(s, n=4)
         a = make_campaign_rows(s, run=run, hotspots=hotspots, starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 31))
@@ -97,11 +96,23 @@ def store(sqlite_engine: Engine) -> dict[str, int]:
         return {"A": a.campaign.id, "B": b.campaign.id, "C": c.campaign.id}  # type: ignore[dict-item]
 
 
+@pytest.fixture
+def store(sqlite_engine: Engine) -> dict[str, int]:
+    return _build(sqlite_engine)
+
+
+@pytest.fixture
+def any_store(engine: Engine) -> tuple[Engine, dict[str, int]]:
+    """The same store on SQLite and on PostgreSQL."""
+    return engine, _build(engine)
+
+
 def test_the_figures_are_each_campaigns_outcomes_worked_out_by_hand(
-    sqlite_engine: Engine, store: dict[str, int]
+    any_store: tuple[Engine, dict[str, int]],
 ) -> None:
     today = D(2026, 12, 1)
-    with Session(sqlite_engine) as s:
+    engine, _ = any_store
+    with Session(engine) as s:
         rows = top_first(CACHE.figures(s, today=today))
         assert [r.name for r in rows] == ["Campaign A", "Campaign B", "Campaign C"]
         a, b, c = rows
@@ -142,9 +153,10 @@ def test_the_figures_are_each_campaigns_outcomes_worked_out_by_hand(
 
 
 def test_a_new_tip_is_counted_at_once_though_figures_are_kept(
-    sqlite_engine: Engine, store: dict[str, int]
+    any_store: tuple[Engine, dict[str, int]],
 ) -> None:
-    with Session(sqlite_engine) as s:
+    engine, store = any_store
+    with Session(engine) as s:
         before = {r.campaign_id: r for r in CACHE.figures(s)}
         again = {r.campaign_id: r for r in CACHE.figures(s)}
         assert again[store["A"]] is before[store["A"]]  # kept, not computed again
