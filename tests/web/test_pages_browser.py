@@ -93,8 +93,8 @@ def test_the_public_tip_form_fits_a_phone_in_english_and_in_arabic(
     [
         ("ana", ["/hotspots", "/hotspots/{run}", "/tips"]),
         ("cleo", ["/campaigns", "/campaigns/{campaign}", "/outcomes/{campaign}"]),
-        ("dina", ["/campaigns/{campaign}", "/outcomes/{campaign}"]),
-        ("root", ["/", "/tips", "/campaigns/{campaign}"]),
+        ("dina", ["/campaigns/{campaign}", "/outcomes/{campaign}", "/portfolio"]),
+        ("root", ["/", "/tips", "/campaigns/{campaign}", "/portfolio", "/admin"]),
     ],
     ids=["analyst", "campaign manager", "director", "admin"],
 )
