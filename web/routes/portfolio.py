@@ -17,6 +17,8 @@ router = APIRouter()
 PER_PAGE = 25
 #: Campaigns in the "reach by campaign" chart (the top of the table).
 CHART_TOP = 10
+#: Characters of a campaign's name that fit the chart's label column (the table has it whole).
+LABEL = 24
 #: Seconds a request spends working out campaigns whose figures changed; a background thread
 #: does the rest (the page says how many are still missing).
 BUDGET: float | None = 0.15
@@ -37,7 +39,7 @@ def portfolio(request: Request, session: SessionDep, user: UserDep, page: int = 
     top = rows[:CHART_TOP]
     charts = [
         bar_chart(
-            [f"{r.name}" for r in top],
+            [r.name if len(r.name) <= LABEL else r.name[: LABEL - 1] + "…" for r in top],
             [r.reach for r in top],
             title=_("Reach of the top campaigns (upper bound)"),
             simulated=simulated,
