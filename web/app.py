@@ -21,9 +21,9 @@ from intel.errors import Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
-from web.bodylimit import MAX_BODY, BodyLimit
+from web.bodylimit import MAX_BODY, MAX_UPLOAD, BodyLimit
 from web.deps import authorize
-from web.routes import api, campaigns, docs, home, hotspots, outcomes, public, signin, tips
+from web.routes import analysis, api, campaigns, docs, home, hotspots, imports, outcomes, public, signin, tips
 from web.tipform import TipLimiter
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def create_app(
     tip_rate_limit: int = 10,
     tip_ceiling: int = 300,
     max_body: int = MAX_BODY,
+    max_upload: int = MAX_UPLOAD,
 ) -> FastAPI:
     """Build the web app.
 
@@ -64,6 +65,8 @@ def create_app(
         Tips accepted per minute by this process from all clients together (a backstop).
     max_body
         Largest request body accepted, in bytes; checked before the body is read (413).
+    max_upload
+        Largest file upload accepted (``POST /imports``), in bytes, checked the same way.
     """
     settings = settings or get_settings()
     app = FastAPI(
@@ -74,6 +77,7 @@ def create_app(
         dependencies=[Depends(authorize)],  # the permission table, before every route
     )
     app.state.settings = settings
+    app.state.max_upload = max_upload
     app.state.engine = get_engine(settings)
     app.state.tip_limiter = TipLimiter(per_client=tip_rate_limit, ceiling=tip_ceiling, window=60.0)
     app.state.signin_throttle = SignInThrottle()
@@ -83,7 +87,7 @@ def create_app(
 
     # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
     # and before anything reads a body.
-    app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(BodyLimit, max_bytes=max_body, larger={"/imports": max_upload})
 
     @app.middleware("http")
     async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -119,7 +123,7 @@ def create_app(
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (home, signin, hotspots, campaigns, tips, outcomes, public, api, docs):
+    for module in (home, signin, analysis, hotspots, imports, campaigns, tips, outcomes, public, api, docs):
         app.include_router(module.router)
     errors.install(app)
     return app

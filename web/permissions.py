@@ -30,6 +30,8 @@ PUBLIC: Final = _Public()
 STAFF: Final = frozenset(Role)
 
 Access = _Public | frozenset[Role]
+#: Who imports files and runs hotspots: analysts and admins.
+ANALYSTS: Final = frozenset({Role.ANALYST, Role.ADMIN})
 
 TABLE: dict[str, Access] = {
     # public: home, the tip form and its API, signing in and out, setting a password
@@ -58,6 +60,15 @@ TABLE: dict[str, Access] = {
     "GET /campaigns": STAFF,
     "GET /campaigns/{campaign_id}": STAFF,
     "GET /campaigns/{campaign_id}/map": STAFF,
+    # the analyst's work: running hotspots and importing files
+    "GET /hotspots/new": ANALYSTS,
+    "POST /hotspots": ANALYSTS,
+    "GET /imports": ANALYSTS,
+    "POST /imports": ANALYSTS,
+    "GET /imports/{import_id}": ANALYSTS,
+    "GET /imports/{import_id}/rejects.csv": ANALYSTS,
+    "GET /imports/jobs/{job_id}": ANALYSTS,
+    "GET /imports/jobs/{job_id}/status": ANALYSTS,
     "GET /api/hotspots": STAFF,
     "GET /api/hotspots/{run_id}": STAFF,
     "GET /api/campaigns": STAFF,

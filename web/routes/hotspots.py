@@ -11,6 +11,7 @@ from intel.hotspot_store import route_of_run
 from intel.models import Hotspot, HotspotRun, Route
 from web.deps import SessionDep, UserDep
 from web.readable import Page
+from web.routes.analysis import changes_since_previous
 from web.templating import render
 
 router = APIRouter()
@@ -55,6 +56,7 @@ def hotspot_run(
         route=route,
         cells=Page.of(ranked, page=page, per_page=PER_PAGE),
         n_ranked=sum(1 for h in ranked if h.rank is not None),
+        changes=changes_since_previous(session, run),
     )
 
 
