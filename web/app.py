@@ -23,7 +23,20 @@ from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
 from web.bodylimit import MAX_BODY, MAX_UPLOAD, BodyLimit
 from web.deps import authorize
-from web.routes import analysis, api, campaigns, docs, home, hotspots, imports, outcomes, public, signin, tips
+from web.routes import (
+    analysis,
+    api,
+    campaigns,
+    docs,
+    figures,
+    home,
+    hotspots,
+    imports,
+    outcomes,
+    public,
+    signin,
+    tips,
+)
 from web.tipform import TipLimiter
 
 log = logging.getLogger(__name__)
@@ -123,7 +136,20 @@ def create_app(
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (home, signin, analysis, hotspots, imports, campaigns, tips, outcomes, public, api, docs):
+    for module in (
+        home,
+        signin,
+        analysis,
+        hotspots,
+        imports,
+        figures,
+        campaigns,
+        tips,
+        outcomes,
+        public,
+        api,
+        docs,
+    ):
         app.include_router(module.router)
     errors.install(app)
     return app

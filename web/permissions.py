@@ -69,6 +69,7 @@ TABLE: dict[str, Access] = {
     "GET /imports/{import_id}/rejects.csv": ANALYSTS,
     "GET /imports/jobs/{job_id}": ANALYSTS,
     "GET /imports/jobs/{job_id}/status": ANALYSTS,
+    "GET /figures": ANALYSTS,
     "GET /api/hotspots": STAFF,
     "GET /api/hotspots/{run_id}": STAFF,
     "GET /api/campaigns": STAFF,

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from intel.models import Hotspot, HotspotRun, ImportBatch, Reject, Report
 from intel.settings import Settings
-from tests.factories import Seeded, as_user, clusters, make_demo_run, make_route, store_reports
+from tests.factories import Seeded, as_user, clusters, make_demo_run, make_route, reports, store_reports
 from web.app import create_app
 from web.routes.analysis import changes_since_previous, previous_run
 
@@ -57,7 +57,7 @@ def test_a_real_file_is_imported_with_the_spec_detected(client: TestClient, seed
     assert stored == batch.rows_stored + batch.rows_duplicate
     page = client.get(r.headers["location"], headers=as_user(client, "ana"))
     assert page.status_code == 200
-    assert "spec iom" in page.text and f'<dd id="n-read">60</dd>' in page.text
+    assert "spec iom" in page.text and '<dd id="n-read">60</dd>' in page.text
     assert f'<dd id="n-stored">{batch.rows_stored}</dd>' in page.text
     # the same file again: nothing added, and the page says so
     again = _upload(client, "ana", IOM.name, IOM.read_bytes())
@@ -270,3 +270,31 @@ def test_the_hotspot_form_offers_the_saved_routes_and_the_forecast_first(
     assert client.get("/hotspots/new", headers=as_user(client, "cleo")).status_code == 403
     assert 'id="new-run"' in client.get("/hotspots", headers=as_user(client, "ana")).text
     assert 'id="new-run"' not in client.get("/hotspots", headers=as_user(client, "cleo")).text
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+def test_histograms_and_flows_are_drawn_from_the_cli_steps(
+    client: TestClient, sqlite_engine: Engine, seeded: Seeded
+) -> None:
+    # three reports in Niger (Nigeria -> Italy) and two in Libya (Eritrea -> Italy)
+    niger = {"country": "NE", "lat": 16.97, "lon": 7.99, "origin": "NG", "destination": "IT"}
+    libya = {"country": "LY", "lat": 32.89, "lon": 13.19, "origin": "ER", "destination": "IT"}
+    store_reports(sqlite_engine, reports([niger] * 3 + [libya] * 2))
+    headers = as_user(client, "ana")
+    page = client.get("/figures?by=country", headers=headers).text
+    histogram = page.split('id="histogram"')[1].split('id="flows"')[0]
+    assert re.findall(r'data-value="([\d.]+)"', histogram) == ["3.0", "2.0"]  # NE, then LY
+    assert histogram.index(">NE<") < histogram.index(">LY<")
+    flows = page.split('id="flows"')[1]
+    assert re.findall(r'data-value="([\d.]+)"', flows) == ["3.0", "2.0"]
+    assert "NG → IT" in flows and "ER → IT" in flows
+    heat = client.get("/figures?by=country&heat=year", headers=headers).text
+    assert '<table id="heat">' in heat and "2024" in heat
+    assert client.get("/figures", headers=as_user(client, "dina")).status_code == 403
+
+
+def test_a_figure_that_cannot_be_drawn_says_why(client: TestClient, seeded: Seeded) -> None:
+    page = client.get("/figures?measure=convicted", headers=as_user(client, "ana")).text
+    assert page.count('class="notice"') == 2 and "<svg" not in page
