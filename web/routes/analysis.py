@@ -180,6 +180,7 @@ def changes_since_previous(session: Session, run: HotspotRun) -> Changes | None:
             out.up.append(row)
         elif rb is not None and ra is not None and ra > rb:
             out.down.append(row)
+
     def by(key: str) -> Any:
         return lambda row: row[key]
 
