@@ -25,11 +25,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_background(sqlite_settings: Settings, sqlite_engine: Engine) -> Iterator[tuple[str, Seeded]]:
-    """A live server on which every upload is imported in the background (as a large one is)."""
-    seeded = seed(sqlite_engine)
-    store_reports(sqlite_engine, clusters([(16.97, 7.99, 30), (32.89, 13.19, 20), (6.34, 5.62, 12)], seed=3))
-    app = create_app(sqlite_settings)
+def live_background(settings: Settings, engine: Engine) -> Iterator[tuple[str, Seeded]]:
+    """A live server on which every upload is imported in the background (as a large one is), on
+    SQLite and on PostgreSQL."""
+    seeded = seed(engine)
+    store_reports(engine, clusters([(16.97, 7.99, 30), (32.89, 13.19, 20), (6.34, 5.62, 12)], seed=3))
+    app = create_app(settings)
     app.state.import_inline_bytes = 0
     port = _free_port()
     server = uvicorn.Server(

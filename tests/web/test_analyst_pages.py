@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 
 from intel.models import Hotspot, HotspotRun, ImportBatch, Reject, Report
 from intel.settings import Settings
-from tests.factories import Seeded, as_user, clusters, make_demo_run, make_route, reports, store_reports
+from tests.factories import Seeded, as_user, clusters, make_demo_run, make_route, reports, seed, store_reports
 from web.app import create_app
 from web.routes.analysis import changes_since_previous, previous_run
 
@@ -33,6 +34,14 @@ HANDMADE = (
 )
 
 
+@pytest.fixture
+def store_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """A client of the app on a seeded store: SQLite, then PostgreSQL."""
+    seed(engine)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
 def _upload(client: TestClient, who: str, name: str, body: bytes, spec: str = "auto", **extra: str):  # type: ignore[no-untyped-def]
     headers = as_user(client, who)
     return client.post(
@@ -44,7 +53,8 @@ def _upload(client: TestClient, who: str, name: str, body: bytes, spec: str = "a
     )
 
 
-def test_a_real_file_is_imported_with_the_spec_detected(client: TestClient, seeded: Seeded) -> None:
+def test_a_real_file_is_imported_with_the_spec_detected(store_client: TestClient) -> None:
+    client = store_client
     r = _upload(client, "ana", IOM.name, IOM.read_bytes())
     assert r.status_code == 303, r.text[:300]
     m = re.fullmatch(r"/imports/(\d+)", r.headers["location"])
@@ -66,8 +76,9 @@ def test_a_real_file_is_imported_with_the_spec_detected(client: TestClient, seed
 
 
 def test_the_rejected_rows_are_shown_with_their_line_and_reason_and_download_safely(
-    client: TestClient, seeded: Seeded
+    store_client: TestClient,
 ) -> None:
+    client = store_client
     r = _upload(client, "root", "cases.csv", HANDMADE.encode(), spec="reports")
     assert r.status_code == 303, r.text[:300]
     import_id = int(r.headers["location"].rsplit("/", 1)[1])
@@ -217,9 +228,10 @@ def test_changes_since_the_previous_run_of_the_route(sqlite_engine: Engine, seed
 
 
 def test_hotspots_run_from_the_form_and_the_second_run_says_what_changed(
-    client: TestClient, sqlite_engine: Engine, seeded: Seeded
+    store_client: TestClient, engine: Engine
 ) -> None:
-    store_reports(sqlite_engine, clusters([(16.97, 7.99, 30), (32.89, 13.19, 20), (6.34, 5.62, 12)], seed=3))
+    client = store_client
+    store_reports(engine, clusters([(16.97, 7.99, 30), (32.89, 13.19, 20), (6.34, 5.62, 12)], seed=3))
     headers = as_user(client, "ana")
     form = {
         "csrf_token": headers["X-CSRF-Token"],
@@ -232,12 +244,12 @@ def test_hotspots_run_from_the_form_and_the_second_run_says_what_changed(
     page = client.get(r.headers["location"], headers=headers).text
     assert 'id="no-previous"' in page and "{" not in page.split('id="ranked"')[1]  # reasons as words
     assert re.search(r"\d+ reports", page.split('id="ranked"')[1])
-    store_reports(sqlite_engine, clusters([(6.34, 5.62, 60)], seed=4))  # Benin City grows
+    store_reports(engine, clusters([(6.34, 5.62, 60)], seed=4))  # Benin City grows
     r = client.post("/hotspots", headers=headers, data=form, follow_redirects=False)
     second = int(r.headers["location"].rsplit("/", 1)[1])
     page = client.get(r.headers["location"], headers=headers).text
     assert f'<a href="/hotspots/{first}">#{first}</a>' in page
-    with Session(sqlite_engine) as s:
+    with Session(engine) as s:
         run = s.get(HotspotRun, second)
         assert run is not None and run.method == "counts-h3" and run.route_id is not None
         changes = changes_since_previous(s, run)
