@@ -177,6 +177,24 @@ def test_an_upload_is_size_limited_and_needs_the_csrf_token(
         assert r.status_code == 403 and "security token" in r.text
 
 
+def test_an_upload_may_be_larger_than_other_requests(client: TestClient, seeded: Seeded) -> None:
+    rows = "".join(
+        f"2024-03-{1 + i % 28:02d},Agadez,NE,report number {i} of a long file\n" for i in range(4000)
+    )
+    body = ("date,place,country,summary\n" + rows).encode()
+    assert len(body) > 128 * 1024  # the limit of every other request (web.bodylimit.MAX_BODY)
+    r = _upload(client, "ana", "long.csv", body, spec="reports")
+    assert r.status_code == 303, r.text[:300]
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        batch = s.get(ImportBatch, int(r.headers["location"].rsplit("/", 1)[1]))
+    assert batch is not None and batch.rows_read == 4000
+    headers = as_user(client, "ana")
+    tip = client.post(
+        "/hotspots", headers=headers, data={"csrf_token": headers["X-CSRF-Token"], "towns": "x" * 200_000}
+    )
+    assert tip.status_code == 413  # other forms keep the small limit
+
+
 def test_the_import_form_lists_the_specs_and_is_for_analysts(client: TestClient, seeded: Seeded) -> None:
     page = client.get("/imports", headers=as_user(client, "ana")).text
     for spec in ("auto", "reports", "iom", "ctdc", "unodc", "tip_edges"):
