@@ -23,6 +23,7 @@ from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
 from web.bodylimit import MAX_BODY, BodyLimit
 from web.deps import authorize
+from web.oidc import PENDING_COOKIE, SingleSignOn
 from web.routes import api, campaigns, home, hotspots, outcomes, public, signin, tips
 from web.tipform import TipLimiter
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_POSTS = frozenset({"/tip", "/api/tips"})  # and every /t/<code>
 STATIC = Path(__file__).parent / "static"
-COOKIES = (f"{SESSION_COOKIE}=", "counterflow_oidc=")
+COOKIES = (f"{SESSION_COOKIE}=", f"{PENDING_COOKIE}=")
 
 #: Everything is served from this origin; inline script/style only for folium's map page.
 CSP = (
@@ -77,6 +78,7 @@ def create_app(
     app.state.engine = get_engine(settings)
     app.state.tip_limiter = TipLimiter(per_client=tip_rate_limit, ceiling=tip_ceiling, window=60.0)
     app.state.signin_throttle = SignInThrottle()
+    app.state.sso = SingleSignOn(settings) if settings.oidc_enabled else None
     app.state.csrf_secret = secrets.token_urlsafe(32)  # CSRF tokens of header users, per process
     if not settings.sign_in and not settings.trust_user_header:
         log.warning("staff pages are closed: sign-in is off and no proxy's user header is trusted")
