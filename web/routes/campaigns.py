@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
 from intel.roles import APPROVING_ROLES, role_names
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
@@ -114,7 +114,7 @@ def campaign(
     request: Request,
     session: SessionDep,
     user: UserDep,
-    campaign_id: int,
+    campaign_id: RowId,
     page: int = 1,
     kind: str | None = None,
 ) -> HTMLResponse:
@@ -127,7 +127,7 @@ def campaign(
 
 
 @router.get("/campaigns/{campaign_id}/map", response_class=HTMLResponse)
-def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
+def campaign_map(session: SessionDep, user: UserDep, campaign_id: RowId) -> HTMLResponse:
     """The targets on the route, as a full page (embedded by the campaign page); nothing remote."""
     from campaigns.plan.maps import map_rows, targets_map
 
@@ -136,7 +136,7 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLRe
 
 
 @router.post("/campaigns/{campaign_id}/approve")
-def approve(session: SessionDep, user: UserDep, campaign_id: int) -> RedirectResponse:
+def approve(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectResponse:
     """Approve a campaign (someone other than its author)."""
     from flows import steps
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from intel.errors import NotFound
 from intel.hotspot_store import route_of_run
 from intel.models import Hotspot, HotspotRun, Route
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
@@ -37,14 +37,14 @@ def hotspot_runs(request: Request, session: SessionDep, user: UserDep) -> HTMLRe
 
 
 @router.get("/hotspots/{run_id}", response_class=HTMLResponse)
-def hotspot_run(request: Request, session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
+def hotspot_run(request: Request, session: SessionDep, user: UserDep, run_id: RowId) -> HTMLResponse:
     """One run: the map and the ranked list along the route."""
     run, route, ranked = get_run(session, run_id)
     return render(request, "hotspot_run.html", user=user, run=run, route=route, hotspots=ranked)
 
 
 @router.get("/hotspots/{run_id}/map", response_class=HTMLResponse)
-def hotspot_run_map(session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
+def hotspot_run_map(session: SessionDep, user: UserDep, run_id: RowId) -> HTMLResponse:
     """The run's folium map as a full page (embedded by the run page), with vendored assets only."""
     from web.maps import offline_html, run_map  # folium: imported when a map is asked for
 
