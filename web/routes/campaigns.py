@@ -18,6 +18,7 @@ router = APIRouter()
 
 
 PAGE = 50
+MAX_PAGE = 1_000_000
 
 
 def campaign_detail(
@@ -36,9 +37,12 @@ def campaign_detail(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist", "pick a campaign from /campaigns")
-    if page < 1 or not 1 <= per_page <= 1000:
+    # The offset must stay a database integer (PostgreSQL's bigint): a page far beyond the last
+    # failed the query instead of coming back empty.
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 1000:
         raise CounterflowError(
-            f"page was {page} and per_page {per_page}", "use page >= 1 and per_page between 1 and 1000"
+            f"page was {page} and per_page {per_page}",
+            f"use page between 1 and {MAX_PAGE:,} and per_page between 1 and 1000",
         )
     offset = (page - 1) * per_page
     targets = session.exec(
