@@ -16,7 +16,8 @@ answers with an ID token signed with its key that carries the nonce::
 
 ``misbehave`` (one ID token, then back to normal): ``wrong_key``, ``wrong_audience``,
 ``wrong_issuer``, ``wrong_nonce``, ``expired``, ``no_nonce``, ``alg_none``. ``deny`` (the next
-``/authorize`` answers ``error=access_denied``). Every request to ``/token`` is kept in
+``/authorize`` answers ``error=access_denied``). ``auth_methods``: how the client may send its
+secret (``client_secret_basic``, ``client_secret_post``; published in the metadata). Every request to ``/token`` is kept in
 ``token_requests`` (what was checked and why it failed) for the tests.
 """
 
@@ -71,6 +72,7 @@ class FakeIssuer:
     username_claim: str = "preferred_username"
     misbehave: str | None = None
     deny: bool = False
+    auth_methods: list[str] = field(default_factory=lambda: ["client_secret_basic", "client_secret_post"])
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     verifiers: list[str] = field(default_factory=list)
     _key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}))
@@ -90,7 +92,7 @@ class FakeIssuer:
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "token_endpoint_auth_methods_supported": self.auth_methods,
                 "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": ["openid", "profile", "email"],
             }
@@ -148,6 +150,8 @@ class FakeIssuer:
             record["refused"] = why
             return JSONResponse({"error": error, "error_description": why}, status)
 
+        if how not in self.auth_methods:
+            return refuse("invalid_client", f"{how} is not accepted here", 401)
         if cid != self.client_id or not hmac.compare_digest((secret or "").encode(), self.client_secret.encode()):
             return refuse("invalid_client", "wrong client id or secret", 401)
         if form.get("grant_type") != "authorization_code":

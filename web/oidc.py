@@ -152,6 +152,16 @@ class SingleSignOn:
                 "an admin must set COUNTERFLOW_OIDC_ISSUER to the issuer exactly as its metadata says",
                 status=502,
             )
+        # The client secret goes in HTTP Basic, or in the form where the issuer takes only that.
+        methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+        usable = [m for m in ("client_secret_basic", "client_secret_post") if m in methods]
+        if not usable:
+            raise SignOnRefused(
+                f"the sign-in service {self.host} takes no client secret ({', '.join(map(str, methods))})",
+                "an admin must register counterflow there as a confidential client with a secret",
+                status=502,
+            )
+        self.client.client_kwargs["token_endpoint_auth_method"] = usable[0]
         # Only asymmetric signatures, whatever the metadata offers.
         offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
         metadata["id_token_signing_alg_values_supported"] = [a for a in offered if a in ALGORITHMS]

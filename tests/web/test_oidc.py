@@ -126,6 +126,20 @@ def test_a_known_user_signs_in_through_the_issuer_and_reaches_a_page_of_their_ro
     assert sso.get("/tips").status_code == 403
 
 
+def test_the_secret_goes_in_the_form_where_the_issuer_takes_only_that(
+    sso: TestClient, issuer: FakeIssuer
+) -> None:
+    issuer.auth_methods = ["client_secret_post"]
+    assert _round_trip(sso).headers["location"] == "/tips"
+    assert issuer.token_requests[-1] == {"auth": "client_secret_post", "grant_type": "authorization_code", "ok": True}
+
+
+def test_an_issuer_that_takes_no_client_secret_is_named(sso: TestClient, issuer: FakeIssuer) -> None:
+    issuer.auth_methods = ["private_key_jwt"]
+    r = sso.get("/signin/oidc", follow_redirects=False)
+    assert r.status_code == 502 and "takes no client secret (private_key_jwt)" in unescape(r.text)
+
+
 def test_an_unknown_user_is_refused_and_no_user_is_made(
     sso: TestClient, issuer: FakeIssuer, sqlite_engine: Engine
 ) -> None:
@@ -208,9 +222,8 @@ def test_a_wrong_client_secret_is_refused_by_the_issuer_and_never_shown_or_logge
     sqlite_engine: Engine,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # every logger, httpx's and Authlib's too
-    for name in ("", "httpx", "httpcore", "authlib", "web", "uvicorn"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    for name in (None, "httpx", "httpcore", "authlib", "web", "uvicorn"):  # restored after the test
+        caplog.set_level(logging.DEBUG, logger=name)
     bodies: list[str] = []
     wrong = "oidc-WRONG-secret-4Jd8sPq1Zx6Vn2Lm"
     with TestClient(create_app(_settings(sqlite_settings, issuer.url, wrong))) as c:
