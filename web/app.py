@@ -110,8 +110,8 @@ def create_app(
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        # The staff session cookie is the only cookie, set only by the sign-in pages; the public
-        # tip form and its API never set one.
+        # The staff session cookie (and single sign-on's pending one) are the only cookies, set
+        # only by the sign-in pages; the public tip form and its API never set one.
         cookies = response.headers.getlist("set-cookie")
         keep = [c for c in cookies if c.startswith(COOKIES) and not _public_post(request.url.path)]
         if len(keep) != len(cookies):

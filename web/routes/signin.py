@@ -1,9 +1,10 @@
 """Signing in and out, and setting a password through a one-time link.
 
-The session cookie is the only cookie the app sets, and only here: HttpOnly, SameSite=Lax, Secure
-when the request came over https (or when the settings say so). A failed sign-in says the same
-thing whether the name or the password was wrong, and failures are throttled per account and per
-client (``web.auth.SignInThrottle``).
+The session cookie is set only here (as is single sign-on's short-lived pending cookie, see
+``web.oidc``): HttpOnly, SameSite=Lax, Secure when the request came over https (or when the
+settings say so). A failed sign-in says the same thing whether the name or the password was
+wrong, and failures are throttled per account and per client (``web.auth.SignInThrottle``).
+Single sign-on (``/signin/oidc``) ends in the same session as the password.
 """
 
 from __future__ import annotations
