@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from intel.db import get_engine
-from intel.errors import Forbidden
+from intel.errors import CounterflowError, Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
@@ -86,6 +86,17 @@ def create_app(
     # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
     # and before anything reads a body.
     app.add_middleware(BodyLimit, max_bytes=max_body)
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # No address or query holds a NUL byte for a reason, and PostgreSQL cannot compare text
+        # with one (the query fails): refused here, the same on every store.
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            error = CounterflowError(
+                "the address holds a NUL byte (%00)", "remove it from the address and try again", status=400
+            )
+            return errors.render_error(request, error)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

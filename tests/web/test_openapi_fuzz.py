@@ -15,8 +15,9 @@ The tip limits and the sign-in throttle are set far above what the test sends, s
 depends on how many requests came before (a 429 is no server error, but it would stop those
 routes from being exercised).
 
-Found and fixed (PostgreSQL): an id beyond the store's integer in a path (``/campaigns/2147483648``)
-and a page far past the last (``?page=2**62``) failed their queries.
+Found and fixed (PostgreSQL): an id beyond the store's integer in a path (``/campaigns/2147483648``),
+a page far past the last (``?page=2**62``) and a NUL byte in a query (``?kind=%00``) failed their
+queries (tests in ``tests/web/test_app.py``).
 """
 
 from __future__ import annotations
