@@ -1,7 +1,8 @@
 """Editing a campaign that has not gone out: disclosures, budget, dates, audience and targets.
 
 Who: the campaign's author, or a campaign manager (each proves who they are to a face first).
-What: ``paid_for_by``, ``dsa_beneficiary``, ``dsa_payor`` are set as given. A change of budget,
+What: ``paid_for_by``, ``dsa_beneficiary``, ``dsa_payor`` are set as given (an empty DSA field
+takes a new ``paid_for_by``, as when planning). A change of budget,
 dates, languages, ages, genders, or a dropped target **re-plans the ad sets** of the targets that
 remain (the same rules as the planner: :func:`campaigns.plan.planner.adset_specs` and the budget
 split of :mod:`campaigns.plan.budget`), and their assets are made again; slots that were
@@ -138,6 +139,8 @@ def edit_campaign(
         value = getattr(edit, name)
         if value is not None:
             change(name, _text(value))
+        elif name != "paid_for_by" and edit.paid_for_by is not None and not getattr(campaign, name):
+            change(name, _text(edit.paid_for_by))  # as when planning: the payer, unless told otherwise
     targets = crud.list_targets(session, campaign_id=campaign_id)
     by_id = {t.id: t for t in targets}
     unknown = [i for i in edit.drop_targets if i not in by_id]

@@ -40,14 +40,15 @@ def echo_plan(summary: dict[str, Any]) -> None:
             (
                 t["id"],
                 t["name"],
-                t["country"],
+                t["country"] + (" (EU)" if t.get("is_eu") else ""),
                 f"{t['radius_km']:g} km",
                 t["languages"].replace("|", ","),
                 format_number(t["population"], "en"),
                 format_number(t["reach_estimate"], "en"),
+                f"{t['adsets']} ({t['teen_adsets']} teen)",
                 "-" if pick.get("rank") is None else pick["rank"],
                 "-" if not pick else f"{pick['score_kind']} {pick['score']:.3g}",
-                "-" if not pick else f"{pick['bin']}" + ("" if significant else " NOT significant"),
+                "-" if not pick else f"{pick['bin']} " + ("yes" if significant else "NOT significant"),
                 (pick.get("trend") or "-") if pick else "-",
             )
         )
@@ -59,9 +60,10 @@ def echo_plan(summary: dict[str, Any]) -> None:
         "languages",
         "population",
         "reach est.",
+        "ad sets",
         "rank",
         "score",
-        "Gi* bin",
+        "Gi* bin, hot spot",
         "trend",
     ]
     typer.echo(_table(heads, rows))

@@ -106,6 +106,9 @@ def plan_summary(session: Session, *, campaign_id: int, now: dt.datetime | None 
                 "languages": t.languages,
                 "population": t.population,
                 "reach_estimate": t.reach_estimate,
+                "is_eu": t.is_eu,
+                "adsets": sum(a.target_id == t.id for a in adsets),
+                "teen_adsets": sum(a.target_id == t.id and a.teen for a in adsets),
                 "pick": next((n for n in t.notes or [] if n.get("rule") == "pick"), None),
             }
             for t in targets
