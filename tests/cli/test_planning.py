@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from cli.app import app
 from cli.main import main
 from intel.accounts import issue_token
 from intel.db import get_engine, session_scope
@@ -197,3 +198,41 @@ def test_only_the_author_or_a_campaign_manager_may_edit(
     capsys.readouterr()
     assert main(["campaign", "edit", "1", "--as", "dana", "--budget", "1000"]) == 2
     assert "dana may not edit campaign 1: only its author (ana) or a campaign manager may" in capsys.readouterr().err
+
+
+def _readme_plan_example() -> list[str]:
+    """The `counterflow plan ...` line of the README's campaign planning section, as arguments."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Campaign planning and localised copy", 1)[1].split("\n## ", 1)[0]
+    (line,) = [x for x in section.splitlines() if x.startswith("counterflow plan ")]
+    return shlex.split(line)[2:]
+
+
+def test_the_readme_plan_example_passes_preflight_as_printed(engine, settings: Settings) -> None:
+    """Run the README's own example (its dates read a week before they start) on the demo route."""
+    import typer
+
+    from campaigns.policy import Finding, refusals
+    from cli.main import _register
+    from flows import steps
+
+    _register()
+    command = typer.main.get_command(app).commands["plan"]  # type: ignore[attr-defined]
+    p = command.make_context("plan", _readme_plan_example()).params
+    assert p["paid_for_by"] and p["dsa_beneficiary"] and p["dsa_payor"]
+    with session_scope(engine) as session:
+        make_demo_run(session, route=make_route(session, name=p["route"]))
+        planned = steps.plan(
+            session, settings=settings, route=p["route"], name=p["name"], author=p["author"], ages=p["ages"],
+            genders=p["genders"], languages=p["languages"], budget=p["budget"], currency=p["currency"],
+            starts_on=dt.date.fromisoformat(p["starts"]), ends_on=dt.date.fromisoformat(p["ends"]), top=p["top"],
+            run_id=p["run"], paid_for_by=p["paid_for_by"], dsa_beneficiary=p["dsa_beneficiary"],
+            dsa_payor=p["dsa_payor"], allow_fuzzy=p["allow_fuzzy"],
+            now=dt.datetime.fromisoformat(p["starts"] + "T09:00+00:00") - dt.timedelta(days=7),
+        )  # fmt: skip
+    findings = [Finding.from_dict(f) for f in planned["findings"]]
+    assert refusals(findings) == [], refusals(findings)
+    assert {"paid_for_by", "dsa"} & {f.rule for f in findings} == set()
+    assert min(b["min_adset_per_day"] for b in planned["budget"]) >= 1.0
