@@ -390,7 +390,14 @@ def _pick_findings(
                 hint=CommandHint("campaign edit", f"{campaign_id} --drop-target {t.id}"),
             ).as_dict()
         )
-    left = sorted((h for h in hotspots if h.bin > 0 and h.id not in used), key=lambda h: (-h.bin, -h.z))
+    # a hot spot inside a target's circle is reached by it, even if it is not that target's own
+    covered = {
+        h.id for h in hotspots for t in targets if haversine_km(t.lat, t.lon, h.lat, h.lon) < t.radius_km
+    }
+    left = sorted(
+        (h for h in hotspots if h.bin > 0 and h.id not in used and h.id not in covered),
+        key=lambda h: (-h.bin, -h.z),
+    )
     for h in left[:5]:
         where = f"{h.distance_km:.0f} km along the route, " if h.distance_km is not None else ""
         ranked = f"rank {h.rank}" if h.rank is not None else "not ranked"

@@ -41,7 +41,7 @@ def echo_plan(summary: dict[str, Any]) -> None:
                 t["id"],
                 t["name"],
                 t["country"] + (" (EU)" if t.get("is_eu") else ""),
-                f"{t['radius_km']:g} km",
+                f"{t['radius_km']:.1f} km",
                 t["languages"].replace("|", ","),
                 format_number(t["population"], "en"),
                 format_number(t["reach_estimate"], "en"),

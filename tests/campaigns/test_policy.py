@@ -269,3 +269,28 @@ def test_the_locale_table_in_the_docs_matches_the_data() -> None:
             ids = line[38:48].strip()
             rows[parts[0]] = () if ids == "--" else tuple(int(x) for x in ids.split(","))
     assert rows == {code: platform_locale(code).ids for code in LOCALES}
+
+
+def test_every_helpline_is_sourced_and_dated_or_not_verified() -> None:
+    from campaigns.copy.localedata import helpline_for, helplines_data
+
+    verified = []
+    for country, entry in helplines_data().items():
+        h = helpline_for(country)
+        assert h is not None
+        if h.verified:
+            verified.append(country)
+            assert (h.phone or h.url) and h.source.startswith("https://")
+            dt.date.fromisoformat(h.checked)
+        else:
+            assert h.unverified_because and "to verify" in h.about, country
+        assert entry.get("org"), f"{country}: name the organisation behind the helpline"
+    assert sorted(verified) == ["IT", "NG"]  # Niger, Libya, Tunisia: no confirmed number yet
+
+
+@pytest.mark.parametrize("country", ["NE", "LY", "TN", "GH"])
+def test_an_unverified_or_missing_helpline_is_refused_on_a_live_channel(country: str) -> None:
+    w = World()
+    w.ng.country = country
+    w.campaign.channel = "facebook"
+    assert [f.level for f in w.run() if f.rule == "helpline" and f.object.startswith("target")] == ["refuse"]

@@ -45,7 +45,7 @@ def test_plan_preflight_assets(store: Settings, capsys: pytest.CaptureFixture[st
     assert main([*PLAN, "--paid-for-by", "Counterflow NGO"]) == 0
     out = capsys.readouterr().out
     assert "campaign 1 (Safe journeys)" in out
-    for words in ("Benin City", "en,pcm,bin", "IT (EU)", "40 km", "6 (3 teen)", "reach est."):
+    for words in ("Benin City", "en,pcm,bin", "IT (EU)", "40.0 km", "6 (3 teen)", "reach est."):
         assert words in out
     assert "REFUSE [locale_fuzzy] locale pcm" in out and "CANNOT be scheduled" in out
     # the budget table: spend per target and per day, every ad set above the minimum
@@ -164,7 +164,10 @@ def test_the_targets_table_says_which_pick_is_not_significant(
     assert "3 yes" in benin and "0 NOT significant" in zinder
     assert any(x.startswith("(NOT significant: no Gi* hot spot there") for x in lines)
     # why each was picked, and a warn for the weak pick
-    assert any("Zinder: rank 2 of the route's ranking (reports 11); Gi* bin 0, z 1.20: NOT significant" in x for x in lines)
+    assert any(
+        "Zinder: rank 2 of the route's ranking (reports 11); Gi* bin 0, z 1.20: NOT significant" in x
+        for x in lines
+    )
     assert any(x.startswith("warn   [not_significant] target 2 (Zinder)") for x in lines)
 
 
@@ -178,7 +181,12 @@ def test_a_draft_is_edited_and_the_hint_names_the_edit(
     err = capsys.readouterr().err
     assert "paid_for_by is empty" in err
     assert "run: counterflow campaign edit 1 --paid-for-by 'Organisation name'" in err
-    assert main(["campaign", "edit", "1", "--as", "ana", "--paid-for-by", "Counterflow NGO", "--budget", "150000"]) == 0
+    assert (
+        main(
+            ["campaign", "edit", "1", "--as", "ana", "--paid-for-by", "Counterflow NGO", "--budget", "150000"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "campaign 1 edited by ana:" in out
     assert "  paid_for_by: None -> Counterflow NGO" in out and "  budget: 200000.0 -> 150000.0" in out
@@ -197,7 +205,10 @@ def test_only_the_author_or_a_campaign_manager_may_edit(
     typed(monkeypatch, PASSWORD)  # dana's own password: she is who she says, and still may not
     capsys.readouterr()
     assert main(["campaign", "edit", "1", "--as", "dana", "--budget", "1000"]) == 2
-    assert "dana may not edit campaign 1: only its author (ana) or a campaign manager may" in capsys.readouterr().err
+    assert (
+        "dana may not edit campaign 1: only its author (ana) or a campaign manager may"
+        in capsys.readouterr().err
+    )
 
 
 def _readme_plan_example() -> list[str]:

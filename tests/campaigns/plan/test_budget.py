@@ -164,3 +164,16 @@ def test_a_start_in_the_past_is_refused(engine: Engine, settings: Settings) -> N
         ):
             _plan(session, settings, run.id, starts_on=dt.date(2027, 1, 9), now=late)
         assert _plan(session, settings, run.id, starts_on=dt.date(2027, 1, 10), now=late).id is not None
+
+
+def test_a_hot_spot_inside_a_targets_circle_is_not_left_out(engine: Engine, settings: Settings) -> None:
+    spots = [
+        ("Benin City", 6.338, 5.626, 1, 12.0, 3, 6.1),
+        ("Kano", 12.0, 8.517, 2, 10.0, 3, 4.0),
+        ("Zaria", 11.07, 7.7, 3, 10.0, 0, 0.5),  # the third pick ends the choice at top 2
+        ("Benin City north", 6.40, 5.626, None, 3.0, 2, 3.0),  # 6.9 km from Benin City: reached by it
+    ]
+    with session_scope(engine) as session:
+        run = make_demo_run(session, hotspots=spots)
+        campaign = _plan(session, settings, run.id, top_n=2, budget=10_000)
+    assert [n for n in campaign.plan_notes if n["rule"] == "left_out"] == []
