@@ -214,3 +214,18 @@ def test_the_cli_names_an_option_the_command_has(env, capsys):
     assert "--" not in paid.fix and "'Paid for by'" in paid.fix
     assert paid.hint is not None and paid.hint.command == "campaign edit"
     assert str(paid.hint) == "counterflow campaign edit 7 --paid-for-by 'Organisation name'"
+
+
+def test_the_scan_covers_the_policy_and_the_planner_hints():
+    """The policy's and the planner's hints are among those checked above: the fields a refusal
+    asks for are set with `campaign edit`, the command that has their options."""
+    where = [w for w, _ in _hints()]
+    for module in ("campaigns/policy.py", "campaigns/plan/planner.py", "campaigns/plan/edit.py"):
+        assert any(w.startswith(module) for w in where), module
+    edits = [
+        call
+        for w, call in _hints()
+        if w.startswith("campaigns/policy.py") and "campaign edit" in ast.unparse(call)
+    ]
+    options = {o for call in edits for piece in _literal_pieces(call.args[1]) for o in OPTION.findall(piece)}
+    assert {"--paid-for-by", "--dsa-beneficiary", "--dsa-payor", "--budget", "--start", "--end"} <= options
