@@ -25,9 +25,16 @@ from sqlmodel import Session, col, select
 from campaigns import crud
 from campaigns.copy.localedata import local_languages
 from campaigns.plan.budget import min_daily_budget
-from campaigns.plan.planner import GENDER_IDS, Audience, adset_specs, store_adsets
+from campaigns.plan.planner import (
+    GENDER_IDS,
+    Audience,
+    adset_specs,
+    pick_findings,
+    store_adsets,
+    teen_eu_note,
+)
 from campaigns.plan.reach import estimate_reach
-from campaigns.policy import local_today
+from campaigns.policy import TEEN_MAX, local_today
 from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden
 from intel.models import (
     AdSet,
@@ -44,7 +51,7 @@ from intel.roles import Role
 
 #: The planner's notes that a re-plan makes again (the others stay).
 REPLANNED_RULES = frozenset(
-    {"budget_target_dropped", "budget_adsets_dropped", "teen_eu_dropped", "no_reach", "not_significant"}
+    {"budget_target_dropped", "budget_adsets_dropped", "teen_eu_dropped", "not_significant", "left_out"}
 )
 
 
@@ -259,10 +266,21 @@ def edit_campaign(
             if n.get("rule") not in REPLANNED_RULES
             and not any(n.get("object", "").startswith(f"target {i} ") for i in set(by_id) - left)
         ]
-        campaign.plan_notes = kept_notes + budget_notes
-        campaign.special_ad_category_country = sorted(
-            {t.country for t in crud.list_targets(session, campaign_id=campaign_id)}
+        kept_targets = crud.list_targets(session, campaign_id=campaign_id)
+        teen_notes = [teen_eu_note(t) for t in kept_targets if t.is_eu and audience.age_min <= TEEN_MAX]
+        pick_notes = (
+            pick_findings(
+                campaign_id,
+                kept_targets,
+                crud.run_hotspots(session, run_id=campaign.hotspot_run_id),
+                {t.hotspot_id for t in kept_targets if t.hotspot_id is not None},
+                len(targets),
+            )
+            if campaign.hotspot_run_id is not None
+            else []
         )
+        campaign.plan_notes = kept_notes + teen_notes + budget_notes + pick_notes
+        campaign.special_ad_category_country = sorted({t.country for t in kept_targets})
     withdrawn = campaign.approved_by
     if withdrawn or campaign.status in ("approved", "scheduled"):
         session.add(

@@ -307,6 +307,17 @@ def adset_specs(target: Target, audience: Audience, langs: list[str]) -> list[di
     )
 
 
+def teen_eu_note(target: Target) -> dict[str, Any]:
+    """The warn for an EU/EEA target whose 13-17 ad sets are not made."""
+    return {
+        "level": "warn",
+        "rule": "teen_eu_dropped",
+        "object": f"target {target.id} ({target.name})",
+        "problem": f"no 13-17 ad sets for {target.country} (EU/EEA: teen ads are paused there)",
+        "fix": "the 18+ ad sets run; reach 13-17-year-olds there through partners, not ads",
+    }
+
+
 def _adset_label(spec: dict[str, Any]) -> str:
     return f"{spec['locale']} {spec['age_min']}-{spec['age_max']}"
 
@@ -368,7 +379,7 @@ def _pick_reason(h: Hotspot) -> dict[str, Any]:
     }
 
 
-def _pick_findings(
+def pick_findings(
     campaign_id: int, targets: list[Target], hotspots: list[Hotspot], used: set[int], top_n: int
 ) -> list[dict[str, Any]]:
     """Warns for picks that are not significant and for significant hotspots left out."""
@@ -536,15 +547,7 @@ def plan_campaign(
         )
         specs = adset_specs(target, audience, langs)
         if eu and audience.age_min <= TEEN_MAX:
-            notes.append(
-                {
-                    "level": "warn",
-                    "rule": "teen_eu_dropped",
-                    "object": f"target {target.id} ({target.name})",
-                    "problem": f"no 13-17 ad sets for {target.country} (EU/EEA: teen ads are paused there)",
-                    "fix": "the 18+ ad sets run; reach 13-17-year-olds there through partners, not ads",
-                }
-            )
+            notes.append(teen_eu_note(target))
         if estimate_fn is not None and specs:
             platform = platform_reach(specs, estimate_fn)
             if platform is not None:
@@ -588,7 +591,7 @@ def plan_campaign(
     campaign.special_ad_category_country = sorted({t.country for t in targets})
     used = {p.hotspot.id for p in plans if p.hotspot.id is not None}
     used |= {i for p in plans for i in p.merged}
-    notes += _pick_findings(campaign.id, targets, hotspots, used, top_n)
+    notes += pick_findings(campaign.id, targets, hotspots, used, top_n)
     campaign.plan_notes = notes
     session.add(campaign)
     session.flush()

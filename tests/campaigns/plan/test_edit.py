@@ -104,7 +104,11 @@ def test_dates_languages_and_a_dropped_target(engine: Engine, settings: Settings
         assert done["days"] == 20 and done["changes"]["starts_on"] == ["2027-01-10", "2027-01-12"]
         adsets = crud.list_adsets(session, campaign_id=cid)
         assert sorted(a.locale for a in adsets) == ["en", "pcm"]
-        assert crud.get_campaign(session, campaign_id=cid).special_ad_category_country == ["NG"]
+        campaign = crud.get_campaign(session, campaign_id=cid)
+        assert campaign.special_ad_category_country == ["NG"]
+        # Tripoli is a significant hot spot (bin 3) that is no longer targeted: the plan says so
+        (left,) = [n for n in campaign.plan_notes if n["rule"] == "left_out"]
+        assert left["object"] == f"hotspot {tripoli.hotspot_id} (Tripoli)"
 
 
 @pytest.mark.parametrize(
