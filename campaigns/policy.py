@@ -709,10 +709,11 @@ def preflight(
     return out
 
 
-def run_preflight(session: Session, campaign: Campaign, *, now: dt.datetime | None = None) -> list[Finding]:
-    """The platform-policy findings (:func:`preflight`, at ``now``: default the clock) for the
-    campaign's rows; raises the first refusal as a ``CounterflowError``. Returns every finding
-    (warns included)."""
+def campaign_findings(
+    session: Session, campaign: Campaign, *, now: dt.datetime | None = None
+) -> list[Finding]:
+    """Every platform-policy finding (:func:`preflight`, at ``now``: default the clock) for the
+    campaign's stored rows, refusals first; raises nothing (the campaign page and the approval step show or refuse on them)."""
     from sqlmodel import select
 
     cid = campaign.id
@@ -720,6 +721,36 @@ def run_preflight(session: Session, campaign: Campaign, *, now: dt.datetime | No
     adsets = session.exec(select(AdSet).where(AdSet.campaign_id == cid)).all()
     assets = session.exec(select(Asset).where(Asset.campaign_id == cid)).all()
     findings = preflight(campaign, targets, adsets, assets, now=now)
+    return sorted(findings, key=lambda f: f.level != "refuse")  # stable: each level keeps its order
+
+
+def assert_approvable(findings: Sequence[Finding], campaign_id: int | None) -> None:
+    """Refuse an approval while any refusal stands: nobody approves a campaign blind.
+
+    The error names every refusal (rule, object and problem; the first five in full) and the fix.
+    """
+    refused = refusals(findings)
+    if not refused:
+        return
+    shown = "; ".join(f"[{f.rule}] {f.object}: {f.problem}" for f in refused[:5])
+    more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+    cid = "CAMPAIGN_ID" if campaign_id is None else str(campaign_id)
+    raise CounterflowError(
+        f"campaign {campaign_id} cannot be approved while {len(refused)} preflight "
+        f"refusal{'s' if len(refused) != 1 else ''} stand{'' if len(refused) != 1 else 's'}: {shown}{more}",
+        f"fix each refusal first ({refused[0].fix}, ...), then approve; "
+        "the campaign's preflight lists every finding with its fix",
+        status=409,
+        hint=CommandHint("preflight", f"{cid}"),
+    )
+
+
+def run_preflight(session: Session, campaign: Campaign, *, now: dt.datetime | None = None) -> list[Finding]:
+    """The platform-policy findings (:func:`preflight`, at ``now``: default the clock) for the
+    campaign's rows;
+    raises the first refusal as a ``CounterflowError``. Returns every finding (warns included)."""
+    cid = campaign.id
+    findings = campaign_findings(session, campaign, now=now)
     assert_schedulable(findings, cid)
     warns = [f for f in findings if f.level == "warn"]
     if warns:

@@ -165,7 +165,8 @@ def choose_targets(hotspots: list[Hotspot], *, top_n: int) -> tuple[list[TargetP
     for h in _ordered(hotspots):
         radius = bounded_radius(h.extent_km)
         host = next((p for p in plans if haversine_km(p.lat, p.lon, h.lat, h.lon) < p.radius_km), None)
-        label = f"hotspot {h.id} ({h.place or h.cell}, rank {h.rank})"
+        standing = f"rank {h.rank}" if h.rank is not None else f"not ranked, z {h.z:.2f}"
+        label = f"hotspot {h.id} ({h.place or h.cell}, {standing})"
         if host is not None:
             d = haversine_km(host.lat, host.lon, h.lat, h.lon)
             grown = min(RADIUS_BOUNDS_KM[1], max(host.radius_km, d + radius))

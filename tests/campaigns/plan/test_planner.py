@@ -266,3 +266,14 @@ def test_a_pick_where_no_one_lives_is_left_out_with_a_note(engine: Engine, setti
     assert len(notes) == 1 and "no one is estimated to be reached within 26 km" in notes[0]["problem"]
     assert not [f for f in refusals(findings) if f.rule == "budget"]
     assert "no_reach" in {f.rule for f in findings}
+
+
+def test_a_merged_unranked_hotspot_is_named_by_its_z_score_not_by_none() -> None:
+    spots = [
+        Hotspot(id=1, run_id=1, cell="a", lat=10.0, lon=10.0, rank=1, extent_km=10.0, bin=3, z=5.0),
+        Hotspot(id=2, run_id=1, cell="b", lat=10.0, lon=10.05, rank=None, extent_km=6.0, bin=2, z=3.25),
+    ]
+    _, findings = choose_targets(spots, top_n=8)
+    [merged] = findings
+    assert merged.problem.startswith("hotspot 2 (b, not ranked, z 3.25) lies 5.5 km from its centre")
+    assert "None" not in merged.problem
