@@ -100,7 +100,7 @@ def test_campaign_page_shows_assets_per_language_schedule_and_outbox(
     assert 'lang="ar" dir="rtl"' in r.text and "تحذير من عروض العمل الكاذبة" in r.text
     assert 'lang="pcm" dir="ltr"' in r.text
     assert "<td>women</td>" in r.text  # ad sets name their genders, not the platform's ids
-    assert "2026-03-01T09:00:00+01:00" in r.text  # local time of a post
+    assert f"{seeded.rows.campaign.starts_on}T09:00:00+01:00" in r.text  # local time of a post
     assert '"status": "PAUSED"' in unescape(r.text)  # a pretty-printed outbox payload
     assert 'id="approve"' not in r.text and "You wrote this campaign" in r.text
 
