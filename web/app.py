@@ -24,7 +24,7 @@ from web.auth import SESSION_COOKIE, SignInThrottle
 from web.bodylimit import MAX_BODY, BodyLimit
 from web.deps import authorize
 from web.oidc import PENDING_COOKIE, SingleSignOn
-from web.routes import api, campaigns, home, hotspots, outcomes, public, signin, tips
+from web.routes import api, campaigns, docs, home, hotspots, outcomes, public, signin, tips
 from web.tipform import TipLimiter
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def create_app(
     settings = settings or get_settings()
     app = FastAPI(
         title="counterflow",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web.routes.docs from local files: the CDN default breaks the CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(authorize)],  # the permission table, before every route
@@ -132,7 +132,7 @@ def create_app(
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (home, signin, hotspots, campaigns, tips, outcomes, public, api):
+    for module in (home, signin, hotspots, campaigns, tips, outcomes, public, api, docs):
         app.include_router(module.router)
     errors.install(app)
     return app

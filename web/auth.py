@@ -37,7 +37,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Public pages that still show who is signed in (the tip form and its API never look).
-USER_AWARE_PUBLIC = frozenset({"GET /", "GET /signin", "POST /signout"})
+USER_AWARE_PUBLIC = frozenset({"GET /", "GET /welcome", "GET /signin", "POST /signout"})
 
 
 def csrf_for(secret: str) -> str:

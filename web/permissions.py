@@ -34,6 +34,7 @@ Access = _Public | frozenset[Role]
 TABLE: dict[str, Access] = {
     # public: home, the tip form and its API, signing in and out, setting a password
     "GET /": PUBLIC,
+    "GET /welcome": PUBLIC,  # first steps: how to sign in, what each role does next
     "GET /tip": PUBLIC,
     "POST /tip": PUBLIC,
     "GET /tip/thanks": PUBLIC,
@@ -48,10 +49,10 @@ TABLE: dict[str, Access] = {
     "POST /signout": PUBLIC,  # without a session it only clears the cookie
     "GET /set-password/{token}": PUBLIC,
     "POST /set-password/{token}": PUBLIC,
-    # FastAPI's own documentation of the API (no data in it)
+    # the documentation of the API (no data in it): Swagger UI from local files, /docs points there
     "GET /api/openapi.json": PUBLIC,
     "GET /api/docs": PUBLIC,
-    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /docs": PUBLIC,
     # hotspots and campaigns: every member of staff
     "GET /hotspots": STAFF,
     "GET /hotspots/{run_id}": STAFF,

@@ -16,22 +16,28 @@ from intel.errors import CounterflowError, NotFound
 from intel.models import Campaign, Target, Tip
 from intel.roles import ACTIONABLE_STATUSES, TipStatus
 from web.deps import RowId, SessionDep, SettingsDep, UserDep
+from web.readable import Page
 from web.templating import render
 
 router = APIRouter()
 #: The decisions of the triage form: the statuses a tip can be triaged to.
 DECISIONS = (TipStatus.ACTIONABLE, TipStatus.NOT_ACTIONABLE)
+#: Tips per page of the triage list.
+PER_PAGE = 25
 
 
 @router.get("/tips", response_class=HTMLResponse)
-def tips(request: Request, session: SessionDep, user: UserDep, status: str | None = None) -> HTMLResponse:
-    """The triage list (text stays encrypted)."""
+def tips(
+    request: Request, session: SessionDep, user: UserDep, status: str | None = None, page: int = 1
+) -> HTMLResponse:
+    """The triage list (text stays encrypted), newest first, a page at a time."""
     rows = list_tips(session, status=status)
     return render(
         request,
         "tips.html",
         user=user,
-        tips=rows,
+        tips=Page.of(rows, page=page, per_page=PER_PAGE),
+        tip_status=status,
         statuses=list(TipStatus),
         campaign_names={c.id: c.name for c in session.exec(select(Campaign))},
         target_names={t.id: t.name for t in session.exec(select(Target))},
