@@ -17,12 +17,13 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from intel.db import get_engine
-from intel.errors import Forbidden
+from intel.errors import CounterflowError, Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
 from web.bodylimit import MAX_BODY, MAX_UPLOAD, BodyLimit
 from web.deps import authorize
+from web.oidc import PENDING_COOKIE, SingleSignOn
 from web.routes import (
     analysis,
     api,
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_POSTS = frozenset({"/tip", "/api/tips"})  # and every /t/<code>
 STATIC = Path(__file__).parent / "static"
-COOKIES = (f"{SESSION_COOKIE}=", "counterflow_oidc=")
+COOKIES = (f"{SESSION_COOKIE}=", f"{PENDING_COOKIE}=")
 
 #: Everything is served from this origin; inline script/style only for folium's map page.
 CSP = (
@@ -94,6 +95,7 @@ def create_app(
     app.state.engine = get_engine(settings)
     app.state.tip_limiter = TipLimiter(per_client=tip_rate_limit, ceiling=tip_ceiling, window=60.0)
     app.state.signin_throttle = SignInThrottle()
+    app.state.sso = SingleSignOn(settings) if settings.oidc_enabled else None
     app.state.csrf_secret = secrets.token_urlsafe(32)  # CSRF tokens of header users, per process
     if not settings.sign_in and not settings.trust_user_header:
         log.warning("staff pages are closed: sign-in is off and no proxy's user header is trusted")
@@ -101,6 +103,17 @@ def create_app(
     # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
     # and before anything reads a body.
     app.add_middleware(BodyLimit, max_bytes=max_body, larger={"/imports": max_upload})
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # No address or query holds a NUL byte for a reason, and PostgreSQL cannot compare text
+        # with one (the query fails): refused here, the same on every store.
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            error = CounterflowError(
+                "the address holds a NUL byte (%00)", "remove it from the address and try again", status=400
+            )
+            return errors.render_error(request, error)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -125,8 +138,8 @@ def create_app(
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        # The staff session cookie is the only cookie, set only by the sign-in pages; the public
-        # tip form and its API never set one.
+        # The staff session cookie (and single sign-on's pending one) are the only cookies, set
+        # only by the sign-in pages; the public tip form and its API never set one.
         cookies = response.headers.getlist("set-cookie")
         keep = [c for c in cookies if c.startswith(COOKIES) and not _public_post(request.url.path)]
         if len(keep) != len(cookies):

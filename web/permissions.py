@@ -46,6 +46,8 @@ TABLE: dict[str, Access] = {
     "POST /api/tips": PUBLIC,
     "GET /signin": PUBLIC,
     "POST /signin": PUBLIC,
+    "GET /signin/oidc": PUBLIC,  # single sign-on: off to the issuer, and back
+    "GET /signin/oidc/callback": PUBLIC,
     "POST /signout": PUBLIC,  # without a session it only clears the cookie
     "GET /set-password/{token}": PUBLIC,
     "POST /set-password/{token}": PUBLIC,

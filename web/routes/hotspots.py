@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from intel.errors import NotFound
 from intel.hotspot_store import route_of_run
 from intel.models import Hotspot, HotspotRun, Route
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.readable import Page
 from web.routes.analysis import changes_since_previous
 from web.templating import render
@@ -44,7 +44,7 @@ PER_PAGE = 25
 
 @router.get("/hotspots/{run_id}", response_class=HTMLResponse)
 def hotspot_run(
-    request: Request, session: SessionDep, user: UserDep, run_id: int, page: int = 1
+    request: Request, session: SessionDep, user: UserDep, run_id: RowId, page: int = 1
 ) -> HTMLResponse:
     """One run: the map and the list along the route, the ranked cells first, a page at a time."""
     run, route, ranked = get_run(session, run_id)
@@ -61,7 +61,7 @@ def hotspot_run(
 
 
 @router.get("/hotspots/{run_id}/map", response_class=HTMLResponse)
-def hotspot_run_map(session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
+def hotspot_run_map(session: SessionDep, user: UserDep, run_id: RowId) -> HTMLResponse:
     """The run's folium map as a full page (embedded by the run page), with vendored assets only."""
     from web.maps import offline_html, run_map  # folium: imported when a map is asked for
 

@@ -38,7 +38,7 @@ from intel.errors import CounterflowError, NotFound
 from intel.models import ImportBatch, Reject
 from intel.settings import Settings
 from intel.specs import list_specs
-from web.deps import SessionDep, SettingsDep, UserDep
+from web.deps import RowId, SessionDep, SettingsDep, UserDep
 from web.readable import Page
 from web.templating import render
 
@@ -282,7 +282,7 @@ def _batch(session: Session, import_id: int) -> ImportBatch:
 
 @router.get("/imports/{import_id}", response_class=HTMLResponse)
 def import_result(
-    request: Request, session: SessionDep, user: UserDep, import_id: int, page: int = 1, again: int = 0
+    request: Request, session: SessionDep, user: UserDep, import_id: RowId, page: int = 1, again: int = 0
 ) -> HTMLResponse:
     """One import: rows read, stored, merged, skipped and rejected; the rejects with their line and
     reason, first lines first, a page at a time."""
@@ -305,7 +305,7 @@ def import_result(
 
 
 @router.get("/imports/{import_id}/rejects.csv")
-def import_rejects_csv(session: SessionDep, user: UserDep, import_id: int) -> Response:
+def import_rejects_csv(session: SessionDep, user: UserDep, import_id: RowId) -> Response:
     """The rejected rows of one import as CSV (file, line, reason, raw), safe to open in a spreadsheet."""
     batch = _batch(session, import_id)
     buf = io.StringIO()
