@@ -432,7 +432,8 @@ def make_campaign_rows(
 
     Its preflight refuses nothing (four warnings: the Libyan helpline to verify, Pidgin without a
     platform locale, the ar and pcm drafts in a dry run), so it can be approved."""
-    starts_on = starts_on or dt.date(2026, 3, 1)
+    # 1 March of next year: always ahead, so preflight's dates_past never refuses it
+    starts_on = starts_on or dt.date(dt.date.today().year + 1, 3, 1)
     ends_on = ends_on or starts_on + dt.timedelta(days=30)
     campaign = Campaign(
         name="Safe journeys",
@@ -517,8 +518,8 @@ def make_campaign_rows(
                 ScheduledPost(
                     campaign_id=campaign.id,
                     asset_id=asset.id,
-                    publish_at=dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC),
-                    local_time="2026-03-01T09:00:00+01:00",
+                    publish_at=dt.datetime.combine(starts_on, dt.time(8, 0), tzinfo=dt.UTC),
+                    local_time=f"{starts_on.isoformat()}T09:00:00+01:00",
                     timezone=tz,
                 )
             )

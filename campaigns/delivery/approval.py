@@ -69,7 +69,7 @@ def approve_campaign(
             f"campaign {campaign_id} was already approved by {campaign.approved_by} at {campaign.approved_at}",
             "nothing to do; the first approval stands",
         )
-    assert_approvable(campaign_findings(session, campaign), campaign_id)
+    assert_approvable(campaign_findings(session, campaign, now=now), campaign_id)
     campaign.approved_by = approver
     campaign.approved_at = now or utcnow()
     if campaign.status == "draft":

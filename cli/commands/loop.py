@@ -90,6 +90,13 @@ def print_loop_summary(s: dict[str, Any]) -> None:
     refusals = [f for f in plan["findings"] if f["level"] == "refuse"]
     warns = [f for f in plan["findings"] if f["level"] == "warn"]
     typer.echo(f"   preflight: {len(refusals)} refusals, {len(warns)} warnings")
+    if "budget" in plan:
+        from cli.commands.planning import echo_plan
+
+        echo_plan(plan)
+        for f in warns:
+            if f["rule"] in ("budget_target_dropped", "budget_adsets_dropped", "not_significant", "left_out"):
+                typer.echo(f"   warn [{f['rule']}] {f['object']}: {f['problem']}")
     if plan.get("allow_fuzzy"):
         typer.echo(
             "   NOTE: dry-run demo uses DRAFT (fuzzy, unreviewed) translations; a real campaign cannot"

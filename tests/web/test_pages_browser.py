@@ -91,7 +91,7 @@ def test_the_public_tip_form_fits_a_phone_in_english_and_in_arabic(
 @pytest.mark.parametrize(
     ("name", "paths"),
     [
-        ("ana", ["/hotspots", "/hotspots/{run}", "/tips"]),
+        ("ana", ["/hotspots", "/hotspots/{run}", "/tips", "/imports", "/hotspots/new", "/figures"]),
         ("cleo", ["/campaigns", "/campaigns/{campaign}", "/outcomes/{campaign}"]),
         ("dina", ["/campaigns/{campaign}", "/outcomes/{campaign}", "/portfolio"]),
         ("root", ["/", "/tips", "/campaigns/{campaign}", "/portfolio", "/admin"]),

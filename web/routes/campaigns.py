@@ -14,13 +14,14 @@ from campaigns.policy import Finding, campaign_findings, refusals
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
 from intel.roles import APPROVING_ROLES, role_names
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
 
 
 PAGE = 50
+MAX_PAGE = 1_000_000
 #: Rows of the schedule and the outbox per page of the campaign page (the API pages on its own).
 PAGE_SHOWN = 20
 #: Targets and ad sets listed before the rest are folded into a "show all" list.
@@ -43,9 +44,12 @@ def campaign_detail(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist", "pick a campaign from /campaigns")
-    if page < 1 or not 1 <= per_page <= 1000:
+    # The offset must stay a database integer (PostgreSQL's bigint): a page far beyond the last
+    # failed the query instead of coming back empty.
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 1000:
         raise CounterflowError(
-            f"page was {page} and per_page {per_page}", "use page >= 1 and per_page between 1 and 1000"
+            f"page was {page} and per_page {per_page}",
+            f"use page between 1 and {MAX_PAGE:,} and per_page between 1 and 1000",
         )
     offset = (page - 1) * per_page
     targets = session.exec(
@@ -143,7 +147,7 @@ def campaign(
     request: Request,
     session: SessionDep,
     user: UserDep,
-    campaign_id: int,
+    campaign_id: RowId,
     page: int = 1,
     kind: str | None = None,
 ) -> HTMLResponse:
@@ -177,7 +181,7 @@ def campaign(
 
 
 @router.get("/campaigns/{campaign_id}/map", response_class=HTMLResponse)
-def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
+def campaign_map(session: SessionDep, user: UserDep, campaign_id: RowId) -> HTMLResponse:
     """The targets on the route, as a full page (embedded by the campaign page); nothing remote."""
     from campaigns.plan.maps import map_rows, targets_map
 
@@ -186,7 +190,7 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLRe
 
 
 @router.post("/campaigns/{campaign_id}/approve")
-def approve(session: SessionDep, user: UserDep, campaign_id: int) -> RedirectResponse:
+def approve(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectResponse:
     """Approve a campaign (someone other than its author)."""
     from flows import steps
 

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 from intel.errors import NotFound
 from intel.hotspot_store import route_of_run
 from intel.models import Hotspot, HotspotRun, Route
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.readable import Page
+from web.routes.analysis import changes_since_previous
 from web.templating import render
 
 router = APIRouter()
@@ -43,7 +44,7 @@ PER_PAGE = 25
 
 @router.get("/hotspots/{run_id}", response_class=HTMLResponse)
 def hotspot_run(
-    request: Request, session: SessionDep, user: UserDep, run_id: int, page: int = 1
+    request: Request, session: SessionDep, user: UserDep, run_id: RowId, page: int = 1
 ) -> HTMLResponse:
     """One run: the map and the list along the route, the ranked cells first, a page at a time."""
     run, route, ranked = get_run(session, run_id)
@@ -55,11 +56,12 @@ def hotspot_run(
         route=route,
         cells=Page.of(ranked, page=page, per_page=PER_PAGE),
         n_ranked=sum(1 for h in ranked if h.rank is not None),
+        changes=changes_since_previous(session, run),
     )
 
 
 @router.get("/hotspots/{run_id}/map", response_class=HTMLResponse)
-def hotspot_run_map(session: SessionDep, user: UserDep, run_id: int) -> HTMLResponse:
+def hotspot_run_map(session: SessionDep, user: UserDep, run_id: RowId) -> HTMLResponse:
     """The run's folium map as a full page (embedded by the run page), with vendored assets only."""
     from web.maps import offline_html, run_map  # folium: imported when a map is asked for
 
