@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from hotspots import h3cells
@@ -348,7 +349,9 @@ class KernelDensity:
         self.is_source[src] = True
         self.radii, self.ends = np.zeros(0), np.zeros(1, np.int64)
         idx = np.int32 if self.n < 2**31 else np.int64  # compact: a million reports give 9M pairs
-        self.a, self.b, self.d_km = np.zeros(0, idx), np.zeros(0, idx), np.zeros(0)
+        self.a: npt.NDArray[np.signedinteger] = np.zeros(0, idx)
+        self.b: npt.NDArray[np.signedinteger] = np.zeros(0, idx)
+        self.d_km = np.zeros(0)
         if len(src) == 0 or max_bw_km <= 0:
             return
         chord = 2 * np.sin(cut * max_bw_km / (2 * EARTH_RADIUS_KM))
@@ -392,10 +395,9 @@ class KernelDensity:
             a, b, d = self.a[near], self.b[near], self.d_km[near]
         kern = np.exp(-0.5 * (d / bw_km) ** 2)
         # each cell's own counts (distance 0, weight 1), then each pair both ways
-        out = counts.copy()
-        out += np.bincount(a, weights=kern * np.take(counts, b), minlength=self.n)
-        out += np.bincount(b, weights=kern * np.take(counts, a), minlength=self.n)
-        return out
+        to_a: np.ndarray = np.bincount(a, weights=kern * np.take(counts, b), minlength=self.n)
+        to_b: np.ndarray = np.bincount(b, weights=kern * np.take(counts, a), minlength=self.n)
+        return counts + to_a + to_b
 
 
 def cell_density(xyz: np.ndarray, counts: np.ndarray, bw_km: float, cut: float = 3.0) -> np.ndarray:
