@@ -21,6 +21,10 @@ Rules (``Finding.rule``)
 ``dsa``               EU/EEA targets need the DSA beneficiary and payor.
 ``radius``            ``custom_locations`` radius within 1..80 km.
 ``budget``            every ad set has a lifetime budget above 0.
+``budget_min``        ... and at least the platform's minimum daily budget times its days
+                      (``campaigns.plan.budget.MIN_DAILY_BUDGET``, with its source).
+``dates_past``        a campaign that ended before today, or that starts before today while
+                      nothing went out (draft, approved), in its targets' time zones.
 ``locale_ids``        ``locales`` holds the platform's numeric ids, never ISO codes.
 ``locale_unpinned``   (warn) a language without a platform locale (Edo, Nigerian Pidgin; Hausa,
                       Yoruba, Igbo until their ids are confirmed) is targeted by geography only.
@@ -28,12 +32,15 @@ Rules (``Finding.rule``)
 ``placeholder``       no unfilled ``{...}`` in copy.
 ``tracking``          every asset has a URL-safe tracking code of at most 24 characters and a
                       link ending in ``/t/<code>``.
-``helpline``          where-to-get-help copy names the country's helpline; an unverified
-                      helpline is refused on a live channel and warned on the dry-run outbox.
+``helpline``          where-to-get-help copy names the country's helpline; a helpline that is
+                      missing or unverified (no number or address, no source, no check date,
+                      or ``verified = false``) is refused on a live channel and warned on a dry one.
 ``locale_missing`` / ``locale_fuzzy``  see ``check_locales_ready``.
 ``assets``            a campaign without assets cannot be scheduled.
 ``asset_stale``       an asset rendered from a draft whose catalog has since been reviewed.
-plus the planner's own notes (``overlap``, ``merged``, ``teen_eu_dropped``) carried as warns.
+plus the planner's own notes, carried as warns: ``overlap``, ``merged``, ``teen_eu_dropped``,
+and ``no_reach``, ``budget_target_dropped``, ``budget_adsets_dropped``, ``not_significant``,
+and ``left_out`` (see ``campaigns.plan.planner`` and ``campaigns.plan.budget``).
 
 Languages and the platform's locale ids (``locales/languages.toml``)
 --------------------------------------------------------------------
@@ -68,11 +75,13 @@ description 30: hidden on mobile     --
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.copy.localedata import helpline_for, known_platform_locale_ids, platform_locale
 from intel.errors import CommandHint, CounterflowError
@@ -257,8 +266,8 @@ def check_campaign(campaign: Campaign, targets: Sequence[Target]) -> list[Findin
                 "paid_for_by",
                 obj,
                 "paid_for_by is empty; social-issue ads need a 'Paid for by' disclaimer",
-                "plan the campaign again with a 'Paid for by' organisation (the organisation that pays)",
-                hint=CommandHint("plan", "... --paid-for-by 'Organisation name'"),
+                "set the campaign's 'Paid for by' organisation (the organisation that pays)",
+                hint=CommandHint("campaign edit", f"{campaign.id} --paid-for-by 'Organisation name'"),
             )
         )
     eu = sorted({t.country for t in targets if is_eu(t.country)})
@@ -267,9 +276,13 @@ def check_campaign(campaign: Campaign, targets: Sequence[Target]) -> list[Findin
             (
                 "dsa_beneficiary",
                 "beneficiary",
-                CommandHint("plan", "... --dsa-beneficiary 'Organisation name'"),
+                CommandHint("campaign edit", f"{campaign.id} --dsa-beneficiary 'Organisation name'"),
             ),
-            ("dsa_payor", "payor", CommandHint("plan", "... --dsa-payor 'Organisation name'")),
+            (
+                "dsa_payor",
+                "payor",
+                CommandHint("campaign edit", f"{campaign.id} --dsa-payor 'Organisation name'"),
+            ),
         ):
             if not (getattr(campaign, field) or "").strip():
                 out.append(
@@ -278,11 +291,65 @@ def check_campaign(campaign: Campaign, targets: Sequence[Target]) -> list[Findin
                         "dsa",
                         obj,
                         f"{field} is empty and the campaign targets the EU/EEA ({', '.join(eu)})",
-                        f"plan the campaign again with its DSA {label} organisation (Digital Services Act transparency)",
+                        f"set the campaign's DSA {label} organisation (Digital Services Act transparency)",
                         hint=hint,
                     )
                 )
     return out
+
+
+def local_today(now: dt.datetime, zones: list[str]) -> tuple[dt.date, str]:
+    """The latest local date among ``zones`` at ``now`` (a day before it is past somewhere).
+
+    >>> now = dt.datetime(2027, 1, 9, 23, 30, tzinfo=dt.UTC)
+    >>> local_today(now, ["Africa/Lagos", "America/New_York"])
+    (datetime.date(2027, 1, 10), 'Africa/Lagos')
+    """
+    best = (now.astimezone(dt.UTC).date(), "UTC")
+    first = True
+    for name in sorted(set(zones)):
+        try:
+            day = now.astimezone(ZoneInfo(name)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # an unknown zone is refused where slots are made
+        if first or day > best[0]:
+            best, first = (day, name), False
+    return best
+
+
+#: Statuses of a campaign whose posts have not gone out: a start in the past is refused.
+NOT_STARTED = ("draft", "approved")
+
+
+def check_dates(campaign: Campaign, targets: Sequence[Target], now: dt.datetime) -> list[Finding]:
+    """``dates_past``: a campaign that ended, or (before anything went out) starts before today,
+    in the latest of its targets' time zones."""
+    today, zone = local_today(now, [t.timezone for t in targets if t.timezone])
+    obj = f"campaign {campaign.id} ({campaign.name})"
+    hint = CommandHint("campaign edit", f"{campaign.id} --start YYYY-MM-DD --end YYYY-MM-DD")
+    if campaign.ends_on is not None and campaign.ends_on < today:
+        return [
+            Finding(
+                "refuse",
+                "dates_past",
+                obj,
+                f"the campaign ended on {campaign.ends_on}, before today ({today} in {zone}): every day is past",
+                "give it dates from today on",
+                hint=hint,
+            )
+        ]
+    if campaign.starts_on is not None and campaign.starts_on < today and campaign.status in NOT_STARTED:
+        return [
+            Finding(
+                "refuse",
+                "dates_past",
+                obj,
+                f"the campaign starts on {campaign.starts_on}, before today ({today} in {zone})",
+                "move its start to today or later",
+                hint=hint,
+            )
+        ]
+    return []
 
 
 def check_target(campaign: Campaign, target: Target) -> list[Finding]:
@@ -292,22 +359,34 @@ def check_target(campaign: Campaign, target: Target) -> list[Finding]:
     if problem:
         out.append(Finding("refuse", "radius", obj, problem, "change the target's radius_km"))
     helpline = helpline_for(target.country)
-    if helpline is not None and not helpline.verified:
-        level: Level = "refuse" if is_live(campaign.channel) else "warn"
+    level: Level = "refuse" if is_live(campaign.channel) else "warn"
+    if helpline is None:
         out.append(
             Finding(
                 level,
                 "helpline",
                 obj,
-                f"helpline {helpline.display!r} for {target.country} is marked 'to verify'",
-                f"confirm it ({helpline.about}) and set verified = true in locales/helplines.toml",
+                f"no helpline is listed for {target.country}: its copy names no one to call",
+                "add the country's helpline (a number or address, its source and the day it was "
+                "checked) to locales/helplines.toml",
+            )
+        )
+    elif not helpline.verified:
+        out.append(
+            Finding(
+                level,
+                "helpline",
+                obj,
+                f"helpline {helpline.display!r} for {target.country} is not verified: {helpline.unverified_because}",
+                f"confirm it ({helpline.about}), record its number or address, source and check date, "
+                "and set verified = true in locales/helplines.toml",
             )
         )
     return out
 
 
-def check_adset(adset: AdSet, target: Target | None) -> list[Finding]:
-    """Rules on one ad set and its targeting spec."""
+def check_adset(adset: AdSet, target: Target | None, campaign: Campaign | None = None) -> list[Finding]:
+    """Rules on one ad set and its targeting spec (``campaign``: also its budget's minimum)."""
     out: list[Finding] = []
     obj = _adset_label(adset, target)
     spec = adset.targeting or {}
@@ -320,8 +399,33 @@ def check_adset(adset: AdSet, target: Target | None) -> list[Finding]:
                 obj,
                 f"the ad set's budget was {adset.budget:g}",
                 "raise the campaign's budget or plan fewer targets, so that every ad set gets some",
+                hint=None
+                if campaign is None
+                else CommandHint("campaign edit", f"{campaign.id} --budget AMOUNT"),
             )
         )
+    elif campaign is not None:
+        from campaigns.plan.budget import min_daily_budget, run_days
+
+        days = run_days(campaign.starts_on, campaign.ends_on)
+        try:
+            daily = min_daily_budget(campaign.currency, campaign.objective)
+        except CounterflowError as exc:
+            out.append(Finding("refuse", "budget_min", obj, exc.problem, exc.fix))
+        else:
+            if round(adset.budget, 2) < round(daily * days, 2):
+                out.append(
+                    Finding(
+                        "refuse",
+                        "budget_min",
+                        obj,
+                        f"the ad set's budget, {adset.budget:,.2f} {campaign.currency} over {days} days "
+                        f"({adset.budget / days:,.2f} a day), is under the platform's minimum of "
+                        f"{daily:,.2f} {campaign.currency} a day: it would not be delivered",
+                        "raise the campaign's budget (the ad sets are split again), or shorten it",
+                        hint=CommandHint("campaign edit", f"{campaign.id} --budget AMOUNT"),
+                    )
+                )
     if adset.age_min < AGE_MIN or adset.age_max > AGE_MAX or adset.age_min > adset.age_max:
         out.append(
             Finding(
@@ -574,15 +678,20 @@ def preflight(
     targets: Sequence[Target],
     adsets: Sequence[AdSet],
     assets: Sequence[Asset],
+    *,
+    now: dt.datetime | None = None,
 ) -> list[Finding]:
-    """Every finding for a campaign; nothing may be scheduled while any has level ``refuse``."""
+    """Every finding for a campaign; nothing may be scheduled while any has level ``refuse``.
+
+    ``now`` (default: the clock) decides which dates are past."""
     by_id = {t.id: t for t in targets}
     out = [Finding.from_dict(n) for n in (campaign.plan_notes or [])]
     out += check_campaign(campaign, targets)
+    out += check_dates(campaign, targets, now or dt.datetime.now(dt.UTC))
     for t in targets:
         out += check_target(campaign, t)
     for a in adsets:
-        out += check_adset(a, by_id.get(a.target_id))
+        out += check_adset(a, by_id.get(a.target_id), campaign)
     for asset in assets:
         out += check_asset(campaign, asset)
     if not assets:
@@ -600,16 +709,48 @@ def preflight(
     return out
 
 
-def run_preflight(session: Session, campaign: Campaign) -> list[Finding]:
-    """The platform-policy findings (:func:`preflight`) for the campaign's rows;
-    raises the first refusal as a ``CounterflowError``. Returns every finding (warns included)."""
+def campaign_findings(
+    session: Session, campaign: Campaign, *, now: dt.datetime | None = None
+) -> list[Finding]:
+    """Every platform-policy finding (:func:`preflight`, at ``now``: default the clock) for the
+    campaign's stored rows, refusals first; raises nothing (the campaign page and the approval step show or refuse on them)."""
     from sqlmodel import select
 
     cid = campaign.id
     targets = session.exec(select(Target).where(Target.campaign_id == cid)).all()
     adsets = session.exec(select(AdSet).where(AdSet.campaign_id == cid)).all()
     assets = session.exec(select(Asset).where(Asset.campaign_id == cid)).all()
-    findings = preflight(campaign, targets, adsets, assets)
+    findings = preflight(campaign, targets, adsets, assets, now=now)
+    return sorted(findings, key=lambda f: f.level != "refuse")  # stable: each level keeps its order
+
+
+def assert_approvable(findings: Sequence[Finding], campaign_id: int | None) -> None:
+    """Refuse an approval while any refusal stands: nobody approves a campaign blind.
+
+    The error names every refusal (rule, object and problem; the first five in full) and the fix.
+    """
+    refused = refusals(findings)
+    if not refused:
+        return
+    shown = "; ".join(f"[{f.rule}] {f.object}: {f.problem}" for f in refused[:5])
+    more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+    cid = "CAMPAIGN_ID" if campaign_id is None else str(campaign_id)
+    raise CounterflowError(
+        f"campaign {campaign_id} cannot be approved while {len(refused)} preflight "
+        f"refusal{'s' if len(refused) != 1 else ''} stand{'' if len(refused) != 1 else 's'}: {shown}{more}",
+        f"fix each refusal first ({refused[0].fix}, ...), then approve; "
+        "the campaign's preflight lists every finding with its fix",
+        status=409,
+        hint=CommandHint("preflight", f"{cid}"),
+    )
+
+
+def run_preflight(session: Session, campaign: Campaign, *, now: dt.datetime | None = None) -> list[Finding]:
+    """The platform-policy findings (:func:`preflight`, at ``now``: default the clock) for the
+    campaign's rows;
+    raises the first refusal as a ``CounterflowError``. Returns every finding (warns included)."""
+    cid = campaign.id
+    findings = campaign_findings(session, campaign, now=now)
     assert_schedulable(findings, cid)
     warns = [f for f in findings if f.level == "warn"]
     if warns:

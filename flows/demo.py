@@ -38,6 +38,13 @@ DEMO_USERS = {
     "chidi": Role.ANALYST,  # triages the tips
     "dayo": Role.DIRECTOR,  # reads the outcomes
 }
+#: What each demo user did in the demo, and where they start in the web app.
+DEMO_DOINGS = {
+    "amara": ("planned the campaign", "/campaigns/{campaign}"),
+    "bola": ("approved it (not its author)", "/campaigns/{campaign}"),
+    "chidi": ("triaged the tips", "/tips"),
+    "dayo": ("reads the outcomes", "/outcomes/{campaign}"),
+}
 
 
 REPLAY_DAYS = 24
@@ -123,7 +130,7 @@ def run_demo(
     from sandbox.fakegraph import start_fake_graph
     from sandbox.scenario import write_scenario_csv
 
-    folder = new_folder(base)
+    folder = new_folder(base).resolve()  # absolute: printed for the user to open from anywhere
     home = str(folder)
     echo(f"demo folder: {folder}")
     # The demo replays a campaign that ran over the past three weeks: intelligence up to

@@ -434,7 +434,8 @@ def close_loop(
     (files in the loop flow, a simulation in the demo flow)."""
     ingested = ingest_task(reports_file, "reports", home, database_url)
     before = hotspots_task(route, home, database_url, corridor_km, top, None, "before the campaign")
-    planned = plan_task({**plan, "route": route, "run_id": before["run_id"]}, home, database_url)
+    # a replay (as_of) plans at that moment: its dates are not past then
+    planned = plan_task({"now": as_of, **plan, "route": route, "run_id": before["run_id"]}, home, database_url)
     campaign_id = int(planned["campaign_id"])
     approve_task(campaign_id, approval_grant, home, database_url, as_of)
     scheduled = schedule_task(campaign_id, home, database_url, as_of)

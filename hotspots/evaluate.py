@@ -401,7 +401,12 @@ def _method_scores(
     if "forecast" in methods:
         fc = forecast(grid, unit, day, grade, as_of=s_day, horizon_days=horizon)
         scores["forecast"] = fc.expected
-        info["forecast"] = f"{fc.method}, {fc.n_iter} iterations" if fc.method == "boosting" else fc.method
+        info["forecast"] = (
+            f"{fc.n_iter} iterations, density weight {fc.density_weight:g}"
+            + (f" at {fc.bandwidth_km:.0f} km" if fc.density_weight > 0 else "")
+            if fc.method.startswith("boosting")
+            else fc.method
+        )
     return {m: scores[m] for m in methods}, info
 
 

@@ -87,7 +87,12 @@ def offline_map(**kwargs: Any) -> folium.Map:
         folium.Element(
             "<style>.cf-trend{font:bold 14px sans-serif;color:#222;text-shadow:0 0 3px #fff}"
             ".cf-rank{font:bold 12px sans-serif;background:#fff;border:2px solid #b2182b;"
-            "border-radius:10px;text-align:center;line-height:16px}</style>"
+            "border-radius:10px;text-align:center;line-height:16px}"
+            ".cf-town{font:600 12px sans-serif;color:#111;white-space:nowrap;"
+            "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}"
+            ".cf-legend summary{cursor:pointer;font-weight:bold}"
+            ".cf-legend .sw{display:inline-block;width:18px;height:12px;margin-right:4px;vertical-align:middle}"
+            "</style>"
         ),
         name="cf_css",
     )
@@ -145,7 +150,9 @@ def _popup(row: pd.Series) -> str:
             lines.append(f"<b>NOT significant</b>: no Gi* hot spot after the FDR correction; picked for {by}")
         if reasons.get("forecast") is not None:
             iv = reasons.get("interval") or ["?", "?"]
-            lines.append(f"forecast {float(reasons['forecast']):.1f} reports next period (80 %: {iv[0]}-{iv[1]})")
+            lines.append(
+                f"forecast {float(reasons['forecast']):.1f} reports next period (80 %: {iv[0]}-{iv[1]})"
+            )
     lines.append(
         f"{int(row.get('count', 0))} reports, weight {float(row.get('weight', 0)):.1f}<br>"
         f"Gi* z {float(row.get('z', 0)):.2f}, p {float(row.get('p', 1)):.2g}, {BIN_LABELS.get(int(row.get('bin', 0)), '')}"
@@ -192,12 +199,62 @@ def add_route(m: folium.Map, route: RouteSpec) -> list[tuple[float, float]]:
         AntPath(line, color="#1b1b1b", pulse_color="#ffffff", weight=4, delay=1200, dash_array=[12, 18],
                 tooltip=safe_text(route.name))
     ).add_to(fg_route)  # fmt: skip
+    fg_towns = folium.FeatureGroup(name="towns", show=True).add_to(m)
     for w in route.waypoints:
         folium.CircleMarker(
             (w.lat, w.lon), radius=4, color="#1b1b1b", fill=True, fill_color="#ffffff", fill_opacity=1,
             tooltip=safe_text(w.name),
         ).add_to(fg_route)  # fmt: skip
+        # the town's name beside its point, always shown (a tooltip needs a pointer, a phone has none)
+        folium.Marker(
+            (w.lat, w.lon),
+            icon=folium.DivIcon(html=f'<div class="cf-town">{safe_text(w.name)}</div>', icon_size=(160, 16),
+                                icon_anchor=(-8, 8)),
+            interactive=False,
+        ).add_to(fg_towns)  # fmt: skip
     return [(w.lat, w.lon) for w in route.waypoints]
+
+
+#: Legend swatches, one per kind of thing a map draws.
+SWATCH = {
+    "route": '<span class="sw" style="height:0;border-top:4px dashed #1b1b1b"></span>',
+    "town": '<span class="sw" style="width:10px;height:10px;border:2px solid #1b1b1b;border-radius:6px;background:#fff"></span>',
+    "corridor": '<span class="sw" style="border:1px dashed #444;background:rgba(136,136,136,.15)"></span>',
+    "rank": '<span class="sw" style="width:18px;height:18px;font:bold 11px sans-serif;border:2px solid #b2182b;border-radius:10px;text-align:center;line-height:15px;background:#fff">1</span>',
+    "extent": '<span class="sw" style="width:14px;height:14px;border:1.5px dashed #b2182b;border-radius:8px"></span>',
+    "flows": '<span class="sw" style="height:0;border-top:5px solid #6a3d9a;opacity:.7"></span>',
+}
+
+
+def legend(m: folium.Map, title: str, rows: list[tuple[str, str]], extra: str = "") -> None:
+    """A legend in the map's corner: ``rows`` of (swatch HTML, label), folded on a click."""
+    body = "".join(f"<div>{swatch}{label}</div>" for swatch, label in rows)
+    m.get_root().html.add_child(  # type: ignore[attr-defined]
+        folium.Element(
+            '<details open class="cf-legend" style="position:fixed;bottom:28px;right:10px;z-index:999;'
+            "background:#fff;padding:6px 8px;font:12px sans-serif;border:1px solid #999;max-width:280px;"
+            f'max-height:70vh;overflow:auto"><summary>{html.escape(title)}</summary>{body}{extra}</details>'
+        )
+    )
+
+
+def route_legend_rows(route: RouteSpec | None) -> list[tuple[str, str]]:
+    """The legend's rows for a route drawn by :func:`add_route` (none without a route)."""
+    if route is None:
+        return []
+    return [
+        (SWATCH["route"], f"route: {safe_text(route.name)} (moving dashes: direction of travel)"),
+        (SWATCH["town"], "town of the route, labelled"),
+        (SWATCH["corridor"], f"corridor, {route.corridor_km:g} km either side"),
+    ]
+
+
+def fit(m: folium.Map, points: list[tuple[float, float]], *, pad_deg: float = 0.5) -> None:
+    """Open the map on ``points`` (with a margin), not on the whole world."""
+    if points:
+        lats = [p[0] for p in points]
+        lons = [p[1] for p in points]
+        m.fit_bounds([(min(lats) - pad_deg, min(lons) - pad_deg), (max(lats) + pad_deg, max(lons) + pad_deg)])
 
 
 def hotspot_map(
@@ -248,6 +305,7 @@ def hotspot_map(
     shown = shown.reindex(shown["z"].abs().sort_values(ascending=False).index).head(max_cells)
     fg_cells = folium.FeatureGroup(name="cells", show=True).add_to(m)
     fg_trends = folium.FeatureGroup(name="trends", show=True).add_to(m)
+    n_trends = 0
     for _, row in shown.iterrows():
         colour = BIN_COLOURS.get(int(row["bin"]), "#d9d9d9")
         cell = str(row["cell"])
@@ -265,6 +323,7 @@ def hotspot_map(
         trend = str(row.get("trend") or "")
         glyph = TREND_GLYPHS.get(trend.split(" ")[0]) if trend and trend != "no pattern detected" else None
         if glyph:
+            n_trends += 1
             folium.Marker(
                 (row["lat"], row["lon"]),
                 icon=folium.DivIcon(html=f'<div class="cf-trend" title="{html.escape(trend)}">{glyph}</div>',
@@ -273,11 +332,15 @@ def hotspot_map(
             ).add_to(fg_trends)  # fmt: skip
     if ranked is None and "rank" in cells:
         ranked = cells[cells["rank"].notna()].sort_values("rank")
+    focus: list[tuple[float, float]] = []  # what the map opens on: the route and the ranked hotspots
+    drawn: set[str] = set()
     if ranked is not None and len(ranked):
+        drawn.add("rank")
         fg_rank = folium.FeatureGroup(name="hotspots", show=True).add_to(m)
         for _, row in ranked.iterrows():
             extent = row.get("extent_km")
             if extent is not None and not pd.isna(extent):
+                drawn.add("extent")
                 folium.Circle(
                     (row["lat"], row["lon"]), radius=float(extent) * 1000.0, color="#b2182b", weight=1.5,
                     fill=False, dash_array="4 4",
@@ -290,9 +353,10 @@ def hotspot_map(
                 tooltip=f"{int(row['rank'])}. {safe_text(row.get('place') or row['cell'])}",
                 z_index_offset=1000,  # above trend glyphs and cells: the ranked list is what people click
             ).add_to(fg_rank)  # fmt: skip
-            points.append((float(row["lat"]), float(row["lon"])))
+            focus.append((float(row["lat"]), float(row["lon"])))
     if route is not None:
-        points.extend(add_route(m, route))
+        focus.extend(add_route(m, route))
+    flow_range: tuple[int, int] | None = None
     if flows is not None and len(flows):
         fg_flows = folium.FeatureGroup(name="flows", show=True).add_to(m)
         top = float(flows["count"].max())
@@ -313,6 +377,8 @@ def hotspot_map(
                 (float(f["origin_lat"]), float(f["origin_lon"])),
                 (float(f["dest_lat"]), float(f["dest_lon"])),
             ]
+            low = int(f["count"]) if flow_range is None else min(flow_range[0], int(f["count"]))
+            flow_range = (low, int(top))
     if title:
         m.get_root().html.add_child(  # type: ignore[attr-defined]
             folium.Element(
@@ -320,12 +386,10 @@ def hotspot_map(
                 f'font:14px sans-serif;border:1px solid #999">{html.escape(title)}</div>'
             )
         )
-    _legend(m, set_apart)
+    _legend(m, set_apart, route=route, drawn=drawn, flow_range=flow_range, trends=n_trends > 0)
     folium.LayerControl(collapsed=True).add_to(m)
-    if points:
-        lats = [p[0] for p in points]
-        lons = [p[1] for p in points]
-        m.fit_bounds([(min(lats) - 0.5, min(lons) - 0.5), (max(lats) + 0.5, max(lons) + 0.5)])
+    # open on the route and its ranked hotspots; flows and far cells may reach beyond (pan to them)
+    fit(m, focus or points)
     return m
 
 
@@ -349,21 +413,31 @@ def _set_apart_html(set_apart: pd.DataFrame | None, *, top: int = 8) -> str:
     )
 
 
-def _legend(m: folium.Map, set_apart: pd.DataFrame | None = None) -> None:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{BIN_COLOURS[b]};'
-        f'border:1px solid #777;margin-right:4px"></span>{BIN_LABELS[b]}</div>'
+def _legend(
+    m: folium.Map,
+    set_apart: pd.DataFrame | None = None,
+    *,
+    route: RouteSpec | None = None,
+    drawn: set[str] | frozenset[str] = frozenset(),
+    flow_range: tuple[int, int] | None = None,
+    trends: bool = True,
+) -> None:
+    """The hotspot map's legend: one row for everything drawn on it."""
+    rows = [
+        (f'<span class="sw" style="background:{BIN_COLOURS[b]};border:1px solid #777"></span>', BIN_LABELS[b])
         for b in (3, 2, 1, 0, -1, -2, -3)
-    )
+    ]
+    if "rank" in drawn:
+        rows.append((SWATCH["rank"], "ranked hotspot on the route (its rank)"))
+    if "extent" in drawn:
+        rows.append((SWATCH["extent"], "extent of a ranked hotspot"))
+    rows += route_legend_rows(route)
+    if flow_range is not None:
+        low, high = flow_range
+        rows.append((SWATCH["flows"], f"movement origin ► destination, width by records ({low}-{high})"))
     glyphs = " ".join(f"{g}&nbsp;{k}" for k, g in TREND_GLYPHS.items())
-    m.get_root().html.add_child(  # type: ignore[attr-defined]
-        folium.Element(
-            '<div class="cf-legend" style="position:fixed;bottom:28px;right:10px;z-index:999;background:#fff;'
-            f'padding:6px 8px;font:12px sans-serif;border:1px solid #999;max-width:260px">'
-            f"<b>Gi* confidence (FDR)</b>{rows}<div style='margin-top:4px'>{glyphs}</div>"
-            f"{_set_apart_html(set_apart)}</div>"
-        )
-    )
+    extra = f"<div style='margin-top:4px'>trend: {glyphs}</div>" if trends else ""
+    legend(m, "Gi* confidence (FDR) and what is drawn", rows, extra + _set_apart_html(set_apart))
 
 
 def hotspot_map_from_rows(*, run: Any, hotspots: Iterable[Any], route: Any | None = None) -> folium.Map:

@@ -48,10 +48,9 @@ class HotspotParams:
     trends
         Run the emerging hot spot analysis (Gi* per time step and Mann-Kendall).
     method
-        How the ranking orders cells: ``"gi"`` (FDR confidence bin, then weight; the default:
-        the forecast does not beat the baselines in the backtests, see the README),
-        ``"forecast"`` (expected reports in the next ``horizon_days``, see
-        :mod:`hotspots.forecast`) or ``"counts"`` (reports, then weight). Gi*
+        How the ranking orders cells: ``"forecast"`` (the default: expected reports in the next
+        ``horizon_days``, see :mod:`hotspots.forecast` and the backtests in the README),
+        ``"gi"`` (FDR confidence bin, then weight) or ``"counts"`` (reports, then weight). Gi*
         and the trend are the explanation beside every pick whatever the method.
     horizon_days
         The period the forecast is for.
@@ -68,7 +67,7 @@ class HotspotParams:
     unit: str = "h3"
     min_separation_km: float | None = None
     trends: bool = True
-    method: str = "gi"
+    method: str = "forecast"
     horizon_days: int = 365
     extra: dict[str, Any] = field(default_factory=dict)
 

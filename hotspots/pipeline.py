@@ -386,6 +386,11 @@ def _why(fc: Forecast, j: int, cells: pd.DataFrame, row: pd.Series) -> list[str]
         near += f"; {cluster}"
     texts["neighbours"] = near
     texts["grade"] = f"source grade weight {f['grade']:.2f} on average (1 = reliable and confirmed)"
+    if fc.density is not None:
+        texts["density"] = (
+            f"{float(fc.density[j]):.1f} of the {fc.expected[j]:.1f} expected come from the kernel density "
+            f"of the reports around it ({fc.bandwidth_km:.0f} km bandwidth)"
+        )
     order = sorted(contrib, key=lambda g: -contrib[g])
     picked = [texts[g] for g in order if contrib[g] > 0][:2] or [texts[order[0]]]
     return picked

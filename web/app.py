@@ -17,20 +17,36 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from intel.db import get_engine
-from intel.errors import Forbidden
+from intel.errors import CounterflowError, Forbidden
 from intel.settings import Settings, get_settings
 from web import errors
 from web.auth import SESSION_COOKIE, SignInThrottle
-from web.bodylimit import MAX_BODY, BodyLimit
+from web.bodylimit import MAX_BODY, MAX_UPLOAD, BodyLimit
 from web.deps import authorize
-from web.routes import api, campaigns, home, hotspots, outcomes, public, signin, tips
+from web.oidc import PENDING_COOKIE, SingleSignOn
+from web.routes import (
+    admin,
+    analysis,
+    api,
+    campaigns,
+    docs,
+    figures,
+    home,
+    hotspots,
+    imports,
+    outcomes,
+    portfolio,
+    public,
+    signin,
+    tips,
+)
 from web.tipform import TipLimiter
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_POSTS = frozenset({"/tip", "/api/tips"})  # and every /t/<code>
 STATIC = Path(__file__).parent / "static"
-COOKIES = (f"{SESSION_COOKIE}=", "counterflow_oidc=")
+COOKIES = (f"{SESSION_COOKIE}=", f"{PENDING_COOKIE}=")
 
 #: Everything is served from this origin; inline script/style only for folium's map page.
 CSP = (
@@ -49,6 +65,7 @@ def create_app(
     tip_rate_limit: int = 10,
     tip_ceiling: int = 300,
     max_body: int = MAX_BODY,
+    max_upload: int = MAX_UPLOAD,
 ) -> FastAPI:
     """Build the web app.
 
@@ -64,26 +81,41 @@ def create_app(
         Tips accepted per minute by this process from all clients together (a backstop).
     max_body
         Largest request body accepted, in bytes; checked before the body is read (413).
+    max_upload
+        Largest file upload accepted (``POST /imports``), in bytes, checked the same way.
     """
     settings = settings or get_settings()
     app = FastAPI(
         title="counterflow",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web.routes.docs from local files: the CDN default breaks the CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(authorize)],  # the permission table, before every route
     )
     app.state.settings = settings
+    app.state.max_upload = max_upload
     app.state.engine = get_engine(settings)
     app.state.tip_limiter = TipLimiter(per_client=tip_rate_limit, ceiling=tip_ceiling, window=60.0)
     app.state.signin_throttle = SignInThrottle()
+    app.state.sso = SingleSignOn(settings) if settings.oidc_enabled else None
     app.state.csrf_secret = secrets.token_urlsafe(32)  # CSRF tokens of header users, per process
     if not settings.sign_in and not settings.trust_user_header:
         log.warning("staff pages are closed: sign-in is off and no proxy's user header is trusted")
 
     # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
     # and before anything reads a body.
-    app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(BodyLimit, max_bytes=max_body, larger={"/imports": max_upload})
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # No address or query holds a NUL byte for a reason, and PostgreSQL cannot compare text
+        # with one (the query fails): refused here, the same on every store.
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            error = CounterflowError(
+                "the address holds a NUL byte (%00)", "remove it from the address and try again", status=400
+            )
+            return errors.render_error(request, error)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _same_origin(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -108,8 +140,8 @@ def create_app(
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        # The staff session cookie is the only cookie, set only by the sign-in pages; the public
-        # tip form and its API never set one.
+        # The staff session cookie (and single sign-on's pending one) are the only cookies, set
+        # only by the sign-in pages; the public tip form and its API never set one.
         cookies = response.headers.getlist("set-cookie")
         keep = [c for c in cookies if c.startswith(COOKIES) and not _public_post(request.url.path)]
         if len(keep) != len(cookies):
@@ -119,7 +151,22 @@ def create_app(
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (home, signin, hotspots, campaigns, tips, outcomes, public, api):
+    for module in (
+        home,
+        signin,
+        analysis,
+        hotspots,
+        imports,
+        figures,
+        campaigns,
+        tips,
+        outcomes,
+        portfolio,
+        admin,
+        public,
+        api,
+        docs,
+    ):
         app.include_router(module.router)
     errors.install(app)
     return app

@@ -37,7 +37,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Public pages that still show who is signed in (the tip form and its API never look).
-USER_AWARE_PUBLIC = frozenset({"GET /", "GET /signin", "POST /signout"})
+USER_AWARE_PUBLIC = frozenset({"GET /", "GET /welcome", "GET /signin", "POST /signout"})
 
 
 def csrf_for(secret: str) -> str:
@@ -167,11 +167,14 @@ class SignInThrottle:
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def _keys(self, name: str, address: str | None) -> list[tuple[str, int]]:
-        return [("a:" + name.strip().casefold(), self.per_account), (self._client(address), self.per_client)]
+    def _keys(self, name: str | None, address: str | None) -> list[tuple[str, int]]:
+        client = (self._client(address), self.per_client)
+        if name is None:  # single sign-on before the issuer named anyone: the client only
+            return [client]
+        return [("a:" + name.strip().casefold(), self.per_account), client]
 
-    def wait(self, name: str, address: str | None) -> float:
-        """Seconds until this account and client may try again (0: now)."""
+    def wait(self, name: str | None, address: str | None) -> float:
+        """Seconds until this account (None: any) and client may try again (0: now)."""
         now = time.monotonic()
         with self._lock:
             longest = 0.0
@@ -181,7 +184,7 @@ class SignInThrottle:
                     longest = max(longest, self.window - (now - recent[-limit]))
             return longest
 
-    def failed(self, name: str, address: str | None) -> None:
+    def failed(self, name: str | None, address: str | None) -> None:
         now = time.monotonic()
         with self._lock:
             if len(self._failures) > 100_000:  # bounded memory under a spray of names

@@ -17,21 +17,30 @@ from intel.errors import CounterflowError
 
 #: A tip is at most 5,000 characters: as JSON escapes or percent-encoded UTF-8 that is under 64 KiB.
 MAX_BODY = 128 * 1024
+#: A file uploaded to import (``POST /imports``): larger files are imported with the command line.
+MAX_UPLOAD = 32 * 2**20
 
 
 class BodyLimit:
     """Pure ASGI middleware: refuse any request body larger than ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int = MAX_BODY, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: exact paths that accept a larger body (a file upload) -> their limit
+        self.larger = dict(larger or {})
 
-    def _too_large(self, size: str) -> CounterflowError:
-        limit = f"{self.max_bytes // 1024} KiB"
+    def _too_large(self, size: str, max_bytes: int) -> CounterflowError:
+        if max_bytes != self.max_bytes:
+            limit = f"{max_bytes / 2**20:g} MiB"
+            fix = f"upload a file of at most {limit}; import a larger one with `counterflow ingest FILE`"
+        else:
+            limit = f"{max_bytes // 1024} KiB"
+            fix = f"send a shorter request (at most {limit}); a tip is at most 5,000 characters"
         return CounterflowError(
-            f"the request body is {size}; this server accepts at most {limit}",
-            f"send a shorter request (at most {limit}); a tip is at most 5,000 characters",
-            status=413,
+            f"the request body is {size}; this server accepts at most {limit}", fix, status=413
         )
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: CounterflowError) -> None:
@@ -45,6 +54,7 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
@@ -52,8 +62,8 @@ class BodyLimit:
                 length = int(declared)
             except ValueError:
                 length = -1
-            if length > self.max_bytes:
-                await self._refuse(scope, receive, send, self._too_large(f"{length:,} bytes"))
+            if length > max_bytes:
+                await self._refuse(scope, receive, send, self._too_large(f"{length:,} bytes", max_bytes))
                 return
         chunks: list[bytes] = []
         size = 0
@@ -67,9 +77,9 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 await self._refuse(
-                    scope, receive, send, self._too_large(f"more than {self.max_bytes:,} bytes")
+                    scope, receive, send, self._too_large(f"more than {max_bytes:,} bytes", max_bytes)
                 )
                 return
             chunks.append(chunk)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from intel.accounts import NotAuthenticated
@@ -29,6 +29,11 @@ def get_db(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine) as session:
         yield session
 
+
+#: The store's ids are integers (PostgreSQL ``integer``): a larger number names no row, and must
+#: be refused before it reaches a query (PostgreSQL would fail it, not find nothing).
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="the id of a row, from a list page")]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intel.errors import CounterflowError
@@ -102,6 +103,23 @@ def install(app: FastAPI) -> None:
         # an id or page number too large for the store's integers: no such object
         error = CounterflowError(
             f"a number in {request.url.path} is too large", "use an id from a list page", status=404
+        )
+        return render_error(request, error)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # A value the store cannot hold or compare (PostgreSQL: a NUL byte in text, a number
+        # beyond its column): the request's fault, said without the statement or its values.
+        log.warning(
+            "a value of %s %s was refused by the store (%s)",
+            request.method,
+            request.url.path,
+            type(exc.orig).__name__,
+        )
+        error = CounterflowError(
+            "a value in the request cannot be stored or looked up (a NUL byte, or a number too large)",
+            "correct the value and send it again",
+            status=422,
         )
         return render_error(request, error)
 

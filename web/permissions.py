@@ -30,10 +30,13 @@ PUBLIC: Final = _Public()
 STAFF: Final = frozenset(Role)
 
 Access = _Public | frozenset[Role]
+#: Who imports files and runs hotspots: analysts and admins.
+ANALYSTS: Final = frozenset({Role.ANALYST, Role.ADMIN})
 
 TABLE: dict[str, Access] = {
     # public: home, the tip form and its API, signing in and out, setting a password
     "GET /": PUBLIC,
+    "GET /welcome": PUBLIC,  # first steps: how to sign in, what each role does next
     "GET /tip": PUBLIC,
     "POST /tip": PUBLIC,
     "GET /tip/thanks": PUBLIC,
@@ -43,13 +46,15 @@ TABLE: dict[str, Access] = {
     "POST /api/tips": PUBLIC,
     "GET /signin": PUBLIC,
     "POST /signin": PUBLIC,
+    "GET /signin/oidc": PUBLIC,  # single sign-on: off to the issuer, and back
+    "GET /signin/oidc/callback": PUBLIC,
     "POST /signout": PUBLIC,  # without a session it only clears the cookie
     "GET /set-password/{token}": PUBLIC,
     "POST /set-password/{token}": PUBLIC,
-    # FastAPI's own documentation of the API (no data in it)
+    # the documentation of the API (no data in it): Swagger UI from local files, /docs points there
     "GET /api/openapi.json": PUBLIC,
     "GET /api/docs": PUBLIC,
-    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /docs": PUBLIC,
     # hotspots and campaigns: every member of staff
     "GET /hotspots": STAFF,
     "GET /hotspots/{run_id}": STAFF,
@@ -57,6 +62,16 @@ TABLE: dict[str, Access] = {
     "GET /campaigns": STAFF,
     "GET /campaigns/{campaign_id}": STAFF,
     "GET /campaigns/{campaign_id}/map": STAFF,
+    # the analyst's work: running hotspots and importing files
+    "GET /hotspots/new": ANALYSTS,
+    "POST /hotspots": ANALYSTS,
+    "GET /imports": ANALYSTS,
+    "POST /imports": ANALYSTS,
+    "GET /imports/{import_id}": ANALYSTS,
+    "GET /imports/{import_id}/rejects.csv": ANALYSTS,
+    "GET /imports/jobs/{job_id}": ANALYSTS,
+    "GET /imports/jobs/{job_id}/status": ANALYSTS,
+    "GET /figures": ANALYSTS,
     "GET /api/hotspots": STAFF,
     "GET /api/hotspots/{run_id}": STAFF,
     "GET /api/campaigns": STAFF,
@@ -73,6 +88,8 @@ TABLE: dict[str, Access] = {
     # outcomes
     "GET /outcomes/{campaign_id}": OUTCOME_READERS,
     "GET /api/outcomes/{campaign_id}": OUTCOME_READERS,
+    "GET /portfolio": frozenset({Role.DIRECTOR, Role.ADMIN}),  # every campaign's outcomes
+    "GET /admin": frozenset({Role.ADMIN}),  # users, keys, channels, flows: never a secret
 }
 
 

@@ -17,6 +17,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from web.readable import detail_text, reasons_text, word
+
 TEMPLATES = Path(__file__).parent / "templates"
 _NULL = gettext.NullTranslations()
 
@@ -52,6 +54,9 @@ def environment() -> Environment:
     env.filters["number"] = _number
     env.filters["pct"] = _pct
     env.filters["when"] = _when
+    env.filters["reasons"] = reasons_text
+    env.filters["detail"] = detail_text
+    env.filters["word"] = word
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return env
 

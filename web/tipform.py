@@ -50,6 +50,10 @@ MESSAGES: dict[str, str] = {
     # TRANSLATORS: label of the language switcher
     "language": N_("Language"),
     "bad_location": N_("The location is not valid. Leave it empty or give a town name."),
+    # TRANSLATORS: under the form and on the thank-you page; %(org)s is the organisation that receives tips
+    "received_by": N_("Your tip goes to %(org)s."),
+    # TRANSLATORS: %(helpline)s is the country's anti-trafficking helpline, e.g. "NAPTIP 627"
+    "helpline": N_("To talk to someone now, call %(helpline)s."),
 }
 
 

@@ -89,17 +89,44 @@ def known_platform_locale_ids() -> set[int]:
 
 @dataclass(frozen=True)
 class Helpline:
-    """A helpline or partner contact shown on the assets of one country."""
+    """A helpline or partner contact shown on the assets of one country.
+
+    It is :attr:`verified` only when marked so (``verified = true`` in the file) *and* it has a
+    number or an address (``phone`` or ``url``), the ``source`` it was confirmed from and the day
+    it was ``checked``.
+    """
 
     country: str
     name: str
     phone: str
     display: str
     about: str
-    verified: bool
+    marked_verified: bool
+    url: str = ""
+    source: str = ""
+    checked: str = ""
+
+    @property
+    def unverified_because(self) -> str:
+        """Why the helpline is not verified ('' when it is)."""
+        return ", ".join(
+            what
+            for what, ok in (
+                ("no number or address", bool(self.phone or self.url)),
+                ("no source", bool(self.source)),
+                ("no check date", bool(self.checked)),
+                ("marked 'to verify'", self.marked_verified),
+            )
+            if not ok
+        )
+
+    @property
+    def verified(self) -> bool:
+        return not self.unverified_because
 
 
 def helpline_for(country: str) -> Helpline | None:
+    """The helpline of a country (ISO-2), or None when ``locales/helplines.toml`` lists none."""
     entry = helplines_data().get(country.upper())
     if entry is None:
         return None
@@ -110,4 +137,7 @@ def helpline_for(country: str) -> Helpline | None:
         str(entry.get("display") or entry["name"]),
         str(entry.get("about", "")),
         bool(entry.get("verified", False)),
+        url=str(entry.get("url", "")),
+        source=str(entry.get("source", "")),
+        checked=str(entry.get("checked", "")),
     )

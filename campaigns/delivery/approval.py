@@ -7,6 +7,7 @@ import logging
 
 from sqlmodel import Session, select
 
+from campaigns.policy import assert_approvable, campaign_findings
 from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden, NotFound
 from intel.models import AuditEvent, Campaign, User, utcnow
 from intel.roles import APPROVING_ROLES, role_names
@@ -26,6 +27,8 @@ def approve_campaign(
     Refuses the campaign's own author, an unknown campaign, a name that is not a registered user
     (``counterflow users add``) and a user whose role may not approve. Approving again is a no-op
     when the same user already approved; another approval is refused with who approved and when.
+    Nobody approves blind: while the platform-policy preflight (``campaigns.policy``) refuses
+    anything, the approval is refused, naming the refusals (409), on every face alike.
     """
     approver = approver.strip()
     if not approver:
@@ -66,6 +69,7 @@ def approve_campaign(
             f"campaign {campaign_id} was already approved by {campaign.approved_by} at {campaign.approved_at}",
             "nothing to do; the first approval stands",
         )
+    assert_approvable(campaign_findings(session, campaign, now=now), campaign_id)
     campaign.approved_by = approver
     campaign.approved_at = now or utcnow()
     if campaign.status == "draft":

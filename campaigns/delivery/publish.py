@@ -48,7 +48,7 @@ def publish_campaign(
         campaign.channel = channel.name
         session.add(campaign)
         session.flush()
-    run_preflight(session, campaign)
+    run_preflight(session, campaign, now=now)
     moved = recheck_slots(session, campaign_id=campaign_id, now=now, actor=actor)
     session.commit()
     report = channel.publish(session, campaign_id=campaign_id)

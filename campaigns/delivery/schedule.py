@@ -171,7 +171,7 @@ def schedule_campaign(
     if preflight:
         from campaigns.policy import run_preflight
 
-        run_preflight(session, campaign)
+        run_preflight(session, campaign, now=now)
 
     # replace the slots that have not gone out yet; keep published history
     for old in session.exec(
@@ -183,6 +183,7 @@ def schedule_campaign(
     session.flush()
 
     posts: list[ScheduledPost] = []
+    past = 0  # slots skipped because they are past (or closer than MIN_LEAD)
     # target -> its ad sets (one per language and age group) -> their assets (message families)
     by_target: dict[int, dict[Any, list[Asset]]] = {}
     for a in assets:
@@ -199,6 +200,7 @@ def schedule_campaign(
                     asset = group[n % len(group)]
                     at = base + i * spacing
                     if at < now + MIN_LEAD:
+                        past += 1
                         continue
                     assert asset.id is not None
                     posts.append(
@@ -210,6 +212,10 @@ def schedule_campaign(
                             timezone=target.timezone,
                         )
                     )
+    if not posts:
+        raise CounterflowError(
+            *_why_no_posts(campaign, targets, assets, past, now), hint=_dates_hint(campaign_id)
+        )
     posts.sort(key=lambda p: (p.publish_at, p.asset_id))
     session.add_all(posts)
     if campaign.approved_by and campaign.status == "approved":
@@ -231,6 +237,29 @@ def schedule_campaign(
     )
     session.flush()
     return posts
+
+
+def _dates_hint(campaign_id: int) -> CommandHint:
+    return CommandHint("campaign edit", f"{campaign_id} --start YYYY-MM-DD --end YYYY-MM-DD")
+
+
+def _why_no_posts(
+    campaign: Campaign, targets: dict[Any, Target], assets: Sequence[Asset], past: int, now: dt.datetime
+) -> tuple[str, str]:
+    """(problem, fix) of a schedule that would lay out no post."""
+    cid = campaign.id
+    if past:
+        return (
+            f"campaign {cid} would have no posts: all {past} slots from {campaign.starts_on} to "
+            f"{campaign.ends_on} are past at {now:%Y-%m-%d %H:%M} UTC (or less than ten minutes ahead)",
+            "give the campaign dates from today on",
+        )
+    if not targets:
+        return f"campaign {cid} would have no posts: it has no targets", "plan it again on a hotspot run"
+    return (
+        f"campaign {cid} would have no posts: none of its {len(assets)} assets belongs to one of its targets",
+        "re-render its assets from its ad sets",
+    )
 
 
 def schedule_windows(session: Session, *, campaign_id: int) -> list[Window] | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import folium
 
-from hotspots.maps import add_route, country_layer, offline_map, safe_text
+from hotspots.maps import add_route, country_layer, fit, legend, offline_map, route_legend_rows, safe_text
 from hotspots.routes import RouteSpec
 from intel.hotspot_store import route_of_run
 from intel.models import HotspotRun, Route, Target
@@ -47,8 +47,10 @@ def targets_map(
     if countries is not None:
         countries.add_to(m)
     points: list[tuple[float, float]] = []
+    spec = None
     if route is not None and len(route.waypoints) >= 2:
-        points += add_route(m, RouteSpec.from_waypoints(route.name, route.waypoints, route.corridor_km))
+        spec = RouteSpec.from_waypoints(route.name, route.waypoints, route.corridor_km)
+        points += add_route(m, spec)
     layer = folium.FeatureGroup(name="targets", show=True).add_to(m)
     for t in targets:
         colour = COLOURS[bool(t.is_eu)]
@@ -72,12 +74,23 @@ def targets_map(
                 f'padding:2px 8px;border:1px solid #999;font:13px sans-serif">{safe_text(title)}</div>'
             )
         )
-    if points:
-        lats = [p[0] for p in points]
-        lons = [p[1] for p in points]
-        m.fit_bounds([(min(lats) - 0.5, min(lons) - 0.5), (max(lats) + 0.5, max(lons) + 0.5)])
+    rows = [
+        (_circle(COLOURS[eu]), label)
+        for eu, label in ((False, "target: its radius, outside the EU/EEA"),
+                          (True, "target in the EU/EEA (no 13-17 ad sets there)"))
+        if any(bool(t.is_eu) is eu for t in targets)
+    ]  # fmt: skip
+    legend(m, "Campaign targets", rows + route_legend_rows(spec))
+    fit(m, points)  # open on the route and the targets
     folium.LayerControl(collapsed=True).add_to(m)
     return m
+
+
+def _circle(colour: str) -> str:
+    return (
+        f'<span class="sw" style="width:14px;height:14px;border:2px solid {colour};border-radius:8px;'
+        f'background:{colour}40"></span>'
+    )
 
 
 def map_rows(session: Any, *, campaign_id: int) -> tuple[list[Target], Route | None]:

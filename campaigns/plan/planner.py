@@ -18,16 +18,20 @@ How the plan is made
    (which keeps genders, the language's platform locale ids and the radius). Teen ad sets for
    EU/EEA targets are not created; a ``teen_eu_dropped`` warn says so. A target's teen ad sets
    share one audience (no language pin is allowed for 13-17), so they differ by copy only.
-7. Budget: split across targets in proportion to their reach estimates (evenly when every
-   estimate is 0), then evenly across each target's ad sets; amounts in cents, the rounding
-   remainder goes to the largest share. A target with a reach estimate of 0 while others have
-   some (a pick in an empty desert) would get no budget: it is left out and a ``no_reach`` warn
-   says so.
+7. Budget: split by expected impact (the hotspot's score x the target's reach estimate), each
+   ad set at or above the platform's minimum daily budget times the days it runs; targets and
+   ad sets the budget cannot fund are dropped with a finding (see :mod:`campaigns.plan.budget`).
+   A target with a reach estimate of 0 while others have some (a pick in an empty desert) is
+   left out first and a ``no_reach`` warn says so.
    With ``estimate_fn`` (a connected channel), each ad set's targeting spec is sent to the
    platform and its estimates replace ours (see ``platform_reach``).
 8. Policy fields: ``ISSUES_ELECTIONS_POLITICS`` with every targeted country; ``paid_for_by``,
    ``dsa_beneficiary`` and ``dsa_payor`` as given (beneficiary and payor default to
    ``paid_for_by``).
+9. Dates: a start before today (in the targets' time zones) is refused.
+10. Every pick explained: each target's notes carry a ``pick`` entry (rank, score, Gi* bin,
+    trend, why); a pick that is not a Gi* hot spot (bin 0 or below) gets a ``not_significant``
+    warn, and a significant hot spot of the run that is no target a ``left_out`` warn.
 """
 
 from __future__ import annotations
@@ -43,11 +47,12 @@ from sqlmodel import Session
 from campaigns import crud
 from campaigns.copy.i18n import LOCALES
 from campaigns.copy.localedata import local_languages, platform_locale
+from campaigns.plan.budget import TargetShare, allocate, hotspot_score, min_daily_budget, run_days
 from campaigns.plan.reach import EstimateFn, estimate_reach
-from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu
+from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu, local_today
 from intel.errors import CommandHint, CounterflowError
 from intel.gazetteer import EARTH_RADIUS_KM, country_at, get_gazetteer, haversine_km, timezone_at
-from intel.models import Campaign, Hotspot
+from intel.models import Campaign, Hotspot, Target
 from intel.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,6 +126,7 @@ class TargetPlan:
     admin1: str | None
     city: str
     notes: list[dict[str, Any]] = field(default_factory=list)
+    merged: list[int] = field(default_factory=list)  # hotspots merged into this target
 
 
 def bounded_radius(extent_km: float | None) -> float:
@@ -159,7 +165,8 @@ def choose_targets(hotspots: list[Hotspot], *, top_n: int) -> tuple[list[TargetP
     for h in _ordered(hotspots):
         radius = bounded_radius(h.extent_km)
         host = next((p for p in plans if haversine_km(p.lat, p.lon, h.lat, h.lon) < p.radius_km), None)
-        label = f"hotspot {h.id} ({h.place or h.cell}, rank {h.rank})"
+        standing = f"rank {h.rank}" if h.rank is not None else f"not ranked, z {h.z:.2f}"
+        label = f"hotspot {h.id} ({h.place or h.cell}, {standing})"
         if host is not None:
             d = haversine_km(host.lat, host.lon, h.lat, h.lon)
             grown = min(RADIUS_BOUNDS_KM[1], max(host.radius_km, d + radius))
@@ -172,6 +179,8 @@ def choose_targets(hotspots: list[Hotspot], *, top_n: int) -> tuple[list[TargetP
             }
             host.radius_km = grown
             host.notes.append(note)
+            if h.id is not None:
+                host.merged.append(h.id)
             findings.append(Finding.from_dict(note))
             continue
         if len(plans) >= top_n:
@@ -246,17 +255,6 @@ def targeting_spec(
     return spec
 
 
-def _split_cents(total: float, weights: list[float]) -> list[float]:
-    cents = int(round(total * 100))
-    w = np.asarray(weights, dtype=float)
-    if w.sum() <= 0:
-        w = np.ones(len(weights))
-    parts = np.floor(cents * w / w.sum()).astype(int)
-    if len(parts):
-        parts[int(np.argmax(w))] += cents - int(parts.sum())
-    return [p / 100 for p in parts]
-
-
 def platform_reach(specs: list[dict[str, Any]], estimate_fn: EstimateFn) -> int | None:
     """The platform's estimate for one target: its adult ad sets summed (their languages differ)
     plus the largest teen ad set (teen ad sets share one audience). None if the platform gave none."""
@@ -265,6 +263,178 @@ def platform_reach(specs: list[dict[str, Any]], estimate_fn: EstimateFn) -> int 
     if all(v is None for v in adults + teens):
         return None
     return sum(v or 0 for v in adults) + max((v or 0 for v in teens), default=0)
+
+
+def adset_specs(target: Target, audience: Audience, langs: list[str]) -> list[dict[str, Any]]:
+    """The ad sets of one target (rule 6), in the order the budget keeps them: the 18+ ad set of
+    the first language, its 13-17 ad set, the 18+ ad sets of the other languages, then their
+    13-17 ad sets (which share the first one's audience)."""
+    groups: list[tuple[int, int, bool]] = []
+    if audience.age_max > TEEN_MAX:
+        groups.append((max(TEEN_MAX + 1, audience.age_min), audience.age_max, False))
+    if audience.age_min <= TEEN_MAX and not target.is_eu:
+        groups.append((audience.age_min, min(TEEN_MAX, audience.age_max), True))
+    specs = []
+    for locale in langs:
+        for lo, hi, teen in groups:
+            specs.append(
+                {
+                    "locale": locale,
+                    "age_min": lo,
+                    "age_max": hi,
+                    "teen": teen,
+                    "genders": "" if teen else "|".join(str(GENDER_IDS[g]) for g in sorted(audience.genders)),
+                    "targeting": targeting_spec(
+                        target.lat,
+                        target.lon,
+                        target.radius_km,
+                        country=target.country,
+                        city=target.city or target.name,
+                        admin1=target.admin1,
+                        locale=locale,
+                        age_min=lo,
+                        age_max=hi,
+                        genders=audience.genders,
+                        teen=teen,
+                    ),
+                }
+            )
+    first_teen = [s for s in specs if s["teen"]][:1]
+    return (
+        [s for s in specs if not s["teen"]][:1]
+        + first_teen
+        + [s for s in specs if not s["teen"]][1:]
+        + [s for s in specs if s["teen"]][1:]
+    )
+
+
+def teen_eu_note(target: Target) -> dict[str, Any]:
+    """The warn for an EU/EEA target whose 13-17 ad sets are not made."""
+    return {
+        "level": "warn",
+        "rule": "teen_eu_dropped",
+        "object": f"target {target.id} ({target.name})",
+        "problem": f"no 13-17 ad sets for {target.country} (EU/EEA: teen ads are paused there)",
+        "fix": "the 18+ ad sets run; reach 13-17-year-olds there through partners, not ads",
+    }
+
+
+def _adset_label(spec: dict[str, Any]) -> str:
+    return f"{spec['locale']} {spec['age_min']}-{spec['age_max']}"
+
+
+def store_adsets(
+    session: Session,
+    campaign: Campaign,
+    rows: list[tuple[Target, list[dict[str, Any]]]],
+    *,
+    budget: float,
+) -> list[dict[str, Any]]:
+    """Split ``budget`` over the targets' ad sets (:func:`campaigns.plan.budget.allocate`) and
+    store them; a target the budget cannot fund is deleted. Returns the budget's findings."""
+    assert campaign.id is not None
+    shares = []
+    for target, specs in rows:
+        hotspot = session.get(Hotspot, target.hotspot_id) if target.hotspot_id is not None else None
+        score = hotspot_score(hotspot)[0] if hotspot is not None else 0.0
+        shares.append(
+            TargetShare(target.name, score, target.reach_estimate, [_adset_label(s) for s in specs])
+        )
+    days = run_days(campaign.starts_on, campaign.ends_on)
+    alloc = allocate(
+        shares, budget=budget, currency=campaign.currency, days=days, objective=campaign.objective
+    )
+    for (target, specs), kept, amounts in zip(rows, alloc.kept, alloc.amounts, strict=True):
+        if kept is None:
+            session.delete(target)
+            continue
+        for k, cents in zip(kept, amounts, strict=True):
+            crud.add_adset(
+                session, campaign_id=campaign.id, target_id=target.id, budget=cents / 100, **specs[k]
+            )
+    session.flush()
+    return alloc.findings
+
+
+def _pick_reason(h: Hotspot) -> dict[str, Any]:
+    """Why a hotspot became a target: its rank, score, Gi* bin and trend, in a sentence too."""
+    score, kind = hotspot_score(h)
+    significant = h.bin > 0
+    if h.rank is not None:
+        why = f"rank {h.rank} of the route's ranking ({kind} {score:.3g})"
+    else:
+        why = f"unranked hot cell, picked by its Gi* z {h.z:.2f} after the ranked ones"
+    gi = f"Gi* bin {h.bin}, z {h.z:.2f}" + ("" if significant else ": NOT significant")
+    trend = h.trend or "no trend"
+    return {
+        "rule": "pick",
+        "hotspot_id": h.id,
+        "rank": h.rank,
+        "score": round(score, 3),
+        "score_kind": kind,
+        "bin": h.bin,
+        "z": round(h.z, 2),
+        "trend": h.trend,
+        "significant": significant,
+        "why": f"{why}; {gi}; {trend}",
+    }
+
+
+def pick_findings(
+    campaign_id: int, targets: list[Target], hotspots: list[Hotspot], used: set[int], top_n: int
+) -> list[dict[str, Any]]:
+    """Warns for picks that are not significant and for significant hotspots left out."""
+    out: list[dict[str, Any]] = []
+    by_id = {h.id: h for h in hotspots}
+    for t in targets:
+        h = by_id.get(t.hotspot_id)
+        if h is None or h.bin > 0:
+            continue
+        score, kind = hotspot_score(h)
+        out.append(
+            Finding(
+                "warn",
+                "not_significant",
+                f"target {t.id} ({t.name})",
+                f"hotspot {h.id} (rank {h.rank}) is not a Gi* hot spot after the FDR correction "
+                f"(bin {h.bin}, z {h.z:.2f}): it was picked for its {kind} {score:.3g} alone",
+                "keep it if you trust the ranking there, or drop the target from the plan",
+                hint=CommandHint("campaign edit", f"{campaign_id} --drop-target {t.id}"),
+            ).as_dict()
+        )
+    # a hot spot inside a target's circle is reached by it, even if it is not that target's own
+    covered = {
+        h.id for h in hotspots for t in targets if haversine_km(t.lat, t.lon, h.lat, h.lon) < t.radius_km
+    }
+    left = sorted(
+        (h for h in hotspots if h.bin > 0 and h.id not in used and h.id not in covered),
+        key=lambda h: (-h.bin, -h.z),
+    )
+    for h in left[:5]:
+        where = f"{h.distance_km:.0f} km along the route, " if h.distance_km is not None else ""
+        ranked = f"rank {h.rank}" if h.rank is not None else "not ranked"
+        out.append(
+            Finding(
+                "warn",
+                "left_out",
+                f"hotspot {h.id} ({h.place or h.cell})",
+                f"a significant Gi* hot spot ({where}bin {h.bin}, z {h.z:.2f}, {ranked}) "
+                f"is not one of the plan's targets (at most {top_n})",
+                "plan again with more targets if it should be reached",
+                hint=CommandHint("plan", f"... --top {top_n + 1}"),
+            ).as_dict()
+        )
+    if len(left) > 5:
+        out.append(
+            {
+                "level": "warn",
+                "rule": "left_out",
+                "object": "the hotspot run",
+                "problem": f"{len(left) - 5} more significant hot spots are not targets",
+                "fix": "see the run's map for them",
+            }
+        )
+    return out
 
 
 def plan_campaign(
@@ -286,11 +456,14 @@ def plan_campaign(
     dsa_payor: str | None = None,
     allow_fuzzy: bool = False,
     estimate_fn: EstimateFn | None = None,
+    now: dt.datetime | None = None,
 ) -> Campaign:
     """Plan a draft campaign on a hotspot run; stores the campaign, targets and ad sets.
 
-    See the module docstring for the rules. Raises CounterflowError for bad input (dates,
-    budget, an empty run) naming the value and the fix. The caller owns the transaction.
+    See the module docstring for the rules. Raises CounterflowError for bad input (dates in the
+    past or out of order, a budget that cannot fund one ad set, an empty run) naming the value
+    and the fix. ``now`` is the current time (default: the clock). The caller owns the
+    transaction.
     """
     if ends_on <= starts_on:
         raise CounterflowError(
@@ -300,6 +473,7 @@ def plan_campaign(
         raise CounterflowError(f"budget was {budget:g}", "give a positive lifetime budget, e.g. 5000")
     if top_n < 1:
         raise CounterflowError(f"top was {top_n}", "pick at least one hotspot to target, e.g. 8")
+    min_daily_budget(currency)  # an unknown currency is refused before anything is stored
     hotspots = crud.run_hotspots(session, run_id=hotspot_run_id)
     plans, _ = choose_targets(hotspots, top_n=top_n)
     if not plans:
@@ -307,6 +481,14 @@ def plan_campaign(
             f"hotspot run {hotspot_run_id} has no ranked or hot cells to target",
             "run the hotspot analysis on more reports, or plan on another hotspot run",
             hint=CommandHint("plan", "... --run RUN_ID"),
+        )
+    zones = [timezone_at(p.lat, p.lon) for p in plans]
+    today, zone = local_today(now or dt.datetime.now(dt.UTC), zones)
+    if starts_on < today:
+        raise CounterflowError(
+            f"the campaign starts on {starts_on}, before today ({today} in {zone})",
+            "give a start date from today on; a plan cannot run in the past",
+            hint=CommandHint("plan", "... --starts YYYY-MM-DD --ends YYYY-MM-DD"),
         )
     campaign = crud.create_campaign(
         session,
@@ -329,8 +511,8 @@ def plan_campaign(
     )
     assert campaign.id is not None
     notes: list[dict[str, Any]] = []
-    rows: list[tuple[Any, list[dict[str, Any]]]] = []
-    for plan in plans:
+    rows: list[tuple[Target, list[dict[str, Any]]]] = []
+    for plan, tz in zip(plans, zones, strict=True):
         langs = (
             local_languages(plan.country, plan.admin1)
             if audience.languages == "local"
@@ -356,58 +538,17 @@ def plan_campaign(
             radius_km=plan.radius_km,
             country=plan.country,
             admin1=plan.admin1,
-            timezone=timezone_at(plan.lat, plan.lon),
+            timezone=tz,
             languages="|".join(langs),
             population=reach.population,
             reach_estimate=reach.estimate,
             is_eu=eu,
             city=plan.city,
-            notes=plan.notes,
+            notes=[*plan.notes, _pick_reason(plan.hotspot)],
         )
-        groups: list[tuple[int, int, bool]] = []
-        if audience.age_min <= TEEN_MAX:
-            groups.append((audience.age_min, min(TEEN_MAX, audience.age_max), True))
-        if audience.age_max > TEEN_MAX:
-            groups.append((max(TEEN_MAX + 1, audience.age_min), audience.age_max, False))
-        specs = []
-        for locale in langs:
-            for lo, hi, teen in groups:
-                if teen and eu:
-                    continue
-                specs.append(
-                    {
-                        "locale": locale,
-                        "age_min": lo,
-                        "age_max": hi,
-                        "teen": teen,
-                        "genders": ""
-                        if teen
-                        else "|".join(str(GENDER_IDS[g]) for g in sorted(audience.genders)),
-                        "targeting": targeting_spec(
-                            plan.lat,
-                            plan.lon,
-                            plan.radius_km,
-                            country=plan.country,
-                            city=plan.city,
-                            admin1=plan.admin1,
-                            locale=locale,
-                            age_min=lo,
-                            age_max=hi,
-                            genders=audience.genders,
-                            teen=teen,
-                        ),
-                    }
-                )
-        if eu and any(teen for *_, teen in groups):
-            notes.append(
-                {
-                    "level": "warn",
-                    "rule": "teen_eu_dropped",
-                    "object": f"target {target.id} ({target.name})",
-                    "problem": f"no 13-17 ad sets for {target.country} (EU/EEA: teen ads are paused there)",
-                    "fix": "the 18+ ad sets run; reach 13-17-year-olds there through partners, not ads",
-                }
-            )
+        specs = adset_specs(target, audience, langs)
+        if eu and audience.age_min <= TEEN_MAX:
+            notes.append(teen_eu_note(target))
         if estimate_fn is not None and specs:
             platform = platform_reach(specs, estimate_fn)
             if platform is not None:
@@ -423,13 +564,12 @@ def plan_campaign(
             "no ad set is left: every target is in the EU/EEA and the audience is 13-17 only",
             "include ages 18+ or targets outside the EU/EEA",
         )
-    weights = [float(t.reach_estimate) if specs else 0.0 for t, specs in rows]
-    if sum(weights) > 0:
-        # a target where no one is estimated to be reached would get no budget, and an ad set
-        # without budget is refused: it is left out of the plan, and a warn note says so
-        kept = []
-        for (target, specs), w in zip(rows, weights, strict=True):
-            if specs and w <= 0:
+    # a target where no one is estimated to be reached would get no budget: it is left out of
+    # the plan, and a warn note says so
+    kept = []
+    if any(t.reach_estimate > 0 for t, specs in rows if specs):
+        for target, specs in rows:
+            if specs and target.reach_estimate <= 0:
                 notes.append(
                     {
                         "level": "warn",
@@ -441,20 +581,20 @@ def plan_campaign(
                     }
                 )
                 session.delete(target)
+            elif specs:
+                kept.append((target, specs))
             else:
-                kept.append(((target, specs), w))
+                session.delete(target)
         session.flush()
-        rows = [r for r, _ in kept]
-        weights = [w for _, w in kept]
-        campaign.special_ad_category_country = sorted({t.country for t, _ in rows})
-    if sum(weights) <= 0:
-        weights = [1.0 if specs else 0.0 for _, specs in rows]
-    target_budgets = _split_cents(budget, weights)
-    for (target, specs), tb in zip(rows, target_budgets, strict=True):
-        for spec, amount in zip(specs, _split_cents(tb, [1.0] * len(specs)), strict=True):
-            crud.add_adset(session, campaign_id=campaign.id, target_id=target.id, budget=amount, **spec)
+        rows = kept
+    notes += store_adsets(session, campaign, rows, budget=budget)
+    targets = crud.list_targets(session, campaign_id=campaign.id)
+    campaign.special_ad_category_country = sorted({t.country for t in targets})
+    used = {p.hotspot.id for p in plans if p.hotspot.id is not None}
+    used |= {i for p in plans for i in p.merged}
+    notes += pick_findings(campaign.id, targets, hotspots, used, top_n)
     campaign.plan_notes = notes
     session.add(campaign)
     session.flush()
-    log.info("planned campaign %s: %d targets", campaign.id, len(rows))
+    log.info("planned campaign %s: %d targets", campaign.id, len(targets))
     return campaign

@@ -50,7 +50,8 @@ def hotspots(
     ),
     unit: str = typer.Option("h3", "--unit", help="h3 (hexagonal cells) or place (towns)."),
     method: str = typer.Option(
-        "gi", "--method", help="Rank by gi (Gi* bin, the default), forecast (expected reports next year) or counts."
+        "forecast", "--method",
+        help="Rank by forecast (expected reports next year, the default), gi (Gi* bin, then weight) or counts.",
     ),
     since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),
     until: str | None = typer.Option(None, "--until", help="Only reports observed on or before YYYY-MM-DD."),

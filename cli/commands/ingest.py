@@ -18,7 +18,7 @@ def ingest(
     spec: str = typer.Option(
         "reports",
         "--spec",
-        help="Import spec: reports, ctdc, unodc, iom, tip_edges, or a .toml path (see `counterflow specs`).",
+        help="Import spec: reports, ctdc, unodc, iom, tip_edges, a .toml path (see `counterflow specs`), or auto (the spec whose columns the file carries).",
     ),
     source_kind: str | None = typer.Option(
         None,

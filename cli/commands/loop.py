@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,37 @@ def demo(
     typer.echo(f"\ndone in {time.perf_counter() - t0:.1f} s. Outputs:")
     for name, path in result.outputs.items():
         typer.echo(f"  {name:22} {path}")
-    typer.echo(
-        f"  {'web app':22} COUNTERFLOW_HOME={result.folder} counterflow web  (from a clone: sh scripts/uv.sh run --frozen --no-dev counterflow web)"
-    )
-    typer.echo("\nSign in at http://127.0.0.1:8000/signin as (DEMO ONLY passwords, printed this once):")
-    for name, password in result.passwords.items():
-        typer.echo(f"  {name:8} {password}")
+    for line in open_lines(
+        result.folder, result.passwords, campaign=int(result.summary["plan"]["campaign_id"])
+    ):
+        typer.echo(line)
+
+
+def open_lines(folder: Path, passwords: dict[str, str], *, campaign: int, port: int = 8000) -> list[str]:
+    """How to open a demo in the web app: its absolute folder, the command, the address, and the
+    demo users with their roles, what they did and their demo-only passwords."""
+    from flows.demo import DEMO_DOINGS, DEMO_USERS
+
+    folder = folder.resolve()
+    home = shlex.quote(str(folder))
+    url = f"http://127.0.0.1:{port}"
+    lines = [
+        "",
+        "Open it in the web app:",
+        f"  folder    {folder}",
+        f"  command   COUNTERFLOW_HOME={home} counterflow web --port {port}",
+        f"            (from a clone: COUNTERFLOW_HOME={home} sh scripts/uv.sh run --frozen --no-dev counterflow web --port {port})",
+        f"  address   {url}/  (sign in at {url}/signin; what each role does next: {url}/welcome)",
+        "",
+        "Demo users (DEMO ONLY passwords, printed this once):",
+    ]
+    for name, password in passwords.items():
+        did, start = DEMO_DOINGS.get(name, ("", "/"))
+        role = str(DEMO_USERS.get(name, "?"))
+        lines.append(
+            f"  {name:8} {role:17} {password}  {did}; starts at {url}{start.format(campaign=campaign)}"
+        )
+    return lines
 
 
 def print_loop_summary(s: dict[str, Any]) -> None:
@@ -64,6 +90,13 @@ def print_loop_summary(s: dict[str, Any]) -> None:
     refusals = [f for f in plan["findings"] if f["level"] == "refuse"]
     warns = [f for f in plan["findings"] if f["level"] == "warn"]
     typer.echo(f"   preflight: {len(refusals)} refusals, {len(warns)} warnings")
+    if "budget" in plan:
+        from cli.commands.planning import echo_plan
+
+        echo_plan(plan)
+        for f in warns:
+            if f["rule"] in ("budget_target_dropped", "budget_adsets_dropped", "not_significant", "left_out"):
+                typer.echo(f"   warn [{f['rule']}] {f['object']}: {f['problem']}")
     if plan.get("allow_fuzzy"):
         typer.echo(
             "   NOTE: dry-run demo uses DRAFT (fuzzy, unreviewed) translations; a real campaign cannot"

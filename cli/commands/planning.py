@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,7 +15,6 @@ from cli.tools import table as _table
 
 if TYPE_CHECKING:
     from campaigns.policy import Finding
-    from intel.models import AdSet, Target
 
 locales_app = typer.Typer(
     help="Catalogs of the campaign copy: coverage, review, compile.", no_args_is_help=True
@@ -23,36 +22,86 @@ locales_app = typer.Typer(
 app.add_typer(locales_app, name="locales")
 
 
-def _echo_targets(
-    targets: Sequence[Target], adsets: Sequence[AdSet], currency: str, bins: dict[int, int] | None = None
-) -> None:
-    """The targets table; ``bins`` (hotspot id -> Gi* bin) adds whether each pick is a Gi* hot spot."""
-    from campaigns.copy.i18n import format_number
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
 
+
+def echo_plan(summary: dict[str, Any]) -> None:
+    """The targets (why each was picked) and the budget table: spend per target and per day."""
+    from campaigns.copy.i18n import format_number
+    from campaigns.plan.budget import MIN_BUDGET_SOURCE
+
+    cur = summary["currency"]
     rows = []
-    for t in targets:
-        mine = [a for a in adsets if a.target_id == t.id]
-        teen = sum(a.teen for a in mine)
+    for t in summary["targets"]:
+        pick = t.get("pick") or {}
+        significant = pick.get("significant")
         rows.append(
             (
-                t.name,
-                t.country + (" (EU)" if t.is_eu else ""),
-                f"{t.radius_km:g} km",
-                t.languages.replace("|", ","),
-                format_number(t.population, "en"),
-                format_number(t.reach_estimate, "en"),
-                f"{len(mine)} ({teen} teen)",
-                f"{format_number(sum(a.budget for a in mine), 'en')} {currency}",
+                t["id"],
+                t["name"],
+                t["country"] + (" (EU)" if t.get("is_eu") else ""),
+                f"{t['radius_km']:.1f} km",
+                t["languages"].replace("|", ","),
+                format_number(t["population"], "en"),
+                format_number(t["reach_estimate"], "en"),
+                f"{t['adsets']} ({t['teen_adsets']} teen)",
+                "-" if pick.get("rank") is None else pick["rank"],
+                "-" if not pick else f"{pick['score_kind']} {pick['score']:.3g}",
+                "-" if not pick else f"{pick['bin']} " + ("yes" if significant else "NOT significant"),
+                (pick.get("trend") or "-") if pick else "-",
             )
-            + (() if bins is None else ("yes" if bins.get(t.hotspot_id or -1, 0) > 0 else "NOT significant",))
         )
-    heads = ["target", "country", "radius", "languages", "population", "reach est.", "ad sets", "budget"]
-    typer.echo(_table(heads + ([] if bins is None else ["Gi*"]), rows))
-    if bins is not None and any(bins.get(t.hotspot_id or -1, 0) <= 0 for t in targets):
-        typer.echo("(NOT significant: no Gi* hot spot there after the FDR correction; picked by the ranking)")
+    heads = [
+        "id",
+        "target",
+        "country",
+        "radius",
+        "languages",
+        "population",
+        "reach est.",
+        "ad sets",
+        "rank",
+        "score",
+        "Gi* bin, hot spot",
+        "trend",
+    ]
+    typer.echo(_table(heads, rows))
+    if any(not (t.get("pick") or {}).get("significant", True) for t in summary["targets"]):
+        typer.echo(
+            "(NOT significant: no Gi* hot spot there after the FDR correction; picked by the ranking's score)"
+        )
+    typer.echo("")
+    for t in summary["targets"]:
+        if t.get("pick"):
+            typer.echo(f"  {t['name']}: {t['pick']['why']}")
+    days = summary["days"]
+    budget = summary["budget"]
+    brows = [
+        (
+            b["target"],
+            b["adsets"],
+            _money(b["lifetime"], cur),
+            _money(b["per_day"], cur),
+            _money(b["min_adset_per_day"], cur),
+            f"{100 * b['share']:.1f} %",
+        )
+        for b in budget
+    ]
+    total = sum(b["lifetime"] for b in budget)
+    brows.append(
+        ("total", sum(b["adsets"] for b in budget), _money(total, cur), _money(total / days, cur), "", "")
+    )
+    typer.echo(f"\nbudget over {days} days (lifetime budgets; spend per target and per day):")
+    typer.echo(_table(["target", "ad sets", "lifetime", "per day", "smallest ad set a day", "share"], brows))
+    if summary.get("min_daily_budget") is not None:
+        typer.echo(
+            f"every ad set at or above the platform's minimum of {_money(summary['min_daily_budget'], cur)} a day "
+            f"({MIN_BUDGET_SOURCE})"
+        )
 
 
-def _echo_findings(findings: Sequence[Finding], *, allow_fuzzy: bool) -> None:
+def echo_findings(findings: Sequence[Finding], *, allow_fuzzy: bool) -> None:
     from campaigns.policy import refusals
 
     refused = refusals(findings)
@@ -100,8 +149,7 @@ def plan(
     dsa_payor: str | None = typer.Option(None, help="DSA payor for EU targets (default: --paid-for-by)."),
     allow_fuzzy: bool = typer.Option(False, help="Dry-run only: allow unreviewed (fuzzy) copy, said loudly."),
 ) -> None:
-    """Plan a draft campaign on a route's hotspot run; print targets and preflight; make the assets."""
-    from campaigns import crud
+    """Plan a draft campaign on a route's hotspot run; print targets, budget and preflight; make the assets."""
     from campaigns.policy import Finding
     from flows import steps
     from intel.db import get_engine, session_scope
@@ -133,14 +181,11 @@ def plan(
             dsa_payor=dsa_payor,
             allow_fuzzy=allow_fuzzy,
         )
-        run_id = planned["run_id"]
-        campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=planned["campaign_id"])
-        findings = [Finding.from_dict(f) for f in planned["findings"]]
-        bins = {h.id: h.bin for h in crud.run_hotspots(session, run_id=run_id) if h.id is not None}
-    typer.echo(f"campaign {campaign.id} ({campaign.name}): draft on hotspot run {run_id}")
-    _echo_targets(targets, adsets, campaign.currency, bins)
-    typer.echo(f"\n{len(assets)} assets in {len({a.locale for a in assets})} locales\n")
-    _echo_findings(findings, allow_fuzzy=campaign.allow_fuzzy)
+    typer.echo(f"campaign {planned['campaign_id']} ({name}): draft on hotspot run {planned['run_id']}")
+    echo_plan(planned)
+    typer.echo(f"\n{planned['assets']} assets in {len(planned['locales'])} locales\n")
+    findings = [Finding.from_dict(f) for f in planned["findings"]]
+    echo_findings(findings, allow_fuzzy=planned["allow_fuzzy"])
 
 
 @app.command("preflight")
@@ -153,7 +198,7 @@ def preflight_cmd(campaign_id: int = typer.Argument(..., help="Campaign id.")) -
     with session_scope(get_engine()) as session:
         campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign_id)
         findings = preflight(campaign, targets, adsets, assets)
-    _echo_findings(findings, allow_fuzzy=campaign.allow_fuzzy)
+    echo_findings(findings, allow_fuzzy=campaign.allow_fuzzy)
     if refusals(findings):
         raise typer.Exit(1)
 

@@ -5,7 +5,7 @@ dict that a flow can pass on and a person can read.
 """
 
 from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
-from flows.steps.campaigns import approve, insights, plan, publish, schedule
+from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
 from flows.steps.figures import histogram, movement
 from flows.steps.intel import ingest
 from flows.steps.returns import feedback, outcomes
@@ -13,6 +13,7 @@ from flows.steps.returns import feedback, outcomes
 __all__ = [
     "approve",
     "compare",
+    "edit",
     "feedback",
     "histogram",
     "hotspots",
@@ -22,6 +23,7 @@ __all__ = [
     "movement",
     "outcomes",
     "plan",
+    "plan_summary",
     "publish",
     "run_hotspots",
     "schedule",

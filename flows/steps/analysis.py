@@ -181,7 +181,7 @@ def hotspots(
     resolution: int | None = None,
     half_life_days: float = 365.0,
     unit: str = "h3",
-    method: str = "gi",
+    method: str = "forecast",
     map_path: Path | None = None,
     png: Path | None = None,
     geojson: Path | None = None,

@@ -32,12 +32,16 @@ def plan(
     dsa_beneficiary: str | None = None,
     dsa_payor: str | None = None,
     allow_fuzzy: bool = False,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Plan a draft campaign on the route's hotspot run, make its assets and run preflight."""
+    """Plan a draft campaign on the route's hotspot run, make its assets and run preflight.
+
+    ``now`` (default: the clock) decides which dates are past; a flow that replays an earlier
+    moment passes it. The summary carries the targets (with why each was picked), the budget
+    per target and per day (:func:`plan_summary`) and the preflight findings."""
     from campaigns import crud
     from campaigns.copy.assets import generate_assets
     from campaigns.plan.planner import Audience, plan_campaign
-    from campaigns.policy import preflight
 
     audience = Audience.parse(ages=ages, genders=genders, languages=languages)
     found = crud.find_route(session, name=route)
@@ -67,14 +71,32 @@ def plan(
         dsa_beneficiary=dsa_beneficiary,
         dsa_payor=dsa_payor,
         allow_fuzzy=allow_fuzzy,
+        now=now,
     )
     assert campaign.id is not None
     generate_assets(session, campaign_id=campaign.id, settings=settings)
-    campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign.id)
-    findings = preflight(campaign, targets, adsets, assets)
+    return {**plan_summary(session, campaign_id=campaign.id, now=now), "run_id": run_id}
+
+
+def plan_summary(session: Session, *, campaign_id: int, now: dt.datetime | None = None) -> dict[str, Any]:
+    """A campaign's plan as the faces show it: targets (with why each was picked), the budget
+    per target and per day, and every preflight finding (at ``now``)."""
+    from campaigns import crud
+    from campaigns.plan.budget import budget_rows, min_daily_budget, run_days
+    from campaigns.policy import preflight
+
+    campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=campaign_id)
+    findings = preflight(campaign, targets, adsets, assets, now=now)
+    try:
+        minimum: float | None = min_daily_budget(campaign.currency, campaign.objective)
+    except CounterflowError:
+        minimum = None
     return {
         "campaign_id": campaign.id,
-        "run_id": run_id,
+        "status": campaign.status,
+        "currency": campaign.currency,
+        "days": run_days(campaign.starts_on, campaign.ends_on),
+        "min_daily_budget": minimum,
         "targets": [
             {
                 "id": t.id,
@@ -84,15 +106,78 @@ def plan(
                 "languages": t.languages,
                 "population": t.population,
                 "reach_estimate": t.reach_estimate,
+                "is_eu": t.is_eu,
+                "adsets": sum(a.target_id == t.id for a in adsets),
+                "teen_adsets": sum(a.target_id == t.id and a.teen for a in adsets),
+                "pick": next((n for n in t.notes or [] if n.get("rule") == "pick"), None),
             }
             for t in targets
         ],
+        "budget": budget_rows(campaign, targets, adsets),
         "adsets": len(adsets),
         "assets": len(assets),
         "locales": sorted({a.locale for a in assets}),
         "findings": [f.as_dict() for f in findings],
         "allow_fuzzy": campaign.allow_fuzzy,
     }
+
+
+def edit(
+    session: Session,
+    *,
+    campaign_id: int,
+    editor: str,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    paid_for_by: str | None = None,
+    dsa_beneficiary: str | None = None,
+    dsa_payor: str | None = None,
+    budget: float | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    languages: str | None = None,
+    ages: str | None = None,
+    genders: str | None = None,
+    drop_targets: list[int] | None = None,
+) -> dict[str, Any]:
+    """Edit a campaign that has not gone out, as ``editor`` (its author or a campaign manager,
+    who proved who they are); see :mod:`campaigns.plan.edit`. An approved campaign goes back to
+    draft (the withdrawal is audited). Returns what changed, whether an approval was withdrawn,
+    and the plan's summary with the preflight run again."""
+    from campaigns.plan.edit import Edit, edit_campaign
+
+    was_approved = _approved_by(session, campaign_id)
+    campaign, changes, _ = edit_campaign(
+        session,
+        campaign_id=campaign_id,
+        editor=editor,
+        settings=settings,
+        now=now,
+        edit=Edit(
+            paid_for_by=paid_for_by,
+            dsa_beneficiary=dsa_beneficiary,
+            dsa_payor=dsa_payor,
+            budget=budget,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            languages=languages,
+            ages=ages,
+            genders=genders,
+            drop_targets=list(drop_targets or []),
+        ),
+    )
+    assert campaign.id is not None
+    return {
+        **plan_summary(session, campaign_id=campaign.id, now=now),
+        "changes": changes,
+        "approval_withdrawn": was_approved,
+    }
+
+
+def _approved_by(session: Session, campaign_id: int) -> str | None:
+    from campaigns.crud import get_campaign
+
+    return get_campaign(session, campaign_id=campaign_id).approved_by
 
 
 def approve(

@@ -85,6 +85,9 @@ class ImportSummary:
     #: with the one found
     delimiter: tuple[str, str] | None = None
     seconds: float = 0.0
+    #: how far the reading got: bytes of a CSV (of ``total_bytes``), records of other formats
+    consumed: int = 0
+    total_bytes: int | None = None
     fingerprints: list[str] = field(default_factory=list)  # per stored-or-skipped row, when asked
 
     def lines(self) -> list[str]:
@@ -394,8 +397,10 @@ def _run_batches(
             if prepare_elsewhere is not None
             else (preparer.prepare(raw, extras=extras, simulated=simulated) for raw in batches)
         )
+        run.summary.total_bytes = total_bytes
         for prep in prepared:
             _store(run, prep)
+            run.summary.consumed = prep.consumed
             if progress is not None:
                 progress.update(prep.consumed - progress.n)
             if on_batch is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -169,6 +170,12 @@ CASES: list[tuple[str, Callable[[World], None], str, str, str]] = [
     ("link without the code", _set("asset", link="http://x/t/other"), "tracking", "refuse", "/t/cf1-1-en-1h"),
     ("help copy without helpline", _set("asset", helpline=None), "helpline", "refuse", "no helpline"),
     ("unverified helpline, dry run", _set("ng", country="LY"), "helpline", "warn", "to verify"),
+    ("helpline without a source", _set("ng", country="TN"), "helpline", "warn", "marked 'to verify'"),
+    ("no helpline for the country", _set("ng", country="GH"), "helpline", "warn", "no helpline is listed for GH"),
+    ("ad set under the minimum", _set("adult", budget=6.99), "budget_min", "refuse", "6.99 USD over 7 days (1.00 a day)"),
+    ("currency without a minimum", _set("campaign", currency="NGN"), "budget_min", "refuse", "'NGN' has no documented minimum"),
+    ("campaign ended", _set("campaign", starts_on=dt.date(2020, 1, 1), ends_on=dt.date(2020, 2, 1)), "dates_past", "refuse", "ended on 2020-02-01"),
+    ("draft starts in the past", _set("campaign", starts_on=dt.date(2020, 1, 1), ends_on=dt.date(2099, 2, 1)), "dates_past", "refuse", "starts on 2020-01-01, before today"),
     ("fuzzy copy", _set("asset", locale="pcm"), "locale_fuzzy", "refuse", "fuzzy"),
     ("asset rendered from a since-reviewed draft", _set("asset", fuzzy=True), "asset_stale", "refuse", "since been reviewed"),
     ("planner note carried", _set("campaign", plan_notes=[{"level": "warn", "rule": "overlap", "object": "a", "problem": "p", "fix": "f"}]), "overlap", "warn", "p"),
@@ -262,3 +269,28 @@ def test_the_locale_table_in_the_docs_matches_the_data() -> None:
             ids = line[38:48].strip()
             rows[parts[0]] = () if ids == "--" else tuple(int(x) for x in ids.split(","))
     assert rows == {code: platform_locale(code).ids for code in LOCALES}
+
+
+def test_every_helpline_is_sourced_and_dated_or_not_verified() -> None:
+    from campaigns.copy.localedata import helpline_for, helplines_data
+
+    verified = []
+    for country, entry in helplines_data().items():
+        h = helpline_for(country)
+        assert h is not None
+        if h.verified:
+            verified.append(country)
+            assert (h.phone or h.url) and h.source.startswith("https://")
+            dt.date.fromisoformat(h.checked)
+        else:
+            assert h.unverified_because and "to verify" in h.about, country
+        assert entry.get("org"), f"{country}: name the organisation behind the helpline"
+    assert sorted(verified) == ["IT", "NG"]  # Niger, Libya, Tunisia: no confirmed number yet
+
+
+@pytest.mark.parametrize("country", ["NE", "LY", "TN", "GH"])
+def test_an_unverified_or_missing_helpline_is_refused_on_a_live_channel(country: str) -> None:
+    w = World()
+    w.ng.country = country
+    w.campaign.channel = "facebook"
+    assert [f.level for f in w.run() if f.rule == "helpline" and f.object.startswith("target")] == ["refuse"]

@@ -106,8 +106,9 @@ def test_hotspots_route_run_is_stored_and_drawn(
         ranked = s.exec(select(Hotspot).where(Hotspot.rank.is_not(None)).order_by(Hotspot.rank)).all()  # type: ignore[union-attr]
         route = s.exec(select(Route)).one()
         assert run.route_id == route.id and run.map_path == str(map_path) and run.resolution == 5
-        # the default ranking is Gi* (the backtests do not favour the forecast), and it is recorded
-        assert run.method == "gistar-h3" and "hotspot run 1 (gistar-h3)" in out
+        # the default ranking is the forecast (it wins or ties the baselines in the backtests)
+        assert run.method == "forecast-h3" and "hotspot run 1 (forecast-h3)" in out
+        assert "forecast (80 %)" in out
         assert route.name == ROUTE and [w["country"] for w in route.waypoints] == [
             "NG",
             "NE",
@@ -127,12 +128,12 @@ def test_hotspots_route_run_is_stored_and_drawn(
     store_reports(engine, clusters([(11.99, 8.52, 60)], spread_deg=0.1, seed=9, place="Kano", country="NG"))
     assert main(["hotspots", "--route", ROUTE, "--top", "4", "--resolution", "5"]) == 0
     assert "since run 1:" in capsys.readouterr().out
-    assert main(["hotspots", "--route", ROUTE, "--top", "4", "--resolution", "5", "--method", "forecast"]) == 0
+    assert main(["hotspots", "--route", ROUTE, "--top", "4", "--resolution", "5", "--method", "gi"]) == 0
     out = capsys.readouterr().out
-    assert "hotspot run 3 (forecast-h3)" in out and "forecast (80 %)" in out
+    assert "hotspot run 3 (gistar-h3)" in out
     with session_scope(engine) as s:
         methods = [r.method for r in s.exec(select(HotspotRun).order_by(HotspotRun.id)).all()]  # type: ignore[arg-type]
-    assert methods == ["gistar-h3", "gistar-h3", "forecast-h3"]
+    assert methods == ["forecast-h3", "forecast-h3", "gistar-h3"]
 
 
 def test_flows_histogram_and_evaluate(
@@ -262,7 +263,7 @@ def test_hotspots_on_reports_with_only_a_date_and_a_place(
     assert "stored:                 5" in capsys.readouterr().out
     assert main(["hotspots", "--resolution", "4"]) == 0
     out = capsys.readouterr().out
-    assert "hotspot run 1 (gistar-h3): 5 reports" in out
+    assert "hotspot run 1 (forecast-h3): 5 reports" in out
     map_file = Path(out.split("map: ")[1].split()[0])
     assert map_file.exists()
     assert main(["flows"]) == 2

@@ -176,3 +176,20 @@ def test_publish_and_insights_through_the_sdk(cli_env, capsys, monkeypatch, fake
         metrics = s.exec(select(Metric).where(Metric.campaign_id == cid, Metric.source == "platform")).all()
     assert len(sent) == len(fake.objects) and fake.duplicates() == {}
     assert len(metrics) == 2 * 3  # two ad sets, three days
+
+
+def test_approve_on_the_command_line_is_refused_while_preflight_refuses(cli_env, capsys, monkeypatch):
+    cid = _campaign(cli_env, author="amara")
+    with Session(get_engine(cli_env)) as s:
+        user_with_password(s, "bello", "campaign_manager")
+        campaign = s.get(Campaign, cid)
+        campaign.paid_for_by = ""
+        s.add(campaign)
+        s.commit()
+    typed(monkeypatch, PASSWORD)
+    assert main(["approve", str(cid), "--as", "bello"]) == 2
+    err = capsys.readouterr().err
+    assert f"campaign {cid} cannot be approved while 1 preflight refusal stands: [paid_for_by]" in err
+    assert f"run: counterflow preflight {cid}" in err
+    with Session(get_engine(cli_env)) as s:
+        assert s.get(Campaign, cid).approved_by is None

@@ -204,12 +204,28 @@ def test_the_cli_prints_problem_fix_and_the_command_to_run(env, capsys, monkeypa
 
 
 def test_the_cli_names_an_option_the_command_has(env, capsys):
-    """The policy's 'Paid for by' refusal points at `plan`, the command that has --paid-for-by."""
+    """The policy's 'Paid for by' refusal points at `campaign edit`, which sets it on the campaign
+    (schedule and publish, where the refusal shows, have no such option)."""
     from campaigns.policy import check_campaign
     from intel.models import Campaign
 
     findings = check_campaign(Campaign(id=7, name="c", special_ad_categories=[]), [])
     (paid,) = [f for f in findings if f.rule == "paid_for_by"]
     assert "--" not in paid.fix and "'Paid for by'" in paid.fix
-    assert paid.hint is not None and paid.hint.command == "plan"
-    assert "--paid-for-by" in str(paid.hint)
+    assert paid.hint is not None and paid.hint.command == "campaign edit"
+    assert str(paid.hint) == "counterflow campaign edit 7 --paid-for-by 'Organisation name'"
+
+
+def test_the_scan_covers_the_policy_and_the_planner_hints():
+    """The policy's and the planner's hints are among those checked above: the fields a refusal
+    asks for are set with `campaign edit`, the command that has their options."""
+    where = [w for w, _ in _hints()]
+    for module in ("campaigns/policy.py", "campaigns/plan/planner.py", "campaigns/plan/edit.py"):
+        assert any(w.startswith(module) for w in where), module
+    edits = [
+        call
+        for w, call in _hints()
+        if w.startswith("campaigns/policy.py") and "campaign edit" in ast.unparse(call)
+    ]
+    options = {o for call in edits for piece in _literal_pieces(call.args[1]) for o in OPTION.findall(piece)}
+    assert {"--paid-for-by", "--dsa-beneficiary", "--dsa-payor", "--budget", "--start", "--end"} <= options

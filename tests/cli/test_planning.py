@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from cli.app import app
 from cli.main import main
 from intel.accounts import issue_token
 from intel.db import get_engine, session_scope
 from intel.settings import Settings, get_settings
-from tests.factories import DEMO_ROUTE, make_demo_run, make_route, typed, user_with_password
+from tests.factories import DEMO_ROUTE, PASSWORD, make_demo_run, make_route, typed, user_with_password
 
+# the command reads the clock: the campaign starts in a month and runs 32 days
+STARTS = dt.date.today() + dt.timedelta(days=30)
+ENDS = STARTS + dt.timedelta(days=31)
 PLAN = ["plan", "--route", DEMO_ROUTE, "--name", "Safe journeys", "--author", "ana", "--ages", "13-28",
-        "--genders", "women", "--languages", "local", "--budget", "5000", "--currency", "USD",
-        "--starts", "2027-01-10", "--ends", "2027-02-10", "--top", "8"]  # fmt: skip
+        "--genders", "women", "--languages", "local", "--budget", "200000", "--currency", "USD",
+        "--starts", str(STARTS), "--ends", str(ENDS), "--top", "8"]  # fmt: skip
 
 
 @pytest.fixture
@@ -40,9 +45,15 @@ def test_plan_preflight_assets(store: Settings, capsys: pytest.CaptureFixture[st
     assert main([*PLAN, "--paid-for-by", "Counterflow NGO"]) == 0
     out = capsys.readouterr().out
     assert "campaign 1 (Safe journeys)" in out
-    for words in ("Benin City", "en,pcm,bin", "IT (EU)", "40 km", "6 (3 teen)", "reach est."):
+    for words in ("Benin City", "en,pcm,bin", "IT (EU)", "40.0 km", "6 (3 teen)", "reach est."):
         assert words in out
     assert "REFUSE [locale_fuzzy] locale pcm" in out and "CANNOT be scheduled" in out
+    # the budget table: spend per target and per day, every ad set above the minimum
+    assert "budget over 32 days (lifetime budgets; spend per target and per day):" in out
+    total = next(x for x in out.splitlines() if x.startswith("total "))
+    assert "200,000.00 USD" in total and "6,250.00 USD" in total  # 200000 / 32 days
+    assert "every ad set at or above the platform's minimum of 1.00 USD a day" in out
+    assert "warn   [budget_adsets_dropped] target Lampedusa" in out
 
     assert main(["preflight", "1"]) == 1  # refusals stand: drafted copy
     assert "CANNOT be scheduled" in capsys.readouterr().out
@@ -147,7 +158,92 @@ def test_the_targets_table_says_which_pick_is_not_significant(
     finally:
         get_settings.cache_clear()
     lines = capsys.readouterr().out.splitlines()
-    assert "Gi*" in next(x for x in lines if x.startswith("target"))
-    assert next(x for x in lines if x.startswith("Benin City")).rstrip().endswith(" yes")
-    assert next(x for x in lines if x.startswith("Zinder")).rstrip().endswith("NOT significant")
+    assert "Gi* bin, hot spot" in next(x for x in lines if x.startswith("id "))
+    benin = next(x for x in lines if x.startswith("1 ") and "Benin City" in x)
+    zinder = next(x for x in lines if x.startswith("2 ") and "Zinder" in x)
+    assert "3 yes" in benin and "0 NOT significant" in zinder
     assert any(x.startswith("(NOT significant: no Gi* hot spot there") for x in lines)
+    # why each was picked, and a warn for the weak pick
+    assert any(
+        "Zinder: rank 2 of the route's ranking (reports 11); Gi* bin 0, z 1.20: NOT significant" in x
+        for x in lines
+    )
+    assert any(x.startswith("warn   [not_significant] target 2 (Zinder)") for x in lines)
+
+
+def test_a_draft_is_edited_and_the_hint_names_the_edit(
+    store: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without 'Paid for by' the schedule is refused with a hint that works: `campaign edit`."""
+    assert main([*PLAN, "--allow-fuzzy"]) == 0
+    capsys.readouterr()
+    assert main(["schedule", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "paid_for_by is empty" in err
+    assert "run: counterflow campaign edit 1 --paid-for-by 'Organisation name'" in err
+    assert (
+        main(
+            ["campaign", "edit", "1", "--as", "ana", "--paid-for-by", "Counterflow NGO", "--budget", "150000"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "campaign 1 edited by ana:" in out
+    assert "  paid_for_by: None -> Counterflow NGO" in out and "  budget: 200000.0 -> 150000.0" in out
+    assert "150,000.00 USD" in next(x for x in out.splitlines() if x.startswith("total "))
+    assert "preflight: passes" in out, [x for x in out.splitlines() if "REFUSE" in x]
+    assert main(["schedule", "1"]) == 0
+
+
+def test_only_the_author_or_a_campaign_manager_may_edit(
+    store: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main([*PLAN, "--paid-for-by", "Counterflow NGO", "--allow-fuzzy"]) == 0
+    with session_scope(get_engine(store)) as session:
+        user_with_password(session, "dana", "analyst")
+    monkeypatch.delenv("COUNTERFLOW_TOKEN")
+    typed(monkeypatch, PASSWORD)  # dana's own password: she is who she says, and still may not
+    capsys.readouterr()
+    assert main(["campaign", "edit", "1", "--as", "dana", "--budget", "1000"]) == 2
+    assert (
+        "dana may not edit campaign 1: only its author (ana) or a campaign manager may"
+        in capsys.readouterr().err
+    )
+
+
+def _readme_plan_example() -> list[str]:
+    """The `counterflow plan ...` line of the README's campaign planning section, as arguments."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Campaign planning and localised copy", 1)[1].split("\n## ", 1)[0]
+    (line,) = [x for x in section.splitlines() if x.startswith("counterflow plan ")]
+    return shlex.split(line)[2:]
+
+
+def test_the_readme_plan_example_passes_preflight_as_printed(engine, settings: Settings) -> None:
+    """Run the README's own example (its dates read a week before they start) on the demo route."""
+    import typer
+
+    from campaigns.policy import Finding, refusals
+    from cli.main import _register
+    from flows import steps
+
+    _register()
+    command = typer.main.get_command(app).commands["plan"]  # type: ignore[attr-defined]
+    p = command.make_context("plan", _readme_plan_example()).params
+    assert p["paid_for_by"] and p["dsa_beneficiary"] and p["dsa_payor"]
+    with session_scope(engine) as session:
+        make_demo_run(session, route=make_route(session, name=p["route"]))
+        planned = steps.plan(
+            session, settings=settings, route=p["route"], name=p["name"], author=p["author"], ages=p["ages"],
+            genders=p["genders"], languages=p["languages"], budget=p["budget"], currency=p["currency"],
+            starts_on=dt.date.fromisoformat(p["starts"]), ends_on=dt.date.fromisoformat(p["ends"]), top=p["top"],
+            run_id=p["run"], paid_for_by=p["paid_for_by"], dsa_beneficiary=p["dsa_beneficiary"],
+            dsa_payor=p["dsa_payor"], allow_fuzzy=p["allow_fuzzy"],
+            now=dt.datetime.fromisoformat(p["starts"] + "T09:00+00:00") - dt.timedelta(days=7),
+        )  # fmt: skip
+    findings = [Finding.from_dict(f) for f in planned["findings"]]
+    assert refusals(findings) == [], refusals(findings)
+    assert {"paid_for_by", "dsa"} & {f.rule for f in findings} == set()
+    assert min(b["min_adset_per_day"] for b in planned["budget"]) >= 1.0

@@ -123,3 +123,26 @@ def test_the_reader_sees_calls_and_imports(tmp_path: Path) -> None:
     )
     assert step_calls(sample) == {"publish", "run_hotspots"}
     assert "campaigns.delivery.approval" in imported(sample)
+
+
+#: Use cases the web app carries out itself, and the steps it must reach them through.
+WEB_USE_CASES = ("ingest", "hotspots", "approve")
+WEB_MODULES = sorted((ROOT / "web").rglob("*.py"))
+
+
+@pytest.mark.parametrize("use_case", WEB_USE_CASES)
+def test_the_web_calls_the_same_step_as_the_cli(use_case: str) -> None:
+    names = USE_CASES[use_case] & set(steps.__all__)
+    by_web = {p.name for p in WEB_MODULES if step_calls(p) & names}
+    assert by_web, f"no module of web/ calls steps.{'/'.join(sorted(names))}"
+
+
+@pytest.mark.parametrize("path", WEB_MODULES, ids=lambda p: p.name)
+def test_the_web_reaches_use_cases_only_through_the_steps(path: Path) -> None:
+    bad = sorted(
+        name
+        for name in imported(path)
+        for banned in NOT_FOR_THE_CLI
+        if name == banned or name.startswith(banned + ".")
+    )
+    assert not bad, f"{path.relative_to(ROOT)} imports {bad}: call the step of flows.steps instead"

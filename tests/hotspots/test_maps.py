@@ -4,6 +4,7 @@ and KML exports hold the cells."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -145,14 +146,59 @@ def test_a_pick_that_is_not_significant_says_so_in_its_popup(result) -> None:
     from hotspots.maps import hotspot_map_from_rows
 
     records = result.hotspot_frame().to_dict("records")
-    ranked = sorted((r for r in records if r["rank"] is not None and not pd.isna(r["rank"])), key=lambda r: r["rank"])
+    ranked = sorted(
+        (r for r in records if r["rank"] is not None and not pd.isna(r["rank"])), key=lambda r: r["rank"]
+    )
     assert len(ranked) >= 2
     for r in ranked:
         r["bin"] = 3
     ranked[1]["bin"] = 0  # the second pick: no Gi* hot spot, picked by the forecast
-    ranked[1]["reasons"] = {**(ranked[1]["reasons"] or {}), "method": "forecast", "forecast": 2.46, "interval": [1, 5]}
+    ranked[1]["reasons"] = {
+        **(ranked[1]["reasons"] or {}),
+        "method": "forecast",
+        "forecast": 2.46,
+        "interval": [1, 5],
+    }
     rows = [SimpleNamespace(**r) for r in records]
     html = hotspot_map_from_rows(run=SimpleNamespace(id=7), hotspots=rows, route=None).get_root().render()
     said = "NOT significant</b>: no Gi* hot spot after the FDR correction; picked for its forecast"
     assert html.count(said) == 2  # the cell and its numbered marker, for that pick only
     assert "forecast 2.5 reports next period (80 %: 1-5)" in html
+
+
+FIT = re.compile(r"\.fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]")
+
+
+def test_the_map_opens_on_the_route_labels_its_towns_and_its_legend_names_everything_drawn(result) -> None:
+    # a flow from Asmara (Eritrea) reaches far east of the route: it is drawn, not fitted to
+    far = pd.DataFrame(
+        [{"origin": "Asmara", "destination": "Tripoli", "origin_lat": 15.33, "origin_lon": 38.93,
+          "dest_lat": 32.89, "dest_lon": 13.19, "count": 4},
+         {"origin": "Kano", "destination": "Agadez", "origin_lat": 12.0, "origin_lon": 8.52,
+          "dest_lat": 16.97, "dest_lon": 7.99, "count": 9}]
+    )  # fmt: skip
+    html = hotspot_map(result.cells, ranked=result.ranked, route=result.route, flows=far).get_root().render()
+    html = html.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')  # the labels' JSON
+    [bounds] = [tuple(float(x) for x in b) for b in FIT.findall(html)]
+    points = [(w.lat, w.lon) for w in result.route.waypoints]
+    points += list(zip(result.ranked["lat"], result.ranked["lon"], strict=True))
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    assert bounds == pytest.approx((min(lats) - 0.5, min(lons) - 0.5, max(lats) + 0.5, max(lons) + 0.5))
+    assert bounds[3] < 15.0  # Rome's and Tripoli's longitudes, not Asmara's 38.9
+    for town in ("Benin City", "Agadez", "Tripoli", "Lampedusa", "Rome"):
+        assert f'<div class="cf-town">{town}</div>' in html
+    legend = html[html.index('class="cf-legend"') :]
+    legend = legend[: legend.index("</details>")]
+    for entry in (
+        "hot spot, 99 %",
+        "cold spot, 99 %",
+        "ranked hotspot on the route (its rank)",
+        "extent of a ranked hotspot",
+        "route: Benin City &gt; Agadez &gt; Tripoli &gt; Lampedusa &gt; Rome",
+        "town of the route, labelled",
+        f"corridor, {result.route.corridor_km:g} km either side",
+        "movement origin ► destination, width by records (4-9)",
+    ):
+        assert entry in legend, entry
+    plain = hotspot_map(result.cells, ranked=result.ranked).get_root().render()
+    assert "movement origin" not in plain and "town of the route" not in plain  # only what is drawn

@@ -51,6 +51,8 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str
         "tip_id": "1",
         "code": code,
         "token": "no-such-link",
+        "import_id": "1",
+        "job_id": "no-such-job",
     }
     return client, params
 

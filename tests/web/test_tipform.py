@@ -156,3 +156,30 @@ def test_no_tip_text_or_client_address_in_the_logs(
     assert any("received" in r.getMessage() for r in caplog.records), "the submissions were logged"
     assert SECRET not in caplog.text
     assert "testclient" not in caplog.text  # TestClient's client host
+
+
+def test_the_form_and_thanks_name_who_receives_the_tip_and_the_helpline(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    from intel.models import Campaign
+
+    with Session(sqlite_engine) as s:
+        campaign = s.get(Campaign, seeded.rows.campaign.id)
+        assert campaign is not None
+        campaign.paid_for_by = "Safe Passage NGO"
+        s.add(campaign)
+        s.commit()
+    benin, tripoli = seeded.rows.targets
+    code = seeded.rows.assets[(benin.id, "en")].tracking_code
+    for page in (f"/t/{code}", f"/t/{code}/thanks"):
+        text = unescape(client.get(page).text)
+        assert "Your tip goes to Safe Passage NGO." in text
+        assert "To talk to someone now, call NAPTIP 627." in text  # Nigeria's helpline, verified
+    # Libya's contact is not verified (no number): no helpline is shown rather than a name to call
+    code = seeded.rows.assets[(tripoli.id, "ar")].tracking_code
+    text = unescape(client.get(f"/t/{code}?lang=en").text)
+    assert "Your tip goes to Safe Passage NGO." in text and "call" not in text.split("Your tip goes to")[1]
+    # in the visitor's language, with the helpline of the country of their browser's language tag
+    text = unescape(client.get("/tip/thanks", headers={"Accept-Language": "it-IT,it;q=0.9"}).text)
+    assert "Per parlare subito con qualcuno, chiama il 800 290 290." in text
+    assert 'class="received-by"' not in text  # no campaign link: no organisation to name

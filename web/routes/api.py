@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from campaigns.feedback.tips import TipInvalid, export_tips_aggregated, list_tips, submit_tip
 from intel.errors import CounterflowError
-from web.deps import SessionDep, SettingsDep, UserDep
+from web.deps import RowId, SessionDep, SettingsDep, UserDep
 from web.routes.campaigns import campaign_detail
 from web.routes.hotspots import get_run, list_runs
 from web.routes.public import PRIVATE_HEADERS, client_address, limiter
@@ -41,7 +41,7 @@ def api_runs(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
 
 
 @router.get("/hotspots/{run_id}")
-def api_run(session: SessionDep, user: UserDep, run_id: int) -> dict[str, Any]:
+def api_run(session: SessionDep, user: UserDep, run_id: RowId) -> dict[str, Any]:
     """One run and its cells in route order."""
     run, route, ranked = get_run(session, run_id)
     return {
@@ -65,7 +65,7 @@ def api_campaigns(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
 def api_campaign(
     session: SessionDep,
     user: UserDep,
-    campaign_id: int,
+    campaign_id: RowId,
     page: int = 1,
     per_page: int = 200,
     kind: str | None = None,
@@ -123,7 +123,7 @@ def api_tips(session: SessionDep, user: UserDep, status: str | None = None) -> l
 
 
 @router.get("/outcomes/{campaign_id}")
-def api_outcomes(session: SessionDep, user: UserDep, campaign_id: int) -> dict[str, Any]:
+def api_outcomes(session: SessionDep, user: UserDep, campaign_id: RowId) -> dict[str, Any]:
     """A campaign's outcome metrics (``simulated`` says whether demo data is behind them)."""
     from campaigns.feedback.outcomes import campaign_outcomes
 
@@ -134,7 +134,7 @@ def api_outcomes(session: SessionDep, user: UserDep, campaign_id: int) -> dict[s
 def api_tips_aggregated(
     session: SessionDep,
     user: UserDep,
-    campaign_id: int,
+    campaign_id: RowId,
 ) -> list[dict[str, Any]]:
     """Tip counts per target, locale, status and week, for partners: no text, small counts as "<3"."""
     campaign_detail(session, campaign_id)  # 404 for an unknown campaign

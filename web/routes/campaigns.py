@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, func, select
 
+from campaigns.policy import Finding, campaign_findings, refusals
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
 from intel.roles import APPROVING_ROLES, role_names
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
 
 
 PAGE = 50
+MAX_PAGE = 1_000_000
+#: Rows of the schedule and the outbox per page of the campaign page (the API pages on its own).
+PAGE_SHOWN = 20
+#: Targets and ad sets listed before the rest are folded into a "show all" list.
+SHOWN = 10
 
 
 def campaign_detail(
@@ -36,9 +44,12 @@ def campaign_detail(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist", "pick a campaign from /campaigns")
-    if page < 1 or not 1 <= per_page <= 1000:
+    # The offset must stay a database integer (PostgreSQL's bigint): a page far beyond the last
+    # failed the query instead of coming back empty.
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 1000:
         raise CounterflowError(
-            f"page was {page} and per_page {per_page}", "use page >= 1 and per_page between 1 and 1000"
+            f"page was {page} and per_page {per_page}",
+            f"use page between 1 and {MAX_PAGE:,} and per_page between 1 and 1000",
         )
     offset = (page - 1) * per_page
     targets = session.exec(
@@ -91,15 +102,37 @@ def campaign_detail(
     }
 
 
-def approval_state(campaign: Campaign, user: User) -> tuple[bool, str | None]:
-    """Whether ``user`` may press Approve, and why not."""
+@dataclass(frozen=True)
+class ApprovalState:
+    """What the approve form shows ``user``: the button (enabled or not) and why not."""
+
+    show: bool  # the button is on the page: this user may approve this campaign but for preflight
+    enabled: bool
+    reason: str | None
+
+
+def approval_state(campaign: Campaign, user: User, findings: Sequence[Finding] = ()) -> ApprovalState:
+    """Whether ``user`` may press Approve, and why not (the approval step itself refuses the same)."""
     if campaign.approved_by:
-        return False, None
+        return ApprovalState(False, False, None)
     if user.role not in APPROVING_ROLES:
-        return False, f"Your role ({user.role}) cannot approve: ask a {role_names(APPROVING_ROLES)}."
+        return ApprovalState(
+            False, False, f"Your role ({user.role}) cannot approve: ask a {role_names(APPROVING_ROLES)}."
+        )
     if user.name.strip().casefold() == campaign.author.strip().casefold():
-        return False, f"You wrote this campaign: another {role_names(APPROVING_ROLES)} must approve it."
-    return True, None
+        return ApprovalState(
+            False, False, f"You wrote this campaign: another {role_names(APPROVING_ROLES)} must approve it."
+        )
+    refused = refusals(findings)
+    if refused:
+        n = len(refused)
+        return ApprovalState(
+            True,
+            False,
+            f"Approval is closed while {n} preflight refusal{'s' if n != 1 else ''} "
+            f"stand{'' if n != 1 else 's'}: fix each (see Preflight above), then approve.",
+        )
+    return ApprovalState(True, True, None)
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
@@ -114,20 +147,41 @@ def campaign(
     request: Request,
     session: SessionDep,
     user: UserDep,
-    campaign_id: int,
+    campaign_id: RowId,
     page: int = 1,
     kind: str | None = None,
 ) -> HTMLResponse:
-    """One campaign with its assets per language, and a page of its schedule and outbox."""
-    detail = campaign_detail(session, campaign_id, page=page, kind=kind or None)
-    can_approve, reason = approval_state(detail["campaign"], user)
+    """One campaign: its preflight findings and the approval beside them, its targets, ad sets
+    and assets (the largest reach first, the rest folded away), and a page of its schedule and
+    outbox."""
+    detail = campaign_detail(session, campaign_id, page=page, per_page=PAGE_SHOWN, kind=kind or None)
+    findings = campaign_findings(session, detail["campaign"])
+    approval = approval_state(detail["campaign"], user, findings)
+    targets = sorted(detail["targets"], key=lambda t: (-(t.reach_estimate or 0), t.id or 0))
+    order = {t.id: i for i, t in enumerate(targets)}
+    by_target: dict[int | None, list[Any]] = {}
+    for asset in detail["assets"]:
+        by_target.setdefault(asset.target_id, []).append(asset)
+    adsets = sorted(detail["adsets"], key=lambda a: (order.get(a.target_id, len(order)), a.id or 0))
     return render(
-        request, "campaign.html", user=user, can_approve=can_approve, approve_reason=reason, **detail
+        request,
+        "campaign.html",
+        user=user,
+        approval=approval,
+        findings=findings,
+        refused=refusals(findings),
+        shown=SHOWN,
+        **{
+            **detail,
+            "targets": targets,
+            "adsets": adsets,
+            "asset_groups": [(t, by_target.get(t.id, [])) for t in targets if by_target.get(t.id)],
+        },
     )
 
 
 @router.get("/campaigns/{campaign_id}/map", response_class=HTMLResponse)
-def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
+def campaign_map(session: SessionDep, user: UserDep, campaign_id: RowId) -> HTMLResponse:
     """The targets on the route, as a full page (embedded by the campaign page); nothing remote."""
     from campaigns.plan.maps import map_rows, targets_map
 
@@ -136,7 +190,7 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: int) -> HTMLRe
 
 
 @router.post("/campaigns/{campaign_id}/approve")
-def approve(session: SessionDep, user: UserDep, campaign_id: int) -> RedirectResponse:
+def approve(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectResponse:
     """Approve a campaign (someone other than its author)."""
     from flows import steps
 

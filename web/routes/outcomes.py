@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from web.charts import bar_chart
-from web.deps import SessionDep, UserDep
+from web.deps import RowId, SessionDep, UserDep
 from web.templating import render
 
 router = APIRouter()
@@ -21,7 +21,7 @@ def _none(v: object) -> float | None:
 
 
 @router.get("/outcomes/{campaign_id}", response_class=HTMLResponse)
-def outcomes(request: Request, session: SessionDep, user: UserDep, campaign_id: int) -> HTMLResponse:
+def outcomes(request: Request, session: SessionDep, user: UserDep, campaign_id: RowId) -> HTMLResponse:
     """A campaign's outcome metrics with charts."""
     from campaigns.feedback.outcomes import campaign_outcomes  # pandas: imported on first use
 

@@ -12,10 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import col, select
 
+from campaigns.copy.localedata import helpline_for
 from campaigns.feedback.tips import TipInvalid, submit_tip
-from intel.models import Asset
+from intel.models import Asset, Campaign, Target
 from web import i18n
 from web.deps import SessionDep, SettingsDep
 from web.templating import render
@@ -52,6 +53,45 @@ def _asset_locale(session: SessionDep, code: str | None) -> str | None:
         return None
     asset = session.exec(select(Asset).where(Asset.tracking_code == code)).first()
     return asset.locale if asset else None
+
+
+def _region(accept_language: str | None) -> str | None:
+    """The country of the browser's first language tag that names one (``en-NG`` -> ``NG``).
+
+    >>> _region("en-NG,en;q=0.8"), _region("fr"), _region(None)
+    ('NG', None, None)
+    """
+    for part in (accept_language or "").split(","):
+        pieces = part.split(";")[0].strip().replace("_", "-").split("-")
+        if len(pieces) >= 2 and len(pieces[-1]) == 2 and pieces[-1].isalpha():
+            return pieces[-1].upper()
+    return None
+
+
+def _contact(request: Request, session: SessionDep, code: str | None) -> dict[str, str | None]:
+    """Who receives the tip and the helpline to call, for the page (``org``, ``helpline``).
+
+    Behind a campaign link: the campaign's organisation ("Paid for by") and the helpline of its
+    target's country. Without one: the helpline of the country of the browser's language tag
+    (``en-NG``), if any. Only a verified helpline is shown (a number a person can call)."""
+    country: str | None = None
+    org: str | None = None
+    if code:
+        row = session.exec(
+            select(Campaign.paid_for_by, Target.country)
+            .join(Asset, col(Asset.campaign_id) == col(Campaign.id))
+            .join(Target, col(Target.id) == col(Asset.target_id))
+            .where(Asset.tracking_code == code)
+        ).first()
+        if row is not None:
+            org, country = row
+    if country is None:
+        country = _region(request.headers.get("accept-language"))
+    helpline = helpline_for(country) if country else None
+    return {
+        "org": org or None,
+        "helpline": helpline.display if helpline is not None and helpline.verified else None,
+    }
 
 
 def _texts(locale: str) -> Texts:
@@ -93,7 +133,16 @@ def _locale(request: Request, session: SessionDep, code: str | None, asked: str 
 def _form(request: Request, session: SessionDep, code: str | None, lang: str | None) -> HTMLResponse:
     locale = _locale(request, session, code, lang)
     action = f"/t/{code}" if code else "/tip"
-    return _page(request, "tip_form.html", locale=locale, action=action, text="", place="", error=None)
+    return _page(
+        request,
+        "tip_form.html",
+        locale=locale,
+        action=action,
+        text="",
+        place="",
+        error=None,
+        contact=_contact(request, session, code),
+    )
 
 
 def _submit(
@@ -120,6 +169,7 @@ def _submit(
             text=text,
             place=place,
             error=texts.busy,
+            contact=_contact(request, session, code),
         )
 
     if not limiter(request).admit(address):
@@ -142,6 +192,7 @@ def _submit(
             text=text,
             place=place,
             error=message,
+            contact=_contact(request, session, code),
         )
     if not limiter(request).spend(address):
         session.rollback()
@@ -176,7 +227,13 @@ def tip_post(
 def tip_thanks(request: Request, session: SessionDep, code: str, lang: str | None = None) -> HTMLResponse:
     """The thank-you page."""
     locale = _locale(request, session, code, lang)
-    return _page(request, "tip_thanks.html", locale=locale, again=f"/t/{code}?lang={locale}")
+    return _page(
+        request,
+        "tip_thanks.html",
+        locale=locale,
+        again=f"/t/{code}?lang={locale}",
+        contact=_contact(request, session, code),
+    )
 
 
 @router.get("/tip", response_class=HTMLResponse)
@@ -202,4 +259,10 @@ def tip_post_plain(
 def tip_thanks_plain(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """The thank-you page (no campaign link)."""
     locale = _locale(request, session, None, lang)
-    return _page(request, "tip_thanks.html", locale=locale, again=f"/tip?lang={locale}")
+    return _page(
+        request,
+        "tip_thanks.html",
+        locale=locale,
+        again=f"/tip?lang={locale}",
+        contact=_contact(request, session, None),
+    )

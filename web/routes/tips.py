@@ -15,23 +15,29 @@ from campaigns.feedback.triage import Candidate, triage_form
 from intel.errors import CounterflowError, NotFound
 from intel.models import Campaign, Target, Tip
 from intel.roles import ACTIONABLE_STATUSES, TipStatus
-from web.deps import SessionDep, SettingsDep, UserDep
+from web.deps import RowId, SessionDep, SettingsDep, UserDep
+from web.readable import Page
 from web.templating import render
 
 router = APIRouter()
 #: The decisions of the triage form: the statuses a tip can be triaged to.
 DECISIONS = (TipStatus.ACTIONABLE, TipStatus.NOT_ACTIONABLE)
+#: Tips per page of the triage list.
+PER_PAGE = 25
 
 
 @router.get("/tips", response_class=HTMLResponse)
-def tips(request: Request, session: SessionDep, user: UserDep, status: str | None = None) -> HTMLResponse:
-    """The triage list (text stays encrypted)."""
+def tips(
+    request: Request, session: SessionDep, user: UserDep, status: str | None = None, page: int = 1
+) -> HTMLResponse:
+    """The triage list (text stays encrypted), newest first, a page at a time."""
     rows = list_tips(session, status=status)
     return render(
         request,
         "tips.html",
         user=user,
-        tips=rows,
+        tips=Page.of(rows, page=page, per_page=PER_PAGE),
+        tip_status=status,
         statuses=list(TipStatus),
         campaign_names={c.id: c.name for c in session.exec(select(Campaign))},
         target_names={t.id: t.name for t in session.exec(select(Target))},
@@ -89,7 +95,7 @@ def _tip_page(
 
 @router.get("/tips/{tip_id}", response_class=HTMLResponse)
 def tip(
-    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, tip_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, tip_id: RowId
 ) -> HTMLResponse:
     """One tip: its text (the reading is audited), the prefilled triage form and the audit trail."""
     return _tip_page(request, session, settings, user, tip_id)
@@ -101,7 +107,7 @@ def triage(
     session: SessionDep,
     settings: SettingsDep,
     user: UserDep,
-    tip_id: int,
+    tip_id: RowId,
     decision: Annotated[str, Form()],
     exploitation: Annotated[str, Form()] = "",
     place: Annotated[str, Form()] = "",
@@ -145,7 +151,7 @@ def triage(
 
 @router.post("/tips/{tip_id}/refer")
 def refer(
-    session: SessionDep, user: UserDep, tip_id: int, partner: Annotated[str, Form()] = ""
+    session: SessionDep, user: UserDep, tip_id: RowId, partner: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """Record that an actionable tip went to a partner."""
     refer_tip(session, tip_id=tip_id, actor=user, partner=partner)

@@ -38,12 +38,13 @@ def _nine_locale_campaign(engine: Engine, settings: Settings) -> int:
             hotspot_run_id=run.id,
             author="ana",
             audience=Audience(16, 24, ["women"], list(LOCALES)),
-            budget=900,
+            budget=90_000,  # 27 ad sets at 1 EUR a day for 32 days, split by expected impact
             currency="EUR",
             starts_on=dt.date(2027, 1, 10),
             ends_on=dt.date(2027, 2, 10),
             settings=settings,
             paid_for_by="Org",
+            now=dt.datetime(2027, 1, 2, tzinfo=dt.UTC),
         )
         assert campaign.id is not None
         generate_assets(session, campaign_id=campaign.id, settings=settings)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from campaigns.delivery.channels.base import Channel
 from campaigns.delivery.channels.outbox import read_outbox
 from campaigns.delivery.publish import publish_campaign
-from intel.errors import Forbidden
+from intel.errors import CounterflowError, Forbidden
 from intel.models import Campaign, Delivery, ScheduledPost
 from tests.factories import ENGLISH_ONLY, ChannelCase, make_draft_campaign, ready_campaign
 
@@ -155,3 +155,18 @@ def test_the_outbox_records_exactly_what_the_facebook_channel_sends(engine, sett
             assert form == req["params"], key
     finally:
         fake.stop()
+
+
+def test_a_campaign_whose_days_are_past_is_not_published(engine, settings):
+    """The issue's 2020 campaign published 742 objects with past dates to the outbox: a campaign
+    whose last day is past is refused before anything is sent."""
+    from campaigns.delivery.channels.outbox import OutboxChannel
+
+    with Session(engine) as s:
+        c = ready_campaign(s)  # starts tomorrow, runs three days
+        cid = c.id
+        later = dt.datetime.combine(c.ends_on + dt.timedelta(days=2), dt.time(12), tzinfo=dt.UTC)
+        with pytest.raises(CounterflowError, match=f"ended on {c.ends_on}, before today") as err:
+            publish_campaign(s, campaign_id=cid, channel=OutboxChannel(settings), now=later)
+        assert str(err.value.hint).startswith(f"counterflow campaign edit {cid} --start")
+        assert s.exec(select(Delivery)).all() == []

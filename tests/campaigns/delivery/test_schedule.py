@@ -217,3 +217,40 @@ def test_an_ad_sets_message_families_take_turns(sqlite_engine):
         # one post a day for the ad set, families alternating, windows rotating
         assert [p.asset_id for p in posts] == [first.id, first.id + 1, first.id, first.id + 1]
         assert [p.local_time[11:16] for p in posts] == ["08:00", "12:30", "19:00", "08:00"]
+
+
+def test_a_campaign_dated_in_the_past_is_refused_with_its_reason(engine):
+    """The campaign of the issue: dated 2020, it used to be 'scheduled' with 0 posts and no reason."""
+    with Session(engine) as s:
+        c = make_draft_campaign(s, starts_on=dt.date(2020, 3, 1), days=5, targets=ROME)
+        now = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+        with pytest.raises(
+            CounterflowError, match=r"ended on 2020-03-05, before today \(2026-12-06 in Europe/Rome\)"
+        ) as err:
+            schedule_campaign(s, campaign_id=c.id, now=now)
+        assert str(err.value.hint) == f"counterflow campaign edit {c.id} --start YYYY-MM-DD --end YYYY-MM-DD"
+        assert s.exec(select(ScheduledPost)).all() == []
+
+
+def test_a_draft_that_starts_before_today_is_refused(engine):
+    with Session(engine) as s:
+        c = make_draft_campaign(s, starts_on=dt.date(2026, 12, 5), days=5, targets=ROME)
+        now = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+        with pytest.raises(
+            CounterflowError, match=r"starts on 2026-12-05, before today \(2026-12-06 in Europe/Rome\)"
+        ):
+            schedule_campaign(s, campaign_id=c.id, now=now)
+
+
+def test_a_schedule_without_posts_is_an_error_that_says_why(engine):
+    # one day, today; its only window (08:00 in Rome, 07:00 UTC) passed at 10:00 UTC
+    with Session(engine) as s:
+        c = make_draft_campaign(s, starts_on=dt.date(2026, 12, 6), days=1, targets=ROME)
+        now = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+        with pytest.raises(
+            CounterflowError,
+            match=r"would have no posts: all 1 slots from 2026-12-06 to 2026-12-06 are past at 2026-12-06 10:00 UTC",
+        ):
+            schedule_campaign(s, campaign_id=c.id, windows=[(8, 0)], now=now)
+        # with a window still ahead it schedules
+        assert len(schedule_campaign(s, campaign_id=c.id, windows=[(19, 0)], now=now)) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from campaigns.plan.maps import targets_map
 from hotspots.maps import hotspot_map
 from intel.models import Target
@@ -78,3 +80,31 @@ def pd_cells():
     return pd.DataFrame(
         {"cell": ["a"], "lat": [6.3], "lon": [5.6], "count": [3], "z": [3.1], "reasons": [{}]}
     )
+
+
+def test_the_campaign_map_has_a_legend_town_labels_and_opens_on_route_and_targets():
+    import re
+
+    from intel.models import Route
+
+    route = Route(
+        name="Benin City > Rome", corridor_km=100.0,
+        waypoints=[{"name": "Benin City", "lat": 6.34, "lon": 5.62}, {"name": "Rome", "lat": 41.9, "lon": 12.48}],
+    )  # fmt: skip
+    uromi = _target("Uromi", 6.7, 6.33)
+    rome = _target("Rome Termini", 41.9, 12.5)
+    rome.is_eu = True
+    html = targets_map([uromi, rome], route=route).get_root().render()
+    html = html.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')  # the labels' JSON
+    legend = html[html.index('class="cf-legend"') :]
+    legend = legend[: legend.index("</details>")]
+    assert "Campaign targets" in legend
+    assert "target: its radius, outside the EU/EEA" in legend
+    assert "target in the EU/EEA (no 13-17 ad sets there)" in legend
+    assert "route: Benin City &gt; Rome" in legend and "corridor, 100 km either side" in legend
+    assert '<div class="cf-town">Benin City</div>' in html and '<div class="cf-town">Rome</div>' in html
+    [bounds] = re.findall(r"\.fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", html)
+    # the southernmost point is Benin City (6.34), the easternmost Rome Termini (12.5)
+    assert [float(b) for b in bounds] == pytest.approx([6.34 - 0.5, 5.62 - 0.5, 41.9 + 0.5, 12.5 + 0.5])
+    only_nigeria = targets_map([uromi]).get_root().render()
+    assert "EU/EEA (no 13-17" not in only_nigeria and "route:" not in only_nigeria  # only what is drawn

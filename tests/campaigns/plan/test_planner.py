@@ -20,6 +20,7 @@ from intel.settings import Settings
 from tests.factories import DEMO_HOTSPOTS, make_demo_run, make_route
 
 JAN10, FEB10 = dt.date(2027, 1, 10), dt.date(2027, 2, 10)
+NOW = dt.datetime(2027, 1, 2, 9, 0, tzinfo=dt.UTC)  # the plans are made a week before they start
 
 
 def _plan(session, settings: Settings, run_id: int, **kw) -> Campaign:  # type: ignore[no-untyped-def]
@@ -34,6 +35,7 @@ def _plan(session, settings: Settings, run_id: int, **kw) -> Campaign:  # type: 
         ends_on=FEB10,
         settings=settings,
         paid_for_by="Counterflow NGO",
+        now=NOW,
     )
     args.update(kw)
     return plan_campaign(session, **args)
@@ -44,13 +46,14 @@ def test_demo_route_becomes_targets_that_pass_preflight(engine: Engine, settings
         route = make_route(session)
         run = make_demo_run(session, route=route)
         assert crud.latest_run_id(session, route_id=route.id) == run.id
-        campaign = _plan(session, settings, run.id, route_id=route.id, allow_fuzzy=True)
+        # a budget that funds every ad set above the minimum (Lampedusa's 2 km circle is small)
+        campaign = _plan(session, settings, run.id, route_id=route.id, allow_fuzzy=True, budget=200_000)
         assert campaign.id is not None
         generate_assets(session, campaign_id=campaign.id, settings=settings)
         cid = campaign.id
     with session_scope(engine) as session:
         campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=cid)
-        findings = preflight(campaign, targets, adsets, assets)
+        findings = preflight(campaign, targets, adsets, assets, now=NOW)
 
     names = [t.name for t in targets]
     # ranked first, "Benin City east" merged into Benin City, then the unranked hot cell; never the cold one
@@ -69,12 +72,21 @@ def test_demo_route_becomes_targets_that_pass_preflight(engine: Engine, settings
     d = haversine_km(by["Benin City"].lat, by["Benin City"].lon, east[1], east[2])
     assert by["Benin City"].radius_km == pytest.approx(d + east[4])
     assert by["Benin City"].radius_km > 12.0
-    assert [n["rule"] for n in by["Benin City"].notes] == ["merged"]
+    assert [n["rule"] for n in by["Benin City"].notes] == ["merged", "pick"]
     assert any(n["rule"] == "overlap" for n in by["Zawiya"].notes)
     assert all(t.population > 0 and t.reach_estimate > 0 for t in targets)
 
     # teen split: every non-EU target x language has a 13-17 and an 18-28 ad set; EU targets only 18+
+    # Lampedusa's 2 km circle reaches ~190 people: its 0.04 % share of the budget (75.82 USD)
+    # funds 2 of its 4 ad sets at 1 USD a day for 32 days; the first two languages are kept
+    lampedusa = [a for a in adsets if a.target_id == by["Lampedusa"].id]
+    assert sorted(a.locale for a in lampedusa) == ["en", "it"]
+    assert all(a.budget >= 32.0 for a in adsets)
+    (dropped,) = [f for f in findings if f.rule == "budget_adsets_dropped"]
+    assert dropped.object == "target Lampedusa" and "dropped: fr 18-28, ar 18-28" in dropped.problem
     for t in targets:
+        if t.name == "Lampedusa":
+            continue
         mine = [a for a in adsets if a.target_id == t.id]
         langs = t.languages.split("|")
         teen = sorted(a.locale for a in mine if a.teen)
@@ -89,7 +101,7 @@ def test_demo_route_becomes_targets_that_pass_preflight(engine: Engine, settings
         else:
             assert (a.age_min, a.age_max, a.genders) == (18, 28, "2")
             assert a.targeting["genders"] == [2]
-    assert round(sum(a.budget for a in adsets), 2) == 5000.0
+    assert round(sum(a.budget for a in adsets), 2) == 200_000.0
     assert campaign.currency == "USD"
     assert campaign.special_ad_category_country == ["IT", "LY", "NE", "NG"]
 
@@ -114,7 +126,7 @@ def test_without_opt_in_drafted_copy_cannot_be_scheduled(engine: Engine, setting
         assert campaign.id is not None
         assets = generate_assets(session, campaign_id=campaign.id, settings=settings)
         _, targets, adsets, _ = crud.campaign_bundle(session, campaign_id=campaign.id)
-        refused = refusals(preflight(campaign, targets, adsets, assets))
+        refused = refusals(preflight(campaign, targets, adsets, assets, now=NOW))
     assert {f.rule for f in refused} == {"locale_fuzzy"}
     assert {f.object for f in refused} == {f"locale {c}" for c in ("pcm", "bin", "fr", "ha", "ar", "it")}
 
@@ -245,7 +257,7 @@ def test_a_pick_where_no_one_lives_is_left_out_with_a_note(engine: Engine, setti
         cid = campaign.id or 0
     with session_scope(engine) as session:
         campaign, targets, adsets, assets = crud.campaign_bundle(session, campaign_id=cid)
-        findings = preflight(campaign, targets, adsets, assets)
+        findings = preflight(campaign, targets, adsets, assets, now=NOW)
     assert [t.name for t in targets] == ["Benin City"]
     assert {a.target_id for a in adsets} == {targets[0].id}
     assert round(sum(a.budget for a in adsets), 2) == 5000.0 and min(a.budget for a in adsets) > 0
@@ -254,3 +266,14 @@ def test_a_pick_where_no_one_lives_is_left_out_with_a_note(engine: Engine, setti
     assert len(notes) == 1 and "no one is estimated to be reached within 26 km" in notes[0]["problem"]
     assert not [f for f in refusals(findings) if f.rule == "budget"]
     assert "no_reach" in {f.rule for f in findings}
+
+
+def test_a_merged_unranked_hotspot_is_named_by_its_z_score_not_by_none() -> None:
+    spots = [
+        Hotspot(id=1, run_id=1, cell="a", lat=10.0, lon=10.0, rank=1, extent_km=10.0, bin=3, z=5.0),
+        Hotspot(id=2, run_id=1, cell="b", lat=10.0, lon=10.05, rank=None, extent_km=6.0, bin=2, z=3.25),
+    ]
+    _, findings = choose_targets(spots, top_n=8)
+    [merged] = findings
+    assert merged.problem.startswith("hotspot 2 (b, not ranked, z 3.25) lies 5.5 km from its centre")
+    assert "None" not in merged.problem
