@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 
 #: A tip is at most 5,000 characters: as JSON escapes or percent-encoded UTF-8 that is under 64 KiB.
 MAX_BODY = 128 * 1024
@@ -35,12 +35,14 @@ class BodyLimit:
     def _too_large(self, size: str, max_bytes: int) -> CounterflowError:
         if max_bytes != self.max_bytes:
             limit = f"{max_bytes / 2**20:g} MiB"
-            fix = f"upload a file of at most {limit}; import a larger one with `counterflow ingest FILE`"
+            fix = f"upload a file of at most {limit}; import a larger one from the command line"
+            hint = CommandHint("ingest", "FILE")
         else:
             limit = f"{max_bytes // 1024} KiB"
             fix = f"send a shorter request (at most {limit}); a tip is at most 5,000 characters"
+            hint = None
         return CounterflowError(
-            f"the request body is {size}; this server accepts at most {limit}", fix, status=413
+            f"the request body is {size}; this server accepts at most {limit}", fix, status=413, hint=hint
         )
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: CounterflowError) -> None:

@@ -158,7 +158,7 @@ class SingleSignOn:
         if not usable:
             raise SignOnRefused(
                 f"the sign-in service {self.host} takes no client secret ({', '.join(map(str, methods))})",
-                "an admin must register counterflow there as a confidential client with a secret",
+                "an admin must register this server there as a confidential client with a secret",
                 status=502,
             )
         self.client.client_kwargs["token_endpoint_auth_method"] = usable[0]

@@ -170,7 +170,7 @@ def test_an_upload_is_size_limited_and_needs_the_csrf_token(
 ) -> None:
     with TestClient(create_app(sqlite_settings, max_upload=4096)) as client:
         r = _upload(client, "ana", IOM.name, IOM.read_bytes())
-        assert r.status_code == 413 and "counterflow ingest" in r.text
+        assert r.status_code == 413 and "from the command line" in r.text
         headers = as_user(client, "ana")
         del headers["X-CSRF-Token"]
         r = client.post("/imports", headers=headers, files={"file": ("a.csv", b"date\n")})

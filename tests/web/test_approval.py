@@ -49,3 +49,30 @@ def test_every_role_but_the_analyst_may_approve(
     if status == 403:
         assert "cannot approve" in page.text
         assert "campaign_manager, director or admin" in r.text  # who to ask instead
+
+
+def test_a_run_waiting_for_approval_is_shown_and_a_stale_one_does_not_block_the_web_approval(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    """A publish run noted as waiting shows on the campaign page; when Prefect no longer holds it
+    paused (here: a run id Prefect has never seen), approving on the web approves directly."""
+    import uuid
+
+    from flows.steps.approval import WAITING
+
+    cid = seeded.rows.campaign.id
+    run_id = str(uuid.uuid4())
+    with Session(sqlite_engine) as s:
+        s.add(
+            AuditEvent(
+                actor="flow", action=WAITING, object_type="campaign", object_id=cid, detail={"flow_run_id": run_id}
+            )
+        )
+        s.commit()
+    page = client.get(f"/campaigns/{cid}", headers=as_user(client, "dina"))
+    assert 'id="approval-waiting"' in page.text and run_id in page.text
+    r = client.post(f"/campaigns/{cid}/approve", headers=as_user(client, "dina"), follow_redirects=False)
+    assert r.status_code == 303
+    with Session(sqlite_engine) as s:
+        campaign = s.get(Campaign, cid)
+        assert campaign is not None and (campaign.approved_by, campaign.status) == ("dina", "approved")

@@ -149,7 +149,7 @@ def test_an_unknown_user_is_refused_and_no_user_is_made(
     r = _round_trip(sso)
     assert r.status_code == 403
     text = unescape(r.text)
-    assert "signed you in as 'mallory', but counterflow has no user of that name" in text
+    assert "signed you in as 'mallory', but no user of that name exists here" in text
     assert "Traceback" not in text and 'id="signin-form"' in text  # the sign-in page, with why
     assert not any(c.startswith(SESSION_COOKIE) for c in r.headers.get_list("set-cookie"))
     with Session(sqlite_engine) as s:

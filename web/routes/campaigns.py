@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, func, select
 
 from campaigns.policy import Finding, campaign_findings, refusals
+from flows.steps.approval import waiting_run
 from intel.errors import CounterflowError, NotFound
 from intel.models import AdSet, Asset, Campaign, Delivery, ScheduledPost, Target, User
 from intel.roles import APPROVING_ROLES, role_names
@@ -157,6 +158,7 @@ def campaign(
     detail = campaign_detail(session, campaign_id, page=page, per_page=PAGE_SHOWN, kind=kind or None)
     findings = campaign_findings(session, detail["campaign"])
     approval = approval_state(detail["campaign"], user, findings)
+    waiting = waiting_run(session, campaign_id=campaign_id)
     targets = sorted(detail["targets"], key=lambda t: (-(t.reach_estimate or 0), t.id or 0))
     order = {t.id: i for i, t in enumerate(targets)}
     by_target: dict[int | None, list[Any]] = {}
@@ -168,6 +170,7 @@ def campaign(
         "campaign.html",
         user=user,
         approval=approval,
+        waiting=waiting,
         findings=findings,
         refused=refusals(findings),
         shown=SHOWN,
@@ -191,9 +194,20 @@ def campaign_map(session: SessionDep, user: UserDep, campaign_id: RowId) -> HTML
 
 @router.post("/campaigns/{campaign_id}/approve")
 def approve(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectResponse:
-    """Approve a campaign (someone other than its author)."""
+    """Approve a campaign (someone other than its author). When a publish run waits paused in
+    Prefect for this approval, the decision goes to that run as a one-use grant (the run approves
+    under the same rules), as ``counterflow approve`` does."""
     from flows import steps
 
+    if waiting_run(session, campaign_id=campaign_id) is not None:
+        from flows.prefect_env import prepare_prefect
+
+        prepare_prefect()
+        from flows.approval import hand_over
+
+        if hand_over(session, campaign_id=campaign_id, user=user, decision="approve") is not None:
+            session.commit()
+            return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
     steps.approve(session, campaign_id=campaign_id, approver=user.name)
     session.commit()
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)

@@ -207,7 +207,7 @@ async def signin_oidc_callback(request: Request, session: SessionDep) -> Respons
         user = await run_in_threadpool(find_user, session, name)
         if user is None:
             raise SignOnRefused(
-                f"{sso.host} signed you in as {name!r}, but counterflow has no user of that name",
+                f"{sso.host} signed you in as {name!r}, but no user of that name exists here",
                 "ask an admin to add you with that name and your role (single sign-on never creates a user)",
                 status=403,
             )
