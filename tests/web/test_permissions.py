@@ -22,7 +22,13 @@ from web import permissions
 from web.app import create_app
 
 #: One user per role in ``tests.factories.make_users`` (cleo: a campaign manager, not the author).
-USERS = {Role.ANALYST: "ana", Role.CAMPAIGN_MANAGER: "cleo", Role.DIRECTOR: "dina", Role.ADMIN: "root"}
+USERS = {
+    Role.ANALYST: "ana",
+    Role.CAMPAIGN_MANAGER: "cleo",
+    Role.DIRECTOR: "dina",
+    Role.ADMIN: "root",
+    Role.PARTNER: "pia",
+}
 
 
 @pytest.fixture(scope="module")
