@@ -153,10 +153,12 @@ def score_sites(
     nearest = np.where(inside, 0.0, nearest)
     rising = np.array([isinstance(t, str) and t in RISING for t in trends])
 
-    listings = [
-        listing(str(c), str(g)) if isinstance(c, str) and c and isinstance(g, str) and g else None
+    pairs = [
+        (c if isinstance(c, str) else "", g if isinstance(g, str) else "")
         for c, g in zip(sites["country"], sites["good"], strict=True)
     ]
+    known = {(c, g): listing(c, g) if c and g else None for c, g in set(pairs)}  # once per distinct pair
+    listings = [known[p] for p in pairs]
     forced = np.array([x is not None and x.forced_labor for x in listings])
     child = np.array([x is not None and x.child_labor for x in listings])
 
