@@ -28,6 +28,8 @@ part                   points  when
 =====================  ======  ===================================================================
 
 A site placed only to its country has no cell: its hotspot parts are 0 and the output says so.
+Nothing says whether a cell holds reports or how many: a partner sees significance, forecast
+and trend, never a count.
 The score is a **risk indicator for due diligence, never an accusation**: it says where the
 intelligence and the DoL list point, not what happens at a site. Partner sites never enter the
 store or a run; this module only reads the run's cells.
@@ -151,7 +153,7 @@ def score_sites(
     nearest = _nearest_km(lat, lon, hot["lat"].to_numpy(float), hot["lon"].to_numpy(float))
     inside = bins > 0
     nearest = np.where(inside, 0.0, nearest)
-    rising = np.array([isinstance(t, str) and t in RISING for t in trends])
+    rising = np.array([isinstance(t, str) and t in RISING for t in trends], dtype=bool)
 
     pairs = [
         (c if isinstance(c, str) else "", g if isinstance(g, str) else "")
@@ -171,34 +173,35 @@ def score_sites(
     }
     score = np.round(sum(points.values()), 1)  # type: ignore[arg-type]
 
-    reasons = []
-    for i in range(n):
-        words: list[str] = []
-        hit = listings[i]
-        good, code = sites["good"].iat[i], sites["country"].iat[i]
+    def good_words(code: str, good: str) -> str:
+        hit = known[(code, good)]
         if hit is not None and (hit.forced_labor or hit.child_labor):
-            words.append(hit.words)
-        elif isinstance(good, str) and good and isinstance(code, str) and code:
-            words.append(f"{good} from {country_name(code)} is not on the {EDITION}")
-        else:
-            words.append(f"no good given: the {EDITION} was not checked (a sector alone is not listed)")
-        if not placed[i]:
+            return hit.words
+        if good and code:
+            return f"{good} from {country_name(code)} is not on the {EDITION}"
+        return f"no good given: the {EDITION} was not checked (a sector alone is not listed)"
+
+    said = {p: good_words(*p) for p in known}  # once per distinct pair
+    reasons = []
+    rows = zip(pairs, placed.tolist(), inside.tolist(), bins.tolist(), nearest.tolist(), rising.tolist(),
+               trends.tolist(), forecasts.tolist(), strict=True)  # fmt: skip
+    for pair, at, hot_here, b, km, up, trend, fc in rows:  # plain Python values: fast per site
+        words = [said[pair]]
+        if not at:
             words.append("placed only to its country: no hotspot cell, distance or trend")
         else:
-            if inside[i]:
-                words.append(f"inside a significant hotspot (Gi* bin {bins[i]})")
-            elif bins[i] < 0:
-                words.append(f"in a significant cold spot (Gi* bin {bins[i]})")
-            elif not in_run[i]:
-                words.append("its cell holds no report of this run")
-            if not np.isnan(nearest[i]) and not inside[i]:
-                words.append(f"{nearest[i]:,.0f} km from the nearest significant hotspot")
-            if rising[i]:
-                words.append(f"trend here: {trends[i]} (rising)")
-            elif isinstance(trends[i], str) and trends[i]:
-                words.append(f"trend here: {trends[i]}")
-            if not np.isnan(forecasts[i]):
-                words.append(f"forecast here: {forecasts[i]:g} reports")
+            if hot_here:
+                words.append(f"inside a significant hotspot (Gi* bin {b})")
+            elif b < 0:
+                words.append(f"in a significant cold spot (Gi* bin {b})")
+            if km == km and not hot_here:  # not NaN
+                words.append(f"{km:,.0f} km from the nearest significant hotspot")
+            if up:
+                words.append(f"trend here: {trend} (rising)")
+            elif isinstance(trend, str) and trend:
+                words.append(f"trend here: {trend}")
+            if fc == fc:
+                words.append(f"forecast here: {fc:g} reports")
         reasons.append("; ".join(words))
 
     out = pd.DataFrame(
@@ -206,7 +209,7 @@ def score_sites(
             "id": sites["id"].astype(str).to_numpy(),
             "score": score,
             "country": sites["country"].fillna("").to_numpy(),
-            "country_name": [country_name(c) if c else "" for c in sites["country"].fillna("")],
+            "country_name": [country_name(c) if c else "" for c, _ in pairs],
             "good": sites["good"].fillna("").to_numpy(),
             "sector": sites["sector"].fillna("").to_numpy(),
             "place": sites["place"].fillna("").to_numpy(),

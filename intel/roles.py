@@ -34,6 +34,8 @@ class Role(StrEnum):
 
 #: The roles of the organisation's own people: every page of hotspots and campaigns is theirs.
 STAFF_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ANALYST, Role.DIRECTOR, Role.ADMIN})
+#: Who may overlay records on the hotspots and read the results: partners, analysts and admins.
+OVERLAY_USERS = frozenset({Role.ANALYST, Role.ADMIN, Role.PARTNER})
 #: Who may approve a campaign (never its own author): on the command line, the web and in flows.
 APPROVING_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.DIRECTOR, Role.ADMIN})
 #: Who may read tip text, triage tips and refer them.

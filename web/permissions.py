@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from intel.roles import APPROVING_ROLES, OUTCOME_READERS, STAFF_ROLES, TIP_COUNT_READERS, TIP_READERS, Role
+from intel.roles import (
+    APPROVING_ROLES,
+    OUTCOME_READERS,
+    OVERLAY_USERS,
+    STAFF_ROLES,
+    TIP_COUNT_READERS,
+    TIP_READERS,
+    Role,
+)
 
 
 class _Public:
@@ -91,6 +99,12 @@ TABLE: dict[str, Access] = {
     "GET /api/outcomes/{campaign_id}": OUTCOME_READERS,
     "GET /portfolio": frozenset({Role.DIRECTOR, Role.ADMIN}),  # every campaign's outcomes
     "GET /admin": frozenset({Role.ADMIN}),  # users, keys, channels, flows: never a secret
+    # partner overlays: a partner's only pages; a result is its owner's alone (checked by the route)
+    "GET /overlay": OVERLAY_USERS,
+    "POST /overlay": OVERLAY_USERS,
+    "GET /overlay/{result_id}": OVERLAY_USERS,
+    "GET /overlay/{result_id}/ranked.csv": OVERLAY_USERS,
+    "GET /overlay/{result_id}/summary.csv": OVERLAY_USERS,
 }
 
 
