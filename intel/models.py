@@ -214,7 +214,7 @@ class Hotspot(SQLModel, table=True):
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
-    role: str  # an intel.roles.Role: campaign_manager, analyst, director, admin
+    role: str  # an intel.roles.Role: campaign_manager, analyst, director, admin, partner
     password_hash: str | None = None  # Argon2 (pwdlib); None until the person sets one
     password_set_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
 

@@ -9,6 +9,8 @@ True
 True
 >>> TipStatus("referred") in ACTIONABLE_STATUSES
 True
+>>> Role.PARTNER in STAFF_ROLES
+False
 >>> ", ".join(TipStatus)
 'new, actionable, not_actionable, referred'
 """
@@ -25,8 +27,15 @@ class Role(StrEnum):
     ANALYST = "analyst"
     DIRECTOR = "director"
     ADMIN = "admin"
+    #: A business or financial institution that overlays its own records on the hotspots and
+    #: trends: it sees its overlay results only, never a report, a tip or a campaign.
+    PARTNER = "partner"
 
 
+#: The roles of the organisation's own people: every page of hotspots and campaigns is theirs.
+STAFF_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ANALYST, Role.DIRECTOR, Role.ADMIN})
+#: Who may overlay records on the hotspots and read the results: partners, analysts and admins.
+OVERLAY_USERS = frozenset({Role.ANALYST, Role.ADMIN, Role.PARTNER})
 #: Who may approve a campaign (never its own author): on the command line, the web and in flows.
 APPROVING_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.DIRECTOR, Role.ADMIN})
 #: Who may read tip text, triage tips and refer them.

@@ -392,7 +392,7 @@ def user_with_password(session: Session, name: str, role: str, *, password: bool
 
 def make_users(session: Session) -> dict[str, User]:
     """One user per role: ana (analyst), cam and cleo (campaign managers), dina (director), root
-    (admin), each with the password ``PASSWORD``."""
+    (admin), pia (partner), each with the password ``PASSWORD``."""
     hashed = password_hash()
     users = {
         name: User(name=name, role=role, password_hash=hashed)
@@ -402,6 +402,7 @@ def make_users(session: Session) -> dict[str, User]:
             ("cleo", "campaign_manager"),
             ("dina", "director"),
             ("root", "admin"),
+            ("pia", "partner"),
         )
     }
     session.add_all(users.values())

@@ -35,6 +35,7 @@ from web.routes import (
     hotspots,
     imports,
     outcomes,
+    overlay,
     portfolio,
     public,
     signin,
@@ -104,7 +105,7 @@ def create_app(
 
     # Added first, so it runs inside the header middleware (its 413 carries the usual headers)
     # and before anything reads a body.
-    app.add_middleware(BodyLimit, max_bytes=max_body, larger={"/imports": max_upload})
+    app.add_middleware(BodyLimit, max_bytes=max_body, larger={"/imports": max_upload, "/overlay": max_upload})
 
     @app.middleware("http")
     async def _no_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -161,6 +162,7 @@ def create_app(
         campaigns,
         tips,
         outcomes,
+        overlay,
         portfolio,
         admin,
         public,

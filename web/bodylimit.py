@@ -17,7 +17,8 @@ from intel.errors import CommandHint, CounterflowError
 
 #: A tip is at most 5,000 characters: as JSON escapes or percent-encoded UTF-8 that is under 64 KiB.
 MAX_BODY = 128 * 1024
-#: A file uploaded to import (``POST /imports``): larger files are imported with the command line.
+#: A file uploaded to import (``POST /imports``) or to overlay (``POST /overlay``): larger files go
+#: through the command line.
 MAX_UPLOAD = 32 * 2**20
 
 

@@ -1,22 +1,31 @@
 """Who may use each page and action of the web app: one table, built on ``intel.roles``.
 
 Every route has exactly one entry, ``"METHOD /path/{param}"`` -> who may use it: ``PUBLIC``
-(anyone, signed in or not), ``STAFF`` (any signed-in user) or a set of roles. The app checks the
+(anyone, signed in or not), ``STAFF`` (any signed-in member of staff: every role but
+``partner``) or a set of roles. The app checks the
 table before every route runs (``web.auth.authorize``); a route missing from the table answers
 500 rather than guessing, and ``tests/web/test_permissions.py`` walks every route of the app
 against this table as the public and as each role.
 
 >>> allowed("GET /tips", None), allowed("GET /tips", "analyst"), allowed("GET /tips", "director")
 (False, True, False)
->>> allowed("POST /api/tips", None)
-True
+>>> allowed("POST /api/tips", None), allowed("GET /hotspots", "partner")
+(True, False)
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from intel.roles import APPROVING_ROLES, OUTCOME_READERS, TIP_COUNT_READERS, TIP_READERS, Role
+from intel.roles import (
+    APPROVING_ROLES,
+    OUTCOME_READERS,
+    OVERLAY_USERS,
+    STAFF_ROLES,
+    TIP_COUNT_READERS,
+    TIP_READERS,
+    Role,
+)
 
 
 class _Public:
@@ -26,8 +35,8 @@ class _Public:
 
 #: Anyone, signed in or not (the tip form, the sign-in pages, the home page).
 PUBLIC: Final = _Public()
-#: Every signed-in user, whatever the role.
-STAFF: Final = frozenset(Role)
+#: Every signed-in member of staff: every role but ``partner``, who sees overlay results only.
+STAFF: Final = STAFF_ROLES
 
 Access = _Public | frozenset[Role]
 #: Who imports files and runs hotspots: analysts and admins.
@@ -90,6 +99,12 @@ TABLE: dict[str, Access] = {
     "GET /api/outcomes/{campaign_id}": OUTCOME_READERS,
     "GET /portfolio": frozenset({Role.DIRECTOR, Role.ADMIN}),  # every campaign's outcomes
     "GET /admin": frozenset({Role.ADMIN}),  # users, keys, channels, flows: never a secret
+    # partner overlays: a partner's only pages; a result is its owner's alone (checked by the route)
+    "GET /overlay": OVERLAY_USERS,
+    "POST /overlay": OVERLAY_USERS,
+    "GET /overlay/{result_id}": OVERLAY_USERS,
+    "GET /overlay/{result_id}/ranked.csv": OVERLAY_USERS,
+    "GET /overlay/{result_id}/summary.csv": OVERLAY_USERS,
 }
 
 

@@ -8,6 +8,7 @@ from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
 from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
 from flows.steps.figures import histogram, movement
 from flows.steps.intel import ingest
+from flows.steps.overlay import overlay
 from flows.steps.returns import feedback, outcomes
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "load_reports",
     "movement",
     "outcomes",
+    "overlay",
     "plan",
     "plan_summary",
     "publish",

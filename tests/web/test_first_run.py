@@ -28,18 +28,19 @@ def test_a_fresh_store_says_no_one_can_sign_in_yet_and_how_to_start(
     text = unescape(page.text)
     assert 'id="no-passwords"' in page.text
     for command in (
-        "counterflow users add NAME --role analyst|campaign_manager|director|admin --by ADMIN",
+        "counterflow users add NAME --role analyst|campaign_manager|director|admin|partner --by ADMIN",
         "counterflow users add root --role admin\ncounterflow users set-password root",
         "counterflow users link NAME --by ADMIN",
         "counterflow demo",
     ):
         assert command in text
     assert "one-time link (valid 72 hours)" in text
-    for role in ("analyst", "campaign-manager", "director", "admin"):
+    for role in ("analyst", "campaign-manager", "director", "admin", "partner"):
         assert f'id="role-{role}"' in page.text
     assert (
         'href="/hotspots"' in page.text and 'href="/tips"' in page.text and 'href="/campaigns"' in page.text
     )
+    assert 'href="/overlay"' in page.text
 
 
 def test_once_someone_has_a_password_the_first_run_notice_goes(client: TestClient, seeded: Seeded) -> None:

@@ -22,7 +22,13 @@ from web import permissions
 from web.app import create_app
 
 #: One user per role in ``tests.factories.make_users`` (cleo: a campaign manager, not the author).
-USERS = {Role.ANALYST: "ana", Role.CAMPAIGN_MANAGER: "cleo", Role.DIRECTOR: "dina", Role.ADMIN: "root"}
+USERS = {
+    Role.ANALYST: "ana",
+    Role.CAMPAIGN_MANAGER: "cleo",
+    Role.DIRECTOR: "dina",
+    Role.ADMIN: "root",
+    Role.PARTNER: "pia",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str
         "token": "no-such-link",
         "import_id": "1",
         "job_id": "no-such-job",
+        "result_id": "no-such-result",
     }
     return client, params
 

@@ -1,0 +1,254 @@
+"""Partner sites over a hotspot run: a risk indicator per site, with the words behind it.
+
+A partner (a business checking its supply chain) gives its sites, each with a place and a good.
+Each site gets, from a stored hotspot run and the US Department of Labor's 2022 list of goods
+(:mod:`intel.goods`):
+
+- the H3 cell at its place (at the run's resolution), that cell's Gi* ``bin`` (FDR-corrected,
+  -3..3), its forecast (expected reports over the run's horizon, where the run stored one) and
+  its emerging hot spot ``trend``;
+- ``nearest_km``: the great-circle distance to the nearest significant hotspot (a cell of the
+  run with ``bin`` > 0, at its stored point, the weighted centre of its reports); 0 when the
+  site's own cell is one;
+- whether its country and good are listed for forced labour or child labour (a good listed for
+  its inputs counts through the input's country).
+
+**The score** (0 to 100) is a weighted sum, each part in the output with its words:
+
+=====================  ======  ===================================================================
+part                   points  when
+=====================  ======  ===================================================================
+``forced_labour``        30    the country's good is on the DoL list for forced labour
+``child_labour``         20    ... for child labour
+``in_hotspot``           25    the site's cell is a significant hotspot (``bin`` > 0)
+``near_hotspot``         15    x 0.5 ** (nearest_km / 50): full at 0 km, half at 50 km, a quarter
+                               at 100 km; 0 when the run has no significant hotspot
+``rising``               10    the site's cell has a rising trend (new, consecutive or
+                               intensifying hot spot)
+=====================  ======  ===================================================================
+
+A site placed only to its country has no cell: its hotspot parts are 0 and the output says so.
+Nothing says whether a cell holds reports or how many: a partner sees significance, forecast
+and trend, never a count.
+The score is a **risk indicator for due diligence, never an accusation**: it says where the
+intelligence and the DoL list point, not what happens at a site. Partner sites never enter the
+store or a run; this module only reads the run's cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from hotspots import h3cells
+from hotspots.routes import unit_xyz
+from intel.countries import country_name
+from intel.errors import CounterflowError
+from intel.gazetteer import EARTH_RADIUS_KM
+from intel.goods import EDITION, listing
+
+#: The points of each part of the score (they sum to 100).
+WEIGHTS: dict[str, float] = {
+    "forced_labour": 30.0,
+    "child_labour": 20.0,
+    "in_hotspot": 25.0,
+    "near_hotspot": 15.0,
+    "rising": 10.0,
+}
+#: Distance at which ``near_hotspot`` is worth half its points.
+HALF_KM = 50.0
+#: Trend classes that count as rising.
+RISING = frozenset({"new hot spot", "consecutive hot spot", "intensifying hot spot"})
+#: Said with every output.
+DISCLAIMER = (
+    "A risk indicator for due diligence, never an accusation: it says where counterflow's "
+    "intelligence and the US Department of Labor's 2022 list point, not what happens at a site."
+)
+
+#: The column every row of the outputs carries, so that no extract of them loses it.
+READ_AS = "risk indicator for due diligence, not an accusation"
+
+#: Columns of a sites frame (what ``intel.partner_sites.read_sites`` gives).
+SITE_COLUMNS = ["id", "line", "lat", "lon", "country", "good", "sector", "precision", "place"]
+SCORED_COLUMNS = [
+    "rank", "id", "score", "country", "country_name", "good", "sector", "place", "precision",
+    "cell", "bin", "forecast", "trend", "nearest_km", "dol_forced_labour", "dol_child_labour",
+    *(f"points_{k}" for k in WEIGHTS), "reasons", "line", "read_as",
+]  # fmt: skip
+
+
+@dataclass
+class Overlay:
+    """What :func:`score_sites` returns: the ranked sites and the summary per country and good."""
+
+    sites: pd.DataFrame
+    summary: pd.DataFrame
+    run_id: int | None
+    notes: list[str]
+
+
+def near_points(km: np.ndarray) -> np.ndarray:
+    """The ``near_hotspot`` points at a distance (NaN: no hotspot, 0 points).
+
+    >>> near_points(np.array([0.0, 50.0, 100.0, np.nan])).round(2).tolist()
+    [15.0, 7.5, 3.75, 0.0]
+    """
+    out = WEIGHTS["near_hotspot"] * np.power(0.5, np.asarray(km, float) / HALF_KM)
+    return np.where(np.isnan(out), 0.0, out)
+
+
+def _nearest_km(lat: np.ndarray, lon: np.ndarray, hot_lat: np.ndarray, hot_lon: np.ndarray) -> np.ndarray:
+    """Great-circle km from each point to the nearest of the hot points (NaN without any)."""
+    out = np.full(len(lat), np.nan)
+    ok = ~(np.isnan(lat) | np.isnan(lon))
+    if len(hot_lat) == 0 or not ok.any():
+        return out
+    tree = cKDTree(unit_xyz(hot_lat, hot_lon))
+    chord, _ = tree.query(unit_xyz(lat[ok], lon[ok]))
+    out[ok] = 2.0 * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
+    return out
+
+
+def _forecast_of(reasons: object) -> float:
+    if isinstance(reasons, dict) and reasons.get("forecast") is not None:
+        return float(reasons["forecast"])
+    return float("nan")
+
+
+def score_sites(
+    sites: pd.DataFrame, cells: pd.DataFrame, *, resolution: int | None, run_id: int | None = None
+) -> Overlay:
+    """Score each site against a run's stored cells (``intel.hotspot_store.load_run``'s frame).
+
+    ``resolution`` is the run's H3 resolution; a run of places (no resolution) is refused.
+    Sites come ranked, highest score first (ties by id).
+    """
+    if resolution is None:
+        raise CounterflowError(
+            f"hotspot run {run_id} ranks places, not H3 cells, so a site has no cell in it",
+            "pick a run made with --unit h3 (the default), or run the hotspots again",
+        )
+    notes: list[str] = []
+    n = len(sites)
+    lat = sites["lat"].to_numpy(float)
+    lon = sites["lon"].to_numpy(float)
+    placed = ~(np.isnan(lat) | np.isnan(lon))
+    site_cells = np.full(n, "", dtype=object)
+    if placed.any():
+        site_cells[placed] = h3cells.to_str(h3cells.cells_of(lat[placed], lon[placed], resolution))
+
+    run_cells = cells.drop_duplicates("cell").set_index("cell")
+    in_run = pd.Series(site_cells).isin(run_cells.index).to_numpy()
+    looked = pd.Series(site_cells).where(in_run)
+    bins = looked.map(run_cells["bin"]).fillna(0).astype(int).to_numpy()
+    trends = looked.map(run_cells["trend"]).to_numpy(dtype=object)
+    forecasts = looked.map(run_cells["reasons"].map(_forecast_of)).to_numpy(float)
+
+    hot = cells[cells["bin"] > 0]
+    if hot.empty:
+        notes.append("the run has no significant hotspot: no site gets points for being in or near one")
+    nearest = _nearest_km(lat, lon, hot["lat"].to_numpy(float), hot["lon"].to_numpy(float))
+    inside = bins > 0
+    nearest = np.where(inside, 0.0, nearest)
+    rising = np.array([isinstance(t, str) and t in RISING for t in trends], dtype=bool)
+
+    pairs = [
+        (c if isinstance(c, str) else "", g if isinstance(g, str) else "")
+        for c, g in zip(sites["country"], sites["good"], strict=True)
+    ]
+    known = {(c, g): listing(c, g) if c and g else None for c, g in set(pairs)}  # once per distinct pair
+    listings = [known[p] for p in pairs]
+    forced = np.array([x is not None and x.forced_labor for x in listings])
+    child = np.array([x is not None and x.child_labor for x in listings])
+
+    points = {
+        "forced_labour": np.where(forced, WEIGHTS["forced_labour"], 0.0),
+        "child_labour": np.where(child, WEIGHTS["child_labour"], 0.0),
+        "in_hotspot": np.where(inside, WEIGHTS["in_hotspot"], 0.0),
+        "near_hotspot": near_points(nearest),
+        "rising": np.where(rising, WEIGHTS["rising"], 0.0),
+    }
+    score = np.round(sum(points.values()), 1)  # type: ignore[arg-type]
+
+    def good_words(code: str, good: str) -> str:
+        hit = known[(code, good)]
+        if hit is not None and (hit.forced_labor or hit.child_labor):
+            return hit.words
+        if good and code:
+            return f"{good} from {country_name(code)} is not on the {EDITION}"
+        return f"no good given: the {EDITION} was not checked (a sector alone is not listed)"
+
+    said = {p: good_words(*p) for p in known}  # once per distinct pair
+    reasons = []
+    rows = zip(pairs, placed.tolist(), inside.tolist(), bins.tolist(), nearest.tolist(), rising.tolist(),
+               trends.tolist(), forecasts.tolist(), strict=True)  # fmt: skip
+    for pair, at, hot_here, b, km, up, trend, fc in rows:  # plain Python values: fast per site
+        words = [said[pair]]
+        if not at:
+            words.append("placed only to its country: no hotspot cell, distance or trend")
+        else:
+            if hot_here:
+                words.append(f"inside a significant hotspot (Gi* bin {b})")
+            elif b < 0:
+                words.append(f"in a significant cold spot (Gi* bin {b})")
+            if km == km and not hot_here:  # not NaN
+                words.append(f"{km:,.0f} km from the nearest significant hotspot")
+            if up:
+                words.append(f"trend here: {trend} (rising)")
+            elif isinstance(trend, str) and trend:
+                words.append(f"trend here: {trend}")
+            if fc == fc:
+                words.append(f"forecast here: {fc:g} reports")
+        reasons.append("; ".join(words))
+
+    out = pd.DataFrame(
+        {
+            "id": sites["id"].astype(str).to_numpy(),
+            "score": score,
+            "country": sites["country"].fillna("").to_numpy(),
+            "country_name": [country_name(c) if c else "" for c, _ in pairs],
+            "good": sites["good"].fillna("").to_numpy(),
+            "sector": sites["sector"].fillna("").to_numpy(),
+            "place": sites["place"].fillna("").to_numpy(),
+            "precision": sites["precision"].to_numpy(),
+            "cell": site_cells,
+            "bin": np.where(placed, bins, 0),
+            "forecast": forecasts,
+            "trend": [t if isinstance(t, str) else "" for t in trends],
+            "nearest_km": np.round(nearest, 1),
+            "dol_forced_labour": forced,
+            "dol_child_labour": child,
+            **{f"points_{k}": np.round(v, 2) for k, v in points.items()},
+            "reasons": reasons,
+            "line": sites["line"].to_numpy(),
+        }
+    )
+    out = out.sort_values(["score", "id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out["read_as"] = READ_AS
+    return Overlay(sites=out[SCORED_COLUMNS], summary=summarise(out), run_id=run_id, notes=notes)
+
+
+def summarise(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per country and good: sites, mean and highest score, how many are DoL-listed for forced
+    or child labour, and how many lie inside a significant hotspot; highest mean first."""
+    cols = ["country", "country_name", "good", "sites", "mean_score", "max_score", "dol_forced_labour",
+            "dol_child_labour", "in_hotspot", "read_as"]  # fmt: skip
+    if scored.empty:
+        return pd.DataFrame(columns=cols)
+    g = scored.assign(in_hotspot=scored["bin"] > 0).groupby(["country", "country_name", "good"], dropna=False)
+    out = g.agg(
+        sites=("id", "size"),
+        mean_score=("score", "mean"),
+        max_score=("score", "max"),
+        dol_forced_labour=("dol_forced_labour", "sum"),
+        dol_child_labour=("dol_child_labour", "sum"),
+        in_hotspot=("in_hotspot", "sum"),
+    ).reset_index()
+    out["mean_score"] = out["mean_score"].round(1)
+    out["read_as"] = READ_AS
+    out = out.sort_values(["mean_score", "sites", "country", "good"], ascending=[False, False, True, True])
+    return out[cols].reset_index(drop=True)
