@@ -46,7 +46,7 @@ from scipy.spatial import cKDTree
 from hotspots import h3cells
 from hotspots.routes import unit_xyz
 from intel.countries import country_name
-from intel.errors import CounterflowError
+from intel.errors import CommandHint, CounterflowError
 from intel.gazetteer import EARTH_RADIUS_KM
 from intel.goods import EDITION, listing
 
@@ -129,7 +129,8 @@ def score_sites(
     if resolution is None:
         raise CounterflowError(
             f"hotspot run {run_id} ranks places, not H3 cells, so a site has no cell in it",
-            "pick a run made with --unit h3 (the default), or run the hotspots again",
+            "pick a run made on H3 cells (the default unit), or run the hotspots again on cells",
+            hint=CommandHint("hotspots", "--unit h3"),
         )
     notes: list[str] = []
     n = len(sites)
