@@ -83,17 +83,19 @@ def _frame(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.D
         result.close()
     if not rows:
         return None
+    table = np.array(rows, dtype=object)  # one C pass: far cheaper than zip(*rows) into tuples
+    del rows
+    if table.shape != (len(table), len(columns)):
+        raise ValueError(f"expected {len(columns)} scalar columns, got an array of shape {table.shape}")
     data: dict[str, Any] = {}
-    for (name, dtype), values in zip(columns.items(), zip(*rows, strict=True), strict=True):
+    for i, (name, dtype) in enumerate(columns.items()):
+        values = table[:, i]
         if dtype.startswith("datetime64"):
             data[name] = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601")
-        elif dtype == "bool":
-            data[name] = np.array(values, dtype=bool)
-        elif dtype == "float64":
-            data[name] = np.array(values, dtype=float)
-        else:
-            data[name] = list(values)
-    del rows
+        elif dtype in ("bool", "float64", "int64"):
+            data[name] = values.astype(dtype)
+        else:  # text: pandas infers it from the objects, as DataFrame.from_records did
+            data[name] = values
     return pd.DataFrame(data, columns=list(columns))
 
 
