@@ -69,6 +69,10 @@ AGGREGATE_COLUMNS: dict[str, str] = {
 }
 
 
+#: Rows fetched from the driver at a time by ``_frame``.
+_CHUNK_ROWS = 65_536
+
+
 def _frame(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.DataFrame | None:
     """The rows of ``stmt`` as a frame of ``columns``, built column by column from the driver's
     tuples (no SQLAlchemy row object per row); ``None`` when there are none.
@@ -76,17 +80,26 @@ def _frame(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.D
     Values come as the driver gives them: SQLite's dates as ISO text and booleans as 0/1, parsed
     here per column; other columns as pandas infers them, as ``DataFrame.from_records`` did.
     """
+    chunks: list[np.ndarray] = []
     result = session.connection().execute(stmt)
     try:
-        rows = result.cursor.fetchall()  # the DBAPI cursor: plain tuples, no result processing
+        cursor = result.cursor  # the DBAPI cursor: plain tuples, no result processing
+        while part := cursor.fetchmany(_CHUNK_ROWS):
+            # one C pass per chunk into an object array: far cheaper than zip(*rows), and no list
+            # of tuples for the whole result at once
+            chunk = np.array(part, dtype=object)
+            if chunk.shape != (len(part), len(columns)):
+                raise ValueError(
+                    f"expected {len(columns)} scalar columns, got an array of shape {chunk.shape}"
+                )
+            chunks.append(chunk)
+            del part
     finally:
         result.close()
-    if not rows:
+    if not chunks:
         return None
-    table = np.array(rows, dtype=object)  # one C pass: far cheaper than zip(*rows) into tuples
-    del rows
-    if table.shape != (len(table), len(columns)):
-        raise ValueError(f"expected {len(columns)} scalar columns, got an array of shape {table.shape}")
+    table = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    del chunks
     data: dict[str, Any] = {}
     for i, (name, dtype) in enumerate(columns.items()):
         values = table[:, i]

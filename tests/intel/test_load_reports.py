@@ -72,9 +72,14 @@ def _row_object_frame(session, **filters):
     return df.astype({c: t for c, t in REPORT_COLUMNS.items() if t != "object"})
 
 
-def test_columns_read_from_the_driver_equal_the_row_object_frame(engine):
-    """Column by column, dtypes and missing values included, on both engines."""
+def test_columns_read_from_the_driver_equal_the_row_object_frame(engine, monkeypatch):
+    """Column by column, dtypes and missing values included, on both engines; read two rows at a
+    time, so that the frame is put together from several chunks."""
     import pandas as pd
+
+    import intel.store as store
+
+    monkeypatch.setattr(store, "_CHUNK_ROWS", 2)
 
     with session_scope(engine) as s:
         src = Source(kind="news", name="Vanguard", reliability="C")
