@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlmodel import Session, col
 
 from intel.models import Report, Source
@@ -67,6 +69,49 @@ AGGREGATE_COLUMNS: dict[str, str] = {
 }
 
 
+#: Rows fetched from the driver at a time by ``_frame``.
+_CHUNK_ROWS = 65_536
+
+
+def _frame(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.DataFrame | None:
+    """The rows of ``stmt`` as a frame of ``columns``, built column by column from the driver's
+    tuples (no SQLAlchemy row object per row); ``None`` when there are none.
+
+    Values come as the driver gives them: SQLite's dates as ISO text and booleans as 0/1, parsed
+    here per column; other columns as pandas infers them, as ``DataFrame.from_records`` did.
+    """
+    chunks: list[np.ndarray] = []
+    result = session.connection().execute(stmt)
+    try:
+        cursor = result.cursor  # the DBAPI cursor: plain tuples, no result processing
+        while part := cursor.fetchmany(_CHUNK_ROWS):
+            # one C pass per chunk into an object array: far cheaper than zip(*rows), and no list
+            # of tuples for the whole result at once
+            chunk = np.array(part, dtype=object)
+            if chunk.shape != (len(part), len(columns)):
+                raise ValueError(
+                    f"expected {len(columns)} scalar columns, got an array of shape {chunk.shape}"
+                )
+            chunks.append(chunk)
+            del part
+    finally:
+        result.close()
+    if not chunks:
+        return None
+    table = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    del chunks
+    data: dict[str, Any] = {}
+    for i, (name, dtype) in enumerate(columns.items()):
+        values = table[:, i]
+        if dtype.startswith("datetime64"):
+            data[name] = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601")
+        elif dtype in ("bool", "float64", "int64"):
+            data[name] = values.astype(dtype)
+        else:  # text: pandas infers it from the objects, as DataFrame.from_records did
+            data[name] = values
+    return pd.DataFrame(data, columns=list(columns))
+
+
 def empty_report_frame() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REPORT_COLUMNS.items()})
 
@@ -119,10 +164,9 @@ def load_reports(
         stmt = stmt.where(Report.duplicate_of.is_(None))  # type: ignore[union-attr]
     if not include_aggregates:
         stmt = stmt.where(Report.is_aggregate.is_(False))  # type: ignore[attr-defined]
-    rows = session.connection().execute(stmt).all()
-    if not rows:
+    df = _frame(session, stmt, REPORT_COLUMNS)
+    if df is None:
         return empty_report_frame()
-    df = pd.DataFrame.from_records(rows, columns=list(REPORT_COLUMNS))
     if types:
         wanted = set(types)
         mask = df["exploitation"].fillna("").map(lambda s: bool(wanted.intersection(s.split("|"))))

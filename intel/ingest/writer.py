@@ -225,13 +225,35 @@ def insert_rejects(
 def set_duplicates(session: Session, *, import_id: int, pairs: list[tuple[str, str]]) -> None:
     """For rows of this import: ``duplicate_of`` = the id of the row with the anchor fingerprint.
 
-    ``pairs`` are (duplicate fingerprint, anchor fingerprint). Ids are looked up through the
-    fingerprint index in chunks, then set by primary key.
+    ``pairs`` are (duplicate fingerprint, anchor fingerprint), both of rows of this import (an
+    older import may hold the same fingerprint). PostgreSQL: the pairs go through ``COPY`` into a
+    temporary table and one ``UPDATE ... FROM`` joins them to the rows by the fingerprint index.
+    Other engines: ids looked up through the fingerprint index in chunks, then set by primary key.
     """
     if not pairs:
         return
     from sqlalchemy import bindparam, text
 
+    dialect, raw = _driver(session)
+    if dialect == "postgresql":
+        with raw.cursor() as cur:
+            cur.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS duplicate_pair (fp text NOT NULL, anchor text NOT NULL) "
+                "ON COMMIT DROP"
+            )
+            cur.execute("TRUNCATE duplicate_pair")
+            with cur.copy("COPY duplicate_pair (fp, anchor) FROM STDIN") as copy:
+                for pair in pairs:
+                    copy.write_row(pair)
+            cur.execute("ANALYZE duplicate_pair")
+            cur.execute(
+                "UPDATE report AS r SET duplicate_of = a.id "
+                "FROM duplicate_pair AS p JOIN report AS a ON a.fingerprint = p.anchor AND a.import_id = %(imp)s "
+                "WHERE r.fingerprint = p.fp AND r.import_id = %(imp)s",
+                {"imp": import_id},
+            )
+            cur.execute("DROP TABLE duplicate_pair")
+        return
     conn = session.connection()
     wanted = sorted({fp for pair in pairs for fp in pair})
     ids: dict[str, int] = {}

@@ -364,3 +364,23 @@ def test_incident_links_hold_when_the_store_has_gaps(engine, settings, tmp_path)
         first, second = s.exec(select(Report).order_by(Report.line)).all()
     # the earlier-dated report (second line) is the incident; the first line corroborates it
     assert second.duplicate_of is None and first.duplicate_of == second.id
+
+
+def test_many_corroborations_link_to_their_incidents(engine, settings, tmp_path):
+    """Several incidents, each corroborated by reports of other sources: every link set at once
+    (PostgreSQL: one UPDATE joined to the pairs; SQLite: ids given at insert)."""
+    header = "date,place,country,exploitation,source_kind,source\n"
+    lines = [
+        "2023-03-01,Agadez,NE,sexual,news,RFI",  # incident A
+        "2023-03-02,Agadez,NE,sexual,ngo_report,IOM",  # corroborates A
+        "2023-03-01,Kano,NG,forced_labour,news,RFI",  # incident B
+        "2023-03-03,Agadez,NE,sexual,law_enforcement,Police",  # corroborates A
+        "2023-03-02,Kano,NG,forced_labour,court,Kano High Court",  # corroborates B
+        "2023-03-01,Sabha,LY,begging,news,RFI",  # incident C, alone
+    ]
+    with session_scope(engine) as s:
+        summary = ingest_file(s, path=_write(tmp_path, header + "\n".join(lines) + "\n"), settings=settings)
+        rows = s.exec(select(Report).order_by(Report.line)).all()
+    assert summary.rows_stored == 6 and summary.rows_duplicate == 3
+    a, a1, b, a2, b1, c = rows
+    assert [r.duplicate_of for r in rows] == [None, a.id, None, a.id, b.id, None]

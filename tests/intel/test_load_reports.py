@@ -38,3 +38,71 @@ def test_frame_columns_and_filters(engine):
         assert len(load_reports(s, since=dt.date(2021, 1, 1))) == 1
         assert len(load_reports(s, include_duplicates=True, include_aggregates=True)) == 4
         assert str(df["observed_on"].dtype).startswith("datetime64")
+
+
+def _row_object_frame(session, **filters):
+    """The frame as load_reports built it before reading columns from the driver: SQLAlchemy rows
+    through ``DataFrame.from_records``, kept here as the reference the new read must equal."""
+    import pandas as pd
+
+    import intel.store as store
+
+    captured = {}
+    real = store._frame
+
+    def spy(session_, stmt, columns):
+        captured["stmt"] = stmt
+        return real(session_, stmt, columns)
+
+    store._frame = spy
+    try:
+        store.load_reports(session, **filters)
+    finally:
+        store._frame = real
+    rows = session.connection().execute(captured["stmt"]).all()
+    if not rows:
+        return store.empty_report_frame()
+    df = pd.DataFrame.from_records(rows, columns=list(REPORT_COLUMNS))
+    if filters.get("types"):
+        wanted = set(filters["types"])
+        df = df[df["exploitation"].fillna("").map(lambda s: bool(wanted.intersection(s.split("|"))))]
+        df = df.reset_index(drop=True)
+    df["source_kind"] = df["source_kind"].fillna("unknown")
+    df["source"] = df["source"].fillna("unknown source")
+    return df.astype({c: t for c, t in REPORT_COLUMNS.items() if t != "object"})
+
+
+def test_columns_read_from_the_driver_equal_the_row_object_frame(engine, monkeypatch):
+    """Column by column, dtypes and missing values included, on both engines; read two rows at a
+    time, so that the frame is put together from several chunks."""
+    import pandas as pd
+
+    import intel.store as store
+
+    monkeypatch.setattr(store, "_CHUNK_ROWS", 2)
+
+    with session_scope(engine) as s:
+        src = Source(kind="news", name="Vanguard", reliability="C")
+        s.add(src)
+        s.flush()
+        a = _add(s, source_id=src.id, reliability="C", exploitation="sexual|begging", admin1="Edo",
+                 place="Benin City", transit="", origin="NG", simulated=True)  # fmt: skip
+        _add(s, source_id=src.id, reliability="B", exploitation="sexual", duplicate_of=a.id)
+        _add(s, source_id=src.id, reliability="B", exploitation="sexual", duplicate_of=a.id)
+        _add(s, reliability="E", exploitation=None, lat=None, lon=None, observed_on=dt.date(2019, 12, 31))
+        _add(s, reliability="A", is_aggregate=True, victim_count=40, destination="IT")
+    with session_scope(engine) as s:
+        for filters in (
+            {},
+            {"include_duplicates": True, "include_aggregates": True},
+            {"types": ["begging"]},
+            {"since": dt.date(2020, 1, 1), "min_reliability": "C"},
+            {"since": dt.date(2030, 1, 1)},
+        ):
+            got, want = load_reports(s, **filters), _row_object_frame(s, **filters)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+        full = load_reports(s, include_duplicates=True, include_aggregates=True).set_index("id")
+    # worked by hand: the incident and its two corroborations, the unsourced row, the aggregate
+    assert full.loc[a.id, "corroboration"] == 3 and bool(full.loc[a.id, "simulated"])
+    assert full["source"].tolist().count("unknown source") == 2
+    assert full["lat"].isna().sum() == 1 and full.loc[a.id, "observed_on"] == pd.Timestamp("2022-01-01")
