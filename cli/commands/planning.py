@@ -274,12 +274,17 @@ def locales_compile(
 def locales_review(
     locale: str = typer.Argument(..., help="Catalog code, e.g. pcm."),
     reviewer: str = typer.Option(..., "--reviewer", help="Full name of the native speaker who checked it."),
+    domain: str = typer.Option(
+        "messages", "--domain", help="messages (campaign copy) or tipform (the public tip form)."
+    ),
 ) -> None:
-    """Clear a catalog's fuzzy flags after review and record the reviewer in its header."""
+    """Clear a catalog's fuzzy flags after review and record the reviewer in its header.
+
+    The public tip form shows a language only once its tipform catalog is reviewed."""
     from campaigns.copy.i18n import review
 
-    cleared = review(locale, reviewer=reviewer)
-    typer.echo(f"{locale}: {cleared} messages cleared, reviewed by {reviewer}")
+    cleared = review(locale, reviewer=reviewer, domain=domain)
+    typer.echo(f"{locale} ({domain}): {cleared} messages cleared, reviewed by {reviewer}")
 
 
 @locales_app.command("extract")
