@@ -287,6 +287,31 @@ def locales_review(
     typer.echo(f"{locale} ({domain}): {cleared} messages cleared, reviewed by {reviewer}")
 
 
+@locales_app.command("check")
+def locales_check(
+    codes: list[str] = typer.Argument(None, help="Catalog codes (default: every locale)."),
+    domain: str = typer.Option("all", "--domain", help="messages, tipform or all."),
+    folder: Path | None = typer.Option(
+        None, "--dir", help="A locales folder to check instead of the packaged one (a reviewer's copy)."
+    ),
+) -> None:
+    """Check catalogs: placeholders, plural forms against CLDR, length limits, numbers in
+    right-to-left text, text left in English. Exit 1 while any problem stands."""
+    from campaigns.copy.check import RULES, check_all
+    from campaigns.copy.i18n import DOMAINS, LOCALES, check_domain, check_locale
+
+    chosen = tuple(check_locale(c) for c in codes) if codes else LOCALES
+    domains = DOMAINS if domain == "all" else (check_domain(domain),)
+    problems = check_all(chosen, domains=domains, root=folder)
+    for p in problems:
+        typer.echo(p.line())
+    if problems:
+        counts = ", ".join(f"{r} {n}" for r in RULES if (n := sum(p.rule == r for p in problems)))
+        typer.echo(f"\nlocales check: {len(problems)} problems ({counts})")
+        raise typer.Exit(1)
+    typer.echo(f"locales check: no problems in {len(chosen)} locales ({', '.join(domains)})")
+
+
 @locales_app.command("extract")
 def locales_extract() -> None:
     """Re-extract the campaign copy into locales/messages.pot and merge it into every catalog."""
