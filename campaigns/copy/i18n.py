@@ -246,6 +246,18 @@ def reviewer_of(catalog: Catalog) -> str | None:
     return None
 
 
+NEEDS_NATIVE_MARK = "Needs-native-translation:"
+
+
+def needs_native_translation(catalog: Catalog) -> str | None:
+    """Why a catalog's draft must be replaced by a native translation (its header says so), if it must."""
+    for line in (catalog.header_comment or "").splitlines():
+        text = line.lstrip("# ").strip()
+        if text.startswith(NEEDS_NATIVE_MARK):
+            return text[len(NEEDS_NATIVE_MARK) :].strip() or "marked in the catalog's header"
+    return None
+
+
 def review(
     code: str, *, reviewer: str, on: dt.date | None = None, root: Path | None = None, domain: str = DOMAIN
 ) -> int:
@@ -268,6 +280,13 @@ def review(
             f"translate them in locales/{code}/LC_MESSAGES/{domain}.po, then review again",
         )
     catalog = load_catalog(code, root=root, domain=domain)
+    why = needs_native_translation(catalog)
+    if why:
+        raise CounterflowError(
+            f"catalog {code!r} ({domain}) needs a native translation, not a review: {why}",
+            f"replace the draft in locales/{code}/LC_MESSAGES/{domain}.po with a native speaker's "
+            f"translation, delete its '{NEEDS_NATIVE_MARK}' header line, then review",
+        )
     cleared = 0
     for msg in catalog:
         if msg.id and msg.fuzzy:

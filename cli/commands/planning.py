@@ -249,18 +249,38 @@ def assets(
 
 @locales_app.command("status")
 def locales_status() -> None:
-    """Coverage and review (fuzzy) per locale and message family."""
-    from campaigns.copy.i18n import LOCALES, coverage, load_catalog, load_template, reviewer_of
+    """Coverage and review (fuzzy) per locale and message family, the tip form's included."""
+    from campaigns.copy.i18n import (
+        LOCALES,
+        coverage,
+        load_catalog,
+        load_template,
+        needs_native_translation,
+        reviewer_of,
+    )
+    from web.i18n import reviewed_locales
 
     template = load_template()
+    tip_template = load_template(domain="tipform")
     rows = []
+    untranslated = []
     for code in LOCALES:
         reviewer = reviewer_of(load_catalog(code)) or "-"
-        for c in coverage(code, template=template):
+        tip_reviewer = reviewer_of(load_catalog(code, domain="tipform")) or "-"
+        found = [(c, reviewer) for c in coverage(code, template=template)]
+        found += [(c, tip_reviewer) for c in coverage(code, template=tip_template, domain="tipform")]
+        for c, who in found:
             state = "ready" if c.ready else ("missing" if c.missing else "fuzzy")
             bar = "#" * round(10 * c.translated / c.total) if c.total else ""
-            rows.append((code, c.family, f"{c.translated}/{c.total}", f"{bar:<10}", c.fuzzy, state, reviewer))
+            family = c.family or "tip_form"
+            rows.append((code, family, f"{c.translated}/{c.total}", f"{bar:<10}", c.fuzzy, state, who))
+        why = needs_native_translation(load_catalog(code))
+        if why or all(c.translated == 0 for c, _ in found):
+            untranslated.append(f"{code} ({why or 'no translation'})")
     typer.echo(_table(["locale", "family", "translated", "coverage", "fuzzy", "state", "reviewed by"], rows))
+    typer.echo(f"\nthe public tip form shows: {', '.join(reviewed_locales())} (reviewed catalogs only)")
+    if untranslated:
+        typer.echo(f"needs a native translation, not review: {'; '.join(untranslated)}")
 
 
 @locales_app.command("compile")

@@ -115,3 +115,18 @@ def test_the_shipped_catalogs_are_reported_as_they_are(capsys: pytest.CaptureFix
     assert all(isinstance(p, Problem) and p.fuzzy for p in problems)
     assert main(["locales", "check"]) == 1
     assert "locales check: 3 problems (untranslated 3)" in capsys.readouterr().out
+
+
+def test_a_catalog_marked_for_native_translation_cannot_be_reviewed(tmp_path: Path) -> None:
+    """The Edo draft is marked as needing a native translation: a review cannot clear it."""
+    import shutil
+
+    from campaigns.copy.i18n import load_catalog, po_path, pot_path, review
+    from intel.errors import CounterflowError
+
+    shutil.copy(pot_path(), pot_path(root=tmp_path))
+    (tmp_path / "bin" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy(po_path("bin"), po_path("bin", root=tmp_path))
+    with pytest.raises(CounterflowError, match="needs a native translation, not a review"):
+        review("bin", reviewer="Someone", root=tmp_path)
+    assert all(m.fuzzy for m in load_catalog("bin", root=tmp_path) if m.id)  # nothing cleared
