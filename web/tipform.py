@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup
+
 from web.auth import ClientKeys
 
 
@@ -72,6 +74,15 @@ class Texts:
     def fmt(self, key: str, **values: Any) -> str:
         shown = {k: self._number(v) if isinstance(v, int | float) else v for k, v in values.items()}
         return self._gettext(MESSAGES[key]) % shown
+
+    def html(self, key: str, **values: Any) -> Markup:
+        """The message as escaped HTML with each value in ``<bdi>``: a phone number, a name or a
+        count keeps its own direction inside right-to-left text ("800 290 290" stays in order)."""
+        shown = {
+            k: Markup("<bdi>%s</bdi>") % (self._number(v) if isinstance(v, int | float) else v)
+            for k, v in values.items()
+        }
+        return Markup.escape(self._gettext(MESSAGES[key])) % shown
 
 
 class TipLimiter:

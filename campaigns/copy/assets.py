@@ -1,7 +1,10 @@
 """Localised assets: one per ad set and message family, with its tracking code and link.
 
 Copy comes from the Babel catalogs (``campaigns.copy.messages`` -> ``locales/``); numbers go through
-``campaigns.copy.i18n.format_number`` (``bin`` formats as ``en_NG``). Drafted (fuzzy) copy is rendered
+``campaigns.copy.i18n.format_number`` (``bin`` formats as ``en_NG``). In right-to-left copy every
+filled-in value (the helpline, the count of days) is wrapped in Unicode isolates
+(``campaigns.copy.i18n.isolate``) and HTML previews put the helpline in ``<bdi>``: "800 290 290"
+stays in order instead of showing as "290 290 800". Drafted (fuzzy) copy is rendered
 as drafted and the asset is marked ``fuzzy``: ``campaigns.policy`` refuses to schedule it unless
 the campaign opted in for a dry run.
 
@@ -19,7 +22,14 @@ from pathlib import Path
 from sqlmodel import Session
 
 from campaigns import crud
-from campaigns.copy.i18n import direction, format_date, format_number, fuzzy_families, get_translations
+from campaigns.copy.i18n import (
+    direction,
+    format_date,
+    format_number,
+    fuzzy_families,
+    get_translations,
+    isolate,
+)
 from campaigns.copy.localedata import helpline_for
 from campaigns.copy.messages import DEFAULT_DEADLINE_DAYS, FAMILIES, family_copy, preview_words
 from intel.csvsafe import csv_writer
@@ -75,6 +85,10 @@ def asset_values(
     helpline = helpline_for(target.country)
     display = helpline.display if helpline is not None else ""
     values = {"helpline": display, "n": format_number(days, locale)}
+    rtl = direction(locale) == "rtl"
+    if rtl:  # numbers and names keep their own direction inside right-to-left copy
+        values = {"helpline": isolate(display), "n": isolate(values["n"], ltr=True)}
+        display = isolate(display)
     code = tracking_code(
         campaign_id=campaign.id, target_id=target.id, locale=locale, adset_id=adset.id, family=family
     )
@@ -155,7 +169,7 @@ def render_preview(asset: Asset, *, paid_for_by: str | None = None) -> str:
     if paid_for_by:
         paid = f' · <span class="cf-paid-for-by">{e(words["paid_for_by"].format(name=paid_for_by))}</span>'
     fuzzy = ' <span class="cf-draft">draft: not reviewed</span>' if asset.fuzzy else ""
-    helpline = f'<p class="cf-helpline">&#9742; {e(asset.helpline)}</p>' if asset.helpline else ""
+    helpline = f'<p class="cf-helpline">&#9742; <bdi>{e(asset.helpline)}</bdi></p>' if asset.helpline else ""
     return (
         f'<article class="cf-ad" lang="{e(asset.locale)}" dir="{e(asset.direction)}" '
         f'data-tracking-code="{e(asset.tracking_code)}" data-family="{e(asset.family)}">'

@@ -43,6 +43,8 @@ REVIEWED_BY_DEFAULT = frozenset({"en"})
 FORMAT_FALLBACK: dict[str, str] = {"bin": "en_NG"}
 """Formatting locale for catalog codes without CLDR data (see the module docstring)."""
 DOMAIN = "messages"
+DOMAINS: tuple[str, ...] = ("messages", "tipform")
+"""The catalogs of each locale: the campaign copy and the public tip form."""
 REVIEW_MARK = "Reviewed-by:"
 
 
@@ -51,13 +53,19 @@ def locales_dir() -> Path:
     return Path(str(files("locales")))
 
 
-def po_path(code: str, *, root: Path | None = None) -> Path:
+def check_domain(domain: str) -> str:
+    if domain not in DOMAINS:
+        raise CounterflowError(f"catalog domain {domain!r} is not known", f"use one of {', '.join(DOMAINS)}")
+    return domain
+
+
+def po_path(code: str, *, root: Path | None = None, domain: str = DOMAIN) -> Path:
     """Path of a locale's ``.po`` under ``root`` (default: the packaged catalogs)."""
-    return (root or locales_dir()) / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return (root or locales_dir()) / code / "LC_MESSAGES" / f"{check_domain(domain)}.po"
 
 
-def pot_path(*, root: Path | None = None) -> Path:
-    return (root or locales_dir()) / f"{DOMAIN}.pot"
+def pot_path(*, root: Path | None = None, domain: str = DOMAIN) -> Path:
+    return (root or locales_dir()) / f"{check_domain(domain)}.pot"
 
 
 def check_locale(code: str) -> str:
@@ -83,6 +91,26 @@ def direction(code: str) -> str:
     return "rtl" if formatting_locale(code).character_order == "right-to-left" else "ltr"
 
 
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+"""Unicode isolates: first-strong isolate, left-to-right isolate, pop directional isolate."""
+
+
+def isolate(text: str, *, ltr: bool = False) -> str:
+    """``text`` between Unicode isolates so the bidirectional algorithm lays it out on its own.
+
+    In right-to-left copy a phone number such as "800 290 290" is otherwise shown as
+    "290 290 800" (the digit groups are reordered). ``ltr`` uses LRI (for numbers and URLs);
+    the default FSI takes the direction of the text's first strong letter (a helpline's name).
+    Empty text stays empty; text already isolated is not wrapped twice.
+
+    >>> isolate("800 290 290", ltr=True) == "\u2066800 290 290\u2069"
+    True
+    """
+    if not text or (text[0] in (FSI, LRI) and text.endswith(PDI)):
+        return text
+    return f"{LRI if ltr else FSI}{text}{PDI}"
+
+
 def format_number(value: float, code: str) -> str:
     """A number in the locale's digits and separators (``1234567`` -> ``1,234,567`` in en)."""
     return format_decimal(value, locale=formatting_locale(code))
@@ -93,9 +121,9 @@ def format_date(value: dt.date, code: str, *, format: str = "long") -> str:
     return _format_date(value, format=format, locale=formatting_locale(code))
 
 
-def load_catalog(code: str, *, root: Path | None = None) -> Catalog:
+def load_catalog(code: str, *, root: Path | None = None, domain: str = DOMAIN) -> Catalog:
     """The parsed ``.po`` catalog of a locale."""
-    path = po_path(check_locale(code), root=root)
+    path = po_path(check_locale(code), root=root, domain=domain)
     if not path.exists():
         raise NotFound(
             f"catalog {code!r} is missing",
@@ -106,8 +134,8 @@ def load_catalog(code: str, *, root: Path | None = None) -> Catalog:
         return read_po(fh, locale=None if code in FORMAT_FALLBACK else code)
 
 
-def load_template(*, root: Path | None = None) -> Catalog:
-    with pot_path(root=root).open("rb") as fh:
+def load_template(*, root: Path | None = None, domain: str = DOMAIN) -> Catalog:
+    with pot_path(root=root, domain=domain).open("rb") as fh:
         return read_po(fh)
 
 
@@ -183,10 +211,12 @@ def _complete(message: object) -> bool:
     return bool(s)
 
 
-def coverage(code: str, *, template: Catalog | None = None, root: Path | None = None) -> list[Coverage]:
+def coverage(
+    code: str, *, template: Catalog | None = None, root: Path | None = None, domain: str = DOMAIN
+) -> list[Coverage]:
     """Coverage per family of one locale against the template (``messages.pot``)."""
-    template = template or load_template(root=root)
-    catalog = load_catalog(code, root=root)
+    template = template or load_template(root=root, domain=domain)
+    catalog = load_catalog(code, root=root, domain=domain)
     families: dict[str, list[object]] = {}
     for msg in template:
         if msg.id:
@@ -216,10 +246,25 @@ def reviewer_of(catalog: Catalog) -> str | None:
     return None
 
 
-def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | None = None) -> int:
+NEEDS_NATIVE_MARK = "Needs-native-translation:"
+
+
+def needs_native_translation(catalog: Catalog) -> str | None:
+    """Why a catalog's draft must be replaced by a native translation (its header says so), if it must."""
+    for line in (catalog.header_comment or "").splitlines():
+        text = line.lstrip("# ").strip()
+        if text.startswith(NEEDS_NATIVE_MARK):
+            return text[len(NEEDS_NATIVE_MARK) :].strip() or "marked in the catalog's header"
+    return None
+
+
+def review(
+    code: str, *, reviewer: str, on: dt.date | None = None, root: Path | None = None, domain: str = DOMAIN
+) -> int:
     """Clear the fuzzy flags of a catalog and record the reviewer; returns how many were cleared.
 
     Refuses when messages are missing: a reviewer cannot clear copy that does not exist.
+    ``domain="tipform"`` reviews the public tip form's catalog, which the form shows only then.
     """
     if not reviewer.strip():
         raise CounterflowError(
@@ -227,14 +272,21 @@ def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | 
             "give the full name of the person who checked the copy",
             hint=CommandHint("locales review", f"{code} --reviewer 'Full Name'"),
         )
-    gaps = [c for c in coverage(code, root=root) if c.missing]
+    gaps = [c for c in coverage(code, root=root, domain=domain) if c.missing]
     if gaps:
-        listed = "; ".join(f"{c.family}: {len(c.missing)}" for c in gaps)
+        listed = "; ".join(f"{c.family or domain}: {len(c.missing)}" for c in gaps)
         raise CounterflowError(
-            f"catalog {code!r} has missing messages ({listed})",
-            f"translate them in locales/{code}/LC_MESSAGES/messages.po, then review again",
+            f"catalog {code!r} ({domain}) has missing messages ({listed})",
+            f"translate them in locales/{code}/LC_MESSAGES/{domain}.po, then review again",
         )
-    catalog = load_catalog(code, root=root)
+    catalog = load_catalog(code, root=root, domain=domain)
+    why = needs_native_translation(catalog)
+    if why:
+        raise CounterflowError(
+            f"catalog {code!r} ({domain}) needs a native translation, not a review: {why}",
+            f"replace the draft in locales/{code}/LC_MESSAGES/{domain}.po with a native speaker's "
+            f"translation, delete its '{NEEDS_NATIVE_MARK}' header line, then review",
+        )
     cleared = 0
     for msg in catalog:
         if msg.id and msg.fuzzy:
@@ -245,7 +297,7 @@ def review(code: str, *, reviewer: str, on: dt.date | None = None, root: Path | 
     lines = [ln for ln in (catalog.header_comment or "").splitlines() if REVIEW_MARK not in ln]
     lines.append(f"# {REVIEW_MARK} {reviewer.strip()} ({day})")
     catalog.header_comment = "\n".join(lines)
-    with po_path(code, root=root).open("wb") as fh:
+    with po_path(code, root=root, domain=domain).open("wb") as fh:
         write_po(fh, catalog, width=100)
     _translations.cache_clear()
     _fuzzy_families.cache_clear()

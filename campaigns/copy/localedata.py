@@ -6,11 +6,13 @@ Data only (TOML); this module reads it once per process.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
+from intel.errors import CounterflowError
 from intel.gazetteer import normalise
 
 _ADMIN_SUFFIXES = ("state", "governorate", "region", "district", "province")
@@ -55,6 +57,40 @@ def local_languages(country: str, admin1: str | None = None) -> list[str]:
             if _admin_key(name) == wanted:
                 return list(langs)
     return list(entry["languages"])
+
+
+def known_origins() -> list[str]:
+    """The origin countries ``locales/languages.toml`` gives languages for (``[origins.XX]``)."""
+    return sorted(languages_data().get("origins", {}))
+
+
+def origin_languages(origin: str) -> list[str]:
+    """The languages people from ``origin`` (ISO-2) read, main one first; None if not listed.
+
+    >>> origin_languages("NG")
+    ['en', 'pcm']
+    """
+    entry = languages_data().get("origins", {}).get(origin.upper())
+    if entry is None:
+        raise CounterflowError(
+            f"origin {origin!r} has no languages in locales/languages.toml",
+            f"use one of {', '.join(known_origins()) or '(none listed)'} or add [origins.{origin.upper()}]",
+        )
+    return list(entry["languages"])
+
+
+def audience_languages(country: str, admin1: str | None, origins: Sequence[str] = ()) -> list[str]:
+    """The local languages of a place, then those of the at-risk groups' origins (no repeats).
+
+    >>> audience_languages("LY", None, ["NG"])
+    ['ar', 'en', 'pcm']
+    >>> audience_languages("NG", "Edo State", ["NG"])
+    ['en', 'pcm', 'bin']
+    """
+    out = local_languages(country, admin1)
+    for origin in origins:
+        out += [code for code in origin_languages(origin) if code not in out]
+    return out
 
 
 @dataclass(frozen=True)

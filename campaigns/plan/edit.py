@@ -23,7 +23,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from campaigns import crud
-from campaigns.copy.localedata import local_languages
 from campaigns.plan.budget import min_daily_budget
 from campaigns.plan.planner import (
     GENDER_IDS,
@@ -195,6 +194,7 @@ def edit_campaign(
             if old_audience.get("languages", "local") == "local"
             else ",".join(old_audience.get("languages", []))
         ),
+        origins=",".join(old_audience.get("origins", [])),
     )
     new_audience = audience.as_dict()
     if any(v is not None for v in (edit.ages, edit.genders, edit.languages)) and any(
@@ -231,11 +231,7 @@ def edit_campaign(
         session.flush()
         rows = []
         for t in remaining:
-            langs = (
-                local_languages(t.country, t.admin1)
-                if audience.languages == "local"
-                else list(audience.languages)
-            )
+            langs = audience.languages_at(t.country, t.admin1)
             t.languages = "|".join(langs)
             if "audience" in changes:
                 t.reach_estimate = estimate_reach(

@@ -12,7 +12,10 @@ How the plan is made
 4. Place: country and admin-1 from the gazetteer's nearest place, time zone from the point; teen
    ad sets use the nearest city of at least ``TEEN_CITY_MIN_POP`` people within 60 km (else the
    nearest place) by name, never a radius.
-5. Languages: ``"local"`` reads ``locales/languages.toml`` by country and admin-1 area.
+5. Languages: ``"local"`` reads ``locales/languages.toml`` by country and admin-1 area, then adds
+   the languages of the audience's ``origins`` (``[origins.NG]``: en, pcm), so a plan for
+   Nigerian women along the route speaks to them in Niger, Libya and Italy too. An explicit
+   language list is used as given.
 6. Ad sets: one per target x language x age group. An audience that includes 13-17 is split
    into a teen ad set (ages 13-17, city only: no gender, language or radius) and an 18+ ad set
    (which keeps genders, the language's platform locale ids and the radius). Teen ad sets for
@@ -46,7 +49,7 @@ from sqlmodel import Session
 
 from campaigns import crud
 from campaigns.copy.i18n import LOCALES
-from campaigns.copy.localedata import local_languages, platform_locale
+from campaigns.copy.localedata import audience_languages, origin_languages, platform_locale
 from campaigns.plan.budget import TargetShare, allocate, hotspot_score, min_daily_budget, run_days
 from campaigns.plan.reach import EstimateFn, estimate_reach
 from campaigns.policy import AGE_MAX, AGE_MIN, SOCIAL_ISSUES, TEEN_MAX, Finding, is_eu, local_today
@@ -65,12 +68,14 @@ GENDER_IDS = {"men": 1, "women": 2}
 
 @dataclass(frozen=True)
 class Audience:
-    """Who the campaign speaks to: ages, genders (``[]`` = all) and languages (``"local"``)."""
+    """Who the campaign speaks to: ages, genders (``[]`` = all), languages (``"local"``) and the
+    countries the at-risk people come from (``origins``, ISO-2: their languages join the local ones)."""
 
     age_min: int
     age_max: int
     genders: list[str] = field(default_factory=list)
     languages: str | list[str] = "local"
+    origins: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not (AGE_MIN <= self.age_min <= self.age_max <= AGE_MAX):
@@ -88,10 +93,20 @@ class Audience:
                         f"language {code!r} has no catalog",
                         f"use 'local' or codes among {', '.join(LOCALES)}",
                     )
+        for origin in self.origins:
+            origin_languages(origin)  # an unknown origin is an error that names the known ones
+
+    def languages_at(self, country: str, admin1: str | None) -> list[str]:
+        """The languages of the ad sets of a target in ``country`` / ``admin1``."""
+        if self.languages != "local":
+            return list(self.languages)
+        return audience_languages(country, admin1, self.origins)
 
     @classmethod
-    def parse(cls, *, ages: str, genders: str = "all", languages: str = "local") -> Audience:
-        """From CLI text: ``--ages 13-28 --genders women --languages local|en,pcm``."""
+    def parse(
+        cls, *, ages: str, genders: str = "all", languages: str = "local", origins: str = ""
+    ) -> Audience:
+        """From CLI text: ``--ages 13-28 --genders women --languages local|en,pcm --origin NG``."""
         try:
             lo, hi = (int(x) for x in ages.split("-", 1))
         except ValueError:
@@ -102,7 +117,7 @@ class Audience:
             if languages.strip() == "local"
             else [x.strip() for x in languages.split(",") if x.strip()]
         )
-        return cls(lo, hi, g, langs)
+        return cls(lo, hi, g, langs, [x.strip().upper() for x in origins.split(",") if x.strip()])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +125,7 @@ class Audience:
             "age_max": self.age_max,
             "genders": self.genders,
             "languages": self.languages,
+            "origins": self.origins,
         }
 
 
@@ -513,11 +529,7 @@ def plan_campaign(
     notes: list[dict[str, Any]] = []
     rows: list[tuple[Target, list[dict[str, Any]]]] = []
     for plan, tz in zip(plans, zones, strict=True):
-        langs = (
-            local_languages(plan.country, plan.admin1)
-            if audience.languages == "local"
-            else list(audience.languages)
-        )
+        langs = audience.languages_at(plan.country, plan.admin1)
         reach = estimate_reach(
             lat=plan.lat,
             lon=plan.lon,

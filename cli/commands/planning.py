@@ -137,6 +137,11 @@ def plan(
     ),
     genders: str = typer.Option("all", help="all, women or men."),
     languages: str = typer.Option("local", help="'local' (per country and area) or codes, e.g. en,pcm."),
+    origin: str = typer.Option(
+        "",
+        "--origin",
+        help="Countries the people at risk come from (ISO-2, e.g. NG): their languages join the local ones.",
+    ),
     budget: float = typer.Option(..., help="Lifetime budget."),
     currency: str = typer.Option("USD", help="ISO currency code."),
     starts: str = typer.Option(..., help="First day, YYYY-MM-DD."),
@@ -170,6 +175,7 @@ def plan(
             ages=ages,
             genders=genders,
             languages=languages,
+            origins=origin,
             budget=budget,
             currency=currency,
             starts_on=starts_on,
@@ -243,18 +249,38 @@ def assets(
 
 @locales_app.command("status")
 def locales_status() -> None:
-    """Coverage and review (fuzzy) per locale and message family."""
-    from campaigns.copy.i18n import LOCALES, coverage, load_catalog, load_template, reviewer_of
+    """Coverage and review (fuzzy) per locale and message family, the tip form's included."""
+    from campaigns.copy.i18n import (
+        LOCALES,
+        coverage,
+        load_catalog,
+        load_template,
+        needs_native_translation,
+        reviewer_of,
+    )
+    from web.i18n import reviewed_locales
 
     template = load_template()
+    tip_template = load_template(domain="tipform")
     rows = []
+    untranslated = []
     for code in LOCALES:
         reviewer = reviewer_of(load_catalog(code)) or "-"
-        for c in coverage(code, template=template):
+        tip_reviewer = reviewer_of(load_catalog(code, domain="tipform")) or "-"
+        found = [(c, reviewer) for c in coverage(code, template=template)]
+        found += [(c, tip_reviewer) for c in coverage(code, template=tip_template, domain="tipform")]
+        for c, who in found:
             state = "ready" if c.ready else ("missing" if c.missing else "fuzzy")
             bar = "#" * round(10 * c.translated / c.total) if c.total else ""
-            rows.append((code, c.family, f"{c.translated}/{c.total}", f"{bar:<10}", c.fuzzy, state, reviewer))
+            family = c.family or "tip_form"
+            rows.append((code, family, f"{c.translated}/{c.total}", f"{bar:<10}", c.fuzzy, state, who))
+        why = needs_native_translation(load_catalog(code))
+        if why or all(c.translated == 0 for c, _ in found):
+            untranslated.append(f"{code} ({why or 'no translation'})")
     typer.echo(_table(["locale", "family", "translated", "coverage", "fuzzy", "state", "reviewed by"], rows))
+    typer.echo(f"\nthe public tip form shows: {', '.join(reviewed_locales())} (reviewed catalogs only)")
+    if untranslated:
+        typer.echo(f"needs a native translation, not review: {'; '.join(untranslated)}")
 
 
 @locales_app.command("compile")
@@ -274,12 +300,42 @@ def locales_compile(
 def locales_review(
     locale: str = typer.Argument(..., help="Catalog code, e.g. pcm."),
     reviewer: str = typer.Option(..., "--reviewer", help="Full name of the native speaker who checked it."),
+    domain: str = typer.Option(
+        "messages", "--domain", help="messages (campaign copy) or tipform (the public tip form)."
+    ),
 ) -> None:
-    """Clear a catalog's fuzzy flags after review and record the reviewer in its header."""
+    """Clear a catalog's fuzzy flags after review and record the reviewer in its header.
+
+    The public tip form shows a language only once its tipform catalog is reviewed."""
     from campaigns.copy.i18n import review
 
-    cleared = review(locale, reviewer=reviewer)
-    typer.echo(f"{locale}: {cleared} messages cleared, reviewed by {reviewer}")
+    cleared = review(locale, reviewer=reviewer, domain=domain)
+    typer.echo(f"{locale} ({domain}): {cleared} messages cleared, reviewed by {reviewer}")
+
+
+@locales_app.command("check")
+def locales_check(
+    codes: list[str] = typer.Argument(None, help="Catalog codes (default: every locale)."),
+    domain: str = typer.Option("all", "--domain", help="messages, tipform or all."),
+    folder: Path | None = typer.Option(
+        None, "--dir", help="A locales folder to check instead of the packaged one (a reviewer's copy)."
+    ),
+) -> None:
+    """Check catalogs: placeholders, plural forms against CLDR, length limits, numbers in
+    right-to-left text, text left in English. Exit 1 while any problem stands."""
+    from campaigns.copy.check import RULES, check_all
+    from campaigns.copy.i18n import DOMAINS, LOCALES, check_domain, check_locale
+
+    chosen = tuple(check_locale(c) for c in codes) if codes else LOCALES
+    domains = DOMAINS if domain == "all" else (check_domain(domain),)
+    problems = check_all(chosen, domains=domains, root=folder)
+    for p in problems:
+        typer.echo(p.line())
+    if problems:
+        counts = ", ".join(f"{r} {n}" for r in RULES if (n := sum(p.rule == r for p in problems)))
+        typer.echo(f"\nlocales check: {len(problems)} problems ({counts})")
+        raise typer.Exit(1)
+    typer.echo(f"locales check: no problems in {len(chosen)} locales ({', '.join(domains)})")
 
 
 @locales_app.command("extract")

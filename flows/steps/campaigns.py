@@ -22,6 +22,7 @@ def plan(
     ages: str = "18-35",
     genders: str = "all",
     languages: str = "local",
+    origins: str = "",
     budget: float,
     currency: str = "USD",
     starts_on: dt.date,
@@ -43,7 +44,7 @@ def plan(
     from campaigns.copy.assets import generate_assets
     from campaigns.plan.planner import Audience, plan_campaign
 
-    audience = Audience.parse(ages=ages, genders=genders, languages=languages)
+    audience = Audience.parse(ages=ages, genders=genders, languages=languages, origins=origins)
     found = crud.find_route(session, name=route)
     route_id = found.id if found is not None else None
     if run_id is None:

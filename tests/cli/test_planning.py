@@ -112,10 +112,20 @@ def test_preflight_of_a_missing_campaign(store: Settings, capsys: pytest.Capture
 def test_locales_status_and_compile(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["locales", "status"]) == 0
     out = capsys.readouterr().out
-    rows = [ln.split() for ln in out.splitlines()[2:] if ln.strip()]
+    table, notes = out.split("\n\n", 1)
+    rows = [ln.split() for ln in table.splitlines()[2:] if ln.strip()]
     assert {r[0] for r in rows} == {"en", "pcm", "yo", "ig", "ha", "bin", "ar", "it", "fr"}
-    assert len(rows) == 9 * 4  # nine locales x (three families + preview)
-    assert all(r[5] == ("ready" if r[0] == "en" else "fuzzy") for r in rows)
+    assert len(rows) == 9 * 5  # nine locales x (three families + preview + the tip form)
+    states = ("ready", "fuzzy", "missing")
+    tip = {r[0]: (r[2], next(x for x in r if x in states)) for r in rows if r[1] == "tip_form"}
+    assert (
+        tip["en"] == ("17/17", "ready")
+        and tip["ar"] == ("17/17", "fuzzy")
+        and tip["bin"] == ("0/17", "missing")
+    )
+    assert all(r[5] == ("ready" if r[0] == "en" else "fuzzy") for r in rows if r[1] != "tip_form")
+    assert "the public tip form shows: en (reviewed catalogs only)" in notes
+    assert "needs a native translation, not review: bin (a careful read found the draft not usable" in notes
     assert main(["locales", "compile", "--out", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("*/LC_MESSAGES/messages.mo"))) == 9
     assert main(["locales", "review", "xx", "--reviewer", "A"]) == 2

@@ -122,7 +122,7 @@ def test_sign_in_approve_and_sign_out_in_the_browser(
 
 
 def test_arabic_tip_form_is_rtl_and_the_tip_lands_encrypted_and_attributed(
-    live: tuple[str, Seeded], browser: Browser, sqlite_engine: Engine, tmp_path: Path
+    reviewed: Path, live: tuple[str, Seeded], browser: Browser, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     base, seeded = live
     tripoli = seeded.rows.targets[1]

@@ -115,7 +115,7 @@ def _page(
         dir=i18n.direction(locale),
         t=_texts(locale),
         _=i18n.translations(locale).gettext,
-        languages=[(c, LANGUAGE_NAMES[c]) for c in i18n.LOCALES],
+        languages=[(c, LANGUAGE_NAMES[c]) for c in i18n.reviewed_locales()],
         **context,
     )
     response.headers.update(PRIVATE_HEADERS)
@@ -179,7 +179,7 @@ def _submit(
     except TipInvalid as err:
         limiter(request).invalid(address)
         message = (
-            texts.fmt(err.code, **err.values)
+            texts.html(err.code, **err.values)
             if err.code == "too_long"
             else getattr(texts, err.code, texts.problem)
         )

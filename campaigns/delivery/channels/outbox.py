@@ -3,7 +3,10 @@
 Each object is built as a real facebook-business ``FacebookRequest`` (``pending=True``: built and
 type-checked by the SDK, never executed) and appended as one JSON line to
 ``<home>/outbox/campaign-<id>.jsonl``: the method, the Graph path, the ``params`` dict handed to
-the SDK and the form fields it would put on the wire. The ``Delivery`` rows get synthetic ids
+the SDK and the form fields it would put on the wire. Every line says how its copy was reviewed
+(``copy_review``: ``reviewed``, ``UNREVIEWED`` or ``no copy``); a line carrying an unreviewed
+draft also has ``unreviewed_copy``, a warning in words, so no one mistakes it for copy that may
+go out. The ``Delivery`` rows get synthetic ids
 (``outbox-adset-12``) so that a rerun skips what is already recorded, like the real channel.
 """
 
@@ -111,8 +114,13 @@ class OutboxChannel(SendingChannel):
             "external_id": external_id,
             "recorded_at": utcnow().isoformat(),
             "dry_run": True,
+            "copy_review": spec.copy_review,
             **self.describe(spec, params),
         }
+        if spec.copy_review == "UNREVIEWED":
+            record["unreviewed_copy"] = (
+                f"DRAFT COPY ({spec.copy_locale}): not reviewed by a native speaker; never for the public"
+            )
         path = outbox_path(self.settings, campaign_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:

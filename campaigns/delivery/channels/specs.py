@@ -45,6 +45,13 @@ class ObjectSpec:
     params: dict[str, Any]
     tag: str = ""  # deterministic marker in the object's name ("" for page posts)
     depends: list[str] = field(default_factory=list)
+    copy_review: str = "no copy"  # "reviewed", "UNREVIEWED", or "no copy" (see copy_review_of)
+    copy_locale: str = ""  # the locale of the copy the object carries, if any
+
+
+def copy_review_of(asset: Asset) -> str:
+    """How the copy an object carries was reviewed: ``UNREVIEWED`` for a fuzzy draft."""
+    return "UNREVIEWED" if asset.fuzzy else "reviewed"
 
 
 @dataclass
@@ -224,6 +231,8 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
                 edge="adcreatives",
                 tag=tag(c, crk),
                 params=_creative_params(c, asset, crk, page_id, link_data),
+                copy_review=copy_review_of(asset),
+                copy_locale=asset.locale,
             )
         )
         specs.append(
@@ -240,6 +249,8 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
                     "status": "PAUSED",
                 },
                 depends=[ask, crk],
+                copy_review=copy_review_of(asset),
+                copy_locale=asset.locale,
             )
         )
     assets = {a.id: a for a in rows.assets}
@@ -272,6 +283,8 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
                     "scheduled_publish_time": int(at.timestamp()),
                     "targeting": targeting,
                 },
+                copy_review=copy_review_of(asset),
+                copy_locale=asset.locale,
             )
         )
     return specs

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,7 +71,8 @@ def test_assets_in_all_nine_locales(engine: Engine, settings: Settings) -> None:
         assert a.fuzzy is (a.locale != "en")
         assert "{" not in a.body + a.headline + a.description
         country = by_target[a.target_id].country
-        assert a.helpline == {"NG": "NAPTIP 627", "IT": "800 290 290"}[country]
+        number = {"NG": "NAPTIP 627", "IT": "800 290 290"}[country]
+        assert a.helpline == (f"\u2068{number}\u2069" if a.direction == "rtl" else number)
         if a.family == "where_to_get_help":
             assert a.helpline in a.body and a.helpline in a.description
         assert not [f for f in check_asset(campaign, a) if f.level == "refuse"], a
@@ -188,3 +190,34 @@ def test_refresh_re_renders_in_place_and_only_drafts(engine: Engine, settings: S
         session.flush()
         with pytest.raises(CounterflowError, match="is approved; its assets are frozen"):
             generate_assets(session, campaign_id=cid, settings=settings, refresh=True)
+
+
+def test_the_italian_helpline_keeps_its_order_in_arabic_copy(settings: Settings) -> None:
+    """In Arabic copy for Italy the helpline is isolated: the bidirectional algorithm (python-bidi,
+    the Unicode algorithm) shows "800 290 290" in order, where the bare number shows "290 290 800"."""
+    from bidi import get_display
+
+    from campaigns.copy.assets import asset_values
+    from campaigns.copy.i18n import FSI, LRI, PDI
+    from intel.models import AdSet, Campaign, Target
+
+    campaign = Campaign(id=1, name="c", author="ana", audience={}, budget=1.0)
+    rome = Target(
+        id=2, campaign_id=1, name="Rome", country="IT", lat=41.9, lon=12.5, radius_km=20.0,
+        languages="it|ar", timezone="Europe/Rome",
+    )  # fmt: skip
+    adsets = {
+        loc: AdSet(id=i, campaign_id=1, target_id=2, locale=loc, age_min=18, age_max=28, budget=1.0)
+        for i, loc in ((3, "ar"), (4, "it"))
+    }
+    kw: dict[str, Any] = {"campaign": campaign, "target": rome, "settings": settings}
+    ar = asset_values(adset=adsets["ar"], family="where_to_get_help", **kw)
+    body = str(ar["body"])
+    assert f"{FSI}800 290 290{PDI}" in body and ar["helpline"] == f"{FSI}800 290 290{PDI}"
+    assert "800 290 290" in get_display(body)
+    assert "290 290 800" in get_display(body.replace(FSI, "").replace(PDI, ""))  # what the isolates prevent
+    signs = asset_values(adset=adsets["ar"], family="know_the_signs", **kw)
+    assert f"{LRI}3{PDI}" in str(signs["body"])
+    # left-to-right copy is left as it is
+    it = asset_values(adset=adsets["it"], family="where_to_get_help", **kw)
+    assert FSI not in str(it["body"]) and it["helpline"] == "800 290 290"

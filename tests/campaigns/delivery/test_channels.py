@@ -170,3 +170,40 @@ def test_a_campaign_whose_days_are_past_is_not_published(engine, settings):
             publish_campaign(s, campaign_id=cid, channel=OutboxChannel(settings), now=later)
         assert str(err.value.hint).startswith(f"counterflow campaign edit {cid} --start")
         assert s.exec(select(Delivery)).all() == []
+
+
+def test_the_outbox_labels_unreviewed_copy_in_every_record(engine, settings):
+    """A dry run with drafts (allow_fuzzy): every line says how its copy was reviewed, and every
+    line that carries a fuzzy asset's words says, in words, that it is an unreviewed draft."""
+    from campaigns.delivery.channels.outbox import OutboxChannel
+    from intel.models import Asset
+    from tests.factories import TARGETS
+
+    with Session(engine) as s:
+        c = ready_campaign(s, targets=TARGETS)  # English plus the local languages
+        cid = c.id
+        assets = {a.id: a for a in s.exec(select(Asset).where(Asset.campaign_id == cid)).all()}
+        for a in assets.values():  # the local-language copy is an unreviewed draft
+            a.fuzzy = a.locale != "en"
+            s.add(a)
+        s.commit()
+        assert any(a.fuzzy for a in assets.values()) and any(not a.fuzzy for a in assets.values())
+        assert publish_campaign(s, campaign_id=cid, channel=OutboxChannel(settings)).ok
+        posts = {p.id: p.asset_id for p in s.exec(select(ScheduledPost)).all()}
+        drafts = {i: (a.locale, a.fuzzy) for i, a in assets.items()}
+    lines = read_outbox(settings, cid)
+    assert lines and all("copy_review" in line for line in lines)
+    seen = set()
+    for line in lines:
+        kind, _, ident = line["key"].partition(":")
+        if kind in ("campaign", "adset"):
+            assert line["copy_review"] == "no copy" and "unreviewed_copy" not in line
+            continue
+        locale, fuzzy = drafts[posts[int(ident)] if kind == "post" else int(ident)]
+        seen.add(line["copy_review"])
+        if fuzzy:
+            assert line["copy_review"] == "UNREVIEWED"
+            assert line["unreviewed_copy"].startswith(f"DRAFT COPY ({locale})")
+        else:
+            assert line["copy_review"] == "reviewed" and "unreviewed_copy" not in line
+    assert seen == {"UNREVIEWED", "reviewed"}

@@ -277,3 +277,40 @@ def test_a_merged_unranked_hotspot_is_named_by_its_z_score_not_by_none() -> None
     [merged] = findings
     assert merged.problem.startswith("hotspot 2 (b, not ranked, z 3.25) lies 5.5 km from its centre")
     assert "None" not in merged.problem
+
+
+def test_a_plan_for_nigerian_women_speaks_their_languages_along_the_route(
+    engine: Engine, settings: Settings
+) -> None:
+    """Languages come from the place and from the at-risk group's origin: with ``--origin NG``
+    Niger, Libya and Italy get English and Nigerian Pidgin as well as their own languages."""
+    with session_scope(engine) as session:
+        run = make_demo_run(session)
+        plain = _plan(session, settings, run.id, budget=200_000, allow_fuzzy=True)
+        audience = Audience.parse(ages="13-28", genders="women", origins="ng")
+        assert audience.origins == ["NG"] and audience.as_dict()["origins"] == ["NG"]
+        nigerian = _plan(session, settings, run.id, budget=200_000, allow_fuzzy=True, audience=audience)
+        by_plan, locales = {}, {}
+        for c in (plain, nigerian):
+            assert c.id is not None
+            targets = session.exec(select(Target).where(Target.campaign_id == c.id)).all()
+            by_plan[c.id] = {t.name: t.languages for t in targets}
+            adsets = session.exec(select(AdSet).where(AdSet.campaign_id == c.id)).all()
+            names = {t.id: t.name for t in targets}
+            locales[c.id] = {(names[a.target_id], a.locale) for a in adsets}
+        assert nigerian.audience["origins"] == ["NG"]
+    before, after = by_plan[plain.id], by_plan[nigerian.id]
+    assert (before["Agadez"], before["Tripoli"], before["Rome"]) == ("fr|ha", "ar", "it|en|fr|ar")
+    assert after["Agadez"] == "fr|ha|en|pcm"
+    assert after["Tripoli"] == after["Zawiya"] == "ar|en|pcm"
+    assert after["Rome"] == after["Lampedusa"] == "it|en|fr|ar|pcm"
+    assert after["Benin City"] == before["Benin City"] == "en|pcm|bin"  # already local there
+    # the ad sets follow: Pidgin copy in Agadez and Tripoli only for the plan that names the origin
+    for place in ("Agadez", "Tripoli"):
+        assert (place, "pcm") in locales[nigerian.id] and (place, "pcm") not in locales[plain.id]
+
+
+def test_an_unknown_origin_names_the_known_ones() -> None:
+    with pytest.raises(CounterflowError, match="origin 'ZZ' has no languages") as err:
+        Audience.parse(ages="18-35", origins="ZZ")
+    assert "use one of NG" in err.value.fix
