@@ -47,34 +47,21 @@ def portfolio(request: Request, session: SessionDep, user: UserDep, page: int = 
         bar_chart(
             labels, [m.reach for m in months], title=_("Reach per month of start"), simulated=simulated
         ),
-        bar_chart(
-            labels,
-            [m.ctr for m in months],
-            title=_("Click-through per month"),
-            unit="%",
-            digits=2,
-            simulated=simulated,
-        ),
-        bar_chart(
-            labels,
-            [m.tips_per_100k for m in months],
-            title=_("Tips per 100k reached, per month"),
-            digits=1,
-            simulated=simulated,
-        ),
-        bar_chart(
-            labels,
-            [m.cost_per_actionable_tip for m in months],
-            title=_("Cost per actionable tip, per month"),
-            digits=2,
-            simulated=simulated,
-        ),
-        bar_chart(
-            labels,
-            [m.did for m in months],
-            title=_("Change in reports at targeted hotspots (mean), per month"),
-            digits=2,
-            simulated=simulated,
+        *(
+            bar_chart(
+                labels,
+                [getattr(m, field) for m in months],
+                title=title,
+                unit=unit,
+                digits=digits,
+                simulated=simulated,
+            )
+            for field, title, unit, digits in (
+                ("ctr", _("Click-through per month"), "%", 2),
+                ("tips_per_100k", _("Tips per 100k reached, per month"), "", 1),
+                ("cost_per_actionable_tip", _("Cost per actionable tip, per month"), "", 2),
+                ("did", _("Change in reports at targeted hotspots (mean), per month"), "", 2),
+            )
         ),
     ]
     return render(
