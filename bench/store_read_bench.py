@@ -78,7 +78,7 @@ def measure(way: str, url: str, home: Path) -> None:
                 return None
 
             store._frame = grab  # only to get the statement load_reports sends
-            store.load_reports(s)
+            store.load_reports(s, columnar=False)
             store._frame = real
             t0 = time.perf_counter()
             if way == "old":
