@@ -61,7 +61,9 @@ def arrow_source(session: Session) -> ArrowSource | None:
         # a transaction is given an id at its first write; reads alone leave it without one
         if conn.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None:
             return None
-        return ArrowSource("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False))
+        return ArrowSource(
+            "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
     return None
 
 
@@ -84,7 +86,9 @@ def fetch_tables(source: ArrowSource, queries: Sequence[str]) -> list[pa.Table]:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for sql in queries:
                 if source.kind == "sqlite":
-                    cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_SQLITE_BATCH_ROWS)})
+                    cur.adbc_statement.set_options(
+                        **{"adbc.sqlite.query.batch_rows": str(_SQLITE_BATCH_ROWS)}
+                    )
                 cur.execute(sql)
                 tables.append(cur.fetch_arrow_table())
         conn.rollback()

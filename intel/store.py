@@ -135,7 +135,9 @@ def _arrow_reports(session: Session, stmt: Select[Any]) -> pd.DataFrame | None:
             source, [columnar.compile_sql(session, stmt), columnar.compile_sql(session, counts)]
         )
     except Exception as exc:  # a driver or server that will not serve this read: the session will
-        log.warning("reading reports through the session's connection: ADBC read failed (%s)", type(exc).__name__)
+        log.warning(
+            "reading reports through the session's connection: ADBC read failed (%s)", type(exc).__name__
+        )
         return None
     columns = {c: t for c, t in REPORT_COLUMNS.items() if c != "corroboration"}
     df = columnar.to_frame(rows, columns)

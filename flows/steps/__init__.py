@@ -41,7 +41,25 @@ _MODULES = {
     "schedule": "campaigns",
 }
 
-__all__ = sorted(_MODULES)
+__all__ = [
+    "approve",
+    "compare",
+    "edit",
+    "feedback",
+    "histogram",
+    "hotspots",
+    "ingest",
+    "insights",
+    "load_reports",
+    "movement",
+    "outcomes",
+    "overlay",
+    "plan",
+    "plan_summary",
+    "publish",
+    "run_hotspots",
+    "schedule",
+]
 
 
 def __getattr__(name: str) -> Any:
