@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
-    from sqlalchemy import Select
+    from sqlalchemy.sql import ClauseElement
     from sqlmodel import Session
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def arrow_source(session: Session) -> ArrowSource | None:
     return None
 
 
-def compile_sql(session: Session, stmt: Select[Any]) -> str:
+def compile_sql(session: Session, stmt: ClauseElement) -> str:
     """``stmt`` as SQL text for the session's dialect, its values written in (dates, grades and
     flags from typed arguments, never free text from a user)."""
     return str(stmt.compile(dialect=session.connection().dialect, compile_kwargs={"literal_binds": True}))
