@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from intel.db import session_scope
 from intel.models import Report, Source
@@ -10,7 +11,9 @@ from intel.store import REPORT_COLUMNS, load_reports
 
 
 def _add(session, **kw):
-    base = dict(observed_on=dt.date(2022, 1, 1), country="NG", lat=6.3, lon=5.6, fingerprint=str(kw))
+    base: dict[str, Any] = dict(
+        observed_on=dt.date(2022, 1, 1), country="NG", lat=6.3, lon=5.6, fingerprint=str(kw)
+    )
     base.update(kw)
     r = Report(**base)
     session.add(r)
