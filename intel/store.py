@@ -134,7 +134,7 @@ def _arrow_reports(session: Session, stmt: Select[Any]) -> pd.DataFrame | None:
         rows, dups = columnar.fetch_tables(
             source, [columnar.compile_sql(session, stmt), columnar.compile_sql(session, counts)]
         )
-    except Exception as exc:  # a driver or server that will not serve this read: the session will
+    except Exception as exc:  # a driver or server that will not serve this read: the session reads
         log.warning(
             "reading reports through the session's connection: ADBC read failed (%s)", type(exc).__name__
         )
