@@ -7,7 +7,7 @@ dict that a flow can pass on and a person can read.
 from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
 from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
 from flows.steps.figures import histogram, movement
-from flows.steps.intel import ingest
+from flows.steps.intel import import_files, ingest, ingest_prepared, prepare_ingest
 from flows.steps.overlay import overlay
 from flows.steps.returns import feedback, outcomes
 
@@ -18,7 +18,9 @@ __all__ = [
     "feedback",
     "histogram",
     "hotspots",
+    "import_files",
     "ingest",
+    "ingest_prepared",
     "insights",
     "load_reports",
     "movement",
@@ -26,6 +28,7 @@ __all__ = [
     "overlay",
     "plan",
     "plan_summary",
+    "prepare_ingest",
     "publish",
     "run_hotspots",
     "schedule",
