@@ -56,6 +56,11 @@ def test_the_readme_gives_the_team_commands() -> None:
         "prefect deployment run publish/publish-on-demand --param campaign_id=ID",
         "counterflow approve ID --as NAME",
     ]
+    assert readme_block("team dask commands") == [
+        "dask scheduler",
+        "dask worker tcp://HOST:8786",
+        "counterflow ingest FOLDER",
+    ]
 
 
 def _free_port() -> int:
@@ -345,6 +350,52 @@ def test_a_server_restart_loses_no_scheduled_run(prefect_database: str, tmp_path
             httpx.get(f"{api}/deployments/name/hotspots/hotspots-nightly", timeout=10).json()["id"]
             == nightly["id"]
         )
+    finally:
+        team.stop()
+    assert all(proc.poll() is not None for proc, _ in team.long)
+
+
+def test_the_readme_dask_commands_import_a_folder_on_a_dask_worker(
+    prefect_database: str, tmp_path: Path
+) -> None:
+    """A Dask scheduler and a worker (as on a second machine) started with the README's commands;
+    `counterflow ingest FOLDER` with COUNTERFLOW_DASK_ADDRESS prepares the files on that worker
+    and stores them, reporting to the team's Prefect server."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 8786)) == 0:
+            pytest.skip("port 8786 (the Dask scheduler's) is taken on this machine")
+    api, env = _team_env(tmp_path, prefect_database)
+    env["COUNTERFLOW_DASK_ADDRESS"] = "tcp://127.0.0.1:8786"
+    server, _, upgrade, _, _ = readme_block("team commands")
+    scheduler, dask_worker, ingest = readme_block("team dask commands")
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    header = "date,place,country,exploitation,source_kind,source\n"
+    (folder / "a.csv").write_text(header + "2023-03-01,Sabha,LY,sexual,news,Libya Observer\n")
+    (folder / "b.csv").write_text(
+        header + "2023-03-08,Sabha,LY,sexual,ngo_report,Alarm Phone\n2023-03-02,Agadez,NE,sexual,news,RFI\n"
+    )
+    team = Team(env, tmp_path)
+    try:
+        _server_up(team, server, api, "server")
+        team.run(upgrade)
+        team.start(scheduler, "dask-scheduler")
+        worker_log = tmp_path / "dask-worker.log"
+        team.start(dask_worker.replace("HOST", "127.0.0.1"), "dask-worker")
+        deadline = time.monotonic() + 120
+        while b"Registered to" not in worker_log.read_bytes():
+            assert time.monotonic() < deadline, team.tails()
+            time.sleep(1)
+        out = team.run(ingest.replace("FOLDER", str(folder)))
+        assert "2 files: 3 reports stored" in out and "merged as duplicates:   1" in out, out
+        # the files were prepared on the Dask worker, each task reporting to the Prefect server
+        assert worker_log.read_text(errors="replace").count("Finished in state Completed") >= 2, team.tails()
+        runs = httpx.post(
+            f"{api}/task_runs/filter",
+            json={"task_runs": {"name": {"like_": "prepare file"}}},
+            timeout=30,
+        ).json()
+        assert sorted(r["state"]["type"] for r in runs) == ["COMPLETED", "COMPLETED"]
     finally:
         team.stop()
     assert all(proc.poll() is not None for proc, _ in team.long)
