@@ -73,12 +73,14 @@ def stored(url: str) -> list[Any]:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, import_id, line, observed_on, place, lat, lon, duplicate_of, fingerprint "
-                "FROM report ORDER BY id"
-            )
-        ).all()
+        rows = list(
+            conn.execute(
+                text(
+                    "SELECT id, import_id, line, observed_on, place, lat, lon, duplicate_of, fingerprint "
+                    "FROM report ORDER BY id"
+                )
+            ).all()
+        )
     engine.dispose()
     return rows
 
@@ -150,7 +152,9 @@ def run(args: argparse.Namespace, folder: Path) -> None:
 
     del os.environ["COUNTERFLOW_DASK"]
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     with Client(cluster) as client:
         client.run(_warm)
     t_start = time.perf_counter() - t0

@@ -76,27 +76,18 @@ def _engine(settings: Settings) -> Engine:
     return get_engine(settings)
 
 
-def _stored(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+def _stored(settings: Settings) -> dict[str, list[Any]]:
     """What an import leaves: reports with their links, rejects, and the imports' counts."""
+    queries = {
+        "reports": "SELECT r.id, r.import_id, s.name, r.observed_on, r.place, r.country, r.summary, "
+        "r.duplicate_of, r.fingerprint, r.reliability, r.credibility, r.line, r.lat, r.lon "
+        "FROM report r JOIN source s ON s.id = r.source_id ORDER BY r.id",
+        "rejects": "SELECT import_id, line, reason FROM reject ORDER BY import_id, line",
+        "imports": "SELECT id, file_name, sha256, spec, status, rows_read, rows_stored, rows_duplicate, "
+        "rows_rejected, rows_skipped FROM importbatch ORDER BY id",
+    }
     with _engine(settings).connect() as conn:
-        return {
-            "reports": conn.execute(
-                text(
-                    "SELECT r.id, r.import_id, s.name, r.observed_on, r.place, r.country, r.summary, "
-                    "r.duplicate_of, r.fingerprint, r.reliability, r.credibility, r.line, r.lat, r.lon "
-                    "FROM report r JOIN source s ON s.id = r.source_id ORDER BY r.id"
-                )
-            ).all(),
-            "rejects": conn.execute(
-                text("SELECT import_id, line, reason FROM reject ORDER BY import_id, line")
-            ).all(),
-            "imports": conn.execute(
-                text(
-                    "SELECT id, file_name, sha256, spec, status, rows_read, rows_stored, rows_duplicate, "
-                    "rows_rejected, rows_skipped FROM importbatch ORDER BY id"
-                )
-            ).all(),
-        }
+        return {name: list(conn.execute(text(sql)).all()) for name, sql in queries.items()}
 
 
 def _store_for(settings: Settings, tmp_path: Path, name: str) -> Settings:
