@@ -15,14 +15,16 @@ files it had not committed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from flows import steps
 from flows.session import flow_session, settings_for
-from intel.ingest.service import PreparedFile
+
+if TYPE_CHECKING:
+    from intel.ingest.service import PreparedFile
 
 
 @task(name="prepare file", cache_policy=NONE)
