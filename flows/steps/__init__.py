@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
     from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
     from flows.steps.figures import histogram, movement
-    from flows.steps.intel import ingest
+    from flows.steps.intel import import_files, ingest, ingest_prepared, prepare_ingest
     from flows.steps.overlay import overlay
     from flows.steps.returns import feedback, outcomes
 
@@ -28,7 +28,10 @@ _MODULES = {
     "feedback": "returns",
     "histogram": "figures",
     "hotspots": "analysis",
+    "import_files": "intel",
     "ingest": "intel",
+    "ingest_prepared": "intel",
+    "prepare_ingest": "intel",
     "insights": "campaigns",
     "load_reports": "analysis",
     "movement": "figures",
@@ -48,7 +51,9 @@ __all__ = [
     "feedback",
     "histogram",
     "hotspots",
+    "import_files",
     "ingest",
+    "ingest_prepared",
     "insights",
     "load_reports",
     "movement",
@@ -56,6 +61,7 @@ __all__ = [
     "overlay",
     "plan",
     "plan_summary",
+    "prepare_ingest",
     "publish",
     "run_hotspots",
     "schedule",
