@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Select, case, func, literal, select
 from sqlmodel import Session, col
 
+from intel.errors import CounterflowError
 from intel.models import Report, Source
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ REPORT_COLUMNS: dict[str, str] = {
 }
 #: Columns that come from the source, not the report row.
 _SOURCE_COLUMNS = ("source_kind", "source", "corroboration")
+
+#: The columns the hotspot analysis and its map read (``hotspots.pipeline.analyse``,
+#: ``hotspots.movement.flow_lines``): the others are never looked at there.
+HOTSPOT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in REPORT_COLUMNS if c not in ("role", "recruitment", "control", "transport", "is_aggregate",
+                                           "simulated", "corroboration")
+)  # fmt: skip
 
 #: The columns of the aggregate frame (``load_aggregates``), in order, with their dtypes.
 AGGREGATE_COLUMNS: dict[str, str] = {
@@ -115,10 +123,10 @@ def _frame(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.D
     return pd.DataFrame(data, columns=list(columns))
 
 
-def _arrow_reports(session: Session, stmt: Select[Any]) -> pd.DataFrame | None:
-    """The rows of ``stmt`` (every report column but ``corroboration``) through the ADBC driver,
-    with ``corroboration`` counted from a second query in the same snapshot; ``None`` when the
-    session's view needs its own connection, or the driver cannot be used."""
+def _arrow_reports(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.DataFrame | None:
+    """The rows of ``stmt`` (``columns`` but ``corroboration``) through the ADBC driver, with
+    ``corroboration``, when asked for, counted from a second query in the same snapshot; ``None``
+    when the session's view needs its own connection, or the driver cannot be used."""
     from intel import columnar
 
     source = columnar.arrow_source(session)
@@ -130,18 +138,21 @@ def _arrow_reports(session: Session, stmt: Select[Any]) -> pd.DataFrame | None:
         .group_by(col(Report.duplicate_of))
         .order_by(col(Report.duplicate_of))
     )
+    queries = [columnar.compile_sql(session, stmt)]
+    if "corroboration" in columns:
+        queries.append(columnar.compile_sql(session, counts))
     try:
-        rows, dups = columnar.fetch_tables(
-            source, [columnar.compile_sql(session, stmt), columnar.compile_sql(session, counts)]
-        )
+        rows, *dups_read = columnar.fetch_tables(source, queries)
     except Exception as exc:  # a driver or server that will not serve this read: the session reads
         log.warning(
             "reading reports through the session's connection: ADBC read failed (%s)", type(exc).__name__
         )
         return None
-    columns = {c: t for c, t in REPORT_COLUMNS.items() if c != "corroboration"}
-    df = columnar.to_frame(rows, columns)
+    df = columnar.to_frame(rows, {c: t for c, t in columns.items() if c != "corroboration"})
     del rows
+    if not dups_read:
+        return df
+    (dups,) = dups_read
     ids = df["id"].to_numpy()
     dup_ids = dups.column(0).to_numpy().astype("int64")
     dup_counts = dups.column(1).to_numpy().astype("int64")
@@ -151,8 +162,9 @@ def _arrow_reports(session: Session, stmt: Select[Any]) -> pd.DataFrame | None:
     return df
 
 
-def empty_report_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REPORT_COLUMNS.items()})
+def empty_report_frame(columns: Sequence[str] | None = None) -> pd.DataFrame:
+    names = REPORT_COLUMNS if columns is None else columns
+    return pd.DataFrame({c: pd.Series(dtype=REPORT_COLUMNS[c]) for c in names})
 
 
 def load_reports(
@@ -165,8 +177,10 @@ def load_reports(
     include_duplicates: bool = False,
     include_aggregates: bool = False,
     columnar: bool = True,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Reports as a frame with ``REPORT_COLUMNS``, one row per incident by default.
+    """Reports as a frame with ``REPORT_COLUMNS`` (or only ``columns``), one row per incident by
+    default.
 
     The rows come as Arrow columns through the ADBC driver when a fresh connection sees what the
     session sees (``intel.columnar.arrow_source``: nothing written and left uncommitted in the
@@ -185,11 +199,17 @@ def load_reports(
         Also return the corroborating reports merged into an incident.
     include_aggregates
         Also return statistical aggregates (e.g. UNODC counts), which are not incidents.
+    columns
+        Only these of ``REPORT_COLUMNS``, in that table's order (e.g. ``HOTSPOT_COLUMNS``): the
+        others are neither read nor built. Default: all of them.
     """
-    cols = [getattr(Report, c) for c in REPORT_COLUMNS if c not in _SOURCE_COLUMNS]
-    stmt = select(*cols, col(Source.kind).label("source_kind"), col(Source.name).label("source")).outerjoin(
-        Source, col(Source.id) == col(Report.source_id)
-    )
+    wanted = _wanted_columns(columns, filtering=bool(types))
+    cols = [getattr(Report, c) for c in wanted if c not in _SOURCE_COLUMNS]
+    sources = [col(Source.kind).label("source_kind"), col(Source.name).label("source")]
+    sources = [c for c in sources if c.name in wanted]
+    stmt = select(*cols, *sources)
+    if sources:
+        stmt = stmt.outerjoin(Source, col(Source.id) == col(Report.source_id))
     if since is not None:
         stmt = stmt.where(col(Report.observed_on) >= since)
     if until is not None:
@@ -200,22 +220,48 @@ def load_reports(
         stmt = stmt.where(Report.duplicate_of.is_(None))  # type: ignore[union-attr]
     if not include_aggregates:
         stmt = stmt.where(Report.is_aggregate.is_(False))  # type: ignore[attr-defined]
-    df = _arrow_reports(session, stmt) if columnar else None
-    if df is None:
+    df = _arrow_reports(session, stmt, wanted) if columnar else None
+    if df is None and "corroboration" not in wanted:
+        df = _frame(session, stmt, wanted)
+    elif df is None:
         dup = Report.__table__.alias("dup")  # type: ignore[attr-defined]
         corroboration = (
             select(func.count()).select_from(dup).where(dup.c.duplicate_of == Report.id).scalar_subquery()  # type: ignore[arg-type]
         )
-        df = _frame(session, stmt.add_columns((corroboration + 1).label("corroboration")), REPORT_COLUMNS)
+        df = _frame(session, stmt.add_columns((corroboration + 1).label("corroboration")), wanted)
     if df is None or df.empty:
-        return empty_report_frame()
+        return empty_report_frame(list(wanted))
     if types:
-        wanted = set(types)
-        mask = df["exploitation"].fillna("").map(lambda s: bool(wanted.intersection(s.split("|"))))
+        kept = set(types)
+        mask = df["exploitation"].fillna("").map(lambda s: bool(kept.intersection(s.split("|"))))
         df = df[mask].reset_index(drop=True)
-    df["source_kind"] = df["source_kind"].fillna("unknown")
-    df["source"] = df["source"].fillna("unknown source")
-    return df.astype({c: t for c, t in REPORT_COLUMNS.items() if t != "object"})
+    if "source_kind" in df:
+        df["source_kind"] = df["source_kind"].fillna("unknown")
+    if "source" in df:
+        df["source"] = df["source"].fillna("unknown source")
+    return df.astype({c: t for c, t in wanted.items() if t != "object"})
+
+
+def _wanted_columns(columns: Sequence[str] | None, *, filtering: bool) -> dict[str, str]:
+    """``columns`` with their dtypes, in ``REPORT_COLUMNS``' order; all of them when ``None``.
+
+    >>> list(_wanted_columns(["lon", "lat"], filtering=False))
+    ['lat', 'lon']
+    """
+    if columns is None:
+        return dict(REPORT_COLUMNS)
+    unknown = sorted(set(columns) - set(REPORT_COLUMNS))
+    if unknown:
+        raise CounterflowError(
+            f"no report column named {', '.join(unknown)}",
+            "choose among " + ", ".join(REPORT_COLUMNS),
+        )
+    if filtering and "exploitation" not in columns:
+        raise CounterflowError(
+            "filtering by exploitation type needs the exploitation column",
+            "add 'exploitation' to the columns read",
+        )
+    return {c: t for c, t in REPORT_COLUMNS.items() if c in columns}
 
 
 def empty_aggregate_frame() -> pd.DataFrame:

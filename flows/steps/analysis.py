@@ -84,10 +84,11 @@ def run_hotspots(
     from hotspots.pipeline import analyse
     from hotspots.routes import parse_route
     from intel import hotspot_store
+    from intel.store import HOTSPOT_COLUMNS
 
     params = params or HotspotParams()
     route = parse_route(route_text, corridor_km=params.corridor_km) if route_text else None
-    reports = load_reports(session, since=since, until=until)
+    reports = load_reports(session, since=since, until=until, columns=HOTSPOT_COLUMNS)
     result = analyse(reports, route=route, params=params)
     route_id = None
     if route is not None:

@@ -40,3 +40,32 @@ def test_the_same_route_is_ranked_from_either_read(engine) -> None:
     assert len(picked) == 3
     for (lat, lon), (t_lat, t_lon) in zip(picked, towns, strict=True):
         assert abs(lat - t_lat) < 0.2 and abs(lon - t_lon) < 0.2
+
+
+def test_reading_only_the_hotspot_columns_ranks_the_same(engine) -> None:
+    """The hotspot path reads ``HOTSPOT_COLUMNS`` only: on both reads and both engines that frame
+    is the full frame's columns of the same name, and the Gi* and forecast rankings, the cells and
+    the map's flow lines over it equal those over the full frame."""
+    from hotspots.movement import flow_lines
+    from intel.store import HOTSPOT_COLUMNS
+
+    frame = clusters(
+        [(6.34, 5.62, 60), (16.97, 7.99, 20), (32.89, 13.19, 25)], exploitation="sexual", country="NG"
+    )
+    store_reports(engine, frame)
+    route = parse_route("Benin City > Agadez > Tripoli", corridor_km=120)
+    with session_scope(engine) as s:
+        full = load_reports(s)
+        some = load_reports(s, columns=HOTSPOT_COLUMNS)
+        some_tuples = load_reports(s, columns=HOTSPOT_COLUMNS, columnar=False)
+    assert list(some.columns) == list(HOTSPOT_COLUMNS)
+    assert "recruitment" not in some and "corroboration" not in some
+    pd.testing.assert_frame_equal(some, full[list(HOTSPOT_COLUMNS)], check_exact=True)
+    pd.testing.assert_frame_equal(some_tuples, some, check_exact=True)
+    for method in ("gi", "forecast"):
+        params = HotspotParams(resolution=5, top=3, method=method)
+        got = analyse(some, route=route, params=params)
+        want = analyse(full, route=route, params=params)
+        pd.testing.assert_frame_equal(got.ranked, want.ranked, check_exact=True)
+        pd.testing.assert_frame_equal(got.cells, want.cells, check_exact=True)
+    pd.testing.assert_frame_equal(flow_lines(some), flow_lines(full), check_exact=True)

@@ -167,3 +167,17 @@ def test_the_precision_migration_sets_the_precision_of_stored_reports(settings):
         ("b", "country", "year"),
         ("c", "unspecified", "month"),
     ]
+
+
+def test_load_reports_names_an_unknown_column(engine) -> None:
+    """A column the report frame does not have is a CounterflowError naming it, not a KeyError;
+    the columns asked for come in ``REPORT_COLUMNS``' order."""
+    from intel.errors import CounterflowError
+    from intel.store import load_reports
+
+    with session_scope(engine) as s:
+        with pytest.raises(CounterflowError, match="no report column named latitude"):
+            load_reports(s, columns=["latitude", "lon"])
+        with pytest.raises(CounterflowError, match="needs the exploitation column"):
+            load_reports(s, columns=["lat", "lon"], types=["sexual"])
+        assert list(load_reports(s, columns=["lon", "lat"]).columns) == ["lat", "lon"]
