@@ -109,9 +109,9 @@ def country_layer() -> folium.GeoJson | None:
     """Country outlines (Natural Earth, from ``intel.gazetteer.country_shapes``), or ``None`` if
     they cannot be read (the map then has no background, and says so in the log)."""
     try:
-        from intel.gazetteer import country_shapes
+        from intel.gazetteer import country_geojson
 
-        geojson = country_shapes()[["name", "geometry"]].to_json()
+        geojson = country_geojson()
     except Exception as exc:  # a background layer is optional
         log.warning("no country outlines (%s: %s)", type(exc).__name__, exc)
         return None

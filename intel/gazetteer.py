@@ -584,6 +584,40 @@ def country_shapes() -> Any:
     return _shapes().copy()
 
 
+def _geojson_cache_path() -> Path:
+    """Where ``country_geojson`` keeps its text: named for the shapes file and the libraries
+    that turn it into GeoJSON, so that a change to any of them writes a new copy."""
+    from importlib.metadata import version
+
+    shapes = files("intel.data").joinpath("countries-110m.geojson").read_bytes()
+    tag = "-".join(version(p) for p in ("geopandas", "shapely", "pyogrio"))
+    return cache_dir() / f"countries-{tag}-{CACHE_VERSION}-{hashlib.sha256(shapes).hexdigest()[:8]}.geojson"
+
+
+@lru_cache(maxsize=1)
+def country_geojson() -> str:
+    """The country names and outlines of ``country_shapes`` as GeoJSON text (EPSG:4326), as
+    ``country_shapes()[["name", "geometry"]].to_json()`` gives it.
+
+    Built once and kept in the user cache folder: later processes read the text (a few ms)
+    instead of importing geopandas and reading and repairing the shapes (about 0.3 s).
+    """
+    path = _geojson_cache_path()
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    text = str(country_shapes()[["name", "geometry"]].to_json())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("cannot write the country outline cache %s (%s): it is rebuilt in each process", path, exc)
+    return text
+
+
 @lru_cache(maxsize=1)
 def _shape_tree() -> Any:
     import shapely

@@ -215,3 +215,22 @@ def test_resolving_quietly_logs_no_place(caplog, monkeypatch):
     assert "Palermo" not in caplog.text
     get_gazetteer().resolve_place("Palermo")  # by default the choice of a dominant place is logged
     assert "Palermo" in caplog.text
+
+
+def test_country_geojson_is_the_shapes_text_and_is_read_back_from_the_cache(tmp_path, monkeypatch):
+    """The cached GeoJSON equals what the shapes give; a second process reads the file, not the
+    shapes (a marked copy of the file comes back as it is)."""
+    import intel.gazetteer as gz
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    gz.country_geojson.cache_clear()
+    try:
+        text = gz.country_geojson()
+        assert text == gz.country_shapes()[["name", "geometry"]].to_json()
+        path = gz._geojson_cache_path()
+        assert path.parent == tmp_path / "counterflow" and path.read_text(encoding="utf-8") == text
+        path.write_text('{"marked": true}', encoding="utf-8")
+        gz.country_geojson.cache_clear()  # as in a fresh process
+        assert gz.country_geojson() == '{"marked": true}'
+    finally:
+        gz.country_geojson.cache_clear()
