@@ -202,3 +202,41 @@ def test_the_map_opens_on_the_route_labels_its_towns_and_its_legend_names_everyt
         assert entry in legend, entry
     plain = hotspot_map(result.cells, ranked=result.ranked).get_root().render()
     assert "movement origin" not in plain and "town of the route" not in plain  # only what is drawn
+
+
+_DRAW = """
+import re, sys
+if sys.argv[1] == "deferred":
+    from hotspots.foliumlib import folium, plugins
+    assert type(folium.Map._template).__name__ == "_DeferredTemplate"
+else:
+    import folium
+    import folium.plugins as plugins
+    assert type(folium.Map._template).__name__ == "Template"
+m = folium.Map(location=[6.34, 5.62], zoom_start=5, tiles=None)
+folium.GeoJson('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "A"}, '
+               '"geometry": {"type": "Point", "coordinates": [5.62, 6.34]}}]}', name="countries").add_to(m)
+line = folium.PolyLine([[6.34, 5.62], [16.97, 7.99]], tooltip="Benin City > Agadez").add_to(m)
+plugins.AntPath([[6.34, 5.62], [32.89, 13.19]], delay=1200).add_to(m)
+plugins.PolyLineTextPath(line, "  >  ", repeat=True).add_to(m)
+folium.CircleMarker([16.97, 7.99], radius=6, popup=folium.Popup("Agadez <b>1</b>")).add_to(m)
+folium.LayerControl().add_to(m)
+html = m.get_root().render()
+print(re.sub(r"_[0-9a-f]{32}", "_ID", html))
+"""
+
+
+def test_folium_with_deferred_templates_draws_the_same_html():
+    """The same map, drawn in a process that imported folium as usual and in one that imported it
+    through ``hotspots.foliumlib`` (templates compiled when first drawn): the same HTML, once the
+    random element ids are set aside."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    eager, deferred = (
+        subprocess.run([sys.executable, "-c", _DRAW, way], check=True, capture_output=True, text=True, cwd=root).stdout
+        for way in ("eager", "deferred")
+    )
+    assert "ant-path" in eager.lower() and "Agadez <b>1</b>" in eager
+    assert deferred == eager
