@@ -181,3 +181,44 @@ def test_load_reports_names_an_unknown_column(engine) -> None:
         with pytest.raises(CounterflowError, match="needs the exploitation column"):
             load_reports(s, columns=["lat", "lon"], types=["sexual"])
         assert list(load_reports(s, columns=["lon", "lat"]).columns) == ["lat", "lon"]
+
+
+def test_the_newest_migrations_are_read_as_alembic_reads_them():
+    """``intel.db._heads`` (the quick check before Alembic) names the heads Alembic names."""
+    from alembic.script import ScriptDirectory
+
+    from intel.db import _heads
+
+    heads = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://"))).get_heads()
+    assert _heads() == set(heads)
+
+
+def test_an_up_to_date_store_opens_without_alembic_and_an_older_one_is_upgraded(tmp_path):
+    """A store at the newest migration opens in a fresh process without importing Alembic; one a
+    migration behind is still brought up to date."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import intel.db as db
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    db.migrate(engine)
+    probe = (
+        "import sys; from intel.db import make_engine, migrate; migrate(make_engine(sys.argv[1])); "
+        "print('alembic' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", probe, url], check=True, capture_output=True, text=True, cwd=root)
+    assert run.stdout.strip() == "False"
+    command.downgrade(alembic_config(engine), "-1")
+    with engine.connect() as conn:
+        (behind,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
+    assert behind not in db._heads()  # type: ignore[operator]
+    db._migrated.discard(str(engine.url))  # as in a fresh process
+    db.migrate(engine)
+    with engine.connect() as conn:
+        assert {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))} == db._heads()
+    run = subprocess.run([sys.executable, "-c", probe, url], check=True, capture_output=True, text=True, cwd=root)
+    assert run.stdout.strip() == "False"
