@@ -16,7 +16,8 @@ resident memory, VmHWM, so that C allocations count):
 * whole command: ``counterflow hotspots --route ...`` in a cold process, run stored and map
   written, for each ranking method in ``--methods`` (the forecast fits a model, Gi* does not).
 
-Seconds are those of the step alone (whole command: the process from start to exit); peak MB is
+Seconds are those of the step alone (whole command: the process from start to exit); process CPU
+is the child process's user + system seconds, its whole life (imports included); peak MB is
 the process's peak, so the ranking's and the map's include the read before them. The ratio is to
 the row-object read. With ``--database-url`` the PostgreSQL store is a fresh database made on that
 server for the run and dropped after it.
@@ -136,11 +137,18 @@ def measure(way: str, url: str, home: Path) -> dict[str, float]:
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run one measurement in a fresh process; its wall time, its peak MB and what it printed."""
+    """Run one measurement in a fresh process; its wall time, its CPU seconds (user + system, which
+    other jobs on a shared machine change far less than the wall time), its peak MB and what it
+    printed."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     child = subprocess.run(args, check=True, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
-    out: dict[str, float] = {"wall": wall}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out: dict[str, float] = {"wall": wall, "cpu": cpu}
     for line in child.stdout.strip().splitlines()[::-1]:
         if line.startswith("{"):
             out.update(json.loads(line))
@@ -237,10 +245,12 @@ def bench_one(engine_name: str, n: int, args: argparse.Namespace) -> None:
         incidents = dict(rows)["store read (load_reports, Arrow)"].get("rows", 0)
         print(f"\n{n:,} stored reports on {engine_name} ({int(incidents):,} incidents read; store filled in "
               f"{filled:.0f} s; load average {load_average()})")  # fmt: skip
-        print(f"{'step':<40} {'seconds':>8} {'peak MB':>8} {'vs row objects':>15}")
+        print(f"{'step':<40} {'seconds':>8} {'process CPU s':>14} {'peak MB':>8} {'vs row objects':>15}")
         for label, r in rows:
             ratio = f"{old / r['seconds']:>14.2f}x" if label.split()[0] in ("floor", "row", "store") else ""
-            print(f"{label:<40} {r['seconds']:>8.2f} {r.get('peak', float('nan')):>8.0f} {ratio}")
+            print(
+                f"{label:<40} {r['seconds']:>8.2f} {r['cpu']:>14.2f} {r.get('peak', float('nan')):>8.0f} {ratio}"
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
         if admin is not None:

@@ -205,8 +205,8 @@ def load_reports(
     """
     wanted = _wanted_columns(columns, filtering=bool(types))
     cols = [getattr(Report, c) for c in wanted if c not in _SOURCE_COLUMNS]
-    sources = [col(Source.kind).label("source_kind"), col(Source.name).label("source")]
-    sources = [c for c in sources if c.name in wanted]
+    labelled: tuple[Any, ...] = (col(Source.kind).label("source_kind"), col(Source.name).label("source"))
+    sources = [c for c in labelled if c.name in wanted]
     stmt = select(*cols, *sources)
     if sources:
         stmt = stmt.outerjoin(Source, col(Source.id) == col(Report.source_id))

@@ -235,7 +235,9 @@ def test_folium_with_deferred_templates_draws_the_same_html():
 
     root = Path(__file__).resolve().parents[2]
     eager, deferred = (
-        subprocess.run([sys.executable, "-c", _DRAW, way], check=True, capture_output=True, text=True, cwd=root).stdout
+        subprocess.run(
+            [sys.executable, "-c", _DRAW, way], check=True, capture_output=True, text=True, cwd=root
+        ).stdout
         for way in ("eager", "deferred")
     )
     assert "ant-path" in eager.lower() and "Agadez <b>1</b>" in eager

@@ -210,7 +210,9 @@ def test_an_up_to_date_store_opens_without_alembic_and_an_older_one_is_upgraded(
         "print('alembic' in sys.modules)"
     )
     root = Path(__file__).resolve().parents[2]
-    run = subprocess.run([sys.executable, "-c", probe, url], check=True, capture_output=True, text=True, cwd=root)
+    run = subprocess.run(
+        [sys.executable, "-c", probe, url], check=True, capture_output=True, text=True, cwd=root
+    )
     assert run.stdout.strip() == "False"
     command.downgrade(alembic_config(engine), "-1")
     with engine.connect() as conn:
@@ -220,5 +222,7 @@ def test_an_up_to_date_store_opens_without_alembic_and_an_older_one_is_upgraded(
     db.migrate(engine)
     with engine.connect() as conn:
         assert {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))} == db._heads()
-    run = subprocess.run([sys.executable, "-c", probe, url], check=True, capture_output=True, text=True, cwd=root)
+    run = subprocess.run(
+        [sys.executable, "-c", probe, url], check=True, capture_output=True, text=True, cwd=root
+    )
     assert run.stdout.strip() == "False"
