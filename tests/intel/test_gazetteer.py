@@ -234,3 +234,29 @@ def test_country_geojson_is_the_shapes_text_and_is_read_back_from_the_cache(tmp_
         assert gz.country_geojson() == '{"marked": true}'
     finally:
         gz.country_geojson.cache_clear()
+
+
+def test_the_places_cache_gives_the_frame_it_was_built_from_and_a_damaged_one_is_rebuilt(
+    tmp_path, monkeypatch, caplog
+):
+    """The first load builds the places and keeps them in the user cache; the next reads them back
+    equal, value by value and dtype by dtype (text as objects); a damaged file is rebuilt."""
+    import pandas as pd
+
+    import intel.gazetteer as gz
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = gz._load_places()
+    (path,) = (tmp_path / "counterflow").glob("gazetteer-*.pkl")
+    assert f"pandas{pd.__version__}" in path.name
+    read = gz._load_places()
+    pd.testing.assert_frame_equal(read, built, check_exact=True)
+    assert (
+        read["name"].dtype == object
+        and read["admin1"].isna().sum() == (read["admin1"].map(type) != str).sum()
+    )
+    path.write_bytes(b"not a pickle")
+    with caplog.at_level(logging.WARNING, logger="intel.gazetteer"):
+        again = gz._load_places()
+    assert "unreadable" in caplog.text
+    pd.testing.assert_frame_equal(again, built, check_exact=True)
