@@ -183,13 +183,14 @@ def test_load_reports_names_an_unknown_column(engine) -> None:
         assert list(load_reports(s, columns=["lon", "lat"]).columns) == ["lat", "lon"]
 
 
-def test_the_newest_migrations_are_read_as_alembic_reads_them():
+def test_the_newest_migrations_are_read_as_alembic_reads_them(tmp_path):
     """``intel.db._heads`` (the quick check before Alembic) names the heads Alembic names."""
     from alembic.script import ScriptDirectory
 
     from intel.db import _heads
 
-    heads = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://"))).get_heads()
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
     assert _heads() == set(heads)
 
 
