@@ -51,7 +51,8 @@ def make_engine(url: str) -> Engine:
     machine loses power; with ``NORMAL`` in WAL mode the last commits can be lost.
     """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1].split("?", 1)[0]
+        # "sqlite://" (no third slash) is an in-memory database, like "sqlite:///:memory:"
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
         if path and path != ":memory:" and not path.startswith("file:"):
             _private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -38,3 +38,12 @@ def test_an_older_world_readable_store_is_narrowed(tmp_path: Path) -> None:
     db.chmod(0o644)
     make_engine(f"sqlite:///{db}").dispose()
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_an_in_memory_url_makes_no_file(tmp_path: Path, monkeypatch) -> None:
+    """``sqlite://`` is an in-memory store: opening it writes no file named after the URL."""
+    monkeypatch.chdir(tmp_path)
+    engine = make_engine("sqlite://")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    assert list(tmp_path.iterdir()) == []
