@@ -17,11 +17,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import folium
 import pandas as pd
+from folium.plugins import AntPath, PolyLineTextPath
 
 from hotspots import h3cells
-from hotspots.foliumlib import folium
-from hotspots.foliumlib import plugins as folium_plugins
 from hotspots.routes import RouteSpec, corridor_polygon, densify
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ def add_route(m: folium.Map, route: RouteSpec) -> list[tuple[float, float]]:
     la, lo = densify(route, step_km=50)
     line = list(zip(la.tolist(), lo.tolist(), strict=True))
     _offline(
-        folium_plugins.AntPath(line, color="#1b1b1b", pulse_color="#ffffff", weight=4, delay=1200, dash_array=[12, 18],
+        AntPath(line, color="#1b1b1b", pulse_color="#ffffff", weight=4, delay=1200, dash_array=[12, 18],
                 tooltip=safe_text(route.name))
     ).add_to(fg_route)  # fmt: skip
     fg_towns = folium.FeatureGroup(name="towns", show=True).add_to(m)
@@ -370,7 +370,7 @@ def hotspot_map(
                 tooltip=f"{safe_text(f.get('origin', ''))} → {safe_text(f.get('destination', ''))}: {int(f['count'])}",
             ).add_to(fg_flows)  # fmt: skip
             _offline(
-                folium_plugins.PolyLineTextPath(pl, "  ►  ", repeat=True, offset=int(width / 2) + 4,
+                PolyLineTextPath(pl, "  ►  ", repeat=True, offset=int(width / 2) + 4,
                                  attributes={"fill": "#6a3d9a", "font-size": str(int(10 + width))})
             ).add_to(m)  # fmt: skip
             points += [
