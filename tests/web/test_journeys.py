@@ -35,6 +35,12 @@ TOWNS = [("Benin City", "NG", 12), ("Tripoli", "LY", 9), ("Agadez", "NE", 6), ("
 GOOD_ROWS = sum(n for _, _, n in TOWNS)  # 34
 COUNTS = {t: n for t, _, n in TOWNS}
 RANKED = ["Benin City", "Tripoli", "Lampedusa", "Rome", "Agadez"]
+#: The clean campaign's targets, largest reach first: Lampedusa's and Agadez's shares of the budget
+#: fall under the platform's daily minimum per ad set, so the planner drops them.
+CLEAN_TARGETS = "3: Rome (IT, N), Tripoli (LY, N), Benin City (NG, N)"
+#: What the dry run records for the clean campaign: the campaign, one ad set per target (English
+#: only), a creative and an ad per message (3) per ad set, and a post per target and day (3 x 15).
+OUTBOX_COUNTS = "ad sent: 9 · adset sent: 3 · campaign sent: 1 · creative sent: 9 · post sent: 45"
 BAD_DATE = "2025-13-45"
 
 
@@ -93,6 +99,7 @@ def analyst_leg(browser: Browser, live: Live, tmp_path: Path) -> int:
     page.select_option("#spec", "reports")
     page.click("#import-submit")
     page.wait_for_url(re.compile(r".*/imports/\d+$"), timeout=30000)
+    page.locator("#rejects tbody tr").first.wait_for()
     assert page.inner_text("#n-read") == str(GOOD_ROWS + 1)
     assert page.inner_text("#n-stored") == str(GOOD_ROWS)
     assert page.inner_text("#n-rejected") == "1"
@@ -107,6 +114,7 @@ def analyst_leg(browser: Browser, live: Live, tmp_path: Path) -> int:
     page.click("#hotspots-submit")
     page.wait_for_url(re.compile(r".*/hotspots/\d+$"), timeout=90000)
     run_id = int(page.url.rsplit("/", 1)[1])
+    page.locator("#ranked tbody tr").first.wait_for()
     # The ranking goes round the route's four legs, the strongest head first: Benin City (leg 1),
     # Tripoli (leg 2), Lampedusa (leg 3), Rome (leg 4); then leg 1's second, Agadez (which lies
     # at the end of leg 1), although its 6 reports outnumber Lampedusa's 4 and Rome's 3.
@@ -131,3 +139,103 @@ def test_the_analyst_imports_a_file_and_runs_hotspots_for_the_route(
     live_store: Live, module_browser: Browser, tmp_path: Path
 ) -> None:
     analyst_leg(module_browser, live_store, tmp_path)
+
+
+# --- the campaign manager's result, until the manager's pages are merged ----------------------
+
+ORGANISATION = "Safe Passage NGO"
+BUDGET = 3000.0
+
+
+def plan_by_step(live: Live, run_id: int, *, name: str, clean: bool) -> int:
+    """A campaign on the analyst's run, planned by ``cam`` through the step behind
+    ``counterflow plan`` (and laid out by the one behind ``counterflow schedule``). A ``clean``
+    one speaks English only (a reviewed catalog) and names who pays; the other leaves 'Paid
+    for by' and the EU's DSA fields empty and speaks the local (draft) languages: refusals stand."""
+    from flows import steps
+    from intel.db import session_scope
+
+    start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
+    extra = (
+        {"languages": "en", "paid_for_by": ORGANISATION, "dsa_beneficiary": ORGANISATION, "dsa_payor": ORGANISATION}
+        if clean
+        else {}
+    )
+    with session_scope(live.engine) as s:
+        plan = steps.plan(
+            s, settings=live.settings, route=ROUTE, name=name, author="cam", budget=BUDGET,
+            starts_on=start, ends_on=start + dt.timedelta(days=14), run_id=run_id, **extra,
+        )  # fmt: skip
+        campaign_id = int(plan["campaign_id"])
+        if clean:
+            steps.schedule(s, campaign_id=campaign_id, settings=live.settings)
+    return campaign_id
+
+
+def publish_by_step(live: Live, campaign_id: int) -> None:
+    """Publish to the dry-run outbox through the step behind ``counterflow publish``."""
+    from flows import steps
+    from intel.db import session_scope
+
+    with session_scope(live.engine) as s:
+        done = steps.publish(s, campaign_id=campaign_id, channel="outbox", settings=live.settings)
+    assert done["failed"] == [] and done["sent"] > 0
+
+
+# --- the director: preflight, budget and targets; refused, then approved; the outbox ---------
+
+
+def director_leg(browser: Browser, live: Live, *, refused_id: int, clean_id: int) -> None:
+    """The director reads a campaign whose refusals stand and cannot approve it (not even by
+    sending the form without its disabled button), then approves the clean one."""
+    dina = as_person(browser, live, "dina", viewport={"width": 1200, "height": 1400})
+    page = dina.page
+    page.goto(live.url(f"/campaigns/{refused_id}"))
+    verdict = page.inner_text("#preflight-verdict")
+    assert re.fullmatch(r"\d+ refusals", verdict), verdict
+    rules = cells(page, "#findings-table", 2)
+    levels = cells(page, "#findings-table", 1)
+    refused_rules = {r for r, lv in zip(rules, levels, strict=True) if lv == "refused"}
+    assert {"paid_for_by", "dsa", "locale_fuzzy"} <= refused_rules
+    assert page.locator("#approve").is_disabled()
+    assert page.inner_text("#approve-reason").startswith(f"Approval is closed while {verdict.split()[0]} preflight")
+    # the button is only a hint: the server refuses the form too
+    with page.expect_navigation():
+        page.eval_on_selector("#approve-form", "form => form.submit()")
+    assert "paid_for_by" in page.inner_text("main") or "refus" in page.inner_text("main")
+    page.goto(live.url(f"/campaigns/{refused_id}"))
+    assert page.locator("#approved-by").count() == 0
+
+    page.goto(live.url(f"/campaigns/{clean_id}"))
+    assert page.inner_text("#preflight-verdict") == "passes"
+    assert page.inner_text("#approval-budget").startswith("3,000.00 USD, ")
+    assert re.sub(r"\d[\d,]*\)", "N)", page.inner_text("#approval-targets")) == CLEAN_TARGETS
+    assert page.inner_text("#outbox-counts").strip() == ""
+    page.click("#approve")
+    page.wait_for_selector("#approved-by")
+    assert page.inner_text("#approved-by") == "dina"
+    dina.close()
+
+
+def outbox_leg(browser: Browser, live: Live, campaign_id: int) -> None:
+    """After publishing, the campaign page lists what the dry-run outbox recorded."""
+    cam = as_person(browser, live, "cam", viewport={"width": 1200, "height": 1400})
+    page = cam.page
+    page.goto(live.url(f"/campaigns/{campaign_id}"))
+    assert page.inner_text("#status") == "published"
+    assert page.inner_text("#outbox-counts") == OUTBOX_COUNTS
+    channels = set(cells(page, "#outbox", 3))
+    assert channels == {"outbox"}
+    assert set(cells(page, "#outbox", 4)) == {"sent"}
+    cam.close()
+
+
+def test_the_director_approves_a_clean_campaign_but_not_one_with_refusals(
+    live_store: Live, module_browser: Browser, tmp_path: Path
+) -> None:
+    run_id = analyst_leg(module_browser, live_store, tmp_path)
+    refused_id = plan_by_step(live_store, run_id, name="Local languages, no payer", clean=False)
+    clean_id = plan_by_step(live_store, run_id, name="Safe journeys (English)", clean=True)
+    director_leg(module_browser, live_store, refused_id=refused_id, clean_id=clean_id)
+    publish_by_step(live_store, clean_id)  # POST /campaigns/{id}/publish is the manager's, not merged yet
+    outbox_leg(module_browser, live_store, clean_id)
