@@ -8,7 +8,7 @@ remain (the same rules as the planner: :func:`campaigns.plan.planner.adset_specs
 split of :mod:`campaigns.plan.budget`), and their assets are made again; slots that were
 scheduled are removed (schedule again). A target the budget dropped at planning time does not
 come back: plan again for that.
-An approved (or scheduled) campaign goes back to draft: its approval is withdrawn and an
+A submitted campaign goes back to draft (submit it again); an approved (or scheduled) one too: its approval is withdrawn and an
 ``AuditEvent`` ("campaign.approval_withdrawn") records who approved it and what changed; every
 edit is recorded as "campaign.edited". A campaign with anything sent, measured or tipped is
 refused: plan a new one.
@@ -303,6 +303,9 @@ def edit_campaign(
             )
         ).all():
             session.delete(post)
+    if campaign.status == "submitted":
+        campaign.status = "draft"  # the approvers saw another campaign: submit it again
+        changes["status"] = ["submitted", "draft"]
     session.add(campaign)
     session.add(
         AuditEvent(

@@ -191,6 +191,26 @@ def approve(
     return {"campaign_id": c.id, "approved_by": c.approved_by, "approved_at": str(c.approved_at)}
 
 
+def submit(session: Session, *, campaign_id: int, by: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Hand a draft to the approvers (see :func:`campaigns.delivery.approval.submit_campaign`):
+    refused while a preflight refusal stands, as an approval is."""
+    from campaigns.delivery.approval import submit_campaign
+
+    c = submit_campaign(session, campaign_id=campaign_id, by=by, now=now)
+    return {"campaign_id": c.id, "status": c.status, "submitted_by": by}
+
+
+def review_copy(
+    session: Session, *, campaign_id: int, locale: str, reviewer: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Record ``reviewer``'s check of one locale's copy of the campaign (see
+    :mod:`campaigns.copy.review`); the catalog's own review (``locales review``) is unchanged."""
+    from campaigns.copy.review import record_review
+
+    event = record_review(session, campaign_id=campaign_id, locale=locale, reviewer=reviewer, now=now)
+    return {"campaign_id": campaign_id, "locale": locale, "reviewed_by": event.actor, "reviewed_at": str(event.at)}
+
+
 CALENDAR_SHOWN = 20
 """How many calendar rows a schedule's summary carries (the first ones, by UTC time)."""
 
