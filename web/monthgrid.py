@@ -57,7 +57,9 @@ def _month(text: str) -> tuple[int, int]:
     try:
         day = dt.date.fromisoformat(f"{text}-01")
     except ValueError:
-        raise CounterflowError(f"month was {text!r}", "give it as YYYY-MM, e.g. 2027-03", status=422) from None
+        raise CounterflowError(
+            f"month was {text!r}", "give it as YYYY-MM, e.g. 2027-03", status=422
+        ) from None
     return day.year, day.month
 
 
@@ -76,7 +78,12 @@ def month_grid(rows: list[dict[str, Any]], month: str | None) -> Grid:
     shown = f"{year:04d}-{mon:02d}"
     weeks = [
         [
-            Day(d, d.month == mon, sorted(by_day.get(d, []), key=lambda p: p.time)[:PER_DAY], max(0, len(by_day.get(d, [])) - PER_DAY))
+            Day(
+                d,
+                d.month == mon,
+                sorted(by_day.get(d, []), key=lambda p: p.time)[:PER_DAY],
+                max(0, len(by_day.get(d, [])) - PER_DAY),
+            )
             for d in week
         ]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, mon)

@@ -39,7 +39,11 @@ def _date(text: str, label: str, errors: dict[str, str], key: str) -> dt.date | 
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        errors[key] = f"{label} was {text!r}: give a date as YYYY-MM-DD, e.g. 2027-03-01" if text else f"give the {label}"
+        errors[key] = (
+            f"{label} was {text!r}: give a date as YYYY-MM-DD, e.g. 2027-03-01"
+            if text
+            else f"give the {label}"
+        )
         return None
 
 
@@ -47,7 +51,9 @@ def _budget(text: str, errors: dict[str, str]) -> float | None:
     try:
         value = float(text.replace(",", ""))
     except ValueError:
-        errors["budget"] = f"budget was {text!r}: give a positive amount, e.g. 5000" if text else "give the budget"
+        errors["budget"] = (
+            f"budget was {text!r}: give a positive amount, e.g. 5000" if text else "give the budget"
+        )
         return None
     if not value > 0 or value != value or value == float("inf"):
         errors["budget"] = f"budget was {text}: give a positive amount, e.g. 5000"
@@ -99,7 +105,7 @@ class PlanForm:
 def read_plan(form: Any) -> PlanForm:
     """The plan form's fields, checked: each bad field gets its error in ``errors``."""
     errors: dict[str, str] = {}
-    values = {k: _one(form, k) for k in FIELDS}
+    values: dict[str, Any] = {k: _one(form, k) for k in FIELDS}
     values["keep"] = _many(form, "keep")
     values["allow_fuzzy"] = bool(_one(form, "allow_fuzzy"))
     if not values["name"]:
@@ -146,7 +152,17 @@ FIELDS = (
     "dsa_beneficiary",
     "dsa_payor",
 )
-EDIT_FIELDS = ("paid_for_by", "dsa_beneficiary", "dsa_payor", "budget", "starts", "ends", "languages", "ages", "genders")
+EDIT_FIELDS = (
+    "paid_for_by",
+    "dsa_beneficiary",
+    "dsa_payor",
+    "budget",
+    "starts",
+    "ends",
+    "languages",
+    "ages",
+    "genders",
+)
 
 
 @dataclass

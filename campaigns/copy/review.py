@@ -86,9 +86,7 @@ def record_review(
     crud.get_campaign(session, campaign_id=campaign_id)
     if not reviewer.strip():
         raise CounterflowError("the reviewer's name was empty", "sign in as the person who read the copy")
-    locales = sorted(
-        set(session.exec(select(Asset.locale).where(Asset.campaign_id == campaign_id)).all())
-    )
+    locales = sorted(set(session.exec(select(Asset.locale).where(Asset.campaign_id == campaign_id)).all()))
     if locale not in locales:
         raise CounterflowError(
             f"campaign {campaign_id} has no copy in locale {locale!r}",

@@ -208,7 +208,12 @@ def review_copy(
     from campaigns.copy.review import record_review
 
     event = record_review(session, campaign_id=campaign_id, locale=locale, reviewer=reviewer, now=now)
-    return {"campaign_id": campaign_id, "locale": locale, "reviewed_by": event.actor, "reviewed_at": str(event.at)}
+    return {
+        "campaign_id": campaign_id,
+        "locale": locale,
+        "reviewed_by": event.actor,
+        "reviewed_at": str(event.at),
+    }
 
 
 CALENDAR_SHOWN = 20

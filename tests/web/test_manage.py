@@ -55,7 +55,10 @@ def test_the_plan_form_lists_the_runs_proposed_targets_with_their_languages(
     run_page = client.get(f"/hotspots/{seeded.run.id}", headers=as_user(client, "cam")).text
     assert f'href="/campaigns/new?run={seeded.run.id}"' in run_page
     # an analyst reads the run but plans nothing
-    assert 'id="plan-campaign"' not in client.get(f"/hotspots/{seeded.run.id}", headers=as_user(client, "ana")).text
+    assert (
+        'id="plan-campaign"'
+        not in client.get(f"/hotspots/{seeded.run.id}", headers=as_user(client, "ana")).text
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +83,9 @@ def test_bad_plan_input_shows_the_form_again_with_the_fields_error_and_saves_not
     assert campaigns(sqlite_engine) == before
 
 
-def test_a_plan_the_step_refuses_saves_nothing(client: TestClient, seeded: Seeded, sqlite_engine: Engine) -> None:
+def test_a_plan_the_step_refuses_saves_nothing(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
     headers = as_user(client, "cam")
     before = campaigns(sqlite_engine)
     r = client.post("/campaigns", headers=headers, data=plan_form(seeded, headers, origins="ZZ"))
@@ -94,13 +99,20 @@ def test_planning_drops_the_unticked_target_and_opens_the_draft(
     headers = as_user(client, "cam")
     agadez = next(h for h in seeded.hotspots if h.place == "Agadez")
     keep = [str(h.id) for h in seeded.hotspots if h is not agadez]
-    r = client.post("/campaigns", headers=headers, data=plan_form(seeded, headers, keep=keep), follow_redirects=False)
+    r = client.post(
+        "/campaigns", headers=headers, data=plan_form(seeded, headers, keep=keep), follow_redirects=False
+    )
     assert r.status_code == 303
     cid = int(r.headers["location"].rsplit("/", 1)[1])
     with Session(sqlite_engine) as s:
         c = s.get(Campaign, cid)
         assert c is not None
-        assert (c.author, c.status, c.budget, c.paid_for_by) == ("cam", "draft", 4000.0, "Counterflow Test Foundation")
+        assert (c.author, c.status, c.budget, c.paid_for_by) == (
+            "cam",
+            "draft",
+            4000.0,
+            "Counterflow Test Foundation",
+        )
         assert (c.starts_on, c.ends_on) == (dt.date(NEXT_YEAR, 4, 1), dt.date(NEXT_YEAR, 4, 10))
         names = sorted(t.name for t in s.exec(select(Target).where(Target.campaign_id == cid)).all())
     assert names == ["Benin City", "Sabha", "Tripoli"]
@@ -112,7 +124,9 @@ def test_the_preflight_fragment_changes_with_a_field_and_saves_nothing(
     headers = as_user(client, "cam")
     before = campaigns(sqlite_engine)
     with_payer = client.post("/campaigns/preflight", headers=headers, data=plan_form(seeded, headers))
-    without = client.post("/campaigns/preflight", headers=headers, data=plan_form(seeded, headers, paid_for_by=""))
+    without = client.post(
+        "/campaigns/preflight", headers=headers, data=plan_form(seeded, headers, paid_for_by="")
+    )
     assert with_payer.status_code == without.status_code == 200
     assert 'data-rule="paid_for_by"' not in with_payer.text and "passes" in with_payer.text
     assert 'data-rule="paid_for_by"' in without.text and "Paid for by" in without.text
@@ -123,7 +137,9 @@ def test_the_preflight_fragment_changes_with_a_field_and_saves_nothing(
 
 def _planned(client: TestClient, seeded: Seeded, **changes: Any) -> int:
     headers = as_user(client, "cam")
-    r = client.post("/campaigns", headers=headers, data=plan_form(seeded, headers, **changes), follow_redirects=False)
+    r = client.post(
+        "/campaigns", headers=headers, data=plan_form(seeded, headers, **changes), follow_redirects=False
+    )
     assert r.status_code == 303, r.text[:500]
     return int(r.headers["location"].rsplit("/", 1)[1])
 
@@ -148,7 +164,9 @@ def test_editing_a_draft_goes_through_the_edit_step_and_is_audited(
     with Session(sqlite_engine) as s:
         c = s.get(Campaign, cid)
         assert c is not None and c.budget == 5000.0
-        edited = s.exec(select(AuditEvent).where(AuditEvent.action == "campaign.edited", AuditEvent.object_id == cid)).all()
+        edited = s.exec(
+            select(AuditEvent).where(AuditEvent.action == "campaign.edited", AuditEvent.object_id == cid)
+        ).all()
         assert [(e.actor, e.detail["changes"]["budget"]) for e in edited] == [("cleo", [4000.0, 5000.0])]
 
 
@@ -163,7 +181,9 @@ def test_only_a_draft_is_edited(client: TestClient, seeded: Seeded, sqlite_engin
     headers = as_user(client, "cam")
     r = client.get(f"/campaigns/{cid}/edit", headers=headers)
     assert r.status_code == 409 and "only a draft is edited here" in r.text
-    r = client.post(f"/campaigns/{cid}/edit", headers=headers, data={"csrf_token": headers["X-CSRF-Token"], "budget": "1"})
+    r = client.post(
+        f"/campaigns/{cid}/edit", headers=headers, data={"csrf_token": headers["X-CSRF-Token"], "budget": "1"}
+    )
     assert r.status_code == 409
     with Session(sqlite_engine) as s:
         c = s.get(Campaign, cid)
@@ -185,13 +205,18 @@ def test_submit_is_refused_while_a_refusal_stands_then_goes_through(
     edit = client.get(f"/campaigns/{cid}/edit", headers=headers).text
     form = {k: v for k, v in _values(edit).items()}
     form.update(csrf_token=headers["X-CSRF-Token"], genders="all", paid_for_by="Counterflow Test Foundation")
-    assert client.post(f"/campaigns/{cid}/edit", headers=headers, data=form, follow_redirects=False).status_code == 303
+    assert (
+        client.post(f"/campaigns/{cid}/edit", headers=headers, data=form, follow_redirects=False).status_code
+        == 303
+    )
     r = client.post(f"/campaigns/{cid}/submit", headers=headers, follow_redirects=False)
     assert r.status_code == 303
     with Session(sqlite_engine) as s:
         c = s.get(Campaign, cid)
         assert c is not None and c.status == "submitted"
-        assert s.exec(select(AuditEvent.actor).where(AuditEvent.action == "campaign.submitted")).all() == ["cam"]
+        assert s.exec(select(AuditEvent.actor).where(AuditEvent.action == "campaign.submitted")).all() == [
+            "cam"
+        ]
     again = client.post(f"/campaigns/{cid}/submit", headers=headers)
     assert again.status_code == 409 and "not a draft" in again.text
 

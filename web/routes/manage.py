@@ -22,8 +22,8 @@ from intel.errors import Conflict, CounterflowError, NotFound
 from intel.hotspot_store import route_of_run
 from intel.models import Asset, Campaign, Hotspot, HotspotRun, User
 from intel.settings import Settings
-from web.monthgrid import month_grid
 from web.deps import RowId, SessionDep, SettingsDep, UserDep
+from web.monthgrid import month_grid
 from web.planform import Plan, current_values, read_edit, read_plan
 from web.readable import Page
 from web.templating import render
@@ -81,7 +81,9 @@ def candidates(session: Session, run: HotspotRun, origins: str = "") -> list[dic
     return out
 
 
-def plan_draft(session: Session, settings: Settings, *, run: HotspotRun, plan: Plan, author: str) -> dict[str, Any]:
+def plan_draft(
+    session: Session, settings: Settings, *, run: HotspotRun, plan: Plan, author: str
+) -> dict[str, Any]:
     """Plan the draft through ``flows.steps.plan`` (as ``counterflow plan``), then drop the
     proposed targets the form unticked through ``flows.steps.edit``; returns the plan's summary."""
     from flows import steps
@@ -123,9 +125,16 @@ def _findings(summary: dict[str, Any]) -> list[Finding]:
     return sorted(found, key=lambda f: f.level != "refuse")
 
 
-def _fragment(request: Request, findings: list[Finding], errors: dict[str, str], problem: CounterflowError | None) -> HTMLResponse:
+def _fragment(
+    request: Request, findings: list[Finding], errors: dict[str, str], problem: CounterflowError | None
+) -> HTMLResponse:
     return render(
-        request, "_preflight.html", findings=findings, refused=refusals(findings), errors=errors, problem=problem
+        request,
+        "_preflight.html",
+        findings=findings,
+        refused=refusals(findings),
+        errors=errors,
+        problem=problem,
     )
 
 
@@ -164,7 +173,9 @@ def _plan_page(
 
 
 @router.get("/campaigns/new", response_class=HTMLResponse)
-def new_campaign(request: Request, session: SessionDep, user: UserDep, run: int | None = None) -> HTMLResponse:
+def new_campaign(
+    request: Request, session: SessionDep, user: UserDep, run: int | None = None
+) -> HTMLResponse:
     """The plan form on a hotspot run: its proposed targets, audience, budget, dates, disclosures."""
     if run is None or not 1 <= run <= 2**31 - 1:
         runs = session.exec(select(HotspotRun).order_by(col(HotspotRun.id).desc()).limit(20)).all()
@@ -198,7 +209,9 @@ def _run_of(form: Any, session: Session) -> HotspotRun:
 
 
 @router.post("/campaigns", response_class=HTMLResponse)
-async def create_campaign(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep) -> Response:
+async def create_campaign(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep
+) -> Response:
     """Plan the draft (``flows.steps.plan``) and open it; bad input shows the form again (422)."""
     form = await _form(request)
     run = _run_of(form, session)
@@ -214,7 +227,9 @@ async def create_campaign(request: Request, session: SessionDep, settings: Setti
 
 
 @router.post("/campaigns/preflight", response_class=HTMLResponse)
-async def plan_preflight(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep) -> HTMLResponse:
+async def plan_preflight(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep
+) -> HTMLResponse:
     """The preflight findings of the plan form as it stands (HTML fragment); nothing is saved."""
     form = await _form(request)
     run = _run_of(form, session)
@@ -294,7 +309,9 @@ async def edit_campaign(
         session.rollback()
         if exc.status in (401, 403, 404, 409):
             raise
-        return _edit_page(request, session, user, _campaign(session, campaign_id), read.values, problem=exc, status=422)
+        return _edit_page(
+            request, session, user, _campaign(session, campaign_id), read.values, problem=exc, status=422
+        )
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 
@@ -314,7 +331,9 @@ async def edit_preflight(
     try:
         if not read.changes:
             return _fragment(request, campaign_findings(session, campaign), {}, None)
-        summary = steps.edit(session, campaign_id=campaign_id, editor=user.name, settings=settings, **read.changes)
+        summary = steps.edit(
+            session, campaign_id=campaign_id, editor=user.name, settings=settings, **read.changes
+        )
         return _fragment(request, _findings(summary), {}, None)
     except CounterflowError as exc:
         return _fragment(request, [], {}, exc)
@@ -328,7 +347,13 @@ def copy_locales(request: Request, session: SessionDep, user: UserDep, campaign_
     from campaigns.copy.review import reviews
 
     campaign = _campaign(session, campaign_id)
-    return render(request, "campaign_copy.html", user=user, campaign=campaign, locales=reviews(session, campaign_id=campaign_id))
+    return render(
+        request,
+        "campaign_copy.html",
+        user=user,
+        campaign=campaign,
+        locales=reviews(session, campaign_id=campaign_id),
+    )
 
 
 def _english(session: Session, campaign_id: int, assets: list[Asset]) -> dict[int, Asset | None]:
@@ -349,7 +374,10 @@ def copy_locale(
     campaign = _campaign(session, campaign_id)
     state = next((r for r in reviews(session, campaign_id=campaign_id) if r.locale == locale), None)
     if state is None:
-        raise NotFound(f"campaign {campaign_id} has no copy in locale {locale!r}", f"pick a locale on /campaigns/{campaign_id}/copy")
+        raise NotFound(
+            f"campaign {campaign_id} has no copy in locale {locale!r}",
+            f"pick a locale on /campaigns/{campaign_id}/copy",
+        )
     assets = list(
         session.exec(
             select(Asset)
@@ -380,7 +408,9 @@ def review_locale(session: SessionDep, user: UserDep, campaign_id: RowId, locale
     return RedirectResponse(f"/campaigns/{campaign_id}/copy", status_code=303)
 
 
-def calendar(session: Session, settings: Settings, campaign: Campaign) -> tuple[list[dict[str, Any]], bytes, bool, CounterflowError | None]:
+def calendar(
+    session: Session, settings: Settings, campaign: Campaign
+) -> tuple[list[dict[str, Any]], bytes, bool, CounterflowError | None]:
     """The campaign's posts (calendar rows), its iCalendar file, whether they are a preview, and
     why there are none. A campaign not scheduled yet is laid out by ``flows.steps.schedule`` (as
     ``counterflow schedule``) in a transaction that is rolled back."""
@@ -401,7 +431,12 @@ def calendar(session: Session, settings: Settings, campaign: Campaign) -> tuple[
 
 @router.get("/campaigns/{campaign_id}/schedule", response_class=HTMLResponse)
 def schedule_page(
-    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, campaign_id: RowId, month: str | None = None
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UserDep,
+    campaign_id: RowId,
+    month: str | None = None,
 ) -> HTMLResponse:
     """The posts as a month calendar, in each target's local time with its time zone named."""
     campaign = _campaign(session, campaign_id)
@@ -444,7 +479,9 @@ def submit(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectRe
 
 
 @router.post("/campaigns/{campaign_id}/publish")
-def publish(session: SessionDep, settings: SettingsDep, user: UserDep, campaign_id: RowId) -> RedirectResponse:
+def publish(
+    session: SessionDep, settings: SettingsDep, user: UserDep, campaign_id: RowId
+) -> RedirectResponse:
     """Schedule and publish an approved campaign through the configured channel (as
     ``counterflow schedule`` then ``publish``); the outbox is on the campaign page."""
     from flows import steps
