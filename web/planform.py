@@ -93,6 +93,8 @@ class Plan:
     dsa_payor: str | None = None
     allow_fuzzy: bool = False
     keep: list[int] = field(default_factory=list)
+    add: list[tuple[str, float]] = field(default_factory=list)  # (place, radius_km)
+    merge: list[tuple[int, int]] = field(default_factory=list)  # (keep, absorbed): hotspot ids
 
 
 @dataclass
@@ -119,6 +121,7 @@ def read_plan(form: Any) -> PlanForm:
     if (values["genders"] or "all") not in GENDERS:
         errors["genders"] = f"genders was {values['genders']!r}: choose all, women or men"
     keep = _ids(values["keep"], "targets", errors, "keep")
+    add, merge = _add_and_merge(form, values, errors)
     plan = Plan(
         name=values["name"],
         ages=ages,
@@ -134,8 +137,36 @@ def read_plan(form: Any) -> PlanForm:
         dsa_payor=values["dsa_payor"] or None,
         allow_fuzzy=values["allow_fuzzy"],
         keep=keep,
+        add=add,
+        merge=merge,
     )
     return PlanForm(plan, values, errors)
+
+
+def _add_and_merge(
+    form: Any, values: dict[str, Any], errors: dict[str, str]
+) -> tuple[list[tuple[str, float]], list[tuple[int, int]]]:
+    """The target to add (a place and a radius) and the two targets to merge, if given."""
+    for name in ("add_place", "add_radius", "merge_a", "merge_b"):
+        values[name] = _one(form, name)
+    add: list[tuple[str, float]] = []
+    if values["add_place"]:
+        try:
+            radius = float(values["add_radius"] or "10")
+        except ValueError:
+            radius = -1.0
+        if not 1 <= radius <= 80:
+            errors["add_radius"] = f"radius was {values['add_radius']!r}: give km between 1 and 80, e.g. 10"
+        add.append((values["add_place"], radius))
+    merge: list[tuple[int, int]] = []
+    pair = [values["merge_a"], values["merge_b"]]
+    if any(pair):
+        ids = _ids([p for p in pair if p], "targets", errors, "merge")
+        if len(ids) != 2 or ids[0] == ids[1]:
+            errors.setdefault("merge", "choose two different targets to merge")
+        else:
+            merge.append((ids[0], ids[1]))
+    return add, merge
 
 
 FIELDS = (
@@ -188,6 +219,10 @@ def current_values(campaign: Any) -> dict[str, Any]:
         "ages": f"{audience.get('age_min', 18)}-{audience.get('age_max', 35)}",
         "genders": genders[0] if len(genders) == 1 else "all",
         "drop": [],
+        "add_place": "",
+        "add_radius": "10",
+        "merge_a": "",
+        "merge_b": "",
     }
 
 
@@ -223,6 +258,11 @@ def read_edit(form: Any, campaign: Any) -> EditForm:
     drop = _ids(values["drop"], "targets", errors, "drop")
     if drop:
         changes["drop_targets"] = drop
+    add, merge = _add_and_merge(form, values, errors)
+    if add:
+        changes["add_targets"] = add
+    if merge:
+        changes["merge_targets"] = merge
     if not changes and not errors:
         errors["form"] = "nothing changed: change a field, then save"
     return EditForm(changes, values, errors)

@@ -140,12 +140,15 @@ def edit(
     ages: str | None = None,
     genders: str | None = None,
     drop_targets: list[int] | None = None,
+    add_targets: list[tuple[str, float]] | None = None,
+    merge_targets: list[tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """Edit a campaign that has not gone out, as ``editor`` (its author or a campaign manager,
     who proved who they are); see :mod:`campaigns.plan.edit`. An approved campaign goes back to
     draft (the withdrawal is audited). Returns what changed, whether an approval was withdrawn,
     and the plan's summary with the preflight run again."""
     from campaigns.plan.edit import Edit, edit_campaign
+    from campaigns.plan.targets import NewTarget
 
     was_approved = _approved_by(session, campaign_id)
     campaign, changes, _ = edit_campaign(
@@ -165,6 +168,8 @@ def edit(
             ages=ages,
             genders=genders,
             drop_targets=list(drop_targets or []),
+            add_targets=[NewTarget(place, radius) for place, radius in add_targets or []],
+            merge_targets=list(merge_targets or []),
         ),
     )
     assert campaign.id is not None

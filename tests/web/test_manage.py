@@ -296,3 +296,40 @@ def test_publish_waits_for_approval_then_fills_the_outbox(
         assert sent and {d.channel for d in sent} == {"outbox"}
     page = client.get(f"/campaigns/{cid}", headers=headers).text
     assert 'id="outbox"' in page and "The outbox is empty." not in page
+
+
+def test_a_target_added_on_the_plan_form_is_resolved_and_an_ambiguous_one_shows_candidates(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    headers = as_user(client, "cam")
+    before = campaigns(sqlite_engine)
+    r = client.post("/campaigns", headers=headers, data=plan_form(seeded, headers, add_place="Springfield"))
+    assert r.status_code == 422 and 'id="add_place-error"' in r.text
+    assert "Springfield (Missouri, United States)" in r.text and campaigns(sqlite_engine) == before
+    live = client.post(
+        "/campaigns/preflight", headers=headers, data=plan_form(seeded, headers, add_place="Springfield")
+    )
+    assert 'id="preflight-errors"' in live.text and "is ambiguous" in live.text
+    cid = _planned(client, seeded, add_place="Kano, Nigeria", add_radius="15")
+    with Session(sqlite_engine) as s:
+        kano = s.exec(select(Target).where(Target.campaign_id == cid, Target.name == "Kano")).one()
+        assert (kano.hotspot_id, kano.country, kano.radius_km) == (None, "NG", 15.0)
+
+
+def test_merging_two_targets_too_far_apart_is_refused_on_the_form(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    headers = as_user(client, "cam")
+    benin, agadez = seeded.hotspots[0], seeded.hotspots[1]
+    r = client.post(
+        "/campaigns",
+        headers=headers,
+        data=plan_form(seeded, headers, merge_a=str(benin.id), merge_b=str(agadez.id)),
+    )
+    assert r.status_code == 422 and "over the largest radius of 40 km" in r.text
+    same = client.post(
+        "/campaigns",
+        headers=headers,
+        data=plan_form(seeded, headers, merge_a=str(benin.id), merge_b=str(benin.id)),
+    )
+    assert same.status_code == 422 and "choose two different targets to merge" in same.text

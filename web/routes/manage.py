@@ -112,12 +112,34 @@ def plan_draft(
         allow_fuzzy=plan.allow_fuzzy,
     )
     kept = set(plan.keep)
-    drop = [t["id"] for t in summary["targets"] if t["pick"] and t["pick"].get("hotspot_id") not in kept]
-    if drop:
+    by_hotspot = {t["pick"]["hotspot_id"]: t["id"] for t in summary["targets"] if t["pick"]}
+    drop = [tid for hid, tid in by_hotspot.items() if hid not in kept]
+    merge = [(by_hotspot[a], by_hotspot[b]) for a, b in plan.merge if a in by_hotspot and b in by_hotspot]
+    if plan.merge and not merge:
+        raise CounterflowError(
+            "the two targets to merge are not both in the plan",
+            "choose two of the proposed targets to merge (the budget may have left one out)",
+        )
+    if drop or plan.add or merge:
         summary = steps.edit(
-            session, campaign_id=summary["campaign_id"], editor=author, settings=settings, drop_targets=drop
+            session,
+            campaign_id=summary["campaign_id"],
+            editor=author,
+            settings=settings,
+            drop_targets=drop,
+            add_targets=plan.add,
+            merge_targets=merge,
         )
     return summary
+
+
+def _place_errors(exc: CounterflowError) -> dict[str, str]:
+    """A typed place the gazetteer could not settle, as the field's error naming the candidates."""
+    from intel.gazetteer import AmbiguousPlace, UnknownPlace
+
+    if isinstance(exc, AmbiguousPlace | UnknownPlace):
+        return {"add_place": f"{exc.problem}: {exc.fix}"}
+    return {}
 
 
 def _findings(summary: dict[str, Any]) -> list[Finding]:
@@ -164,6 +186,7 @@ def _plan_page(
         run=run,
         route=route_of_run(session, run),
         proposed=proposed,
+        merge_options=[(c["hotspot_id"], c["name"]) for c in proposed],
         values=values,
         errors=errors or {},
         problem=problem,
@@ -222,7 +245,17 @@ async def create_campaign(
         summary = plan_draft(session, settings, run=run, plan=read.plan, author=user.name)
     except CounterflowError as exc:
         session.rollback()  # nothing half-saved
-        return _plan_page(request, session, user, run, read.values, problem=exc, status=422)
+        errors = _place_errors(exc)
+        return _plan_page(
+            request,
+            session,
+            user,
+            run,
+            read.values,
+            errors=errors,
+            problem=None if errors else exc,
+            status=422,
+        )
     return RedirectResponse(f"/campaigns/{summary['campaign_id']}", status_code=303)
 
 
@@ -240,7 +273,8 @@ async def plan_preflight(
         findings = _findings(plan_draft(session, settings, run=run, plan=read.plan, author=user.name))
         return _fragment(request, findings, {}, None)
     except CounterflowError as exc:
-        return _fragment(request, [], {}, exc)
+        errors = _place_errors(exc)
+        return _fragment(request, [], errors, None if errors else exc)
     finally:
         session.rollback()
 
@@ -267,13 +301,15 @@ def _edit_page(
     from campaigns.crud import list_targets
 
     findings = campaign_findings(session, campaign)
+    targets = list_targets(session, campaign_id=campaign.id or 0)
     return render(
         request,
         "campaign_edit.html",
         status=status,
         user=user,
         campaign=campaign,
-        targets=list_targets(session, campaign_id=campaign.id or 0),
+        targets=targets,
+        merge_options=[(t.id, t.name) for t in targets],
         values=values,
         errors=errors or {},
         problem=problem,
@@ -307,10 +343,19 @@ async def edit_campaign(
         steps.edit(session, campaign_id=campaign_id, editor=user.name, settings=settings, **read.changes)
     except CounterflowError as exc:
         session.rollback()
-        if exc.status in (401, 403, 404, 409):
+        errors = _place_errors(exc)
+        if not errors and exc.status in (401, 403, 404, 409):
             raise
+        campaign = _campaign(session, campaign_id)
         return _edit_page(
-            request, session, user, _campaign(session, campaign_id), read.values, problem=exc, status=422
+            request,
+            session,
+            user,
+            campaign,
+            read.values,
+            errors=errors,
+            problem=None if errors else exc,
+            status=422,
         )
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
@@ -336,7 +381,8 @@ async def edit_preflight(
         )
         return _fragment(request, _findings(summary), {}, None)
     except CounterflowError as exc:
-        return _fragment(request, [], {}, exc)
+        errors = _place_errors(exc)
+        return _fragment(request, [], errors, None if errors else exc)
     finally:
         session.rollback()
 
