@@ -92,21 +92,22 @@ def test_an_ambiguous_place_or_a_merge_too_wide_is_refused_and_nothing_changes(
 ) -> None:
     cid = _planned(sqlite_engine, sqlite_settings)
     before = _targets(sqlite_engine, cid)
-    with pytest.raises(AmbiguousPlace, match=r"Springfield \(Missouri, United States\)"):
-        with session_scope(sqlite_engine) as s:
-            steps.edit(
-                s, campaign_id=cid, editor="ana", settings=sqlite_settings, add_targets=[("Springfield", 10)]
-            )
+    with (
+        pytest.raises(AmbiguousPlace, match=r"Springfield \(Missouri, United States\)"),
+        session_scope(sqlite_engine) as s,
+    ):
+        steps.edit(
+            s, campaign_id=cid, editor="ana", settings=sqlite_settings, add_targets=[("Springfield", 10)]
+        )
     ids = [t.id for t in before.values()]
-    with pytest.raises(CounterflowError, match="over the largest radius of 40 km"):
-        with session_scope(sqlite_engine) as s:
-            steps.edit(
-                s, campaign_id=cid, editor="ana", settings=sqlite_settings, merge_targets=[(ids[0], ids[1])]
-            )
-    with pytest.raises(CounterflowError, match="radius_km was 900"):
-        with session_scope(sqlite_engine) as s:
-            steps.edit(
-                s, campaign_id=cid, editor="ana", settings=sqlite_settings, add_targets=[("Kano", 900)]
-            )
+    with (
+        pytest.raises(CounterflowError, match="over the largest radius of 40 km"),
+        session_scope(sqlite_engine) as s,
+    ):
+        steps.edit(
+            s, campaign_id=cid, editor="ana", settings=sqlite_settings, merge_targets=[(ids[0], ids[1])]
+        )
+    with pytest.raises(CounterflowError, match="radius_km was 900"), session_scope(sqlite_engine) as s:
+        steps.edit(s, campaign_id=cid, editor="ana", settings=sqlite_settings, add_targets=[("Kano", 900)])
     after = _targets(sqlite_engine, cid)
     assert {n: t.radius_km for n, t in after.items()} == {n: t.radius_km for n, t in before.items()}
