@@ -80,7 +80,7 @@ def test_a_target_added_by_lat_lon_gets_its_place_and_a_share_of_the_budget_then
             editor="ana",
             settings=sqlite_settings,
             now=NOW,
-            merge_targets=[(benin.id, added.id)],
+            merge_targets=[(int(benin.id or 0), int(added.id or 0))],
         )
     after = _targets(sqlite_engine, cid)
     assert sorted(after) == ["Benin City", "Tripoli"] and after["Benin City"].radius_km == 23.1
@@ -99,7 +99,7 @@ def test_an_ambiguous_place_or_a_merge_too_wide_is_refused_and_nothing_changes(
         steps.edit(
             s, campaign_id=cid, editor="ana", settings=sqlite_settings, add_targets=[("Springfield", 10)]
         )
-    ids = [t.id for t in before.values()]
+    ids = [int(t.id or 0) for t in before.values()]
     with (
         pytest.raises(CounterflowError, match="over the largest radius of 40 km"),
         session_scope(sqlite_engine) as s,
