@@ -228,7 +228,7 @@ def edit_campaign(
         ]
     added = [added_target(campaign_id, new, audience) for new in edit.add_targets]
     if added:
-        changes["targets_added"] = [None, [f"{t.name} ({t.radius_km:g} km)" for t in added]]
+        changes["targets_added"] = [[f"{t.name} ({t.radius_km:g} km)" for t in added], None]
         for t in added:
             session.add(t)
         session.flush()
