@@ -219,6 +219,16 @@ def test_submit_is_refused_while_a_refusal_stands_then_goes_through(
         ]
     again = client.post(f"/campaigns/{cid}/submit", headers=headers)
     assert again.status_code == 409 and "not a draft" in again.text
+    # an edit of a submitted campaign makes it a draft again: the approvers saw another one
+    form = _values(client.get(f"/campaigns/{cid}/edit", headers=headers).text)
+    form.update(csrf_token=headers["X-CSRF-Token"], genders="all", budget="4500")
+    assert (
+        client.post(f"/campaigns/{cid}/edit", headers=headers, data=form, follow_redirects=False).status_code
+        == 303
+    )
+    with Session(sqlite_engine) as s:
+        c = s.get(Campaign, cid)
+        assert c is not None and (c.status, c.budget) == ("draft", 4500.0)
 
 
 def _values(html: str) -> dict[str, str]:
