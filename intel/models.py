@@ -253,7 +253,7 @@ class Campaign(SQLModel, table=True):
     name: str
     route_id: int | None = Field(default=None, foreign_key="route.id")
     hotspot_run_id: int | None = Field(default=None, foreign_key="hotspotrun.id")
-    status: str = "draft"  # draft, approved, scheduled, published, finished
+    status: str = "draft"  # draft, submitted, approved, scheduled, published, finished
     author: str
     approved_by: str | None = None
     approved_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]

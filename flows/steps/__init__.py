@@ -5,7 +5,17 @@ dict that a flow can pass on and a person can read.
 """
 
 from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
-from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
+from flows.steps.campaigns import (
+    approve,
+    edit,
+    insights,
+    plan,
+    plan_summary,
+    publish,
+    review_copy,
+    schedule,
+    submit,
+)
 from flows.steps.figures import histogram, movement
 from flows.steps.intel import ingest
 from flows.steps.overlay import overlay
@@ -27,6 +37,8 @@ __all__ = [
     "plan",
     "plan_summary",
     "publish",
+    "review_copy",
     "run_hotspots",
     "schedule",
+    "submit",
 ]
