@@ -37,6 +37,8 @@ TOWNS = [("Benin City", "NG", 12), ("Tripoli", "LY", 9), ("Agadez", "NE", 6), ("
 GOOD_ROWS = sum(n for _, _, n in TOWNS)  # 34
 COUNTS = {t: n for t, _, n in TOWNS}
 RANKED = ["Benin City", "Tripoli", "Lampedusa", "Rome", "Agadez"]
+BUDGET = 3600
+POSTS = 45  # the clean campaign's: one a day for 15 days at each of its 3 targets
 #: The clean campaign's targets, largest reach first: Lampedusa's and Agadez's shares of the budget
 #: fall under the platform's daily minimum per ad set, so the planner drops them.
 CLEAN_TARGETS = "3: Rome (IT, N), Tripoli (LY, N), Benin City (NG, N)"
@@ -144,45 +146,84 @@ def test_the_analyst_imports_a_file_and_runs_hotspots_for_the_route(
     analyst_leg(module_browser, live_store, tmp_path)
 
 
-# --- the campaign manager's result, until the manager's pages are merged ----------------------
+# --- the campaign manager: plan from the run, edit, review a locale, calendar, submit ----------
 
 ORGANISATION = "Safe Passage NGO"
-BUDGET = 3000.0
+NEXT_YEAR = dt.date.today().year + 1
+STARTS, ENDS = f"{NEXT_YEAR}-04-01", f"{NEXT_YEAR}-04-15"  # 15 days, all in April
 
 
-def plan_by_step(live: Live, run_id: int, *, name: str, clean: bool) -> int:
-    """A campaign on the analyst's run, planned by ``cam`` through the step behind
-    ``counterflow plan`` (and laid out by the one behind ``counterflow schedule``). A ``clean``
-    one speaks English only (a reviewed catalog) and names who pays; the other leaves 'Paid
-    for by' and the EU's DSA fields empty and speaks the local (draft) languages: refusals stand."""
-    from flows import steps
-    from intel.db import session_scope
-
-    start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
-    extra = (
-        {"languages": "en", "paid_for_by": ORGANISATION, "dsa_beneficiary": ORGANISATION, "dsa_payor": ORGANISATION}
-        if clean
-        else {}
-    )
-    with session_scope(live.engine) as s:
-        plan = steps.plan(
-            s, settings=live.settings, route=ROUTE, name=name, author="cam", budget=BUDGET,
-            starts_on=start, ends_on=start + dt.timedelta(days=14), run_id=run_id, **extra,
-        )  # fmt: skip
-        campaign_id = int(plan["campaign_id"])
-        if clean:
-            steps.schedule(s, campaign_id=campaign_id, settings=live.settings)
-    return campaign_id
+def plan_in_browser(page: Page, live: Live, run_id: int, *, name: str, clean: bool) -> int:
+    """``cam`` (signed in on ``page``) plans a campaign on the run with the plan form. A ``clean``
+    one speaks English only and names who pays (the DSA fields default to it); the other
+    leaves 'Paid for by' empty and speaks the local (draft) languages, so refusals stand."""
+    page.goto(live.url(f"/hotspots/{run_id}"))
+    page.click("#plan-campaign")
+    page.wait_for_url(live.url(f"/campaigns/new?run={run_id}"))
+    proposed = [t.strip() for t in page.locator("#targets tbody tr td:nth-child(3)").all_inner_texts()]
+    assert proposed == RANKED
+    page.fill("#name", name)
+    page.fill("#budget", "3000")
+    page.fill("#starts", STARTS)
+    page.fill("#ends", ENDS)
+    if clean:
+        page.fill("#languages", "en")
+        page.fill("#paid_for_by", ORGANISATION)
+        page.wait_for_selector("#preflight-verdict-live >> text=passes")
+    page.click("#plan-submit")
+    page.wait_for_url(re.compile(r".*/campaigns/\d+$"))
+    assert page.inner_text("#status") == "draft"
+    return int(page.url.rsplit("/", 1)[1])
 
 
-def publish_by_step(live: Live, campaign_id: int) -> None:
-    """Publish to the dry-run outbox through the step behind ``counterflow publish``."""
-    from flows import steps
-    from intel.db import session_scope
+def manager_leg(browser: Browser, live: Live, run_id: int) -> tuple[int, int]:
+    """The campaign manager plans a campaign whose refusals stand (it cannot be submitted) and a
+    clean one, edits the clean one's budget, reviews its English copy, reads its calendar (and
+    the .ics) and submits it. Returns (refused campaign, clean campaign)."""
+    cam = as_person(browser, live, "cam", viewport={"width": 1200, "height": 1400})
+    page = cam.page
+    refused_id = plan_in_browser(page, live, run_id, name="Local languages, no payer", clean=False)
+    assert page.locator("#submit").is_disabled()
+    clean_id = plan_in_browser(page, live, run_id, name="Safe journeys (English)", clean=True)
+    assert page.inner_text("#approval-budget").startswith("3,000.00 USD, ")
 
-    with session_scope(live.engine) as s:
-        done = steps.publish(s, campaign_id=campaign_id, channel="outbox", settings=live.settings)
-    assert done["failed"] == [] and done["sent"] > 0
+    page.click("#edit-link")
+    page.wait_for_url(live.url(f"/campaigns/{clean_id}/edit"))
+    page.fill("#budget", str(BUDGET))
+    page.click("#edit-submit")
+    page.wait_for_url(live.url(f"/campaigns/{clean_id}"))
+    assert page.inner_text("#approval-budget").startswith("3,600.00 USD, ")
+
+    page.click("#copy-link")
+    page.wait_for_url(live.url(f"/campaigns/{clean_id}/copy"))
+    assert page.locator("#locales tbody tr").evaluate_all("rows => rows.map(r => r.dataset.locale)") == ["en"]
+    page.click('#locales a:text-is("en")')
+    page.wait_for_url(live.url(f"/campaigns/{clean_id}/copy/en"))
+    page.click("#review-submit")
+    page.wait_for_url(live.url(f"/campaigns/{clean_id}/copy"))
+    assert page.inner_text('#locales tr[data-locale="en"] .review-state').startswith("cam, ")
+
+    page.goto(live.url(f"/campaigns/{clean_id}/schedule"))
+    assert page.inner_text("#month") == f"April {NEXT_YEAR}"
+    assert page.locator("#calendar td.in .post").count() == POSTS  # 15 days x 3 targets
+    with page.expect_download() as download:
+        page.click("#ics")
+    ics = Path(download.value.path()).read_text(encoding="utf-8")
+    assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == POSTS
+
+    page.goto(live.url(f"/campaigns/{clean_id}"))
+    page.click("#submit")
+    page.wait_for_url(live.url(f"/campaigns/{clean_id}"))
+    assert page.inner_text("#status") == "submitted"
+    cam.close()
+    return refused_id, clean_id
+
+
+def test_the_campaign_manager_plans_edits_reviews_schedules_and_submits(
+    live_store: Live, module_browser: Browser, tmp_path: Path
+) -> None:
+    run_id = analyst_leg(module_browser, live_store, tmp_path)
+    manager_leg(module_browser, live_store, run_id)
 
 
 # --- the director: preflight, budget and targets; refused, then approved; the outbox ---------
@@ -211,7 +252,7 @@ def director_leg(browser: Browser, live: Live, *, refused_id: int, clean_id: int
 
     page.goto(live.url(f"/campaigns/{clean_id}"))
     assert page.inner_text("#preflight-verdict") == "passes"
-    assert page.inner_text("#approval-budget").startswith("3,000.00 USD, ")
+    assert page.inner_text("#approval-budget").startswith("3,600.00 USD, ")
     assert re.sub(r"\d[\d,]*\)", "N)", page.inner_text("#approval-targets")) == CLEAN_TARGETS
     assert page.inner_text("#outbox-counts").strip() == ""
     page.click("#approve")
@@ -220,11 +261,14 @@ def director_leg(browser: Browser, live: Live, *, refused_id: int, clean_id: int
     dina.close()
 
 
-def outbox_leg(browser: Browser, live: Live, campaign_id: int) -> None:
-    """After publishing, the campaign page lists what the dry-run outbox recorded."""
+def publish_leg(browser: Browser, live: Live, campaign_id: int) -> None:
+    """The manager publishes the approved campaign to the dry-run outbox (the default channel)
+    and reads on the campaign page what it recorded."""
     cam = as_person(browser, live, "cam", viewport={"width": 1200, "height": 1400})
     page = cam.page
     page.goto(live.url(f"/campaigns/{campaign_id}"))
+    page.click("#publish")
+    page.wait_for_url(live.url(f"/campaigns/{campaign_id}#outbox"))
     assert page.inner_text("#status") == "published"
     assert page.inner_text("#outbox-counts") == OUTBOX_COUNTS
     channels = set(cells(page, "#outbox", 3))
@@ -237,8 +281,6 @@ def test_the_director_approves_a_clean_campaign_but_not_one_with_refusals(
     live_store: Live, module_browser: Browser, tmp_path: Path
 ) -> None:
     run_id = analyst_leg(module_browser, live_store, tmp_path)
-    refused_id = plan_by_step(live_store, run_id, name="Local languages, no payer", clean=False)
-    clean_id = plan_by_step(live_store, run_id, name="Safe journeys (English)", clean=True)
+    refused_id, clean_id = manager_leg(module_browser, live_store, run_id)
     director_leg(module_browser, live_store, refused_id=refused_id, clean_id=clean_id)
-    publish_by_step(live_store, clean_id)  # POST /campaigns/{id}/publish is the manager's, not merged yet
-    outbox_leg(module_browser, live_store, clean_id)
+    publish_leg(module_browser, live_store, clean_id)
