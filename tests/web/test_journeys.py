@@ -284,3 +284,78 @@ def test_the_director_approves_a_clean_campaign_but_not_one_with_refusals(
     refused_id, clean_id = manager_leg(module_browser, live_store, run_id)
     director_leg(module_browser, live_store, refused_id=refused_id, clean_id=clean_id)
     publish_leg(module_browser, live_store, clean_id)
+
+
+# --- the public: a tip from a campaign's link, on a phone ------------------------------------
+
+TIP = "A man at the motor park in Ekpoma promises girls jobs in Italy and keeps their passports."
+
+
+def tracking_code(browser: Browser, live: Live, campaign_id: int, target: str, locale: str) -> str:
+    """The tracking code of a campaign's asset, as its manager reads it on the campaign page."""
+    cam = as_person(browser, live, "cam")
+    cam.page.goto(live.url(f"/campaigns/{campaign_id}"))
+    card = cam.page.locator(f'.card.asset[data-locale="{locale}"]', has_text=f"{target} · {locale}").first
+    code = (card.locator(".link code").text_content() or "").strip()  # in a folded <details>
+    cam.close()
+    assert re.fullmatch(r"[\w-]+", code), code
+    return code
+
+
+def public_leg(browser: Browser, live: Live, code: str) -> None:
+    """Someone opens the campaign's link on a 390 px phone, writes a tip in English and is thanked;
+    nothing of theirs is kept in the browser."""
+    public = as_person(browser, live, None, viewport=PHONE, locale="en-US")
+    page = public.page
+    page.goto(live.url(f"/t/{code}"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.fill("#text", TIP)
+    page.fill("#place", "Ekpoma")
+    page.click("#send")
+    page.wait_for_selector("#thanks")
+    assert page.inner_text("#thanks") == "Thank you. Your tip has been received."
+    assert page.url == live.url(f"/t/{code}/thanks?lang=en")
+    assert public.context.cookies() == []
+    public.close()
+
+
+# --- the analyst: triage the tip into a report -----------------------------------------------
+
+
+def triage_leg(browser: Browser, live: Live, campaign_name: str) -> int:
+    """The analyst finds the tip attributed to the campaign, reads it (the director may not) and
+    triages it as actionable at the place the tipster gave: it becomes a report. Returns the tip id."""
+    ana = as_person(browser, live, "ana", viewport={"width": 1200, "height": 1400})
+    page = ana.page
+    page.goto(live.url("/tips"))
+    assert page.locator("#tips tbody tr").count() == 1
+    tip_id, _, status, campaign, target, locale = cells(page, "#tips", 1)[0], *[
+        cells(page, "#tips", i)[0] for i in range(2, 7)
+    ]
+    assert (status, campaign, target, locale) == ("new", campaign_name, "Benin City", "en")
+    assert TIP not in page.inner_text("main")  # the list never shows the text
+    page.click("#tips tbody tr >> text=open")
+    page.wait_for_url(live.url(f"/tips/{tip_id}"))
+    assert page.inner_text("#tip-text").strip() == TIP
+    assert page.inner_text("#place-given bdi") == "Ekpoma"
+    page.fill("#place", "Ekpoma")
+    page.click("#actionable")
+    page.wait_for_selector("text=Became report")
+    ana.close()
+
+    dina = as_person(browser, live, "dina")
+    answer = dina.page.goto(live.url(f"/tips/{tip_id}"))
+    assert answer is not None and answer.status == 403
+    assert TIP not in dina.page.content()
+    dina.close()
+    return int(tip_id)
+
+
+def test_the_public_sends_a_tip_from_a_campaign_link_and_the_analyst_makes_it_a_report(
+    live_store: Live, module_browser: Browser, tmp_path: Path
+) -> None:
+    run_id = analyst_leg(module_browser, live_store, tmp_path)
+    _, clean_id = manager_leg(module_browser, live_store, run_id)
+    public_leg(module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en"))
+    triage_leg(module_browser, live_store, "Safe journeys (English)")
