@@ -359,3 +359,89 @@ def test_the_public_sends_a_tip_from_a_campaign_link_and_the_analyst_makes_it_a_
     _, clean_id = manager_leg(module_browser, live_store, run_id)
     public_leg(module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en"))
     triage_leg(module_browser, live_store, "Safe journeys (English)")
+
+
+# --- the director: outcomes and the portfolio ------------------------------------------------
+
+#: Delivery figures for two of the clean campaign's assets, as a platform export gives them
+#: (tracking_code, day and measures), loaded through the step behind ``counterflow feedback``.
+METRICS = [
+    # target, day, reach, impressions, clicks, spend
+    ("Benin City", STARTS, 1200, 2400, 36, "40.00"),
+    ("Benin City", f"{NEXT_YEAR}-04-02", 800, 1600, 24, "30.00"),
+    ("Rome", STARTS, 500, 1000, 10, "20.00"),
+]
+
+
+def load_metrics(browser: Browser, live: Live, campaign_id: int, tmp_path: Path) -> None:
+    """Write ``METRICS`` with the English assets' tracking codes and load them (``feedback --metrics``)."""
+    from flows import steps
+    from intel.db import session_scope
+
+    codes = {t: tracking_code(browser, live, campaign_id, t, "en") for t in ("Benin City", "Rome")}
+    path = tmp_path / "metrics.csv"
+    rows = [f"{codes[t]},{day},{r},{i},{c},{s}" for t, day, r, i, c, s in METRICS]
+    path.write_text("tracking_code,day,reach,impressions,clicks,spend\n" + "\n".join(rows) + "\n")
+    with session_scope(live.engine) as s:
+        done = steps.feedback(s, campaign_id=campaign_id, settings=live.settings, metrics_path=path)
+    assert done["metrics_stored"] == 3
+
+
+def kpi(page: Page, label: str) -> str:
+    return page.locator(f'.kpi:has(.k:text-is("{label}")) .v').inner_text().strip()
+
+
+def outcomes_leg(browser: Browser, live: Live, campaign_id: int, name: str) -> None:
+    """The director reads the campaign's outcomes and its line in the portfolio. By hand from
+    ``METRICS`` and the one actionable tip (Benin City, English): reach 1,200 + 800 + 500 = 2,500
+    (each target's sum is under its population); clicks 70 of 5,000 impressions, CTR 1.40 %;
+    spend 90.00; 1 tip per 2,500 reached = 40.0 per 100k; 90.00 per actionable tip. Benin City
+    in English alone: reach 2,000 (peak day 1,200), 60 of 4,000 clicks = 1.50 %, 70.00 spent,
+    1 tip = 50.0 per 100k, 70.00 per actionable tip."""
+    dina = as_person(browser, live, "dina", viewport={"width": 1200, "height": 1400})
+    page = dina.page
+    page.goto(live.url(f"/outcomes/{campaign_id}"))
+    assert page.locator("#simulated").count() == 0
+    assert kpi(page, "people reached (upper bound)") == "2,500"
+    assert kpi(page, "click-through rate") == "1.40%"
+    assert kpi(page, "spend") == "90.00 USD"
+    assert kpi(page, "tips / actionable") == "1 / 1"
+    assert kpi(page, "tips per 100k reached") == "40.0"
+    assert kpi(page, "cost per actionable tip (USD)") == "90.00"
+    rows = page.locator("#outcome-rows tbody tr")
+    benin = rows.filter(has=page.locator("td:nth-child(1)", has_text="Benin City")).filter(
+        has=page.locator("td:nth-child(2):text-is('en')")
+    )
+    figures = [t.strip() for t in benin.locator("td").all_inner_texts()]
+    # target, locale, reach, peak day, impressions, clicks, CTR, completion, spend, conversions,
+    # cost per conversion, share of population, tips, actionable, per 100k, cost per actionable
+    assert figures[2:7] == ["2,000", "1,200", "4,000", "60", "1.50"]
+    assert (figures[8], figures[12:]) == ("70.00", ["1", "1", "50.0", "70.00"])
+
+    page.goto(live.url("/portfolio"))
+    for _ in range(60):  # the portfolio works a changed campaign out in the background
+        if page.locator("#pending").count() == 0:
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    line = [t.strip() for t in page.locator(f'#portfolio-rows tr[data-campaign="{campaign_id}"] td').all_inner_texts()]
+    # campaign, status, starts, reach, CTR %, tips / actionable, per 100k, spend, cost per actionable tip
+    assert line[0] == name and line[1] == "published"
+    assert line[3:9] == ["2,500", "1.40", "1 / 1", "40.0", "90.00 USD", "90.00"]
+    dina.close()
+
+
+def test_the_whole_loop_from_an_import_to_the_directors_outcomes(
+    live_store: Live, module_browser: Browser, tmp_path: Path
+) -> None:
+    """Every role in turn on one store: import and hotspots, plan to submit, approval and the
+    outbox, a tip and its triage, then the outcomes and the portfolio."""
+    name = "Safe journeys (English)"
+    run_id = analyst_leg(module_browser, live_store, tmp_path)
+    refused_id, clean_id = manager_leg(module_browser, live_store, run_id)
+    director_leg(module_browser, live_store, refused_id=refused_id, clean_id=clean_id)
+    publish_leg(module_browser, live_store, clean_id)
+    public_leg(module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en"))
+    triage_leg(module_browser, live_store, name)
+    load_metrics(module_browser, live_store, clean_id, tmp_path)
+    outcomes_leg(module_browser, live_store, clean_id, name)
