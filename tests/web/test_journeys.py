@@ -33,7 +33,13 @@ BUSY_MACHINE_MS = 90_000
 
 #: Reports per town in the analyst's file: one H3 cell each, so the ranking by weight follows
 #: these counts (all within three weeks of each other, so recency barely moves the weights).
-TOWNS = [("Benin City", "NG", 12), ("Tripoli", "LY", 9), ("Agadez", "NE", 6), ("Lampedusa", "IT", 4), ("Rome", "IT", 3)]
+TOWNS = [
+    ("Benin City", "NG", 12),
+    ("Tripoli", "LY", 9),
+    ("Agadez", "NE", 6),
+    ("Lampedusa", "IT", 4),
+    ("Rome", "IT", 3),
+]
 GOOD_ROWS = sum(n for _, _, n in TOWNS)  # 34
 COUNTS = {t: n for t, _, n in TOWNS}
 RANKED = ["Benin City", "Tripoli", "Lampedusa", "Rome", "Agadez"]
@@ -55,7 +61,9 @@ def reports_csv(path: Path) -> Path:
     for town, country, n in TOWNS:
         for i in range(n):
             day = dt.date(2025, 6, 1) + dt.timedelta(days=i)
-            lines.append(f"{day},{town},{country},case {i + 1} at {town}: women recruited for work abroad,sexual")
+            lines.append(
+                f"{day},{town},{country},case {i + 1} at {town}: women recruited for work abroad,sexual"
+            )
     lines.insert(5, f"{BAD_DATE},Agadez,NE,a date that does not exist,sexual")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -242,7 +250,9 @@ def director_leg(browser: Browser, live: Live, *, refused_id: int, clean_id: int
     refused_rules = {r for r, lv in zip(rules, levels, strict=True) if lv == "refused"}
     assert {"paid_for_by", "dsa", "locale_fuzzy"} <= refused_rules
     assert page.locator("#approve").is_disabled()
-    assert page.inner_text("#approve-reason").startswith(f"Approval is closed while {verdict.split()[0]} preflight")
+    assert page.inner_text("#approve-reason").startswith(
+        f"Approval is closed while {verdict.split()[0]} preflight"
+    )
     # the button is only a hint: the server refuses the form too
     with page.expect_navigation():
         page.eval_on_selector("#approve-form", "form => form.submit()")
@@ -330,9 +340,10 @@ def triage_leg(browser: Browser, live: Live, campaign_name: str) -> int:
     page = ana.page
     page.goto(live.url("/tips"))
     assert page.locator("#tips tbody tr").count() == 1
-    tip_id, _, status, campaign, target, locale = cells(page, "#tips", 1)[0], *[
-        cells(page, "#tips", i)[0] for i in range(2, 7)
-    ]
+    tip_id, _, status, campaign, target, locale = (
+        cells(page, "#tips", 1)[0],
+        *[cells(page, "#tips", i)[0] for i in range(2, 7)],
+    )
     assert (status, campaign, target, locale) == ("new", campaign_name, "Benin City", "en")
     assert TIP not in page.inner_text("main")  # the list never shows the text
     page.click("#tips tbody tr >> text=open")
@@ -357,7 +368,9 @@ def test_the_public_sends_a_tip_from_a_campaign_link_and_the_analyst_makes_it_a_
 ) -> None:
     run_id = analyst_leg(module_browser, live_store, tmp_path)
     _, clean_id = manager_leg(module_browser, live_store, run_id)
-    public_leg(module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en"))
+    public_leg(
+        module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en")
+    )
     triage_leg(module_browser, live_store, "Safe journeys (English)")
 
 
@@ -424,7 +437,10 @@ def outcomes_leg(browser: Browser, live: Live, campaign_id: int, name: str) -> N
             break
         page.wait_for_timeout(500)
         page.reload()
-    line = [t.strip() for t in page.locator(f'#portfolio-rows tr[data-campaign="{campaign_id}"] td').all_inner_texts()]
+    line = [
+        t.strip()
+        for t in page.locator(f'#portfolio-rows tr[data-campaign="{campaign_id}"] td').all_inner_texts()
+    ]
     # campaign, status, starts, reach, CTR %, tips / actionable, per 100k, spend, cost per actionable tip
     assert line[0] == name and line[1] == "published"
     assert line[3:9] == ["2,500", "1.40", "1 / 1", "40.0", "90.00 USD", "90.00"]
@@ -441,7 +457,9 @@ def test_the_whole_loop_from_an_import_to_the_directors_outcomes(
     refused_id, clean_id = manager_leg(module_browser, live_store, run_id)
     director_leg(module_browser, live_store, refused_id=refused_id, clean_id=clean_id)
     publish_leg(module_browser, live_store, clean_id)
-    public_leg(module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en"))
+    public_leg(
+        module_browser, live_store, tracking_code(module_browser, live_store, clean_id, "Benin City", "en")
+    )
     triage_leg(module_browser, live_store, name)
     load_metrics(module_browser, live_store, clean_id, tmp_path)
     outcomes_leg(module_browser, live_store, clean_id, name)
