@@ -253,10 +253,13 @@ def director_leg(browser: Browser, live: Live, *, refused_id: int, clean_id: int
     assert page.inner_text("#approve-reason").startswith(
         f"Approval is closed while {verdict.split()[0]} preflight"
     )
-    # the button is only a hint: the server refuses the form too
-    with page.expect_navigation():
+    # the button is only a hint: the server refuses the form too, naming the refusals
+    with page.expect_navigation() as navigation:
         page.eval_on_selector("#approve-form", "form => form.submit()")
-    assert "paid_for_by" in page.inner_text("main") or "refus" in page.inner_text("main")
+    answer = navigation.value
+    assert answer is not None and answer.status == 409
+    refusal = f"campaign {refused_id} cannot be approved while {verdict.split()[0]} preflight refusals stand"
+    assert refusal in page.inner_text("main")
     page.goto(live.url(f"/campaigns/{refused_id}"))
     assert page.locator("#approved-by").count() == 0
 
