@@ -285,6 +285,12 @@ def test_the_calendar_and_its_ics_show_the_schedule_the_step_lays_out(
         c = s.get(Campaign, cid)
         assert c is not None and c.status == "draft"
     assert client.get(f"/campaigns/{cid}/schedule?month=13-2027", headers=headers).status_code == 422
+    # one week: 3 posts a day (Benin City en and pcm, Tripoli ar), Monday to Sunday
+    monday = dt.date(NEXT_YEAR, 3, 1) - dt.timedelta(days=dt.date(NEXT_YEAR, 3, 1).weekday())
+    week = client.get(f"/campaigns/{cid}/schedule?week={NEXT_YEAR}-03-01", headers=headers).text
+    in_march = sum(1 for i in range(7) if (monday + dt.timedelta(days=i)).month == 3)
+    assert week.count('<div class="post ') == 3 * in_march and 'id="month-view"' in week
+    assert f'data-date="{monday.isoformat()}"' in week
 
 
 def test_publish_waits_for_approval_then_fills_the_outbox(

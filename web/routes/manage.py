@@ -23,7 +23,7 @@ from intel.hotspot_store import route_of_run
 from intel.models import Asset, Campaign, Hotspot, HotspotRun, User
 from intel.settings import Settings
 from web.deps import RowId, SessionDep, SettingsDep, UserDep
-from web.monthgrid import month_grid
+from web.monthgrid import month_grid, week_grid
 from web.planform import Plan, current_values, read_edit, read_plan
 from web.readable import Page
 from web.templating import render
@@ -483,8 +483,10 @@ def schedule_page(
     user: UserDep,
     campaign_id: RowId,
     month: str | None = None,
+    week: str | None = None,
 ) -> HTMLResponse:
-    """The posts as a month calendar, in each target's local time with its time zone named."""
+    """The posts as a month calendar (or one week, ``?week=YYYY-MM-DD``), in each target's local
+    time with its time zone named."""
     campaign = _campaign(session, campaign_id)
     rows, _, preview, problem = calendar(session, settings, campaign)
     campaign = _campaign(session, campaign_id)
@@ -493,7 +495,8 @@ def schedule_page(
         "campaign_schedule.html",
         user=user,
         campaign=campaign,
-        grid=month_grid(rows, month),
+        grid=week_grid(rows, week) if week is not None else month_grid(rows, month),
+        view="week" if week is not None else "month",
         preview=preview,
         problem=problem,
         zones=sorted({(r["target"], r["timezone"]) for r in rows}),
