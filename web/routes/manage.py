@@ -120,7 +120,8 @@ def plan_draft(
             "the two targets to merge are not both in the plan",
             "choose two of the proposed targets to merge (the budget may have left one out)",
         )
-    if drop or plan.add or merge:
+    languages = {by_hotspot[h]: langs for h, langs in plan.languages_of.items() if h in by_hotspot}
+    if drop or plan.add or merge or languages:
         summary = steps.edit(
             session,
             campaign_id=summary["campaign_id"],
@@ -129,6 +130,7 @@ def plan_draft(
             drop_targets=drop,
             add_targets=plan.add,
             merge_targets=merge,
+            target_languages={t: langs for t, langs in languages.items() if t not in drop},
         )
     return summary
 
