@@ -258,6 +258,7 @@ async def create_campaign(
             problem=None if errors else exc,
             status=422,
         )
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{summary['campaign_id']}", status_code=303)
 
 
@@ -359,6 +360,7 @@ async def edit_campaign(
             problem=None if errors else exc,
             status=422,
         )
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 
@@ -453,6 +455,7 @@ def review_locale(session: SessionDep, user: UserDep, campaign_id: RowId, locale
     from flows import steps
 
     steps.review_copy(session, campaign_id=campaign_id, locale=locale, reviewer=user.name)
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}/copy", status_code=303)
 
 
@@ -526,6 +529,7 @@ def submit(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectRe
     from flows import steps
 
     steps.submit(session, campaign_id=campaign_id, by=user.name)
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 
@@ -545,4 +549,5 @@ def publish(
         )
     steps.schedule(session, campaign_id=campaign_id, settings=settings)
     steps.publish(session, campaign_id=campaign_id, channel=None, settings=settings)
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}#outbox", status_code=303)
