@@ -95,6 +95,7 @@ class Plan:
     keep: list[int] = field(default_factory=list)
     add: list[tuple[str, float]] = field(default_factory=list)  # (place, radius_km)
     merge: list[tuple[int, int]] = field(default_factory=list)  # (keep, absorbed): hotspot ids
+    languages_of: dict[int, list[str]] = field(default_factory=dict)  # hotspot id -> chosen by hand
 
 
 @dataclass
@@ -122,6 +123,7 @@ def read_plan(form: Any) -> PlanForm:
         errors["genders"] = f"genders was {values['genders']!r}: choose all, women or men"
     keep = _ids(values["keep"], "targets", errors, "keep")
     add, merge = _add_and_merge(form, values, errors)
+    languages_of = _languages_of(form, values, errors)
     plan = Plan(
         name=values["name"],
         ages=ages,
@@ -139,8 +141,50 @@ def read_plan(form: Any) -> PlanForm:
         keep=keep,
         add=add,
         merge=merge,
+        languages_of=languages_of,
     )
     return PlanForm(plan, values, errors)
+
+
+def codes(text: str) -> list[str]:
+    """Locale codes typed as ``en, pcm`` (commas or spaces), in order, without repeats.
+
+    >>> codes(" en,pcm  bin, en")
+    ['en', 'pcm', 'bin']
+    """
+    out: list[str] = []
+    for code in re.split(r"[,\s]+", text.strip()):
+        if code and code not in out:
+            out.append(code)
+    return out
+
+
+def _languages_of(form: Any, values: dict[str, Any], errors: dict[str, str]) -> dict[int, list[str]]:
+    """The languages typed for a target (``lang-<id>``) where they differ from those the page
+    proposed (``lang-default-<id>``): chosen by hand. Unknown codes are the field's error."""
+    from campaigns.copy.i18n import LOCALES
+
+    keys = form.keys() if hasattr(form, "keys") else []
+    chosen: dict[int, list[str]] = {}
+    values["langs"] = {}
+    for key in keys:
+        if not key.startswith("lang-") or key.startswith("lang-default-"):
+            continue
+        tid = key[len("lang-") :]
+        if not tid.isdigit() or len(tid) > 9:
+            continue
+        typed = codes(_one(form, key))
+        values["langs"][tid] = ", ".join(typed)
+        if typed == codes(_one(form, f"lang-default-{tid}")):
+            continue
+        unknown = [c for c in typed if c not in LOCALES]
+        if unknown or not typed:
+            errors[key] = (
+                f"languages were {', '.join(typed) or '(none)'}: use codes among {', '.join(LOCALES)}"
+            )
+            continue
+        chosen[int(tid)] = typed
+    return chosen
 
 
 def _add_and_merge(
@@ -259,6 +303,9 @@ def read_edit(form: Any, campaign: Any) -> EditForm:
     if drop:
         changes["drop_targets"] = drop
     add, merge = _add_and_merge(form, values, errors)
+    languages_of = _languages_of(form, values, errors)
+    if languages_of:
+        changes["target_languages"] = languages_of
     if add:
         changes["add_targets"] = add
     if merge:

@@ -4,7 +4,8 @@ Who: the campaign's author, or a campaign manager (each proves who they are to a
 What: ``paid_for_by``, ``dsa_beneficiary``, ``dsa_payor`` are set as given (an empty DSA field
 takes a new ``paid_for_by``, as when planning). A change of budget,
 dates, languages, ages, genders, a dropped target, a target added by hand or two targets merged
-(:mod:`campaigns.plan.targets`) **re-plans the ad sets** of the targets that remain (the same rules as the planner: :func:`campaigns.plan.planner.adset_specs` and the budget
+(:mod:`campaigns.plan.targets`), or languages chosen for one target (kept by later re-plans)
+**re-plans the ad sets** of the targets that remain (the same rules as the planner: :func:`campaigns.plan.planner.adset_specs` and the budget
 split of :mod:`campaigns.plan.budget`), and their assets are made again; slots that were
 scheduled are removed (schedule again). A target the budget dropped at planning time does not
 come back: plan again for that.
@@ -23,6 +24,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from campaigns import crud
+from campaigns.copy.i18n import LOCALES
 from campaigns.plan.budget import min_daily_budget
 from campaigns.plan.planner import (
     GENDER_IDS,
@@ -44,6 +46,7 @@ from intel.models import (
     Delivery,
     Metric,
     ScheduledPost,
+    Target,
     Tip,
     User,
 )
@@ -72,9 +75,11 @@ class Edit:
     add_targets: list[NewTarget] = field(default_factory=list)
     #: ``(keep, absorbed)`` target ids: the first grows to cover the second, which goes
     merge_targets: list[tuple[int, int]] = field(default_factory=list)
+    #: target id -> the languages chosen for it (kept by later re-plans instead of the audience's)
+    target_languages: dict[int, list[str]] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return all(v in (None, []) for v in vars(self).values())
+        return all(v in (None, [], {}) for v in vars(self).values())
 
 
 def _may_edit(session: Session, campaign: Campaign, editor: str) -> None:
@@ -108,6 +113,47 @@ def _text(value: str) -> str:
     if not text:
         raise CounterflowError("an organisation name was empty", "give the organisation's full name")
     return text
+
+
+CHOSEN = "languages_chosen"
+
+
+def chosen_languages(target: Target) -> list[str] | None:
+    """The languages chosen for this target by hand (a note on it), if any."""
+    return next((list(n["languages"]) for n in target.notes or [] if n.get("rule") == CHOSEN), None)
+
+
+def _choose_languages(
+    campaign_id: int,
+    edit: Edit,
+    by_id: dict[int | None, Target],
+    gone: set[int],
+    editor: str,
+    changes: dict[str, list[Any]],
+) -> None:
+    """Record the languages chosen per target (a note each); the re-plan makes their ad sets."""
+    old: dict[str, list[str]] = {}
+    new: dict[str, list[str]] = {}
+    for tid, langs in edit.target_languages.items():
+        target = by_id.get(tid)
+        if target is None or tid in gone:
+            raise CounterflowError(
+                f"campaign {campaign_id} keeps no target {tid} to choose languages for",
+                "choose languages for one of the targets that stay",
+            )
+        unknown = [code for code in langs if code not in LOCALES]
+        if unknown or not langs:
+            raise CounterflowError(
+                f"the languages for {target.name} were {', '.join(langs) or '(none)'}",
+                f"give at least one of the languages with a catalog: {', '.join(LOCALES)}",
+            )
+        before = target.languages.split("|") if target.languages else []
+        if langs != before:
+            old[target.name], new[target.name] = before, list(langs)
+            notes = [n for n in target.notes or [] if n.get("rule") != CHOSEN]
+            target.notes = [*notes, {"rule": CHOSEN, "languages": list(langs), "by": editor}]
+    if new:
+        changes["target_languages"] = [old, new]
 
 
 def edit_campaign(
@@ -220,6 +266,7 @@ def edit_campaign(
             [f"{t.id} ({t.name})" for t in targets if t.id in set(edit.drop_targets)],
             None,
         ]
+    _choose_languages(campaign_id, edit, by_id, gone, editor, changes)
     merge_notes = [merge_into(by_id[a], by_id[b], audience) for a, b in edit.merge_targets]
     if merge_notes:
         changes["targets_merged"] = [
@@ -239,7 +286,16 @@ def edit_campaign(
             "name a value that differs from the campaign's",
         )
     replan = bool(
-        {"budget", "starts_on", "ends_on", "audience", "targets_dropped", "targets_merged", "targets_added"}
+        {
+            "budget",
+            "starts_on",
+            "ends_on",
+            "audience",
+            "targets_dropped",
+            "targets_merged",
+            "targets_added",
+            "target_languages",
+        }
         & set(changes)
     )
     budget_notes: list[dict[str, Any]] = []
@@ -260,7 +316,7 @@ def edit_campaign(
         session.flush()
         rows = []
         for t in remaining:
-            langs = audience.languages_at(t.country, t.admin1)
+            langs = chosen_languages(t) or audience.languages_at(t.country, t.admin1)
             t.languages = "|".join(langs)
             if "audience" in changes:
                 t.reach_estimate = estimate_reach(

@@ -40,6 +40,11 @@ def edit(
     merge: list[str] = typer.Option(
         [], "--merge", help="'KEEP_ID,ABSORBED_ID': the first target grows to cover the second (repeatable)."
     ),
+    target_languages: list[str] = typer.Option(
+        [],
+        "--target-languages",
+        help="'TARGET_ID=en,ha': that target's own languages, kept by later edits (repeatable).",
+    ),
 ) -> None:
     """Edit a campaign that has not gone out; an approved campaign goes back to draft (audited).
     Prints what changed, the targets and budget, and the preflight run again."""
@@ -71,6 +76,7 @@ def edit(
             drop_targets=drop_target,
             add_targets=[_added(text) for text in add_target],
             merge_targets=[_pair(text) for text in merge],
+            target_languages=dict(_chosen(text) for text in target_languages),
         )
     typer.echo(f"campaign {campaign_id} edited by {editor.name}:")
     for name, (old, new) in done["changes"].items():
@@ -103,3 +109,14 @@ def _pair(text: str) -> tuple[int, int]:
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise CounterflowError(f"--merge was {text!r}", "write two target ids, e.g. --merge 3,5")
     return int(parts[0]), int(parts[1])
+
+
+def _chosen(text: str) -> tuple[int, list[str]]:
+    """``--target-languages TARGET_ID=en,ha`` as (target id, codes)."""
+    tid, _, codes = text.partition("=")
+    langs = [c.strip() for c in codes.split(",") if c.strip()]
+    if not tid.strip().isdigit() or not langs:
+        raise CounterflowError(
+            f"--target-languages was {text!r}", "write a target id and its language codes, e.g. 3=en,ha"
+        )
+    return int(tid), langs

@@ -142,6 +142,7 @@ def edit(
     drop_targets: list[int] | None = None,
     add_targets: list[tuple[str, float]] | None = None,
     merge_targets: list[tuple[int, int]] | None = None,
+    target_languages: dict[int, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Edit a campaign that has not gone out, as ``editor`` (its author or a campaign manager,
     who proved who they are); see :mod:`campaigns.plan.edit`. An approved campaign goes back to
@@ -170,6 +171,7 @@ def edit(
             drop_targets=list(drop_targets or []),
             add_targets=[NewTarget(place, radius) for place, radius in add_targets or []],
             merge_targets=list(merge_targets or []),
+            target_languages=dict(target_languages or {}),
         ),
     )
     assert campaign.id is not None

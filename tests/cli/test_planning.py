@@ -225,6 +225,13 @@ def test_a_target_is_added_by_hand_and_merged_on_the_command_line(
     assert "--merge was '1'" in capsys.readouterr().err
     assert main(["campaign", "edit", "1", "--as", "ana", "--add-target", "Springfield"]) == 2
     assert "Springfield (Missouri, United States)" in capsys.readouterr().err
+    assert (
+        main(["campaign", "edit", "1", "--as", "ana", "--target-languages", f"{ids['Benin City']}=en,ha"])
+        == 0
+    )
+    assert "  target_languages: {'Benin City':" in capsys.readouterr().out
+    assert main(["campaign", "edit", "1", "--as", "ana", "--target-languages", "en,ha"]) == 2
+    assert "--target-languages was 'en,ha'" in capsys.readouterr().err
 
 
 def test_only_the_author_or_a_campaign_manager_may_edit(

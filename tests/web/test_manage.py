@@ -285,6 +285,12 @@ def test_the_calendar_and_its_ics_show_the_schedule_the_step_lays_out(
         c = s.get(Campaign, cid)
         assert c is not None and c.status == "draft"
     assert client.get(f"/campaigns/{cid}/schedule?month=13-2027", headers=headers).status_code == 422
+    # one week: 3 posts a day (Benin City en and pcm, Tripoli ar), Monday to Sunday
+    monday = dt.date(NEXT_YEAR, 3, 1) - dt.timedelta(days=dt.date(NEXT_YEAR, 3, 1).weekday())
+    week = client.get(f"/campaigns/{cid}/schedule?week={NEXT_YEAR}-03-01", headers=headers).text
+    in_march = sum(1 for i in range(7) if (monday + dt.timedelta(days=i)).month == 3)
+    assert week.count('<div class="post ') == 3 * in_march and 'id="month-view"' in week
+    assert f'data-date="{monday.isoformat()}"' in week
 
 
 def test_publish_waits_for_approval_then_fills_the_outbox(
@@ -343,3 +349,27 @@ def test_merging_two_targets_too_far_apart_is_refused_on_the_form(
         data=plan_form(seeded, headers, merge_a=str(benin.id), merge_b=str(benin.id)),
     )
     assert same.status_code == 422 and "choose two different targets to merge" in same.text
+
+
+def test_languages_typed_for_one_target_on_the_plan_form_win_over_the_campaigns(
+    client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    """The form proposes en, pcm, bin for Benin City; the campaign speaks English (languages en);
+    Benin City's field changed to 'en, ha' is that target's choice, the others stay English."""
+    benin = seeded.hotspots[0]
+    proposed = {f"lang-default-{benin.id}": "en, pcm, bin"}
+    headers = as_user(client, "cam")
+    bad = client.post(
+        "/campaigns",
+        headers=headers,
+        data=plan_form(seeded, headers, **proposed, **{f"lang-{benin.id}": "en, xx"}),
+    )
+    assert (
+        bad.status_code == 422
+        and f'id="lang-{benin.id}-error"' in bad.text
+        and "languages were en, xx" in bad.text
+    )
+    cid = _planned(client, seeded, **proposed, **{f"lang-{benin.id}": "en, ha"})
+    with Session(sqlite_engine) as s:
+        langs = {t.name: t.languages for t in s.exec(select(Target).where(Target.campaign_id == cid)).all()}
+    assert langs == {"Benin City": "en|ha", "Agadez": "en", "Sabha": "en", "Tripoli": "en"}

@@ -23,7 +23,7 @@ from intel.hotspot_store import route_of_run
 from intel.models import Asset, Campaign, Hotspot, HotspotRun, User
 from intel.settings import Settings
 from web.deps import RowId, SessionDep, SettingsDep, UserDep
-from web.monthgrid import month_grid
+from web.monthgrid import month_grid, week_grid
 from web.planform import Plan, current_values, read_edit, read_plan
 from web.readable import Page
 from web.templating import render
@@ -120,7 +120,8 @@ def plan_draft(
             "the two targets to merge are not both in the plan",
             "choose two of the proposed targets to merge (the budget may have left one out)",
         )
-    if drop or plan.add or merge:
+    languages = {by_hotspot[h]: langs for h, langs in plan.languages_of.items() if h in by_hotspot}
+    if drop or plan.add or merge or languages:
         summary = steps.edit(
             session,
             campaign_id=summary["campaign_id"],
@@ -129,6 +130,7 @@ def plan_draft(
             drop_targets=drop,
             add_targets=plan.add,
             merge_targets=merge,
+            target_languages={t: langs for t, langs in languages.items() if t not in drop},
         )
     return summary
 
@@ -256,6 +258,7 @@ async def create_campaign(
             problem=None if errors else exc,
             status=422,
         )
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{summary['campaign_id']}", status_code=303)
 
 
@@ -357,6 +360,7 @@ async def edit_campaign(
             problem=None if errors else exc,
             status=422,
         )
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 
@@ -451,6 +455,7 @@ def review_locale(session: SessionDep, user: UserDep, campaign_id: RowId, locale
     from flows import steps
 
     steps.review_copy(session, campaign_id=campaign_id, locale=locale, reviewer=user.name)
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}/copy", status_code=303)
 
 
@@ -483,8 +488,10 @@ def schedule_page(
     user: UserDep,
     campaign_id: RowId,
     month: str | None = None,
+    week: str | None = None,
 ) -> HTMLResponse:
-    """The posts as a month calendar, in each target's local time with its time zone named."""
+    """The posts as a month calendar (or one week, ``?week=YYYY-MM-DD``), in each target's local
+    time with its time zone named."""
     campaign = _campaign(session, campaign_id)
     rows, _, preview, problem = calendar(session, settings, campaign)
     campaign = _campaign(session, campaign_id)
@@ -493,7 +500,8 @@ def schedule_page(
         "campaign_schedule.html",
         user=user,
         campaign=campaign,
-        grid=month_grid(rows, month),
+        grid=week_grid(rows, week) if week is not None else month_grid(rows, month),
+        view="week" if week is not None else "month",
         preview=preview,
         problem=problem,
         zones=sorted({(r["target"], r["timezone"]) for r in rows}),
@@ -521,6 +529,7 @@ def submit(session: SessionDep, user: UserDep, campaign_id: RowId) -> RedirectRe
     from flows import steps
 
     steps.submit(session, campaign_id=campaign_id, by=user.name)
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 
@@ -540,4 +549,5 @@ def publish(
         )
     steps.schedule(session, campaign_id=campaign_id, settings=settings)
     steps.publish(session, campaign_id=campaign_id, channel=None, settings=settings)
+    session.commit()  # before the redirect: the next page must see the change
     return RedirectResponse(f"/campaigns/{campaign_id}#outbox", status_code=303)

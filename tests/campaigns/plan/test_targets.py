@@ -111,3 +111,39 @@ def test_an_ambiguous_place_or_a_merge_too_wide_is_refused_and_nothing_changes(
         steps.edit(s, campaign_id=cid, editor="ana", settings=sqlite_settings, add_targets=[("Kano", 900)])
     after = _targets(sqlite_engine, cid)
     assert {n: t.radius_km for n, t in after.items()} == {n: t.radius_km for n, t in before.items()}
+
+
+def test_languages_chosen_for_one_target_make_its_ad_sets_and_outlive_a_re_plan(
+    sqlite_engine: Engine, sqlite_settings: Settings
+) -> None:
+    cid = _planned(sqlite_engine, sqlite_settings)  # English everywhere
+    benin = _targets(sqlite_engine, cid)["Benin City"]
+    bid = int(benin.id or 0)
+
+    def locales() -> dict[str, list[str]]:
+        with session_scope(sqlite_engine) as s:
+            names = {t.id: t.name for t in s.exec(select(Target).where(Target.campaign_id == cid)).all()}
+            out: dict[str, list[str]] = {}
+            for a in s.exec(select(AdSet).where(AdSet.campaign_id == cid).order_by(AdSet.id)).all():  # type: ignore[arg-type]
+                out.setdefault(names[a.target_id], []).append(a.locale)
+            return out
+
+    with session_scope(sqlite_engine) as s:
+        out = steps.edit(
+            s,
+            campaign_id=cid,
+            editor="ana",
+            settings=sqlite_settings,
+            now=NOW,
+            target_languages={bid: ["en", "ha"]},
+        )
+    assert out["changes"]["target_languages"] == [{"Benin City": ["en"]}, {"Benin City": ["en", "ha"]}]
+    assert locales() == {"Benin City": ["en", "ha"], "Tripoli": ["en"]}
+    with session_scope(sqlite_engine) as s:  # a budget change re-plans: the choice stays
+        steps.edit(s, campaign_id=cid, editor="ana", settings=sqlite_settings, now=NOW, budget=1200.0)
+    assert locales() == {"Benin City": ["en", "ha"], "Tripoli": ["en"]}
+    with (
+        pytest.raises(CounterflowError, match="the languages for Benin City were xx"),
+        session_scope(sqlite_engine) as s,
+    ):
+        steps.edit(s, campaign_id=cid, editor="ana", settings=sqlite_settings, target_languages={bid: ["xx"]})
