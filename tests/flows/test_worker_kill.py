@@ -11,6 +11,7 @@ Started and skipped (or, with ``COUNTERFLOW_REQUIRE_PREFECT_SERVER``, failed) as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,17 +24,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.flows.test_prefect_server import (  # noqa: F401 (prefect_database is a fixture)
-    Team,
-    _flow_run,
-    _server_up,
-    _team_env,
-    _wait_state,
-    prefect_database,
-    readme_block,
-)
+from tests.flows import test_prefect_server as server_test
+from tests.flows.test_prefect_server import Team, _flow_run, _server_up, _team_env, _wait_state, readme_block
 
 pytestmark = pytest.mark.slow
+prefect_database = server_test.prefect_database  # the fixture: Prefect's own database, dropped after
 
 ROWS = 120_000  # three batches of 50,000: the bar moves after the first, the file commits after the third
 DEPLOYMENT = "ingest files/ingest-files-on-demand"
@@ -79,15 +74,11 @@ def _kill_worker(proc: subprocess.Popen[bytes]) -> set[int]:
     pids = _descendants(proc.pid)
     groups = {proc.pid}
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # it has just ended
             groups.add(os.getpgid(pid))
-        except ProcessLookupError:
-            pass
     for group in groups:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(30)
     deadline = time.monotonic() + 60
     while any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in pids):
@@ -141,7 +132,7 @@ def test_a_worker_killed_mid_import_leaves_the_store_consistent_and_the_rerun_st
         first = team.start(worker, "worker-1")
 
         killed = _flow_run(api, team.run(run_import))
-        _wait_state(api, killed, "Running", team)
+        _wait_state(api, killed, "Running", team, seconds=600)
         # part of the work done: the small file committed, the big file's bar moved (a batch of
         # it written, not committed)
         log = tmp_path / "worker-1.log"
