@@ -102,7 +102,7 @@ def test_the_reasons_say_why_in_words() -> None:
     )
     assert "Lithium-Ion Batteries from China is on the DoL 2022 list for its input Cobalt ore" in by["S5"]
     assert "in a significant cold spot (Gi* bin -2)" in by["S5"]
-    assert by["S4"].endswith("placed only to its country: no hotspot cell, distance or trend")
+    assert "placed only to its country: no hotspot cell, distance or trend" in by["S4"]
     assert by["S3"].startswith("Textiles from Nigeria is not on the DoL 2022 list")
     assert by["S6"].startswith("no good given")
     assert "never an accusation" in DISCLAIMER
@@ -143,3 +143,29 @@ def test_a_run_without_significant_hotspots_gives_no_hotspot_points() -> None:
 def test_a_run_of_places_is_refused() -> None:
     with pytest.raises(CounterflowError, match="ranks places, not H3 cells"):
         score_sites(SITES, _run(), resolution=None, run_id=3)
+
+
+def test_site_details_at_the_precision_the_site_supports() -> None:
+    """The run's cells now carry countries: H and Q in NG, C in NE. Reports: 12 sexual
+    exploitation at H's point, 3 forced labour 0.3 deg (33 km) north of H, 20 forced labour
+    at C (500 km away), all in NG except the 20 in NE."""
+    run = _run().assign(country=["NG", "NG", "NE"], reasons=[{"forecast": 4.2}, {"forecast": 1.3}, {}])
+    reports = pd.DataFrame(
+        {
+            "lat": [6.30] * 12 + [6.60] * 3 + [11.00] * 20,
+            "lon": [5.60] * 35,
+            "country": ["NG"] * 15 + ["NE"] * 20,
+            "exploitation": ["sexual"] * 12 + ["forced_labour"] * 3 + ["forced_labour"] * 20,
+        }
+    )
+    two = _sites([("pt", 6.30, 5.60, "NG", "Cocoa", ""), ("ng", math.nan, math.nan, "NG", "Cocoa", "")])
+    by = score_sites(two, run, resolution=RES, reports=reports, k=11).sites.set_index("id")
+    # the point: its cell's figures; within 50 km: 12 sexual, 3 forced labour (< 11)
+    assert by.loc["pt", "cell"] != "" and by.loc["pt", "forecast"] == 4.2
+    assert by.loc["pt", "types_nearby"] == "sexual exploitation 12; forced labour <11"
+    # the country-only site: no cell, the country's figures: 1 significant cell (H), 4.2 + 1.3
+    assert by.loc["ng", "cell"] == "" and math.isnan(by.loc["ng", "forecast"])
+    assert (by.loc["ng", "country_hotspots"], by.loc["ng", "country_forecast"]) == (1, 5.5)
+    assert by.loc["ng", "types_nearby"] == "sexual exploitation 12; forced labour <11"
+    assert "1 significant hotspot cell(s) in Nigeria, forecast 5.5 reports there" in by.loc["ng", "reasons"]
+    assert "20" not in by.loc["ng", "types_nearby"]  # the 20 in Niger are not Nigeria's
