@@ -83,7 +83,7 @@ READ_AS = "risk indicator for due diligence, not an accusation"
 SITE_COLUMNS = ["id", "line", "lat", "lon", "country", "good", "sector", "precision", "place"]
 SCORED_COLUMNS = [
     "rank", "id", "score", "country", "country_name", "good", "sector", "place", "precision",
-    "cell", "bin", "forecast", "trend", "nearest_km", "country_hotspots", "country_forecast",
+    "lat", "lon", "cell", "bin", "forecast", "trend", "nearest_km", "country_hotspots", "country_forecast",
     "types_nearby", "dol_forced_labour", "dol_child_labour",
     *(f"points_{k}" for k in WEIGHTS), "reasons", "line", "read_as",
 ]  # fmt: skip
@@ -308,6 +308,8 @@ def score_sites(
             "sector": sites["sector"].fillna("").to_numpy(),
             "place": sites["place"].fillna("").to_numpy(),
             "precision": sites["precision"].to_numpy(),
+            "lat": lat,
+            "lon": lon,
             "cell": site_cells,
             "bin": np.where(placed, bins, 0),
             "forecast": forecasts,

@@ -69,7 +69,8 @@ READ_AS = "risk indicator for due diligence, not an accusation"
 CORRIDOR_COLUMNS = ["origin_country", "destination_country", "reports", "recent", "earlier", "trend"]
 SCORED_COLUMNS = [
     "rank", "id", "score", "date", "amount", "currency", "sender_country", "sender_place",
-    "sender_precision", "receiver_country", "receiver_place", "receiver_precision", "corridor",
+    "sender_precision", "sender_lat", "sender_lon", "receiver_country", "receiver_place",
+    "receiver_precision", "receiver_lat", "receiver_lon", "corridor",
     "direction", "corridor_reports", "corridor_trend", "route",
     *(f"points_{k}" for k in WEIGHTS), "reasons", "line", "read_as",
 ]  # fmt: skip
@@ -250,9 +251,13 @@ def score_transactions(
             "sender_country": s,
             "sender_place": tx["sender_place"].to_numpy(),
             "sender_precision": tx["sender_precision"].to_numpy(),
+            "sender_lat": tx["sender_lat"].to_numpy(float),
+            "sender_lon": tx["sender_lon"].to_numpy(float),
             "receiver_country": r,
             "receiver_place": tx["receiver_place"].to_numpy(),
             "receiver_precision": tx["receiver_precision"].to_numpy(),
+            "receiver_lat": tx["receiver_lat"].to_numpy(float),
+            "receiver_lon": tx["receiver_lon"].to_numpy(float),
             "corridor": corridor,
             "direction": direction,
             "corridor_reports": volume,

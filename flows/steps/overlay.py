@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from hotspots.overlay_transactions import RouteHotspots
+    from intel.models import User
+    from intel.settings import Settings
 
 #: The kinds of partner records an overlay reads.
 KINDS = ("sites", "transactions")
@@ -67,12 +69,16 @@ def overlay(
     out: Path | None = None,
     summary: Path | None = None,
     rejects: Path | None = None,
+    owner: User | None = None,
+    file_name: str | None = None,
 ) -> dict[str, Any]:
     """Score the partner's records in ``path``: sites against hotspot run ``run_id`` (the latest
     by default), transactions against the corridors reports name and the saved routes'
     hotspots. Write the ranked CSV to ``out``, the summary (per country and good, or per
-    corridor) to ``summary`` and the rejected rows to ``rejects`` (each when given). Nothing of
-    the partner's file is written to the intelligence store or a run."""
+    corridor) to ``summary`` and the rejected rows to ``rejects`` (each when given). With an
+    ``owner``, the result is kept for that account in the partner tables (``key`` in the
+    answer) until the purge; without one nothing is kept. Nothing of the partner's file is
+    written to the intelligence store or a run."""
     from intel.csvsafe import frame_to_csv
     from intel.errors import CounterflowError
     from intel.partner import PARTNER_K
@@ -85,8 +91,13 @@ def overlay(
         from intel.partner_sites import read_sites
         from intel.store import load_reports
 
+        from hotspots.overlay import WEIGHTS as SITE_WEIGHTS
+        from hotspots.overlay_outputs import Backdrop
+
         run_id = _run_id(session, run_id)
         run, cells = hotspot_store.load_run(session, run_id=run_id)
+        backdrop = Backdrop(hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True))
+        weights = SITE_WEIGHTS
         read = read_sites(path)
         scored = score_sites(
             read.sites, cells, resolution=run.resolution, run_id=run_id, reports=load_reports(session), k=PARTNER_K
@@ -97,8 +108,13 @@ def overlay(
         from hotspots.overlay_transactions import score_transactions
         from intel.partner_transactions import read_transactions
 
+        from hotspots.overlay_transactions import WEIGHTS as TX_WEIGHTS
+
         tread = read_transactions(path)
-        tx = score_transactions(tread.transactions, report_corridors(session), route_hotspots(session), k=PARTNER_K)
+        routes = route_hotspots(session)
+        tx = score_transactions(tread.transactions, report_corridors(session), routes, k=PARTNER_K)
+        backdrop = _transaction_backdrop(tx.transactions, routes)
+        weights = TX_WEIGHTS
         records, summ, notes, rej, disclaimer = tx.transactions, tx.summary, tx.notes, tread.rejects, TX_DISCLAIMER
         run_id = None
     import pandas as pd
@@ -108,7 +124,16 @@ def overlay(
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             frame_to_csv(frame, target, index=False)
+    key = None
+    if owner is not None:
+        from intel.partner_store import save_overlay
+
+        key = save_overlay(
+            session, owner=owner, kind=kind, file_name=file_name or path.name, run_id=run_id,
+            records=records, summary=summ, rejects=rej, notes=notes,
+        ).key  # fmt: skip
     return {
+        "key": key,
         "kind": kind,
         "run_id": run_id,
         "records": records,
@@ -117,4 +142,58 @@ def overlay(
         "rejects": rej,
         "notes": notes,
         "disclaimer": disclaimer,
+        "backdrop": backdrop,
+        "about": [("read as", disclaimer), *((f"points: {k}", f"up to {v:g}") for k, v in weights.items())],
     }
+
+
+def _transaction_backdrop(scored: pd.DataFrame, routes: list[RouteHotspots]) -> Any:
+    """The routes' significant hotspots and the corridors the transactions fall on, each corridor
+    drawn between its countries' stand-in points with its volume as partners see it."""
+    import pandas as pd
+
+    from hotspots.movement import resolve_endpoint
+    from hotspots.overlay_outputs import Backdrop
+
+    hot = pd.DataFrame(
+        [("", la, lo, 3) for r in routes for la, lo in zip(r.lat.tolist(), r.lon.tolist(), strict=True)],
+        columns=["cell", "lat", "lon", "bin"],
+    )
+    on = scored[scored["direction"] != ""].drop_duplicates("corridor")
+    rows = []
+    for corridor, reports in zip(on["corridor"], on["corridor_reports"], strict=True):
+        a, b = (resolve_endpoint(x.strip()) for x in str(corridor).split("->"))
+        if a.lat is not None and b.lat is not None:
+            rows.append((corridor, a.lat, a.lon, b.lat, b.lon, reports))
+    flows = pd.DataFrame(rows, columns=["corridor", "o_lat", "o_lon", "d_lat", "d_lon", "reports"])
+    return Backdrop(hotspots=hot, corridors=flows)
+
+
+def write_outputs(
+    result: dict[str, Any], *, xlsx: Path | None = None, map_html: Path | None = None, png: Path | None = None
+) -> None:
+    """Write an overlay's workbook, map and PNG (each when given)."""
+    import pandas as pd
+
+    from hotspots.overlay_outputs import overlay_map, overlay_png, overlay_xlsx
+
+    title = f"Your {result['kind']} over counterflow's hotspots and flows"
+    if xlsx is not None:
+        rejects = pd.DataFrame(result["rejects"], columns=["line", "id", "reason"])
+        xlsx.parent.mkdir(parents=True, exist_ok=True)
+        xlsx.write_bytes(overlay_xlsx(result["records"], result["summary"], rejects, about=result["about"]))
+    if map_html is not None:
+        map_html.parent.mkdir(parents=True, exist_ok=True)
+        overlay_map(result["records"], kind=result["kind"], backdrop=result["backdrop"], title=title).save(
+            str(map_html)
+        )
+    if png is not None:
+        overlay_png(result["records"], kind=result["kind"], backdrop=result["backdrop"], title=title, path=png)
+
+
+def purge_overlays(session: Session, *, settings: Settings) -> dict[str, int]:
+    """Delete the partner overlays older than ``settings.partner_keep_days`` with their records."""
+    from intel.partner_store import purge
+
+    uploads, records = purge(session, keep_days=settings.partner_keep_days)
+    return {"overlays": uploads, "records": records, "keep_days": settings.partner_keep_days}
