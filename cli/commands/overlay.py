@@ -116,7 +116,7 @@ def _partner(session: object, name: str) -> object:
         )
     if user.role != Role.PARTNER:
         raise CounterflowError(
-            f"{name!r} is a {user.role} account, not a partner's",
+            f"account {name!r} has the role {user.role}, not partner",
             "keep overlays for partner accounts only, or leave the option out to keep nothing",
         )
     return user

@@ -36,7 +36,7 @@ def _run_id(session: Session, run_id: int | None) -> int:
 
 
 def route_hotspots(session: Session) -> list[RouteHotspots]:
-    """The significant hotspots of each saved route's latest run made on cells."""
+    """The significant hotspots (bin > 0) of each saved route's latest run."""
     from hotspots.overlay_transactions import RouteHotspots
     from intel import hotspot_store
 
