@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import folium
 import numpy as np
@@ -137,8 +138,11 @@ def overlay_map(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: 
     return m
 
 
-def overlay_png(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: str, path: Path) -> Path:
-    """The same picture as :func:`overlay_map` as a static PNG (matplotlib, no network)."""
+def overlay_png(
+    records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: str, path: Path | IO[bytes]
+) -> Path | IO[bytes]:
+    """The same picture as :func:`overlay_map` as a static PNG (matplotlib, no network), written
+    to a file or a binary stream."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -186,8 +190,9 @@ def overlay_png(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: 
     handles.append(Line2D([0], [0], color="#6a3d9a", alpha=0.5, linewidth=3, label="corridor reports name"))
     ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
     plt.close(fig)
     return path
 

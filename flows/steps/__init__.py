@@ -8,7 +8,7 @@ from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
 from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
 from flows.steps.figures import histogram, movement
 from flows.steps.intel import ingest
-from flows.steps.overlay import overlay, purge_overlays, write_outputs
+from flows.steps.overlay import about, backdrop_for, overlay, purge_overlays, write_outputs
 from flows.steps.returns import feedback, outcomes
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "load_reports",
     "movement",
     "outcomes",
+    "about",
+    "backdrop_for",
     "overlay",
     "purge_overlays",
     "write_outputs",

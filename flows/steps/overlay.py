@@ -87,34 +87,28 @@ def overlay(
         raise CounterflowError(f"overlay kind {kind!r} is not one this reads", f"use one of: {', '.join(KINDS)}")
     if kind == "sites":
         from hotspots.overlay import DISCLAIMER, score_sites
+        from hotspots.overlay_outputs import Backdrop
         from intel import hotspot_store
         from intel.partner_sites import read_sites
         from intel.store import load_reports
 
-        from hotspots.overlay import WEIGHTS as SITE_WEIGHTS
-        from hotspots.overlay_outputs import Backdrop
-
         run_id = _run_id(session, run_id)
         run, cells = hotspot_store.load_run(session, run_id=run_id)
-        backdrop = Backdrop(hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True))
-        weights = SITE_WEIGHTS
         read = read_sites(path)
         scored = score_sites(
             read.sites, cells, resolution=run.resolution, run_id=run_id, reports=load_reports(session), k=PARTNER_K
         )
         records, summ, notes, rej, disclaimer = scored.sites, scored.summary, scored.notes, read.rejects, DISCLAIMER
+        backdrop = Backdrop(hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True))
     else:
         from hotspots.overlay_transactions import DISCLAIMER as TX_DISCLAIMER
         from hotspots.overlay_transactions import score_transactions
         from intel.partner_transactions import read_transactions
 
-        from hotspots.overlay_transactions import WEIGHTS as TX_WEIGHTS
-
         tread = read_transactions(path)
         routes = route_hotspots(session)
         tx = score_transactions(tread.transactions, report_corridors(session), routes, k=PARTNER_K)
         backdrop = _transaction_backdrop(tx.transactions, routes)
-        weights = TX_WEIGHTS
         records, summ, notes, rej, disclaimer = tx.transactions, tx.summary, tx.notes, tread.rejects, TX_DISCLAIMER
         run_id = None
     import pandas as pd
@@ -143,8 +137,17 @@ def overlay(
         "notes": notes,
         "disclaimer": disclaimer,
         "backdrop": backdrop,
-        "about": [("read as", disclaimer), *((f"points: {k}", f"up to {v:g}") for k, v in weights.items())],
+        "about": about(kind),
     }
+
+
+def about(kind: str) -> list[tuple[str, str]]:
+    """The "about" sheet of an overlay's workbook: how to read it and the points of each part."""
+    if kind == "sites":
+        from hotspots.overlay import DISCLAIMER, WEIGHTS
+    else:
+        from hotspots.overlay_transactions import DISCLAIMER, WEIGHTS
+    return [("read as", DISCLAIMER), *((f"points: {k}", f"up to {v:g}") for k, v in WEIGHTS.items())]
 
 
 def _transaction_backdrop(scored: pd.DataFrame, routes: list[RouteHotspots]) -> Any:
@@ -197,3 +200,21 @@ def purge_overlays(session: Session, *, settings: Settings) -> dict[str, int]:
 
     uploads, records = purge(session, keep_days=settings.partner_keep_days)
     return {"overlays": uploads, "records": records, "keep_days": settings.partner_keep_days}
+
+
+def backdrop_for(session: Session, *, kind: str, run_id: int | None, records: pd.DataFrame) -> Any:
+    """Our side of a kept overlay's map, as it stands now: the run's significant cells (sites;
+    none if the run was deleted since) or the routes' hotspots and the records' corridors."""
+    from hotspots.overlay_outputs import Backdrop
+    from intel import hotspot_store
+    from intel.errors import NotFound as Gone
+
+    if kind == "transactions":
+        return _transaction_backdrop(records, route_hotspots(session))
+    if run_id is None:
+        return Backdrop()
+    try:
+        _, cells = hotspot_store.load_run(session, run_id=run_id)
+    except Gone:
+        return Backdrop()
+    return Backdrop(hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True))
