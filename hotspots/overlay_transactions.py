@@ -190,9 +190,14 @@ def score_transactions(
         (str(r.origin_country), str(r.destination_country)): (int(r.reports), str(r.trend))
         for r in flows.itertuples(index=False)
     }
-    s = tx["sender_country"].astype(str).to_numpy()
-    r = tx["receiver_country"].astype(str).to_numpy()
-    pairs = pd.unique(pd.Series(list(zip(s, r, strict=True)), dtype=object))
+    s = tx["sender_country"].astype(str).to_numpy(dtype=object)
+    r = tx["receiver_country"].astype(str).to_numpy(dtype=object)
+    # everything below is worked out once per distinct country pair (and route), then taken
+    # back to the rows by index: a million transactions have a few hundred pairs
+    s_code, s_names = pd.factorize(s)
+    r_code, r_names = pd.factorize(r)
+    pair_of, pair_rows = np.unique(s_code.astype(np.int64) * max(len(r_names), 1) + r_code, return_inverse=True)
+    pair_rows = pair_rows.reshape(-1)
 
     def pair_facts(a: str, b: str) -> tuple[str, str, int, str]:
         """(corridor, direction, reports, trend) of a sender -> receiver country pair."""
@@ -204,12 +209,12 @@ def score_transactions(
         assert fwd is not None
         return f"{a} -> {b}", "along", *fwd
 
-    facts = {p: pair_facts(*p) for p in pairs}
-    keyed = [facts[p] for p in zip(s, r, strict=True)]
-    corridor = np.array([f[0] for f in keyed], dtype=object)
-    direction = np.array([f[1] for f in keyed], dtype=object)
-    reports = np.array([f[2] for f in keyed], dtype=int)
-    trend = np.array([f[3] for f in keyed], dtype=object)
+    ends = [(str(s_names[p // max(len(r_names), 1)]), str(r_names[p % max(len(r_names), 1)])) for p in pair_of]
+    facts = [pair_facts(a, b) for a, b in ends]
+    corridor = np.array([f[0] for f in facts], dtype=object)[pair_rows]
+    direction = np.array([f[1] for f in facts], dtype=object)[pair_rows]
+    reports = np.array([f[2] for f in facts], dtype=np.int64)[pair_rows]
+    trend = np.array([f[3] for f in facts], dtype=object)[pair_rows]
     route = on_routes(tx, routes)
     on_flow = direction != ""
     shown_trend = np.where(reports >= k, trend, np.where(on_flow, "too few reports", ""))
@@ -220,10 +225,12 @@ def score_transactions(
         "rising": np.where((reports >= k) & (trend == "rising"), WEIGHTS["rising"], 0.0),
     }
     score = np.round(sum(points.values()), 1)  # type: ignore[arg-type]
-    volume = np.where(reports >= k, reports.astype(str), np.where(on_flow, f"<{k}", ""))
+    pair_volume = [str(f[2]) if f[2] >= k else (f"<{k}" if f[1] else "") for f in facts]
+    volume = np.array(pair_volume, dtype=object)[pair_rows]
 
-    def words(key: tuple[str, str, str, str, str, str, str]) -> str:
-        a, b, corr, way, vol, tr, rt = key
+    def words(p: int, rt: str) -> str:
+        (a, b), (_, way, n, tr) = ends[p], facts[p]
+        vol = pair_volume[p]
         if way == "along":
             said = [f"{country_name(a)} -> {country_name(b)} is a flow reports name ({vol} reports"]
         elif way == "reverse":
@@ -234,13 +241,18 @@ def score_transactions(
         else:
             said = [f"{country_name(a)} -> {country_name(b)} is not a flow our reports name"]
         if way:
-            said[0] += f", trend {tr})" if tr and tr != "too few reports" else ", too few for a trend)"
+            said[0] += f", trend {tr})" if n >= k and tr else ", too few for a trend)"
         if rt:
             said.append(f"both ends lie near hotspots of the route {rt}")
         return "; ".join(said)
 
-    keys = list(zip(s, r, corridor, direction, volume, shown_trend, route, strict=True))
-    said = {key: words(key) for key in set(keys)}  # once per distinct combination
+    route_code, route_names = pd.factorize(route)
+    combo, combo_rows = np.unique(pair_rows.astype(np.int64) * (len(route_names) + 1) + route_code, return_inverse=True)
+    said = np.array(
+        [words(int(c // (len(route_names) + 1)), str(route_names[c % (len(route_names) + 1)])) for c in combo],
+        dtype=object,
+    )  # once per distinct pair and route
+    reasons = said[combo_rows.reshape(-1)]
     out = pd.DataFrame(
         {
             "id": tx["id"].astype(str).to_numpy(),
@@ -264,7 +276,7 @@ def score_transactions(
             "corridor_trend": shown_trend,
             "route": route,
             **{f"points_{k_}": np.round(v, 2) for k_, v in points.items()},
-            "reasons": [said[key] for key in keys],
+            "reasons": reasons,
             "line": tx["line"].to_numpy(),
         }
     )
