@@ -116,12 +116,16 @@ def _transactions(n: int) -> tuple[pd.DataFrame, pd.DataFrame, list]:  # type: i
             "receiver_place": "",
         }
     )
-    pairs = {(str(a), str(b)) for a, b in zip(rng.choice(COUNTRIES, 200), rng.choice(COUNTRIES, 200), strict=True)}
+    pairs = {
+        (str(a), str(b)) for a, b in zip(rng.choice(COUNTRIES, 200), rng.choice(COUNTRIES, 200), strict=True)
+    }
     rows = []
     for a, b in sorted(pairs)[:60]:
         recent, earlier = int(rng.integers(0, 80)), int(rng.integers(0, 80))
         rows.append((a, b, recent + earlier, recent, earlier, trend_class(recent, earlier)))
-    flows = pd.DataFrame(rows, columns=["origin_country", "destination_country", "reports", "recent", "earlier", "trend"])
+    flows = pd.DataFrame(
+        rows, columns=["origin_country", "destination_country", "reports", "recent", "earlier", "trend"]
+    )
     routes = [RouteHotspots(f"r{i}", rng.uniform(4, 45, 20), rng.uniform(-5, 20, 20)) for i in range(3)]
     return tx, flows, routes
 
@@ -131,7 +135,15 @@ def _naive_transactions(tx: pd.DataFrame, flows: pd.DataFrame, routes: list, k: 
     from hotspots.overlay_transactions import NEAR_KM, VOLUME_FULL, WEIGHTS
     from intel.gazetteer import EARTH_RADIUS_KM
 
-    known = list(zip(flows["origin_country"], flows["destination_country"], flows["reports"], flows["trend"], strict=True))
+    known = list(
+        zip(
+            flows["origin_country"],
+            flows["destination_country"],
+            flows["reports"],
+            flows["trend"],
+            strict=True,
+        )
+    )
 
     def km(la: float, lo: float, a: float, o: float) -> float:
         la, lo, a, o = map(math.radians, (la, lo, a, o))
@@ -154,8 +166,9 @@ def _naive_transactions(tx: pd.DataFrame, flows: pd.DataFrame, routes: list, k: 
                 score += WEIGHTS["rising"] if hit[3] == "rising" else 0.0
         if r["sender_lat"] == r["sender_lat"] and r["receiver_lat"] == r["receiver_lat"]:
             for route in routes:
-                (a, i), (b, j) = nearest(r["sender_lat"], r["sender_lon"], route), nearest(
-                    r["receiver_lat"], r["receiver_lon"], route
+                (a, i), (b, j) = (
+                    nearest(r["sender_lat"], r["sender_lon"], route),
+                    nearest(r["receiver_lat"], r["receiver_lon"], route),
                 )
                 if a <= NEAR_KM and b <= NEAR_KM and i != j:
                     score += WEIGHTS["on_route"]
@@ -181,7 +194,9 @@ def bench_transactions(n: int) -> None:
     on_route = int((result.transactions["route"] != "").sum())
     print(f"{n:,} transactions, {len(flows)} corridors, {len(routes)} routes ({on_route:,} on a route)")
     print(f"score_transactions: {wall:.1f} s wall, {cpu:.1f} s CPU")
-    print(f"naive per-transaction join (first {k:,}, scaled to {n:,}): {naive_wall:.1f} s wall, {naive_cpu:.1f} s CPU")
+    print(
+        f"naive per-transaction join (first {k:,}, scaled to {n:,}): {naive_wall:.1f} s wall, {naive_cpu:.1f} s CPU"
+    )
     print(f"ratio naive / score_transactions: {naive_wall / wall:.1f}x wall, {naive_cpu / cpu:.1f}x CPU")
 
 

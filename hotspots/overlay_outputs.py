@@ -39,9 +39,13 @@ class Backdrop:
     and corridors (``corridor``, ``o_lat``, ``o_lon``, ``d_lat``, ``d_lon``, ``reports`` as
     shown to partners, e.g. ``"<11"``)."""
 
-    hotspots: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["cell", "lat", "lon", "bin"]))
+    hotspots: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["cell", "lat", "lon", "bin"])
+    )
     corridors: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["corridor", "o_lat", "o_lon", "d_lat", "d_lon", "reports"])
+        default_factory=lambda: pd.DataFrame(
+            columns=["corridor", "o_lat", "o_lon", "d_lat", "d_lon", "reports"]
+        )
     )
 
 
@@ -129,7 +133,9 @@ def overlay_map(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: 
     shape = "point" if kind == "sites" else "line, sender to receiver"
     rows = [(f'<span class="sw" style="background:{c}"></span>', f"your record ({shape}), {label}")
             for _, c, label in BANDS]  # fmt: skip
-    rows += [(f'<span class="sw" style="background:{BIN_COLOURS[b]}"></span>', BIN_LABELS[b]) for b in (3, 2, 1)]
+    rows += [
+        (f'<span class="sw" style="background:{BIN_COLOURS[b]}"></span>', BIN_LABELS[b]) for b in (3, 2, 1)
+    ]
     rows.append(('<span class="sw" style="height:0;border-top:5px solid #6a3d9a;opacity:.7"></span>',
                  "corridor reports name (country to country)"))  # fmt: skip
     extra = (f"<div>{len(seg):,} of {len(records):,} records drawn (the highest scores); "
@@ -178,7 +184,9 @@ def overlay_png(
         for r, c in zip(seg.itertuples(index=False), colours, strict=True):
             ax.plot([r.lon, r.lon2], [r.lat, r.lat2], color=c, linewidth=1.5, zorder=3)
     for r in seg.head(LABELLED).itertuples(index=False):
-        ax.annotate(str(r.id), (r.lon, r.lat), xytext=(4, 4), textcoords="offset points", fontsize=8, zorder=4)
+        ax.annotate(
+            str(r.id), (r.lon, r.lat), xytext=(4, 4), textcoords="offset points", fontsize=8, zorder=4
+        )
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")

@@ -121,7 +121,11 @@ def corridors(reports: pd.DataFrame, *, period_days: int = PERIOD_DAYS) -> pd.Da
     texts = pd.unique(pd.concat([o[keep], d[keep]]))
     code = {t: resolve_endpoint(t).country for t in texts}
     df = pd.DataFrame(
-        {"o": o[keep].map(code), "d": d[keep].map(code), "day": pd.to_datetime(reports.loc[keep, "observed_on"])}
+        {
+            "o": o[keep].map(code),
+            "d": d[keep].map(code),
+            "day": pd.to_datetime(reports.loc[keep, "observed_on"]),
+        }
     ).dropna(subset=["o", "d"])
     if df.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CORRIDOR_COLUMNS})
@@ -129,7 +133,9 @@ def corridors(reports: pd.DataFrame, *, period_days: int = PERIOD_DAYS) -> pd.Da
     period = pd.Timedelta(days=period_days)
     df["recent"] = df["day"] > newest - period
     df["earlier"] = (df["day"] <= newest - period) & (df["day"] > newest - 2 * period)
-    g = df.groupby(["o", "d"]).agg(reports=("day", "size"), recent=("recent", "sum"), earlier=("earlier", "sum"))
+    g = df.groupby(["o", "d"]).agg(
+        reports=("day", "size"), recent=("recent", "sum"), earlier=("earlier", "sum")
+    )
     g = g.reset_index().rename(columns={"o": "origin_country", "d": "destination_country"})
     g["trend"] = [trend_class(int(r), int(e)) for r, e in zip(g["recent"], g["earlier"], strict=True)]
     return g.sort_values(["reports", "origin_country", "destination_country"], ascending=[False, True, True])[
@@ -183,7 +189,9 @@ def score_transactions(
     (ties by id)."""
     notes: list[str] = []
     if flows.empty:
-        notes.append("no report names both an origin and a destination country: no transaction is on a known flow")
+        notes.append(
+            "no report names both an origin and a destination country: no transaction is on a known flow"
+        )
     if not routes:
         notes.append("no saved route has a run with significant hotspots: no transaction is on a route")
     known = {
@@ -196,7 +204,9 @@ def score_transactions(
     # back to the rows by index: a million transactions have a few hundred pairs
     s_code, s_names = pd.factorize(s)
     r_code, r_names = pd.factorize(r)
-    pair_of, pair_rows = np.unique(s_code.astype(np.int64) * max(len(r_names), 1) + r_code, return_inverse=True)
+    pair_of, pair_rows = np.unique(
+        s_code.astype(np.int64) * max(len(r_names), 1) + r_code, return_inverse=True
+    )
     pair_rows = pair_rows.reshape(-1)
 
     def pair_facts(a: str, b: str) -> tuple[str, str, int, str]:
@@ -209,7 +219,9 @@ def score_transactions(
         assert fwd is not None
         return f"{a} -> {b}", "along", *fwd
 
-    ends = [(str(s_names[p // max(len(r_names), 1)]), str(r_names[p % max(len(r_names), 1)])) for p in pair_of]
+    ends = [
+        (str(s_names[p // max(len(r_names), 1)]), str(r_names[p % max(len(r_names), 1)])) for p in pair_of
+    ]
     facts = [pair_facts(a, b) for a, b in ends]
     corridor = np.array([f[0] for f in facts], dtype=object)[pair_rows]
     direction = np.array([f[1] for f in facts], dtype=object)[pair_rows]
@@ -247,9 +259,14 @@ def score_transactions(
         return "; ".join(said)
 
     route_code, route_names = pd.factorize(route)
-    combo, combo_rows = np.unique(pair_rows.astype(np.int64) * (len(route_names) + 1) + route_code, return_inverse=True)
+    combo, combo_rows = np.unique(
+        pair_rows.astype(np.int64) * (len(route_names) + 1) + route_code, return_inverse=True
+    )
     said = np.array(
-        [words(int(c // (len(route_names) + 1)), str(route_names[c % (len(route_names) + 1)])) for c in combo],
+        [
+            words(int(c // (len(route_names) + 1)), str(route_names[c % (len(route_names) + 1)]))
+            for c in combo
+        ],
         dtype=object,
     )  # once per distinct pair and route
     reasons = said[combo_rows.reshape(-1)]

@@ -61,7 +61,13 @@ def save_overlay(
         session.execute(
             insert(PartnerRecord),
             [
-                {"upload_id": upload.id, "rank": r["rank"], "record_id": str(r["id"]), "score": r["score"], "row": r}
+                {
+                    "upload_id": upload.id,
+                    "rank": r["rank"],
+                    "record_id": str(r["id"]),
+                    "score": r["score"],
+                    "row": r,
+                }
                 for r in rows
             ],
         )
@@ -82,7 +88,11 @@ def get_overlay(session: Session, *, key: str, reader: User) -> PartnerUpload:
 
 def overlay_records(session: Session, upload: PartnerUpload, *, limit: int | None = None) -> pd.DataFrame:
     """The scored rows of an overlay, ranked, in the columns they were scored with."""
-    stmt = select(PartnerRecord.row).where(PartnerRecord.upload_id == upload.id).order_by(col(PartnerRecord.rank))
+    stmt = (
+        select(PartnerRecord.row)
+        .where(PartnerRecord.upload_id == upload.id)
+        .order_by(col(PartnerRecord.rank))
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return pd.DataFrame(list(session.exec(stmt).all()))

@@ -21,18 +21,29 @@ PURGE = "purge"
 @app.command()
 def overlay(
     file: Path = typer.Argument(
-        ..., help="The partner's CSV or XLSX file of sites or transactions; or 'purge' to delete kept overlays."
+        ...,
+        help="The partner's CSV or XLSX file of sites or transactions; or 'purge' to delete kept overlays.",
     ),
     kind: str = typer.Option("sites", "--kind", help="What the file holds: sites or transactions."),
-    run: int | None = typer.Option(None, "--run", help="Hotspot run to overlay sites on (default: the latest)."),
+    run: int | None = typer.Option(
+        None, "--run", help="Hotspot run to overlay sites on (default: the latest)."
+    ),
     out: Path | None = typer.Option(
-        None, "--out", help="Ranked CSV of every record with its score and reasons (default: FILE-ranked.csv)."
+        None,
+        "--out",
+        help="Ranked CSV of every record with its score and reasons (default: FILE-ranked.csv).",
     ),
     summary: Path | None = typer.Option(
-        None, "--summary", help="Summary CSV per country and good, or per corridor (default: FILE-summary.csv)."
+        None,
+        "--summary",
+        help="Summary CSV per country and good, or per corridor (default: FILE-summary.csv).",
     ),
-    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the ranked records, summary and rejects as XLSX."),
-    map_html: Path | None = typer.Option(None, "--map", help="Also write a map (HTML) of the records over our hotspots."),
+    xlsx: Path | None = typer.Option(
+        None, "--xlsx", help="Also write the ranked records, summary and rejects as XLSX."
+    ),
+    map_html: Path | None = typer.Option(
+        None, "--map", help="Also write a map (HTML) of the records over our hotspots."
+    ),
     png: Path | None = typer.Option(None, "--png", help="Also write the map as a PNG."),
     partner: str | None = typer.Option(
         None, "--partner", help="Keep the result for this partner account (who reads it on the web)."
@@ -63,7 +74,14 @@ def overlay(
     with session_scope(get_engine(settings)) as session:
         owner = _partner(session, partner) if partner and keep else None
         res = steps.overlay(
-            session, path=file, kind=kind, run_id=run, out=out, summary=summary, rejects=rejects_path, owner=owner
+            session,
+            path=file,
+            kind=kind,
+            run_id=run,
+            out=out,
+            summary=summary,
+            rejects=rejects_path,
+            owner=owner,
         )
     steps.write_outputs(res, xlsx=xlsx, map_html=map_html, png=png)
     records, rejects = res["records"], res["rejects"]
@@ -81,7 +99,10 @@ def overlay(
         typer.echo(
             _table(
                 ["rank", "id", "score", what, "reasons"],
-                [[r["rank"], r["id"], f"{r['score']:.1f}", r[what], r["reasons"]] for _, r in head.iterrows()],
+                [
+                    [r["rank"], r["id"], f"{r['score']:.1f}", r[what], r["reasons"]]
+                    for _, r in head.iterrows()
+                ],
             )
         )
     typer.echo(f"ranked {res['kind']}: {out}")
@@ -92,7 +113,9 @@ def overlay(
         if path is not None:
             typer.echo(f"{label}: {path}")
     if res["key"]:
-        typer.echo(f"kept for {partner} until the purge ({settings.partner_keep_days} days): /overlay/{res['key']}")
+        typer.echo(
+            f"kept for {partner} until the purge ({settings.partner_keep_days} days): /overlay/{res['key']}"
+        )
     else:
         typer.echo("not kept: the result is in these files only")
     typer.echo(res["disclaimer"])

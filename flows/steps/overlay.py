@@ -84,7 +84,9 @@ def overlay(
     from intel.partner import PARTNER_K
 
     if kind not in KINDS:
-        raise CounterflowError(f"overlay kind {kind!r} is not one this reads", f"use one of: {', '.join(KINDS)}")
+        raise CounterflowError(
+            f"overlay kind {kind!r} is not one this reads", f"use one of: {', '.join(KINDS)}"
+        )
     if kind == "sites":
         from hotspots.overlay import DISCLAIMER, score_sites
         from hotspots.overlay_outputs import Backdrop
@@ -96,10 +98,23 @@ def overlay(
         run, cells = hotspot_store.load_run(session, run_id=run_id)
         read = read_sites(path)
         scored = score_sites(
-            read.sites, cells, resolution=run.resolution, run_id=run_id, reports=load_reports(session), k=PARTNER_K
+            read.sites,
+            cells,
+            resolution=run.resolution,
+            run_id=run_id,
+            reports=load_reports(session),
+            k=PARTNER_K,
         )
-        records, summ, notes, rej, disclaimer = scored.sites, scored.summary, scored.notes, read.rejects, DISCLAIMER
-        backdrop = Backdrop(hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True))
+        records, summ, notes, rej, disclaimer = (
+            scored.sites,
+            scored.summary,
+            scored.notes,
+            read.rejects,
+            DISCLAIMER,
+        )
+        backdrop = Backdrop(
+            hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True)
+        )
     else:
         from hotspots.overlay_transactions import DISCLAIMER as TX_DISCLAIMER
         from hotspots.overlay_transactions import score_transactions
@@ -109,7 +124,13 @@ def overlay(
         routes = route_hotspots(session)
         tx = score_transactions(tread.transactions, report_corridors(session), routes, k=PARTNER_K)
         backdrop = _transaction_backdrop(tx.transactions, routes)
-        records, summ, notes, rej, disclaimer = tx.transactions, tx.summary, tx.notes, tread.rejects, TX_DISCLAIMER
+        records, summ, notes, rej, disclaimer = (
+            tx.transactions,
+            tx.summary,
+            tx.notes,
+            tread.rejects,
+            TX_DISCLAIMER,
+        )
         run_id = None
     import pandas as pd
 
@@ -191,7 +212,9 @@ def write_outputs(
             str(map_html)
         )
     if png is not None:
-        overlay_png(result["records"], kind=result["kind"], backdrop=result["backdrop"], title=title, path=png)
+        overlay_png(
+            result["records"], kind=result["kind"], backdrop=result["backdrop"], title=title, path=png
+        )
 
 
 def purge_overlays(session: Session, *, settings: Settings) -> dict[str, int]:
@@ -217,4 +240,6 @@ def backdrop_for(session: Session, *, kind: str, run_id: int | None, records: pd
         _, cells = hotspot_store.load_run(session, run_id=run_id)
     except Gone:
         return Backdrop()
-    return Backdrop(hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True))
+    return Backdrop(
+        hotspots=cells.loc[cells["bin"] > 0, ["cell", "lat", "lon", "bin"]].reset_index(drop=True)
+    )

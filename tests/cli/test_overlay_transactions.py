@@ -51,7 +51,14 @@ def test_transactions_are_scored_kept_for_the_partner_and_purged(
     path = tmp_path / "tx.csv"
     path.write_text(TX, encoding="utf-8")
     args = ["overlay", str(path), "--kind", "transactions", "--partner", "pia"]
-    outs = ["--xlsx", str(tmp_path / "tx.xlsx"), "--map", str(tmp_path / "tx.html"), "--png", str(tmp_path / "tx.png")]
+    outs = [
+        "--xlsx",
+        str(tmp_path / "tx.xlsx"),
+        "--map",
+        str(tmp_path / "tx.html"),
+        "--png",
+        str(tmp_path / "tx.png"),
+    ]
     assert main([*args, *outs]) == 0
     out = capsys.readouterr().out
     assert "report corridors and saved routes: 2 transactions scored, 1 row(s) rejected" in out
@@ -60,12 +67,15 @@ def test_transactions_are_scored_kept_for_the_partner_and_purged(
     with (tmp_path / "tx-ranked.csv").open(encoding="utf-8") as fh:
         ranked = list(csv.DictReader(fh))
     # A: 30 known flow + 25 on the route + 25 * 50 / 100 volume + 20 rising = 87.5; B: no flow, 0
-    assert [(r["id"], r["score"], r["corridor"]) for r in ranked] == [("A", "87.5", "NG -> IT"), ("B", "0.0", "NG -> FR")]
+    assert [(r["id"], r["score"], r["corridor"]) for r in ranked] == [
+        ("A", "87.5", "NG -> IT"),
+        ("B", "0.0", "NG -> FR"),
+    ]
     assert ranked[0]["route"] == "Benin City > Agadez > Tripoli > Lampedusa > Rome"
     summary = pd.read_csv(tmp_path / "tx-summary.csv", keep_default_na=False)
-    assert summary[["corridor", "transactions", "corridor_reports", "corridor_trend", "amounts"]].values.tolist()[0] == [
-        "NG -> IT", 1, "50", "rising", "EUR 250.00"
-    ]
+    assert summary[
+        ["corridor", "transactions", "corridor_reports", "corridor_trend", "amounts"]
+    ].values.tolist()[0] == ["NG -> IT", 1, "50", "rising", "EUR 250.00"]
     book = load_workbook(tmp_path / "tx.xlsx", read_only=True)
     assert book.sheetnames == ["ranked", "summary", "rejects", "about"]
     assert (tmp_path / "tx.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -20,7 +20,11 @@ from hotspots.overlay_transactions import (
 
 NAN = math.nan
 FLOWS = pd.DataFrame(
-    [("NG", "IT", 50, 30, 10, "rising"), ("NG", "LY", 5, 4, 1, "rising"), ("NE", "LY", 200, 50, 150, "falling")],
+    [
+        ("NG", "IT", 50, 30, 10, "rising"),
+        ("NG", "LY", 5, 4, 1, "rising"),
+        ("NE", "LY", 200, 50, 150, "falling"),
+    ],
     columns=["origin_country", "destination_country", "reports", "recent", "earlier", "trend"],
 )
 # the route's significant hotspots: Benin City, Agadez, Tripoli
@@ -68,7 +72,9 @@ def test_hand_made_transactions_score_as_worked_out() -> None:
     assert (t.loc["T3", "corridor_reports"], t.loc["T3", "corridor_trend"]) == ("<11", "too few reports")
     assert (t.loc["T3", "points_volume"], t.loc["T3", "points_rising"]) == (0.0, 0.0)
     assert t.loc["T1", "reasons"] == "Nigeria -> Italy is a flow reports name (50 reports, trend rising)"
-    assert t.loc["T2", "reasons"].startswith("Nigeria -> Italy is a flow reports name, and this money runs back")
+    assert t.loc["T2", "reasons"].startswith(
+        "Nigeria -> Italy is a flow reports name, and this money runs back"
+    )
     assert t.loc["T3", "reasons"] == (
         "Nigeria -> Libya is a flow reports name (<11 reports, too few for a trend); "
         "both ends lie near hotspots of the route Benin City - Tripoli"
@@ -80,7 +86,10 @@ def test_hand_made_transactions_score_as_worked_out() -> None:
 def test_summary_per_corridor() -> None:
     summary = score_transactions(TX, FLOWS, [ROUTE], k=11).summary.set_index("corridor")
     assert summary.loc["NG -> IT", ["transactions", "mean_score", "reverse", "amounts"]].tolist() == [
-        2, 62.5, 1, "EUR 200.00"
+        2,
+        62.5,
+        1,
+        "EUR 200.00",
     ]
     assert summary.loc["NG -> LY", ["on_route", "corridor_reports"]].tolist() == [1, "<11"]
     assert bool(summary.loc["FR -> DE", "known_flow"]) is False
@@ -94,8 +103,17 @@ def test_corridors_from_reports_with_their_trend() -> None:
             "origin": ["Benin City", "NG", "NG", "NG", "Niger", "NE", "NE", "Springfield", ""],
             "destination": ["Italy", "IT", "IT", "IT", "LY", "LY", "LY", "IT", "IT"],
             "observed_on": pd.to_datetime(
-                ["2025-06-30", "2025-01-01", "2024-08-01", "2024-01-01", "2025-02-01", "2024-03-01",
-                 "2023-09-01", "2025-01-01", "2025-01-01"]
+                [
+                    "2025-06-30",
+                    "2025-01-01",
+                    "2024-08-01",
+                    "2024-01-01",
+                    "2025-02-01",
+                    "2024-03-01",
+                    "2023-09-01",
+                    "2025-01-01",
+                    "2025-01-01",
+                ]
             ),  # fmt: skip
         }
     )

@@ -38,7 +38,9 @@ def test_rows_are_read_or_rejected_with_their_reasons(tmp_path: Path) -> None:
     assert (t8["receiver_country"], t8["receiver_precision"], t8["receiver_place"]) == ("NE", "country", "")
     assert t8["receiver_lat"] != t8["receiver_lat"]  # NaN: a country has no point
     why = {line: (tid, reason) for line, tid, reason in got.rejects}
-    assert why[3][1].startswith("sender: place 'Springfield' is ambiguous: Springfield (Missouri")  # candidates
+    assert why[3][1].startswith(
+        "sender: place 'Springfield' is ambiguous: Springfield (Missouri"
+    )  # candidates
     assert why[4][1] == "date '2025-13-01' is not a date written YYYY-MM-DD"
     assert why[5][1] == "amount '-5' is outside 0..1e+15"
     assert why[6][1].startswith("currency 'EURO' is not an ISO 4217 code")

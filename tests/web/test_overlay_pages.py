@@ -130,7 +130,9 @@ def test_a_partner_overlays_transactions_and_gets_the_map_and_downloads(
 
     c, _ = client
     # NG -> IT: 12 reports, all in the last year: 30 known flow + 25 * 12 / 100 = 3 volume + 20 rising
-    store_reports(c.app.state.engine, reports([{"observed_on": "2025-05-01", "origin": "NG", "destination": "IT"}] * 12))  # type: ignore[attr-defined]
+    store_reports(
+        c.app.state.engine, reports([{"observed_on": "2025-05-01", "origin": "NG", "destination": "IT"}] * 12)
+    )  # type: ignore[attr-defined]
     headers = as_user(c, "pia")
     r = c.post(
         "/overlay", headers=headers, data={"csrf_token": headers["X-CSRF-Token"], "kind": "transactions"},
@@ -188,7 +190,10 @@ def test_dont_keep_sends_the_workbook_back_and_stores_nothing(client: tuple[Test
         data={"csrf_token": headers["X-CSRF-Token"], "run": str(run_id), "dont_keep": "1"},
         files={"file": ("sites.csv", SITES.encode(), "text/csv")}, follow_redirects=False,
     )  # fmt: skip
-    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="sites-ranked.xlsx"'
+    assert (
+        r.status_code == 200
+        and r.headers["content-disposition"] == 'attachment; filename="sites-ranked.xlsx"'
+    )
     book = load_workbook(io.BytesIO(r.content), read_only=True)
     ranked = list(book["ranked"].iter_rows(values_only=True))
     assert ranked[1][1] == '\'=HYPERLINK("http://x")' and ranked[1][2] == 100.0  # a formula neutralised

@@ -52,7 +52,9 @@ def overlay_form(request: Request, session: SessionDep, settings: SettingsDep, u
 
 
 @router.post("/overlay")
-async def overlay_upload(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep) -> Response:
+async def overlay_upload(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep
+) -> Response:
     """Score an uploaded file; the file is deleted once read. Kept: the result's page; "don't
     keep": the workbook, and nothing stored."""
     form = await request.form()
@@ -61,10 +63,14 @@ async def overlay_upload(request: Request, session: SessionDep, settings: Settin
     kind = str(form.get("kind") or "sites")
     dont_keep = form.get("dont_keep") is not None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise CounterflowError("no file was sent", "choose a file of sites or transactions, then send the form", status=400)
+        raise CounterflowError(
+            "no file was sent", "choose a file of sites or transactions, then send the form", status=400
+        )
     name = _safe_name(upload.filename)
     if Path(name).suffix not in SUFFIXES:
-        raise CounterflowError(f"{name} is not a file this form reads", f"upload one of {', '.join(SUFFIXES)}")
+        raise CounterflowError(
+            f"{name} is not a file this form reads", f"upload one of {', '.join(SUFFIXES)}"
+        )
     if run_text and not run_text.isdigit():
         raise CounterflowError(f"run {run_text!r} is not a run id", "choose a run from the list")
     folder = Path(tempfile.mkdtemp(prefix="overlay-", dir=_uploads(settings)))
@@ -102,7 +108,9 @@ def overlay_result(
 
 
 def _download(body: bytes | str, media: str, filename: str) -> Response:
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _parts(session: SessionDep, user: UserDep, key: str) -> tuple[PartnerUpload, pd.DataFrame, pd.DataFrame]:
@@ -114,14 +122,18 @@ def _parts(session: SessionDep, user: UserDep, key: str) -> tuple[PartnerUpload,
 def overlay_ranked_csv(session: SessionDep, user: UserDep, key: str) -> Response:
     """Every record with its score, points and reasons, highest first (formula cells neutralised)."""
     upload, records, _ = _parts(session, user, key)
-    return _download(frame_to_csv(records) or "", "text/csv; charset=utf-8", f"{Path(upload.file_name).stem}-ranked.csv")
+    return _download(
+        frame_to_csv(records) or "", "text/csv; charset=utf-8", f"{Path(upload.file_name).stem}-ranked.csv"
+    )
 
 
 @router.get("/overlay/{key}/summary.csv")
 def overlay_summary_csv(session: SessionDep, user: UserDep, key: str) -> Response:
     """The summary per country and good, or per corridor."""
     upload, _, summary = _parts(session, user, key)
-    return _download(frame_to_csv(summary) or "", "text/csv; charset=utf-8", f"{Path(upload.file_name).stem}-summary.csv")
+    return _download(
+        frame_to_csv(summary) or "", "text/csv; charset=utf-8", f"{Path(upload.file_name).stem}-summary.csv"
+    )
 
 
 @router.get("/overlay/{key}/ranked.xlsx")
@@ -138,7 +150,12 @@ def overlay_ranked_xlsx(session: SessionDep, user: UserDep, key: str) -> Respons
 def _picture(session: SessionDep, user: UserDep, key: str) -> tuple[PartnerUpload, pd.DataFrame, object, str]:
     upload, records, _ = _parts(session, user, key)
     backdrop = steps.backdrop_for(session, kind=upload.kind, run_id=upload.run_id, records=records)
-    return upload, records, backdrop, f"{upload.file_name}: your {upload.kind} over counterflow's hotspots and flows"
+    return (
+        upload,
+        records,
+        backdrop,
+        f"{upload.file_name}: your {upload.kind} over counterflow's hotspots and flows",
+    )
 
 
 @router.get("/overlay/{key}/map", response_class=HTMLResponse)
