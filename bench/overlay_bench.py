@@ -231,4 +231,9 @@ def bench_sites(n: int, m: int) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]), *sys.argv[3:4])
+    args = sys.argv[1:]
+    main(
+        int(args[0]) if args else 1_000_000,
+        int(args[1]) if len(args) > 1 else 3000,
+        args[2] if len(args) > 2 else "both",
+    )

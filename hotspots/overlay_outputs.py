@@ -9,9 +9,10 @@ a source. Coordinates are EPSG:4326 (lat, lon) throughout; the PNG is plate carr
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import folium
 import numpy as np
@@ -31,6 +32,7 @@ BANDS = [
 MAP_RECORDS = 2000
 #: Records labelled with their id on the map and the PNG.
 LABELLED = 5
+SEGMENT_COLUMNS = ["id", "score", "lat", "lon", "lat2", "lon2", "label"]
 
 
 @dataclass
@@ -47,6 +49,15 @@ class Backdrop:
             columns=["corridor", "o_lat", "o_lon", "d_lat", "d_lon", "reports"]
         )
     )
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[Any]:
+    """The rows of ``frame`` as plain Python tuples of ``columns`` (named like ``itertuples``)."""
+    from collections import namedtuple
+
+    row = namedtuple("row", columns)  # type: ignore[misc]
+    for values in zip(*(frame[c].tolist() for c in columns), strict=True):
+        yield row(*values)
 
 
 def band_colour(score: float) -> str:
@@ -97,7 +108,7 @@ def overlay_map(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: 
     if bg is not None:
         bg.add_to(m)
     hot = folium.FeatureGroup(name="significant hotspots").add_to(m)
-    for r in backdrop.hotspots.itertuples(index=False):
+    for r in _rows(backdrop.hotspots, ["cell", "lat", "lon", "bin"]):
         colour = BIN_COLOURS.get(int(r.bin), "#d9d9d9")
         tip = safe_text(BIN_LABELS.get(int(r.bin), ""))
         if _is_h3(str(r.cell)):
@@ -107,13 +118,13 @@ def overlay_map(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: 
             folium.CircleMarker((r.lat, r.lon), radius=6, color=colour, fill=True, fill_opacity=0.6,
                                 tooltip=tip).add_to(hot)  # fmt: skip
     flows = folium.FeatureGroup(name="corridors").add_to(m)
-    for r in backdrop.corridors.itertuples(index=False):
+    for r in _rows(backdrop.corridors, ["corridor", "o_lat", "o_lon", "d_lat", "d_lon", "reports"]):
         folium.PolyLine([(r.o_lat, r.o_lon), (r.d_lat, r.d_lon)], color="#6a3d9a", weight=3, opacity=0.5,
                         tooltip=safe_text(f"{r.corridor}: {r.reports} reports")).add_to(flows)  # fmt: skip
     seg = _segments(records, kind)
     mine = folium.FeatureGroup(name="your records").add_to(m)
     points: list[tuple[float, float]] = []
-    for i, r in enumerate(seg.itertuples(index=False)):
+    for i, r in enumerate(_rows(seg, SEGMENT_COLUMNS)):
         colour = band_colour(float(r.score))
         tip = safe_text(f"{r.id}: score {r.score:g}. {r.label}")
         if kind == "sites":
@@ -153,6 +164,7 @@ def overlay_png(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -160,30 +172,38 @@ def overlay_png(
 
     seg = _segments(records, kind)
     fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
-    xs = list(seg["lon"]) + list(seg["lon2"].dropna())
-    ys = list(seg["lat"]) + list(seg["lat2"].dropna())
+    xs: list[float] = seg["lon"].tolist() + seg["lon2"].dropna().tolist()
+    ys: list[float] = seg["lat"].tolist() + seg["lat2"].dropna().tolist()
     pad = 1.0
     x0, x1 = (min(xs) - pad, max(xs) + pad) if xs else (-20.0, 40.0)
     y0, y1 = (min(ys) - pad, max(ys) + pad) if ys else (-5.0, 45.0)
     shapes = _countries()
     if shapes is not None:
         shapes.plot(ax=ax, color="#f4f1ea", edgecolor="#9a9a9a", linewidth=0.6, zorder=0)
-    for r in backdrop.hotspots.itertuples(index=False):
+    for r in _rows(backdrop.hotspots, ["cell", "lat", "lon", "bin"]):
         colour = BIN_COLOURS.get(int(r.bin), "#d9d9d9")
         if _is_h3(str(r.cell)):
             hexagon = h3cells.boundary(str(r.cell))
             ax.fill([p[1] for p in hexagon], [p[0] for p in hexagon], color=colour, alpha=0.7, zorder=1)
         else:
             ax.scatter([r.lon], [r.lat], s=60, color=colour, alpha=0.7, zorder=1)
-    for r in backdrop.corridors.itertuples(index=False):
+    for r in _rows(backdrop.corridors, ["corridor", "o_lat", "o_lon", "d_lat", "d_lon", "reports"]):
         ax.plot([r.o_lon, r.d_lon], [r.o_lat, r.d_lat], color="#6a3d9a", alpha=0.5, linewidth=3, zorder=2)
     colours = [band_colour(float(s)) for s in seg["score"]]
     if kind == "sites":
-        ax.scatter(seg["lon"], seg["lat"], s=28, c=colours, edgecolors="#222222", linewidths=0.5, zorder=3)
+        ax.scatter(
+            seg["lon"].to_numpy(float),
+            seg["lat"].to_numpy(float),
+            s=28,
+            c=colours,
+            edgecolors="#222222",
+            linewidths=0.5,
+            zorder=3,
+        )
     else:
-        for r, c in zip(seg.itertuples(index=False), colours, strict=True):
+        for r, c in zip(_rows(seg, SEGMENT_COLUMNS), colours, strict=True):
             ax.plot([r.lon, r.lon2], [r.lat, r.lat2], color=c, linewidth=1.5, zorder=3)
-    for r in seg.head(LABELLED).itertuples(index=False):
+    for r in _rows(seg.head(LABELLED), SEGMENT_COLUMNS):
         ax.annotate(
             str(r.id), (r.lon, r.lat), xytext=(4, 4), textcoords="offset points", fontsize=8, zorder=4
         )
@@ -193,7 +213,7 @@ def overlay_png(
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_title(f"{title}\nrisk indicator for due diligence, not an accusation", fontsize=10)
-    handles = [Patch(color=c, label=f"your record, {label}") for _, c, label in BANDS]
+    handles: list[Artist] = [Patch(color=c, label=f"your record, {label}") for _, c, label in BANDS]
     handles += [Patch(color=BIN_COLOURS[b], alpha=0.7, label=BIN_LABELS[b]) for b in (3, 2, 1)]
     handles.append(Line2D([0], [0], color="#6a3d9a", alpha=0.5, linewidth=3, label="corridor reports name"))
     ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)

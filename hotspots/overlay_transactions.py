@@ -195,9 +195,12 @@ def score_transactions(
     if not routes:
         notes.append("no saved route has a run with significant hotspots: no transaction is on a route")
     known = {
-        (str(r.origin_country), str(r.destination_country)): (int(r.reports), str(r.trend))
-        for r in flows.itertuples(index=False)
-    }
+        (str(o), str(d)): (int(n), str(t))
+        for o, d, n, t in zip(
+            flows["origin_country"].tolist(), flows["destination_country"].tolist(),
+            flows["reports"].tolist(), flows["trend"].tolist(), strict=True,
+        )
+    }  # fmt: skip
     s = tx["sender_country"].astype(str).to_numpy(dtype=object)
     r = tx["receiver_country"].astype(str).to_numpy(dtype=object)
     # everything below is worked out once per distinct country pair (and route), then taken

@@ -20,8 +20,12 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from intel.gazetteer import Gazetteer
 
 from intel.countries import country_code, country_name
 from intel.errors import CounterflowError
@@ -99,7 +103,7 @@ class _Ends:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], tuple[float, float, str, str, str] | str] = {}
-        self._gaz = None
+        self._gaz: Gazetteer | None = None
 
     def __call__(self, place: str, country: str, end: str) -> tuple[float, float, str, str, str]:
         key = (place, country)

@@ -8,11 +8,17 @@ It calls the steps of :mod:`flows.steps`; the partner's rows never enter the int
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.app import app
 from cli.tools import table as _table
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from intel.models import User
 
 #: The word that makes ``counterflow overlay purge`` the purge rather than a file.
 PURGE = "purge"
@@ -121,15 +127,14 @@ def overlay(
     typer.echo(res["disclaimer"])
 
 
-def _partner(session: object, name: str) -> object:
+def _partner(session: Session, name: str) -> User:
     """The partner account ``name`` (a result is kept for a partner only)."""
-    from sqlmodel import Session, select
+    from sqlmodel import select
 
     from intel.errors import CommandHint, CounterflowError, NotFound
     from intel.models import User
     from intel.roles import Role
 
-    assert isinstance(session, Session)
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
         raise NotFound(

@@ -130,9 +130,8 @@ def test_a_partner_overlays_transactions_and_gets_the_map_and_downloads(
 
     c, _ = client
     # NG -> IT: 12 reports, all in the last year: 30 known flow + 25 * 12 / 100 = 3 volume + 20 rising
-    store_reports(
-        c.app.state.engine, reports([{"observed_on": "2025-05-01", "origin": "NG", "destination": "IT"}] * 12)
-    )  # type: ignore[attr-defined]
+    engine = c.app.state.engine  # type: ignore[attr-defined]
+    store_reports(engine, reports([{"observed_on": "2025-05-01", "origin": "NG", "destination": "IT"}] * 12))
     headers = as_user(c, "pia")
     r = c.post(
         "/overlay", headers=headers, data={"csrf_token": headers["X-CSRF-Token"], "kind": "transactions"},
