@@ -1,7 +1,8 @@
 """Partner overlay speed: ``hotspots.overlay.score_sites`` on N generated sites over a run of M
 cells, with its ratio to a naive per-site spatial join (each site's cell looked up and its
 distance to every significant cell computed, one site at a time) measured in the same run on the
-first ``NAIVE`` sites and scaled up. Then ``hotspots.overlay_transactions.score_transactions``
+first ``NAIVE`` sites and scaled up (the overlay also counts the exploitation types of
+``REPORTS`` reports near each site, which the naive join leaves out). Then ``hotspots.overlay_transactions.score_transactions``
 on N generated transactions between 16 countries (two in three placed at a point, the rest at
 their country only) against 60 corridors and 3 saved routes of 20 hotspots each, with its ratio
 to a naive per-transaction join (the corridor looked up in a list, either way; each placed end's
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 NAIVE = 5000
+#: Reports the sites' ``types_nearby`` counts (the naive join does not count them).
+REPORTS = 100_000
 
 
 def _data(n: int, m: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -211,8 +214,17 @@ def bench_sites(n: int, m: int) -> None:
     from hotspots.overlay import score_sites
 
     sites, cells = _data(n, m)
+    rng = np.random.default_rng(3)
+    reports = pd.DataFrame(
+        {
+            "lat": rng.uniform(4, 14, REPORTS),
+            "lon": rng.uniform(3, 14, REPORTS),
+            "country": rng.choice(["NG", "NE", "CI", "GH"], REPORTS),
+            "exploitation": rng.choice(["sexual", "forced_labour", "sexual|forced_labour", "begging"], REPORTS),
+        }
+    )
     w0, c0 = time.perf_counter(), time.process_time()
-    result = score_sites(sites, cells, resolution=5)
+    result = score_sites(sites, cells, resolution=5, reports=reports, k=11)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     k = min(NAIVE, n)
     w1, c1 = time.perf_counter(), time.process_time()
@@ -222,7 +234,7 @@ def bench_sites(n: int, m: int) -> None:
     check = result.sites.set_index("line").loc[sites["line"].head(k), "nearest_km"].to_numpy()
     worst = float(np.max(np.abs(check - np.array(naive))))
     assert worst < 0.06, f"the naive join disagrees by up to {worst} km"
-    print(f"{n:,} sites over {m:,} cells")
+    print(f"{n:,} sites over {m:,} cells, exploitation types of {REPORTS:,} reports counted near each")
     print(f"score_sites: {wall:.1f} s wall, {cpu:.1f} s CPU")
     print(
         f"naive per-site join (first {k:,}, scaled to {n:,}): {naive_wall:.1f} s wall, {naive_cpu:.1f} s CPU"

@@ -16,7 +16,7 @@ Each site gets, from a stored hotspot run and the US Department of Labor's 2022 
   country and the forecast summed over the country's cells. These are the only hotspot figures
   a site placed only to its country gets: its place supports no finer answer;
 - ``types_nearby``: the exploitation types of the reports within ``NEARBY_KM`` (50 km) of the
-  site, or in its country for a site placed only to its country, counted by type, a count under
+  centre of the site's 0.1-degree square (at most 8 km from the site), or in its country for a site placed only to its country, counted by type, a count under
   ``k`` (11, as in every partner export) shown as ``<k``. Never a report, a place or a date.
 
 **The score** (0 to 100) is a weighted sum, each part in the output with its words:
@@ -66,8 +66,9 @@ WEIGHTS: dict[str, float] = {
 }
 #: Distance at which ``near_hotspot`` is worth half its points.
 HALF_KM = 50.0
-#: Radius of ``types_nearby``.
+#: Radius of ``types_nearby``, from the centre of the site's square of ``GRID_DEG`` degrees.
 NEARBY_KM = 50.0
+GRID_DEG = 0.1
 #: Trend classes that count as rising.
 RISING = frozenset({"new hot spot", "consecutive hot spot", "intensifying hot spot"})
 #: Said with every output.
@@ -132,8 +133,8 @@ def _chord(km: float) -> float:
 
 
 def types_nearby(sites: pd.DataFrame, reports: pd.DataFrame | None, *, k: int) -> list[str]:
-    """Per site, the exploitation types of the reports within ``NEARBY_KM`` (placed sites) or in
-    its country (sites placed only to their country), as "label n; label <k", most first.
+    """Per site, the exploitation types of the reports within ``NEARBY_KM`` of its ``GRID_DEG``
+    square's centre (placed sites) or in its country (sites placed only to their country), as "label n; label <k", most first.
 
     >>> reps = pd.DataFrame({"lat": [6.3] * 12 + [9.0], "lon": [5.6] * 13, "country": ["NG"] * 13,
     ...                      "exploitation": ["sexual"] * 12 + ["forced_labour"]})
@@ -155,14 +156,21 @@ def types_nearby(sites: pd.DataFrame, reports: pd.DataFrame | None, *, k: int) -
     placed = ~(np.isnan(lat) | np.isnan(lon))
     counts: dict[str, np.ndarray] = {}
     site_country = sites["country"].fillna("").astype(str)
+    # counted from the centre of the site's GRID_DEG square (at most 8 km off): sites in one
+    # square share one look-up, and a count never pins a site closer than that
+    squares, square_of = np.unique(
+        np.column_stack([np.round(lat[placed] / GRID_DEG), np.round(lon[placed] / GRID_DEG)]),
+        axis=0,
+        return_inverse=True,
+    )
+    centres = unit_xyz(squares[:, 0] * GRID_DEG, squares[:, 1] * GRID_DEG) if len(squares) else None
     for code, group in reps.groupby("type"):
         got = np.zeros(n, dtype=np.int64)
         pts = group.dropna(subset=["lat", "lon"])
-        if placed.any() and len(pts):
+        if centres is not None and len(pts):
             tree = cKDTree(unit_xyz(pts["lat"].to_numpy(float), pts["lon"].to_numpy(float)))
-            got[placed] = tree.query_ball_point(
-                unit_xyz(lat[placed], lon[placed]), r=_chord(NEARBY_KM), return_length=True
-            )
+            per_square = np.asarray(tree.query_ball_point(centres, r=_chord(NEARBY_KM), return_length=True))
+            got[placed] = per_square[square_of.reshape(-1)]
         if (~placed).any():
             by_country = group["country"].value_counts()
             got[~placed] = site_country[~placed].map(by_country).fillna(0).astype(np.int64).to_numpy()
@@ -176,13 +184,14 @@ def types_nearby(sites: pd.DataFrame, reports: pd.DataFrame | None, *, k: int) -
         return [""] * n
     labels = list(counts)
     matrix = np.column_stack([counts[lb] for lb in labels])
-    said: dict[tuple[int, ...], str] = {}
-    out = []
-    for row in map(tuple, matrix.tolist()):  # distinct rows are few: words once per row
-        if row not in said:
-            order = sorted((c, lb) for c, lb in zip(row, labels, strict=True) if c > 0)[::-1]
-            said[row] = "; ".join(f"{lb} {c if c >= k else f'<{k}'}" for c, lb in order)
-        out.append(said[row])
+    distinct, row_of = np.unique(matrix, axis=0, return_inverse=True)
+
+    def words(row: list[int]) -> str:
+        order = sorted(((c, lb) for c, lb in zip(row, labels, strict=True) if c > 0), reverse=True)
+        return "; ".join(f"{lb} {c if c >= k else f'<{k}'}" for c, lb in order)
+
+    said = np.array([words(r) for r in distinct.tolist()], dtype=object)  # once per distinct row
+    out: list[str] = said[row_of.reshape(-1)].tolist()
     return out
 
 
