@@ -108,7 +108,13 @@ def purge(session: Session, *, keep_days: int, now: dt.datetime | None = None) -
     """Delete the overlays older than ``keep_days`` and their records; (overlays, records) deleted."""
     cutoff = (now or utcnow()) - dt.timedelta(days=keep_days)
     old = select(PartnerUpload.id).where(col(PartnerUpload.created_at) < cutoff)
-    gone_records = session.execute(delete(PartnerRecord).where(col(PartnerRecord.upload_id).in_(old)))
-    gone_uploads = session.execute(delete(PartnerUpload).where(col(PartnerUpload.created_at) < cutoff))
+    plain = {"synchronize_session": False}  # a bulk delete; the session forgets what it held
+    gone_records = session.execute(
+        delete(PartnerRecord).where(col(PartnerRecord.upload_id).in_(old)), execution_options=plain
+    )
+    gone_uploads = session.execute(
+        delete(PartnerUpload).where(col(PartnerUpload.created_at) < cutoff), execution_options=plain
+    )
+    session.expire_all()
     session.flush()
     return int(gone_uploads.rowcount or 0), int(gone_records.rowcount or 0)  # type: ignore[attr-defined]
