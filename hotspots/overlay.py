@@ -154,44 +154,48 @@ def types_nearby(sites: pd.DataFrame, reports: pd.DataFrame | None, *, k: int) -
     lat = sites["lat"].to_numpy(float)
     lon = sites["lon"].to_numpy(float)
     placed = ~(np.isnan(lat) | np.isnan(lon))
-    counts: dict[str, np.ndarray] = {}
-    site_country = sites["country"].fillna("").astype(str)
-    # counted from the centre of the site's GRID_DEG square (at most 8 km off): sites in one
-    # square share one look-up, and a count never pins a site closer than that
-    squares, square_of = np.unique(
-        np.column_stack([np.round(lat[placed] / GRID_DEG), np.round(lon[placed] / GRID_DEG)]),
-        axis=0,
-        return_inverse=True,
+    # counted from the centre of the site's GRID_DEG square (at most 8 km off), or for its
+    # country: every site of one square (one country) shares one look-up and one wording, and a
+    # count never pins a site closer than its square
+    cols = round(360 / GRID_DEG) + 1  # a square's key: (row + half the rows) * cols + col + half the cols
+    row = np.round(lat[placed] / GRID_DEG).astype(np.int64) + round(90 / GRID_DEG)
+    cell_key = row * cols + np.round(lon[placed] / GRID_DEG).astype(np.int64) + round(180 / GRID_DEG)
+    squares, square_of = np.unique(cell_key, return_inverse=True)
+    countries, country_of = np.unique(
+        sites["country"].fillna("").astype(str).to_numpy()[~placed], return_inverse=True
     )
-    centres = unit_xyz(squares[:, 0] * GRID_DEG, squares[:, 1] * GRID_DEG) if len(squares) else None
+    centres = unit_xyz(
+        (squares // cols - round(90 / GRID_DEG)) * GRID_DEG,
+        (squares % cols - round(180 / GRID_DEG)) * GRID_DEG,
+    )
+    labels: list[str] = []
+    columns: list[np.ndarray] = []  # per type: the count of each square, then of each country
     for code, group in reps.groupby("type"):
-        got = np.zeros(n, dtype=np.int64)
         pts = group.dropna(subset=["lat", "lon"])
-        if centres is not None and len(pts):
+        per_square = np.zeros(len(squares), dtype=np.int64)
+        if len(squares) and len(pts):
             tree = cKDTree(unit_xyz(pts["lat"].to_numpy(float), pts["lon"].to_numpy(float)))
             per_square = np.asarray(tree.query_ball_point(centres, r=_chord(NEARBY_KM), return_length=True))
-            got[placed] = per_square[square_of.reshape(-1)]
-        if (~placed).any():
-            by_country = group["country"].value_counts()
-            got[~placed] = site_country[~placed].map(by_country).fillna(0).astype(np.int64).to_numpy()
-        if got.any():
+        per_country = pd.Series(countries).map(group["country"].value_counts()).fillna(0).to_numpy(np.int64)
+        both = np.concatenate([per_square, per_country])
+        if both.any():
             try:
-                label = term("exploitation", str(code)).label
+                labels.append(term("exploitation", str(code)).label)
             except Exception:  # a code the taxonomy no longer has keeps its code
-                label = str(code)
-            counts[label] = got
-    if not counts:
+                labels.append(str(code))
+            columns.append(both)
+    if not labels:
         return [""] * n
-    labels = list(counts)
-    matrix = np.column_stack([counts[lb] for lb in labels])
-    distinct, row_of = np.unique(matrix, axis=0, return_inverse=True)
 
     def words(row: list[int]) -> str:
         order = sorted(((c, lb) for c, lb in zip(row, labels, strict=True) if c > 0), reverse=True)
         return "; ".join(f"{lb} {c if c >= k else f'<{k}'}" for c, lb in order)
 
-    said = np.array([words(r) for r in distinct.tolist()], dtype=object)  # once per distinct row
-    out: list[str] = said[row_of.reshape(-1)].tolist()
+    said = np.array([words(r) for r in np.column_stack(columns).tolist()], dtype=object)
+    key = np.empty(n, dtype=np.int64)
+    key[placed] = square_of.reshape(-1)
+    key[~placed] = len(squares) + country_of.reshape(-1)
+    out: list[str] = said[key].tolist()
     return out
 
 

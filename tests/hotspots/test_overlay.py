@@ -169,3 +169,14 @@ def test_site_details_at_the_precision_the_site_supports() -> None:
     assert by.loc["ng", "types_nearby"] == "sexual exploitation 12; forced labour <11"
     assert "1 significant hotspot cell(s) in Nigeria, forecast 5.5 reports there" in by.loc["ng", "reasons"]
     assert "20" not in by.loc["ng", "types_nearby"]  # the 20 in Niger are not Nigeria's
+
+
+def test_types_nearby_south_and_west_of_zero() -> None:
+    """12 reports in Lima (-12.05, -77.04); a site 7 km away counts them, one at (12, 77) not."""
+    from hotspots.overlay import types_nearby
+
+    reps = pd.DataFrame(
+        {"lat": [-12.05] * 12, "lon": [-77.04] * 12, "country": ["PE"] * 12, "exploitation": ["sexual"] * 12}
+    )
+    s = pd.DataFrame({"lat": [-12.0, 12.0], "lon": [-77.0, 77.0], "country": ["PE", "IN"]})
+    assert types_nearby(s, reps, k=11) == ["sexual exploitation 12", ""]
