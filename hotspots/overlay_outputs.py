@@ -171,7 +171,7 @@ def overlay_png(
     from hotspots.plots import _countries
 
     seg = _segments(records, kind)
-    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 6.5), dpi=100)
     xs: list[float] = seg["lon"].tolist() + seg["lon2"].dropna().tolist()
     ys: list[float] = seg["lat"].tolist() + seg["lat2"].dropna().tolist()
     pad = 1.0
@@ -207,6 +207,10 @@ def overlay_png(
         ax.annotate(
             str(r.id), (r.lon, r.lat), xytext=(4, 4), textcoords="offset points", fontsize=8, zorder=4
         )
+    # a frame no narrower than 1.2 x its height, so that a north-south spread stays readable
+    if (x1 - x0) < 1.2 * (y1 - y0):
+        grow = (1.2 * (y1 - y0) - (x1 - x0)) / 2
+        x0, x1 = x0 - grow, x1 + grow
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
@@ -216,7 +220,7 @@ def overlay_png(
     handles: list[Artist] = [Patch(color=c, label=f"your record, {label}") for _, c, label in BANDS]
     handles += [Patch(color=BIN_COLOURS[b], alpha=0.7, label=BIN_LABELS[b]) for b in (3, 2, 1)]
     handles.append(Line2D([0], [0], color="#6a3d9a", alpha=0.5, linewidth=3, label="corridor reports name"))
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, framealpha=0.9)
     fig.tight_layout()
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -83,6 +83,7 @@ class RouteHotspots:
     name: str
     lat: np.ndarray
     lon: np.ndarray
+    bins: np.ndarray | None = None  # their Gi* bins (1..3), for the map
 
 
 @dataclass

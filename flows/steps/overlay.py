@@ -48,7 +48,14 @@ def route_hotspots(session: Session) -> list[RouteHotspots]:
         _, cells = hotspot_store.load_run(session, run_id=run.id)
         hot = cells[cells["bin"] > 0]
         if len(hot):
-            out.append(RouteHotspots(route.name, hot["lat"].to_numpy(float), hot["lon"].to_numpy(float)))
+            out.append(
+                RouteHotspots(
+                    route.name,
+                    hot["lat"].to_numpy(float),
+                    hot["lon"].to_numpy(float),
+                    hot["bin"].to_numpy(int),
+                )
+            )
     return out
 
 
@@ -180,7 +187,16 @@ def _transaction_backdrop(scored: pd.DataFrame, routes: list[RouteHotspots]) -> 
     from hotspots.overlay_outputs import Backdrop
 
     hot = pd.DataFrame(
-        [("", la, lo, 3) for r in routes for la, lo in zip(r.lat.tolist(), r.lon.tolist(), strict=True)],
+        [
+            ("", la, lo, b)
+            for r in routes
+            for la, lo, b in zip(
+                r.lat.tolist(),
+                r.lon.tolist(),
+                (r.bins if r.bins is not None else [1] * len(r.lat)),
+                strict=True,
+            )
+        ],
         columns=["cell", "lat", "lon", "bin"],
     )
     on = scored[scored["direction"] != ""].drop_duplicates("corridor")
