@@ -58,3 +58,20 @@ def test_a_file_without_the_needed_columns_says_which(tmp_path: Path) -> None:
     path.write_text("id,date,amount,currency,sender_country\nx,2025-01-01,1,EUR,NG\n", encoding="utf-8")
     with pytest.raises(CounterflowError, match="says nowhere where the receiver is"):
         read_transactions(path)
+
+
+def test_an_xlsx_file_with_real_dates_and_numbers(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["ID", "Date", "Amount", "Currency", "Sender_Country", "Receiver_Place"])
+    sheet.append(["x1", dt.datetime(2025, 3, 1), 1250.5, "ngn", "Nigeria", "Agadez"])
+    path = tmp_path / "tx.xlsx"
+    book.save(path)
+    got = read_transactions(path)
+    assert got.rejects == []
+    row = got.transactions.iloc[0]
+    assert (row["date"], row["amount"], row["currency"]) == (dt.date(2025, 3, 1), 1250.5, "NGN")
+    assert (row["sender_country"], row["receiver_country"], row["receiver_precision"]) == ("NG", "NE", "town")
