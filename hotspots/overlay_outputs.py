@@ -147,8 +147,9 @@ def overlay_map(records: pd.DataFrame, *, kind: str, backdrop: Backdrop, title: 
     rows += [
         (f'<span class="sw" style="background:{BIN_COLOURS[b]}"></span>', BIN_LABELS[b]) for b in (3, 2, 1)
     ]
-    rows.append(('<span class="sw" style="height:0;border-top:5px solid #6a3d9a;opacity:.7"></span>',
-                 "corridor reports name (country to country)"))  # fmt: skip
+    if len(backdrop.corridors):
+        rows.append(('<span class="sw" style="height:0;border-top:5px solid #6a3d9a;opacity:.7"></span>',
+                     "corridor reports name (country to country)"))  # fmt: skip
     extra = (f"<div>{len(seg):,} of {len(records):,} records drawn (the highest scores); "
              "a risk indicator for due diligence, not an accusation</div>")  # fmt: skip
     legend(m, title, rows, extra)
@@ -219,7 +220,10 @@ def overlay_png(
     ax.set_title(f"{title}\nrisk indicator for due diligence, not an accusation", fontsize=10)
     handles: list[Artist] = [Patch(color=c, label=f"your record, {label}") for _, c, label in BANDS]
     handles += [Patch(color=BIN_COLOURS[b], alpha=0.7, label=BIN_LABELS[b]) for b in (3, 2, 1)]
-    handles.append(Line2D([0], [0], color="#6a3d9a", alpha=0.5, linewidth=3, label="corridor reports name"))
+    if len(backdrop.corridors):
+        handles.append(
+            Line2D([0], [0], color="#6a3d9a", alpha=0.5, linewidth=3, label="corridor reports name")
+        )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, framealpha=0.9)
     fig.tight_layout()
     if isinstance(path, Path):
