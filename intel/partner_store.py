@@ -98,6 +98,15 @@ def overlay_records(session: Session, upload: PartnerUpload, *, limit: int | Non
     return pd.DataFrame(list(session.exec(stmt).all()))
 
 
+def delete_overlay(session: Session, *, key: str, reader: User) -> PartnerUpload:
+    """Delete the overlay ``key`` and its records now, if ``reader`` owns it or is an admin."""
+    upload = get_overlay(session, key=key, reader=reader)
+    session.execute(delete(PartnerRecord).where(col(PartnerRecord.upload_id) == upload.id))
+    session.delete(upload)
+    session.flush()
+    return upload
+
+
 def list_overlays(session: Session, *, owner: User) -> list[PartnerUpload]:
     """The overlays ``owner`` keeps, newest first."""
     stmt = select(PartnerUpload).where(PartnerUpload.owner_id == owner.id)

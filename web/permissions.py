@@ -108,6 +108,7 @@ TABLE: dict[str, Access] = {
     "GET /overlay/{key}/summary.csv": OVERLAY_USERS,
     "GET /overlay/{key}/map": OVERLAY_USERS,
     "GET /overlay/{key}/map.png": OVERLAY_USERS,
+    "POST /overlay/{key}/delete": OVERLAY_USERS,
 }
 
 

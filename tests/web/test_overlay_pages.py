@@ -175,6 +175,21 @@ def test_who_may_read_a_kept_result(client: tuple[TestClient, int]) -> None:
     form = c.get("/overlay", headers=as_user(c, "pat"))
     assert where not in form.text  # pat's list holds only pat's results
     assert where in c.get("/overlay", headers=as_user(c, "pia")).text
+    for who in ("pat", "ana"):  # nor may they delete it
+        h = as_user(c, who)
+        r = c.post(
+            where + "/delete", headers=h, data={"csrf_token": h["X-CSRF-Token"]}, follow_redirects=False
+        )
+        assert r.status_code == 404
+    h = as_user(c, "pia")
+    r = c.post(where + "/delete", headers=h, data={"csrf_token": h["X-CSRF-Token"]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/overlay"
+    assert c.get(where, headers=as_user(c, "pia")).status_code == 404  # gone, with its records
+    assert c.get(where, headers=as_user(c, "root")).status_code == 404
+    from intel.models import PartnerRecord
+
+    with Session(c.app.state.engine) as s:  # type: ignore[attr-defined]
+        assert s.exec(select(func.count()).select_from(PartnerRecord)).one() == 0
 
 
 def test_dont_keep_sends_the_workbook_back_and_stores_nothing(client: tuple[TestClient, int]) -> None:

@@ -28,7 +28,7 @@ from intel.csvsafe import frame_to_csv
 from intel.errors import CounterflowError
 from intel.hotspot_store import list_runs
 from intel.models import PartnerUpload
-from intel.partner_store import get_overlay, list_overlays, overlay_records
+from intel.partner_store import delete_overlay, get_overlay, list_overlays, overlay_records
 from web.deps import SessionDep, SettingsDep, UserDep
 from web.routes.imports import _safe_name, _uploads
 from web.templating import render
@@ -105,6 +105,13 @@ def overlay_result(
         shown=min(SHOWN, upload.n_records), expires=upload.created_at + dt.timedelta(days=settings.partner_keep_days),
         disclaimer=steps.about(upload.kind)[0][1],
     )  # fmt: skip
+
+
+@router.post("/overlay/{key}/delete")
+def overlay_delete(session: SessionDep, user: UserDep, key: str) -> Response:
+    """Delete a kept result now, with its records (its owner, or an admin on request)."""
+    delete_overlay(session, key=key, reader=user)
+    return RedirectResponse("/overlay", status_code=303)
 
 
 def _download(body: bytes | str, media: str, filename: str) -> Response:
