@@ -255,7 +255,10 @@ def score_sites(
 
     pairs = [
         (c if isinstance(c, str) else "", g if isinstance(g, str) else "")
-        for c, g in zip(sites["country"], sites["good"], strict=True)
+        # plain object arrays: iterating a pandas string column goes element by element through Arrow
+        for c, g in zip(
+            sites["country"].to_numpy(dtype=object), sites["good"].to_numpy(dtype=object), strict=True
+        )
     ]
     known = {(c, g): listing(c, g) if c and g else None for c, g in set(pairs)}  # once per distinct pair
     listings = [known[p] for p in pairs]
