@@ -220,7 +220,9 @@ def bench_sites(n: int, m: int) -> None:
             "lat": rng.uniform(4, 14, REPORTS),
             "lon": rng.uniform(3, 14, REPORTS),
             "country": rng.choice(["NG", "NE", "CI", "GH"], REPORTS),
-            "exploitation": rng.choice(["sexual", "forced_labour", "sexual|forced_labour", "begging"], REPORTS),
+            "exploitation": rng.choice(
+                ["sexual", "forced_labour", "sexual|forced_labour", "begging"], REPORTS
+            ),
         }
     )
     w0, c0 = time.perf_counter(), time.process_time()

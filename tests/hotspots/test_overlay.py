@@ -80,13 +80,13 @@ def test_hand_made_sites_score_as_worked_out() -> None:
     assert by.loc["S1", "nearest_km"] == 0.0 and by.loc["S1", "points_in_hotspot"] == 25.0
     assert by.loc["S2", "points_near_hotspot"] == pytest.approx(3.75, abs=0.005)
     assert by.loc["S1", "forecast"] == 4.2 and by.loc["S1", "trend"] == "intensifying hot spot"
-    assert math.isnan(by.loc["S2", "forecast"]) and by.loc["S2", "bin"] == 0
+    assert math.isnan(float(by.loc["S2", "forecast"])) and by.loc["S2", "bin"] == 0  # type: ignore[arg-type]
     assert by.loc["S5", "bin"] == -2 and by.loc["S3", "trend"] == "no pattern detected"
     assert by["dol_forced_labour"].to_dict() == {"S1": True, "S2": False, "S3": False, "S4": True,
                                                  "S5": False, "S6": False}  # fmt: skip
     assert by["dol_child_labour"].to_dict() == {"S1": True, "S2": True, "S3": False, "S4": True,
                                                 "S5": True, "S6": False}  # fmt: skip
-    assert np.isnan(by.loc["S4", "nearest_km"]) and by.loc["S4", "cell"] == ""
+    assert math.isnan(float(by.loc["S4", "nearest_km"])) and by.loc["S4", "cell"] == ""  # type: ignore[arg-type]
     assert (got.sites["read_as"] == READ_AS).all() and got.notes == []
 
 
