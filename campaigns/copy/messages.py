@@ -106,6 +106,20 @@ class Copy:
     description: str
 
 
+def organic_text(headline: str, body: str) -> str:
+    """The text of an organic Page post: the headline, then the body, unless the body already
+    begins with the headline (a post has no headline slot, so it would print it twice).
+
+    >>> organic_text("Help is free", "Help is free. Call 627.")
+    'Help is free. Call 627.'
+    >>> organic_text("Offered a job?", "Traffickers promise work.")
+    'Offered a job?\n\nTraffickers promise work.'
+    """
+    if not headline.strip() or body.strip().startswith(headline.strip()):
+        return body
+    return f"{headline}\n\n{body}"
+
+
 def family_copy(t: Translator, family: str, *, days: int = DEFAULT_DEADLINE_DAYS) -> Copy:
     """The messages of one family in ``t``'s language (placeholders ``{helpline}``, ``{n}`` unfilled)."""
     if family == "recruitment_fraud":

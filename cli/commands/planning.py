@@ -323,12 +323,14 @@ def locales_check(
 ) -> None:
     """Check catalogs: placeholders, plural forms against CLDR, length limits, numbers in
     right-to-left text, text left in English. Exit 1 while any problem stands."""
-    from campaigns.copy.check import RULES, check_all
+    from campaigns.copy.check import RULES, check_all, check_helplines
     from campaigns.copy.i18n import DOMAINS, LOCALES, check_domain, check_locale
 
     chosen = tuple(check_locale(c) for c in codes) if codes else LOCALES
     domains = DOMAINS if domain == "all" else (check_domain(domain),)
     problems = check_all(chosen, domains=domains, root=folder)
+    if not codes and folder is None:
+        problems += check_helplines()
     for p in problems:
         typer.echo(p.line())
     if problems:
