@@ -51,7 +51,9 @@ MESSAGES: dict[str, str] = {
     # TRANSLATORS: on the thank-you page; read by the person who sent the tip, who may be in
     # danger. At most 160 characters. Do not add advice to call the police or an emergency
     # number: the helpline is named just below.
-    "next": N_("Trained staff will read it. If you or someone else is in danger now, contact the helpline below."),
+    "next": N_(
+        "Trained staff will read it. If you or someone else is in danger now, contact the helpline below."
+    ),
     # TRANSLATORS: link back to an empty tip form, on the thank-you page. At most 30 characters.
     "again": N_("Send another tip"),
     # TRANSLATORS: error on the tip form when the tip text is empty. At most 80 characters.

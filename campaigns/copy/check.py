@@ -183,7 +183,9 @@ def check_helplines(data: dict[str, Any] | None = None) -> list[Problem]:
             out.append(Problem("", "helplines", country, label, "helpline", reason))
 
         if not (entry.get("phone") or entry.get("url") or entry.get("needs_number")):
-            add("neither a number nor an address to reach: add `phone` or `url` with its source, or mark `needs_number = true`")
+            add(
+                "neither a number nor an address to reach: add `phone` or `url` with its source, or mark `needs_number = true`"
+            )
         names = entry.get("names", {})
         missing = [code for code in dict.fromkeys(["en", *local_languages(country)]) if not names.get(code)]
         if missing:

@@ -359,7 +359,9 @@ def extract_template(domain: str = DOMAIN) -> Catalog:
         if context and ADDRESSES_READER in " ".join(comments).lower():
             for gender in GENDERS:
                 notes = [*comments, _variant_note(gender)]
-                catalog.add(message, None, where, auto_comments=notes, context=f"{context}{VARIANT_SEP}{gender}")
+                catalog.add(
+                    message, None, where, auto_comments=notes, context=f"{context}{VARIANT_SEP}{gender}"
+                )
     return catalog
 
 
