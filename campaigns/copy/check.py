@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
@@ -178,16 +178,15 @@ def check_helplines(data: dict[str, Any] | None = None) -> list[Problem]:
     out: list[Problem] = []
     for country, entry in sorted((data if data is not None else helplines_data()).items()):
         label = f"helpline {country} {entry.get('name', '')!r}"
-
-        def add(reason: str, label: str = label) -> None:
-            out.append(Problem("", "helplines", country, label, "helpline", reason))
-
+        reasons = []
         if not (entry.get("phone") or entry.get("url") or entry.get("needs_number")):
-            add(
-                "neither a number nor an address to reach: add `phone` or `url` with its source, or mark `needs_number = true`"
+            reasons.append(
+                "neither a number nor an address to reach: add `phone` or `url` with its source, "
+                "or mark `needs_number = true`"
             )
         names = entry.get("names", {})
         missing = [code for code in dict.fromkeys(["en", *local_languages(country)]) if not names.get(code)]
         if missing:
-            add(f"no name in {', '.join(missing)}: add them under [{country}.names]")
+            reasons.append(f"no name in {', '.join(missing)}: add them under [{country}.names]")
+        out += [Problem("", "helplines", country, label, "helpline", reason) for reason in reasons]
     return out
