@@ -37,7 +37,7 @@ from babel.messages.plurals import PLURALS
 from campaigns.copy.i18n import DOMAINS, LOCALES, direction, load_catalog, po_path
 
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
-LIMIT_NOTE = re.compile(r"at most (\d+) characters")
+LIMIT_NOTE = re.compile(r"at most (\d+) characters", re.IGNORECASE)
 ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")
 NUMBER_OR_URL = re.compile(r"https?://\S+|www\.\S+|\d[\d\s.,/-]*\d|\d")
 SAME_AS_ENGLISH = "same-as-english"
