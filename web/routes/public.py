@@ -68,12 +68,15 @@ def _region(accept_language: str | None) -> str | None:
     return None
 
 
-def _contact(request: Request, session: SessionDep, code: str | None) -> dict[str, str | None]:
+def _contact(
+    request: Request, session: SessionDep, code: str | None, locale: str = "en"
+) -> dict[str, str | None]:
     """Who receives the tip and the helpline to call, for the page (``org``, ``helpline``).
 
     Behind a campaign link: the campaign's organisation ("Paid for by") and the helpline of its
     target's country. Without one: the helpline of the country of the browser's language tag
-    (``en-NG``), if any. Only a verified helpline is shown (a number a person can call)."""
+    (``en-NG``), if any. Only a verified helpline is shown (a number a person can call), named in
+    the page's language."""
     country: str | None = None
     org: str | None = None
     if code:
@@ -90,7 +93,7 @@ def _contact(request: Request, session: SessionDep, code: str | None) -> dict[st
     helpline = helpline_for(country) if country else None
     return {
         "org": org or None,
-        "helpline": helpline.display if helpline is not None and helpline.verified else None,
+        "helpline": helpline.display_in(locale) if helpline is not None and helpline.verified else None,
     }
 
 
@@ -141,7 +144,7 @@ def _form(request: Request, session: SessionDep, code: str | None, lang: str | N
         text="",
         place="",
         error=None,
-        contact=_contact(request, session, code),
+        contact=_contact(request, session, code, locale),
     )
 
 
@@ -169,7 +172,7 @@ def _submit(
             text=text,
             place=place,
             error=texts.busy,
-            contact=_contact(request, session, code),
+            contact=_contact(request, session, code, locale),
         )
 
     if not limiter(request).admit(address):
@@ -192,7 +195,7 @@ def _submit(
             text=text,
             place=place,
             error=message,
-            contact=_contact(request, session, code),
+            contact=_contact(request, session, code, locale),
         )
     if not limiter(request).spend(address):
         session.rollback()
@@ -232,7 +235,7 @@ def tip_thanks(request: Request, session: SessionDep, code: str, lang: str | Non
         "tip_thanks.html",
         locale=locale,
         again=f"/t/{code}?lang={locale}",
-        contact=_contact(request, session, code),
+        contact=_contact(request, session, code, locale),
     )
 
 
@@ -264,5 +267,5 @@ def tip_thanks_plain(request: Request, session: SessionDep, lang: str | None = N
         "tip_thanks.html",
         locale=locale,
         again=f"/tip?lang={locale}",
-        contact=_contact(request, session, None),
+        contact=_contact(request, session, None, locale),
     )
