@@ -204,9 +204,7 @@ class SingleSignOn:
         code = params.get("code")
         if not code:
             raise SignOnRefused(
-                f"the answer from {self.host} carries no code",
-                "start again with the sign-in button",
-                status=400,
+                f"the answer from {self.host} carries no code", "start again with the sign-in button", status=400
             )
         await self._metadata()
         try:
@@ -226,8 +224,7 @@ class SingleSignOn:
             ) from None
         if not isinstance(token, dict) or "id_token" not in token:
             raise SignOnRefused(
-                f"{self.host} sent no identity token",
-                "an admin must allow the 'openid' scope for this client",
+                f"{self.host} sent no identity token", "an admin must allow the 'openid' scope for this client"
             )
         metadata = await self._metadata()
         options = {

@@ -50,8 +50,7 @@ def hotspots(
     ),
     unit: str = typer.Option("h3", "--unit", help="h3 (hexagonal cells) or place (towns)."),
     method: str = typer.Option(
-        "forecast",
-        "--method",
+        "forecast", "--method",
         help="Rank by forecast (expected reports next year, the default), gi (Gi* bin, then weight) or counts.",
     ),
     since: str | None = typer.Option(None, "--since", help="Only reports observed on or after YYYY-MM-DD."),

@@ -155,10 +155,7 @@ def _sso(request: Request) -> SingleSignOn:
 
 def _refused(request: Request, err: CounterflowError, next_path: str) -> Response:
     response = _signin_page(
-        request,
-        next_path=next_path,
-        status=err.status,
-        error=f"{err.problem.capitalize()}. {err.fix.capitalize()}.",
+        request, next_path=next_path, status=err.status, error=f"{err.problem.capitalize()}. {err.fix.capitalize()}."
     )
     response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH, httponly=True, samesite="lax")
     return response
@@ -205,11 +202,7 @@ async def signin_oidc_callback(request: Request, session: SessionDep) -> Respons
     try:
         pending = sso.unseal(request.cookies.get(PENDING_COOKIE))
         next_path = pending.next_path
-        params = {
-            k: v
-            for k, v in request.query_params.items()
-            if k in ("state", "code", "error", "error_description")
-        }
+        params = {k: v for k, v in request.query_params.items() if k in ("state", "code", "error", "error_description")}
         name = await sso.finish(params=params, pending=pending)
         user = await run_in_threadpool(find_user, session, name)
         if user is None:
