@@ -158,10 +158,7 @@ def test_flows_histogram_and_evaluate(
     assert main(["histogram", "--by", "country", "--type", "domestic"]) == 0
     out = capsys.readouterr().out
     assert "NG" in out and "30 incidents" in out
-    assert (
-        main(["evaluate", "store", "--resolution", "4", "--splits", "2", "--png", str(tmp_path / "c.png")])
-        == 0
-    )
+    assert main(["evaluate", "store", "--resolution", "4", "--splits", "2", "--png", str(tmp_path / "c.png")]) == 0
     out = capsys.readouterr().out
     for method in ("forecast", "previous period", "decayed counts", "kernel density", "gi* z", "recall-area"):
         assert method in out
@@ -241,9 +238,7 @@ def test_histogram_by_month_spreads_year_only_dates(
     store: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = tmp_path / "yearly.csv"
-    path.write_text(
-        "date,place\n" + '2019,"Zawiya, Libya"\n' * 12 + '2019-03-04,"Zawiya, Libya"\n', encoding="utf-8"
-    )
+    path.write_text("date,place\n" + "2019,\"Zawiya, Libya\"\n" * 12 + "2019-03-04,\"Zawiya, Libya\"\n", encoding="utf-8")
     assert main(["ingest", str(path)]) == 0
     capsys.readouterr()
     assert main(["histogram", "--by", "month"]) == 0

@@ -70,9 +70,7 @@ def test_the_loop_flow_closes_the_loop(prefect_harness, settings, tmp_path):
     assert plan["days"] == 14 and min(b["min_adset_per_day"] for b in plan["budget"]) >= 1.0
     assert round(sum(b["lifetime"] for b in plan["budget"]), 2) == 5000.0
     weak = {f["object"] for f in plan["findings"] if f["rule"] == "not_significant"}
-    assert weak == {
-        f"target {t['id']} ({t['name']})" for t in plan["targets"] if not t["pick"]["significant"]
-    }
+    assert weak == {f"target {t['id']} ({t['name']})" for t in plan["targets"] if not t["pick"]["significant"]}
     assert summary["schedule"]["posts"] > 0
     outbox = Path(summary["publish"]["outbox"])
     lines = [json.loads(x) for x in outbox.read_text(encoding="utf-8").splitlines()]

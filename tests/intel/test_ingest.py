@@ -174,10 +174,7 @@ def test_ctdc_sample_imports_unmodified(engine, settings):
     assert "sexual" in first.exploitation.split("|") and first.date_precision == "year"
     # CTDC places a case only by its country of exploitation, when it gives one (not this one)
     assert first.country is None and first.place_precision == "unspecified"
-    assert {(r.country is None, r.place_precision) for r in reports} == {
-        (True, "unspecified"),
-        (False, "country"),
-    }
+    assert {(r.country is None, r.place_precision) for r in reports} == {(True, "unspecified"), (False, "country")}
     assert first.extra["datasource"] == "Case Management"
     assert first.lat is None and not first.is_aggregate
     assert any("debt_bondage" in r.control.split("|") for r in reports)

@@ -223,9 +223,7 @@ def test_a_point_in_a_border_town_takes_the_towns_country(sqlite_settings, tmp_p
     from intel.ingest import ingest_file
     from intel.models import Report
 
-    assert (
-        countries_at(np.array([25.881211791344]), np.array([-97.479659873636]))[0] == "US"
-    )  # the shapes' error
+    assert countries_at(np.array([25.881211791344]), np.array([-97.479659873636]))[0] == "US"  # the shapes' error
     path = tmp_path / "border.csv"
     path.write_text(
         "date,lat,lon,summary\n2019-05-01,25.881211791344,-97.479659873636,Matamoros\n", encoding="utf-8"

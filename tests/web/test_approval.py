@@ -65,11 +65,7 @@ def test_a_run_waiting_for_approval_is_shown_and_a_stale_one_does_not_block_the_
     with Session(sqlite_engine) as s:
         s.add(
             AuditEvent(
-                actor="flow",
-                action=WAITING,
-                object_type="campaign",
-                object_id=cid,
-                detail={"flow_run_id": run_id},
+                actor="flow", action=WAITING, object_type="campaign", object_id=cid, detail={"flow_run_id": run_id}
             )
         )
         s.commit()

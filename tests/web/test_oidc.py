@@ -116,9 +116,7 @@ def test_a_known_user_signs_in_through_the_issuer_and_reaches_a_page_of_their_ro
     assert any(c.startswith(f'{PENDING_COOKIE}=""') for c in cookies)  # the pending sign-in is spent
     page = sso.get("/tips")
     assert page.status_code == 200 and "ana · analyst" in page.text
-    assert issuer.token_requests == [
-        {"auth": "client_secret_basic", "grant_type": "authorization_code", "ok": True}
-    ]
+    assert issuer.token_requests == [{"auth": "client_secret_basic", "grant_type": "authorization_code", "ok": True}]
     with Session(sqlite_engine) as s:
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "user.signed_in")).one().actor == "ana"
     # the role comes from the store: a director signed in by the same issuer cannot read tips
@@ -133,11 +131,7 @@ def test_the_secret_goes_in_the_form_where_the_issuer_takes_only_that(
 ) -> None:
     issuer.auth_methods = ["client_secret_post"]
     assert _round_trip(sso).headers["location"] == "/tips"
-    assert issuer.token_requests[-1] == {
-        "auth": "client_secret_post",
-        "grant_type": "authorization_code",
-        "ok": True,
-    }
+    assert issuer.token_requests[-1] == {"auth": "client_secret_post", "grant_type": "authorization_code", "ok": True}
 
 
 def test_an_issuer_that_takes_no_client_secret_is_named(sso: TestClient, issuer: FakeIssuer) -> None:
@@ -218,9 +212,7 @@ def test_a_code_works_once_and_an_issuer_error_is_shown(sso: TestClient, issuer:
     assert again.status_code == 400
     issuer.deny = True
     r = _round_trip(sso)
-    assert r.status_code == 401 and "did not sign you in (access_denied: the user said no)" in unescape(
-        r.text
-    )
+    assert r.status_code == 401 and "did not sign you in (access_denied: the user said no)" in unescape(r.text)
 
 
 def test_a_wrong_client_secret_is_refused_by_the_issuer_and_never_shown_or_logged(
@@ -244,9 +236,7 @@ def test_a_wrong_client_secret_is_refused_by_the_issuer_and_never_shown_or_logge
             r = _round_trip(c)
             bodies.append(r.text + str(r.headers))
             bodies.extend(c.get(p).text for p in ("/signin", "/tips", "/api/openapi.json"))
-    assert (
-        issuer.token_requests[-2]["ok"] and issuer.token_requests[0]["refused"] == "wrong client id or secret"
-    )
+    assert issuer.token_requests[-2]["ok"] and issuer.token_requests[0]["refused"] == "wrong client id or secret"
     assert caplog.records, "the logs were captured"
     assert issuer.verifiers and all(len(v) >= 43 for v in issuer.verifiers)
     for secret in (SECRET, wrong, *issuer.verifiers):

@@ -56,6 +56,7 @@ WHO = (None, "root", "ana")
 EXAMPLES = int(os.environ.get("COUNTERFLOW_FUZZ_EXAMPLES", "5"))
 
 
+
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[FakeIssuer]:
     fake = start_fake_issuer(client_id="counterflow", client_secret="fuzz-client-secret-0123456789")

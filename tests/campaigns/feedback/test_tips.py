@@ -112,10 +112,7 @@ def test_actionable_tip_becomes_a_graded_report_once(engine: Engine, settings: S
         assert (report.reliability, report.credibility) == ("F", 3)
         assert (report.lat, report.lon, report.country) == (32.9, 13.2, "LY")  # target centre, coarsened
         # a 25 km target stands for its town, and the report says where its place came from
-        assert (report.place_precision, report.extra["place_from"]) == (
-            "district",
-            "target_area",
-        )  # stated town, coordinates coarsened to 0.1 degree
+        assert (report.place_precision, report.extra["place_from"]) == ("district", "target_area")  # stated town, coordinates coarsened to 0.1 degree
         assert report.exploitation == "sexual|forced_labour"  # the taxonomy's codes
         assert SECRET not in (report.summary or "")
         stored = s.get(Tip, tip.id)

@@ -84,11 +84,7 @@ def test_a_district_with_its_town_resolves_to_the_district_and_says_which_part_w
             "Ekpoma (Edo State, Nigeria): the part"
         )
         report = _report(s, park)
-        assert (report.place, report.country, report.place_precision) == (
-            "Ekpoma",
-            "NG",
-            "district",
-        )  # coarsened to 0.1 degree
+        assert (report.place, report.country, report.place_precision) == ("Ekpoma", "NG", "district")  # coarsened to 0.1 degree
 
 
 def _nothing_changed(s: Session, tip_id: int) -> None:
@@ -190,10 +186,7 @@ def test_the_targets_area_is_used_only_when_the_analyst_chooses_it(
         assert done.place_note == "the area of the campaign target Agadez (25 km), chosen at triage"
         report = _report(s, tip)
         assert (report.place, report.country, report.lat, report.lon) == ("Agadez", "NE", 17.0, 8.0)
-        assert (report.place_precision, report.extra["place_from"]) == (
-            "region",
-            "target_area",
-        )  # 17.0, 8.0 reads as whole degrees
+        assert (report.place_precision, report.extra["place_from"]) == ("region", "target_area")  # 17.0, 8.0 reads as whole degrees
         # a wide target stands for a region, not a town
         wide = submit_tip(
             s, text=SECRET, tracking_code=make_target_code(s, radius_km=60), settings=sqlite_settings
