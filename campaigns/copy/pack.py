@@ -31,6 +31,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po, write_po
@@ -79,7 +80,7 @@ def _xliff_bytes(po: bytes, name: str) -> bytes:
     from translate.storage import poxliff, pypo
 
     store = pypo.pofile(io.BytesIO(po))
-    out = poxliff.PoXliffFile(targetlanguage=store.parseheader().get("Language"))
+    out: Any = poxliff.PoXliffFile(targetlanguage=store.parseheader().get("Language"))
     convert = po2xliff()
     for unit in store.units:
         if unit.isblank():

@@ -22,9 +22,12 @@ FR_FEMININE = "Inquiète pour une offre d’emploi ou un voyage"
 
 
 def _french_help_bodies(engine: Engine, settings: Settings, genders: list[str]) -> set[str]:
-    spots = [("Agadez", 16.97, 7.99, 1, 12.0, 3, 6.0)]
+    spots: list[tuple[str, float, float, int | None, float | None, int, float]] = [
+        ("Agadez", 16.97, 7.99, 1, 12.0, 3, 6.0)
+    ]
     with session_scope(engine) as session:
         run = make_demo_run(session, hotspots=spots)
+        assert run.id is not None
         campaign = plan_campaign(
             session,
             name="w",

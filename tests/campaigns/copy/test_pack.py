@@ -77,9 +77,14 @@ def test_round_trip_confirms_only_what_the_reviewer_unmarked(tmp_path: Path, roo
     done = import_pack(returned, reviewer="Giulia Rossi", on=dt.date(2027, 1, 2), root=root)
     assert (done.locale, done.domain, done.confirmed) == ("it", "messages", 2)
     catalog = load_catalog("it", root=root)
-    assert not catalog.get(HEADLINE[1], context=HEADLINE[0]).fuzzy
-    assert not catalog.get("Sponsored", context="preview").fuzzy
-    assert catalog.get("Tell us privately", context="recruitment_fraud").fuzzy  # not confirmed: still a draft
+
+    def fuzzy(context: str, msgid: str) -> bool:
+        found = catalog.get(msgid, context=context)
+        assert found is not None
+        return bool(found.fuzzy)
+
+    assert not fuzzy(*HEADLINE) and not fuzzy("preview", "Sponsored")
+    assert fuzzy("recruitment_fraud", "Tell us privately")  # not confirmed: still a draft
     assert "Partly-reviewed-by: Giulia Rossi (2027-01-02): 2 of 11 messages" in catalog.header_comment
     assert catalog.last_translator == "Giulia Rossi"
     assert reviewer_of(catalog) is None  # not reviewed as a whole
@@ -99,7 +104,7 @@ def test_a_reviewed_tip_form_catalog_comes_back_whole(tmp_path: Path, root: Path
     _edit(tmp_path / "fr-tipform.po", {}, all_confirmed=True)
     done = import_pack(tmp_path / "fr-tipform.po", reviewer="Aminata Diallo", root=root)
     assert done.domain == "tipform" and done.still_fuzzy == 0
-    assert reviewer_of(load_catalog("fr", root=root, domain="tipform")).startswith("Aminata Diallo")
+    assert (reviewer_of(load_catalog("fr", root=root, domain="tipform")) or "").startswith("Aminata Diallo")
 
 
 def test_a_broken_file_is_refused_with_its_problems_and_changes_nothing(tmp_path: Path, root: Path) -> None:

@@ -111,7 +111,8 @@ def test_a_changed_source_message_is_fuzzy_in_every_catalog(domain: str, tmp_pat
             assert new.string == changed and not new.fuzzy
         else:
             assert not new.string or new.fuzzy, (code, new.string)
-    assert load_catalog("fr", root=root, domain=domain).get(changed, context=old.context).fuzzy
+    french = load_catalog("fr", root=root, domain=domain).get(changed, context=old.context)
+    assert french is not None and french.fuzzy
 
 
 def test_status_names_the_drafts_and_the_catalogs_that_need_a_native_translation(
