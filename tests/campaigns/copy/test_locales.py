@@ -175,6 +175,7 @@ def test_a_new_message_reaches_every_catalog_as_missing(tmp_path: Path) -> None:
         new = load_catalog(code, root=root).get(
             "Never pay a recruiter to get a job.", context="know_the_signs"
         )
+        assert new is not None, code
         if code == "en":  # the English catalog mirrors the source
             assert new.string == "Never pay a recruiter to get a job." and not new.fuzzy
         else:  # untranslated, or a fuzzy guess from a similar message: never reviewed
