@@ -36,7 +36,7 @@ from typing import Any
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po, write_po
 
-from campaigns.copy.check import LIMIT_NOTE, check_catalog
+from campaigns.copy.check import LIMIT_NOTE, PLACEHOLDER, check_catalog
 from campaigns.copy.i18n import (
     DOMAINS,
     LOCALES,
@@ -46,6 +46,8 @@ from campaigns.copy.i18n import (
     _translations,
     check_locale,
     direction,
+    format_number,
+    isolate,
     load_catalog,
     load_template,
     po_path,
@@ -154,8 +156,37 @@ def _translated(catalog: Catalog, context: str | None, msgid: str) -> tuple[str,
     return _text(found)[-1], "fuzzy" if found.fuzzy else "ok"
 
 
+def _example_values(code: str) -> dict[str, str]:
+    """Values to fill the placeholders of the preview with, as the copy will show them: the
+    helpline of a country whose targets read this language (named in it), a count of days."""
+    from campaigns.copy.localedata import helpline_for, known_helpline_countries
+
+    country = next(
+        (c for c in known_helpline_countries() if (h := helpline_for(c)) and code in h.names and h.phone),
+        "NG",
+    )
+    helpline = helpline_for(country)
+    values = {
+        "helpline": helpline.display_in(code) if helpline else "",
+        "n": format_number(3, code),
+        "name": "Partner NGO",
+        "org": "Partner NGO",
+        "length": format_number(6500, code),
+        "limit": format_number(6000, code),
+    }
+    if direction(code) == "rtl":
+        values = {k: isolate(v) for k, v in values.items()}
+    return values
+
+
+def _filled(text: str, values: dict[str, str]) -> str:
+    """``text`` with its ``{name}`` and ``%(name)s`` placeholders filled from ``values``."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(0).strip("{}%()sdif"), m.group(0)), text)
+
+
 def _ad_cards(code: str, catalog: Catalog) -> list[str]:
     parts = []
+    values = _example_values(code)
     template = {(_key(m)): m for m in load_template() if m.id}
     for family in FAMILIES:
         ids = [m for (ctx, _), m in template.items() if ctx == family]
@@ -172,7 +203,7 @@ def _ad_cards(code: str, catalog: Catalog) -> list[str]:
                         state = f"{state} (neutral)"
                     else:
                         translated_any = True
-                cells.append((shown, state))
+                cells.append((_filled(shown, values), state))
             if not translated_any or len(cells) != 3:
                 continue
             (head, hs), (body, bs), (desc, ds) = cells
@@ -188,12 +219,13 @@ def _ad_cards(code: str, catalog: Catalog) -> list[str]:
 
 def _form(code: str, catalog: Catalog) -> str:
     rows = []
+    values = _example_values(code)
     messages = [m for m in load_template(domain="tipform") if m.id]
     for tag, start in TIPFORM_PLACES:
         for m in messages:
             if _key(m)[1].startswith(start):
                 shown, state = _translated(catalog, None, _key(m)[1])
-                rows.append(f'<{tag} class="{state}">{html.escape(shown)}</{tag}>')
+                rows.append(f'<{tag} class="{state}">{html.escape(_filled(shown, values))}</{tag}>')
     return f'<div class="form" lang="{code}" dir="{direction(code)}">{"".join(rows)}</div>'
 
 
@@ -231,7 +263,8 @@ def preview_page(code: str, *, root: Path | None = None) -> str:
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{code}: copy to review</title>"
         f"<style>{PACK_CSS}</style></head><body><h1>{code}: copy to review</h1>"
         "<p>Yellow: a draft (fuzzy), not reviewed. Red: not translated (English shown). "
-        "Placeholders such as {helpline} are filled when the copy is used.</p>"
+        "The ads and the form are shown with example values in their placeholders ({helpline}, {n}); "
+        "the table shows the placeholders as written.</p>"
         "<h2>The ads</h2>"
         + "".join(_ad_cards(code, messages))
         + "<h2>The tip form</h2>"

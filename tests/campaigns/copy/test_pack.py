@@ -54,7 +54,9 @@ def test_the_pack_holds_contexts_notes_and_a_preview_in_place(tmp_path: Path) ->
     assert "Counterflow-Domain: messages" in po
     page = (tmp_path / "pack" / "ar-preview.html").read_text(encoding="utf-8")
     assert 'lang="ar" dir="rtl"' in page
-    assert "where_to_get_help — feminine" in page and "تواصلي مع {helpline}" in page  # the variant in place
+    # the variant in place, its helpline filled in as the ad shows it (named in Arabic, number isolated)
+    helpline = "\u2068الرقم الأخضر لمكافحة الاتجار \u2066800 290 290\u2069\u2069"
+    assert "where_to_get_help — feminine" in page and f"تواصلي مع {helpline}" in page
     assert "أخبرنا بسرّية" in page  # the tip form's heading, as the form shows it
     assert "recruitment_fraud/masculine" in page and "optional (the neutral text is used)" in page
 
