@@ -1,7 +1,10 @@
 """The public tip form's messages and its per-client rate limit.
 
 Every user-visible string of the form is a gettext message of the ``tipform`` domain (see
-``web.i18n``); this module is where they are extracted from.
+``web.i18n``); this module is where they are extracted from. A message whose note says it
+"addresses the reader" also has feminine and masculine variants (contexts ``feminine``,
+``masculine``): a form reached from a campaign for women only speaks to a woman where the
+catalog has the variant, and falls back to the neutral message where it has not.
 """
 
 from __future__ import annotations
@@ -25,17 +28,18 @@ def N_(message: str) -> str:
 MESSAGES: dict[str, str] = {
     # TRANSLATORS: heading of the public tip form (the page every campaign link opens); read by
     # people at risk and those who worry about them. At most 40 characters. The ads' link text
-    # says the same words: keep them the same as there.
+    # says the same words: keep them the same as there. Addresses the reader.
     "title": N_("Tell us privately"),
     # TRANSLATORS: first paragraph of the tip form; read by people at risk and those who worry
     # about them. At most 250 characters. The reader may write about themselves or about others.
+    # Addresses the reader.
     "intro": N_(
         "Tell us what is happening to you, or what you saw or heard about people being tricked, "
         "moved or forced to work. You do not have to give your name."
     ),
     # TRANSLATORS: a promise to the person sending the tip, under the intro; keep its meaning
     # exact (nothing stronger, nothing weaker). At most 250 characters. "IP address" may stay in
-    # English if your readers know it so.
+    # English if your readers know it so. Addresses the reader.
     "privacy": N_(
         "This form is private: it sets no cookies and does not record your IP address. "
         "Do not write your own name or phone number unless you want to be contacted."
@@ -50,7 +54,7 @@ MESSAGES: dict[str, str] = {
     "thanks": N_("Thank you. Your tip has been received."),
     # TRANSLATORS: on the thank-you page; read by the person who sent the tip, who may be in
     # danger. At most 160 characters. Do not add advice to call the police or an emergency
-    # number: the helpline is named just below.
+    # number: the helpline is named just below. Addresses the reader.
     "next": N_(
         "Trained staff will read it. If you or someone else is in danger now, contact the helpline below."
     ),
@@ -74,7 +78,7 @@ MESSAGES: dict[str, str] = {
     "received_by": N_("Your tip goes to %(org)s."),
     # TRANSLATORS: under the tip form and on the thank-you page; %(helpline)s is the country's
     # anti-trafficking helpline with its number, e.g. "NAPTIP 627": keep %(helpline)s exactly and
-    # never write a number yourself. At most 80 characters.
+    # never write a number yourself. At most 80 characters. Addresses the reader.
     "helpline": N_("To talk to someone now, contact %(helpline)s."),
 }
 

@@ -221,13 +221,13 @@ def coverage(
     Gendered variants (contexts ``<family>/feminine``, ``<family>/masculine``) are optional: a
     language that addresses everyone alike leaves them empty, so they are not counted here.
     """
-    from campaigns.copy.messages import VARIANT_SEP
+    from campaigns.copy.messages import is_variant
 
     template = template or load_template(root=root, domain=domain)
     catalog = load_catalog(code, root=root, domain=domain)
     families: dict[str, list[object]] = {}
     for msg in template:
-        if msg.id and VARIANT_SEP not in (msg.context or ""):
+        if msg.id and not is_variant(msg.context):
             families.setdefault(msg.context or "", []).append(msg)
     result = []
     for family, msgs in sorted(families.items()):
@@ -337,9 +337,10 @@ def _variant_note(gender: str) -> str:
 def extract_template(domain: str = DOMAIN) -> Catalog:
     """Extract a domain's messages from their source with their translator notes.
 
-    ``messages``: ``campaigns/copy/messages.py`` (Babel's default keywords; a message whose note
-    says "addresses the reader" also gets its gendered variants, contexts
-    ``<family>/feminine`` and ``<family>/masculine``). ``tipform``: ``web/tipform.py`` (``N_``).
+    ``messages``: ``campaigns/copy/messages.py`` (Babel's default keywords); ``tipform``:
+    ``web/tipform.py`` (``N_``). A message whose note says "addresses the reader" also gets its
+    gendered variants: contexts ``<family>/feminine`` and ``<family>/masculine``, or
+    ``feminine`` and ``masculine`` for a message without a family (the tip form).
     """
     from babel.messages.extract import extract_from_file
 
@@ -356,12 +357,11 @@ def extract_template(domain: str = DOMAIN) -> Catalog:
     ):
         where = [(relative, lineno)]
         catalog.add(message, None, where, auto_comments=comments, context=context)
-        if context and ADDRESSES_READER in " ".join(comments).lower():
+        if ADDRESSES_READER in " ".join(comments).lower():
             for gender in GENDERS:
                 notes = [*comments, _variant_note(gender)]
-                catalog.add(
-                    message, None, where, auto_comments=notes, context=f"{context}{VARIANT_SEP}{gender}"
-                )
+                variant = VARIANT_SEP.join((context, gender)) if context else gender
+                catalog.add(message, None, where, auto_comments=notes, context=variant)
     return catalog
 
 
@@ -385,7 +385,7 @@ def update_catalogs(*, root: Path | None = None, domain: str = DOMAIN) -> dict[s
     Never is a changed or new message left reviewed. The English catalog mirrors the source (its
     text *is* the source, reviewed where the source is).
     """
-    from campaigns.copy.messages import VARIANT_SEP
+    from campaigns.copy.messages import is_variant
 
     added: dict[str, int] = {}
     for code in LOCALES:
@@ -394,7 +394,7 @@ def update_catalogs(*, root: Path | None = None, domain: str = DOMAIN) -> dict[s
         before = {(m.context, str(m.id)) for m in catalog if m.id}
         catalog.update(template, update_header_comment=False)
         for msg in catalog:
-            if VARIANT_SEP in (msg.context or "") and (msg.context, str(msg.id)) not in before:
+            if is_variant(msg.context) and (msg.context, str(msg.id)) not in before:
                 # a new gendered variant starts empty (the neutral text is used), never as a
                 # fuzzy copy of the neutral translation
                 msg.string = ("",) * len(msg.string) if isinstance(msg.string, tuple | list) else ""

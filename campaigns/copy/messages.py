@@ -62,6 +62,12 @@ def audience_gender(audience: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def is_variant(context: str | None) -> bool:
+    """Whether a message context is a gendered variant (``know_the_signs/feminine``; ``feminine``
+    for a message without a family, as on the tip form)."""
+    return (context or "").split(VARIANT_SEP)[-1] in GENDERS
+
+
 def family_of(context: str | None) -> str:
     """The family of a message context (a gendered variant's context names its family first)."""
     return (context or "").split(VARIANT_SEP)[0]

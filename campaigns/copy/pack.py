@@ -53,7 +53,7 @@ from campaigns.copy.i18n import (
     po_path,
     pot_path,
 )
-from campaigns.copy.messages import FAMILIES, GENDERS, VARIANT_SEP
+from campaigns.copy.messages import FAMILIES, GENDERS, VARIANT_SEP, is_variant
 from intel.errors import CommandHint, CounterflowError
 
 FORMATS = ("po", "xliff")
@@ -238,7 +238,7 @@ def _table(code: str, catalog: Catalog, domain: str) -> str:
         found = catalog.get(tmsg.id, context=context)
         text = _text(found) if found is not None else ("",)
         state = "missing" if not any(text) else ("fuzzy" if found is not None and found.fuzzy else "ok")
-        if context and VARIANT_SEP in context and state == "missing":
+        if is_variant(context) and state == "missing":
             state = "optional (the neutral text is used)"
         limit = LIMIT_NOTE.search(" ".join(tmsg.auto_comments))
         lengths = ", ".join(str(len(t)) for t in text if t) or "-"
@@ -379,7 +379,7 @@ def import_pack(
         problems += [p.line() for p in check_catalog(code, domain=domain, root=scratch_root)]
     if problems:
         raise _refuse(path, problems)
-    still = sum(1 for m in current if m.id and m.fuzzy and VARIANT_SEP not in (m.context or ""))
+    still = sum(1 for m in current if m.id and m.fuzzy and not is_variant(m.context))
     day = (on or dt.date.today()).isoformat()
     lines = [
         ln
@@ -388,7 +388,7 @@ def import_pack(
     ]
     if NEEDS_NATIVE_MARK not in (returned.header_comment or ""):
         lines = [ln for ln in lines if NEEDS_NATIVE_MARK not in ln]
-    total = sum(1 for m in current if m.id and VARIANT_SEP not in (m.context or ""))
+    total = sum(1 for m in current if m.id and not is_variant(m.context))
     if still:
         lines.append(f"# {PARTLY_MARK} {reviewer.strip()} ({day}): {total - still} of {total} messages")
     else:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from campaigns.copy.messages import is_variant
 from intel.models import Tip
 from intel.settings import Settings
 from tests.factories import Seeded
@@ -32,7 +33,10 @@ def test_every_catalog_compiles_and_covers_the_form(code: str) -> None:
         template = read_po(fh)
     assert {m.id for m in catalog if m.id} == {m.id for m in template if m.id} == set(MESSAGES.values())
     if code != "bin":  # no Edo translation yet
-        assert all(m.string for m in catalog if m.id), f"{code} has untranslated messages"
+        # gendered variants are optional: an empty one gives the neutral message
+        assert all(m.string for m in catalog if m.id and not is_variant(m.context)), (
+            f"{code} has untranslated messages"
+        )
 
 
 def test_only_reviewed_catalogs_reach_the_public() -> None:
@@ -261,3 +265,28 @@ def test_the_form_speaks_to_people_about_themselves_and_sends_no_one_to_an_emerg
     # the Italian privacy promise, once reviewed: "you do not have to", not "you must not"
     italian = unescape(client.get("/tip?lang=it").text)
     assert "Non è necessario dare il tuo nome." in italian and "Non devi" not in italian
+
+
+def test_a_campaign_for_women_gets_a_form_that_speaks_to_a_woman(
+    reviewed: Path, client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    from intel.models import Campaign
+
+    _, tripoli = seeded.rows.targets
+    code = seeded.rows.assets[(tripoli.id, "ar")].tracking_code
+
+    def heading(genders: list[str]) -> str:
+        with Session(sqlite_engine) as s:
+            campaign = s.get(Campaign, seeded.rows.campaign.id)
+            assert campaign is not None
+            campaign.audience = {**campaign.audience, "genders": genders}
+            s.add(campaign)
+            s.commit()
+        found = re.search(r"<h1>(.*?)</h1>", client.get(f"/t/{code}?lang=ar").text)
+        assert found is not None
+        return found.group(1)
+
+    assert heading(["women"]) == "أخبرينا بسرّية"  # the feminine imperative
+    assert heading([]) == "أخبرنا بسرّية"  # everyone: the neutral message
+    # a form without a campaign link speaks to anyone
+    assert "<h1>أخبرنا بسرّية</h1>" in client.get("/tip?lang=ar").text
