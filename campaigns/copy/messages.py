@@ -113,7 +113,7 @@ class Copy:
 
 
 def organic_text(headline: str, body: str) -> str:
-    """The text of an organic Page post: the headline, then the body, unless the body already
+    r"""The text of an organic Page post: the headline, then the body, unless the body already
     begins with the headline (a post has no headline slot, so it would print it twice).
 
     >>> organic_text("Help is free", "Help is free. Call 627.")
