@@ -219,9 +219,13 @@ def coverage(
     """Coverage per family of one locale against the template (``messages.pot``).
 
     Gendered variants (contexts ``<family>/feminine``, ``<family>/masculine``) are optional: a
-    language that addresses everyone alike leaves them empty, so they are not counted here.
+    language that addresses everyone alike leaves them empty, so they are not counted here; but a
+    variant that has a draft (fuzzy) translation counts as fuzzy in its family, since an audience
+    of one gender would be shown that draft.
     """
-    from campaigns.copy.messages import is_variant
+    from collections import Counter
+
+    from campaigns.copy.messages import family_of, is_variant
 
     template = template or load_template(root=root, domain=domain)
     catalog = load_catalog(code, root=root, domain=domain)
@@ -229,6 +233,9 @@ def coverage(
     for msg in template:
         if msg.id and not is_variant(msg.context):
             families.setdefault(msg.context or "", []).append(msg)
+    drafted_variants = Counter(
+        family_of(m.context) for m in catalog if m.id and is_variant(m.context) and m.fuzzy and _complete(m)
+    )
     result = []
     for family, msgs in sorted(families.items()):
         translated = fuzzy = 0
@@ -241,7 +248,9 @@ def coverage(
             translated += 1
             if found.fuzzy:
                 fuzzy += 1
-        result.append(Coverage(code, family, len(msgs), translated, fuzzy, missing))
+        result.append(
+            Coverage(code, family, len(msgs), translated, fuzzy + drafted_variants[family], missing)
+        )
     return result
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po, write_po
 from sqlalchemy import Engine
 
 from campaigns import crud
 from campaigns.copy.assets import asset_values, generate_assets
-from campaigns.copy.messages import Gendered, audience_gender
+from campaigns.copy.messages import Gendered, audience_gender, is_variant
 from campaigns.plan.planner import Audience, plan_campaign
 from intel.db import session_scope
 from intel.models import AdSet, Campaign, Target
@@ -104,3 +107,29 @@ def test_an_unknown_gender_is_refused() -> None:
     assert audience_gender(None) is None
     with pytest.raises(ValueError, match="unknown grammatical gender"):
         Gendered(object(), "neuter")  # type: ignore[arg-type]
+
+
+def test_a_drafted_variant_keeps_its_family_unreviewed(tmp_path: Path) -> None:
+    """A reviewed neutral text with a feminine draft is not ready: women would be shown the draft."""
+    from campaigns.copy import i18n
+    from campaigns.copy.pack import export_pack, import_pack
+
+    root = tmp_path / "locales"
+    shutil.copytree(i18n.locales_dir(), root, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+    export_pack("fr", out_dir=tmp_path / "pack", root=root)
+    returned = tmp_path / "pack" / "fr-messages.po"
+    with returned.open("rb") as fh:
+        catalog = read_po(fh)
+    for m in catalog:  # the reviewer confirms every neutral message, not the feminine variant
+        if m.id and not is_variant(m.context):
+            m.flags.discard("fuzzy")
+    with returned.open("wb") as fh:
+        write_po(fh, catalog)
+    import_pack(returned, reviewer="Someone", root=root)
+    ready = {c.family: c.ready for c in i18n.coverage("fr", root=root)}
+    assert ready == {
+        "know_the_signs": True,
+        "preview": True,
+        "recruitment_fraud": True,
+        "where_to_get_help": False,
+    }
