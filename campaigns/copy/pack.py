@@ -11,11 +11,14 @@ right to left where the language is, with its English, its state and its length 
 file is the ``.po``):
 
 - it is refused, with every problem listed, when it does not parse, names no known locale or
-  domain, holds messages the current template does not have (an old pack), or fails
-  ``locales check`` (placeholders, plural forms, length limits, numbers in right-to-left text);
+  domain, holds messages the current template does not have (an old pack), or when an entry it
+  changes or confirms fails ``locales check`` (placeholders, plural forms, length limits,
+  numbers in right-to-left text, text left in English);
 - **an entry the returned file does not mark fuzzy is confirmed by the reviewer**: its text is
-  taken and its fuzzy flag cleared. An entry still fuzzy in the returned file keeps its flag (its
-  text is taken as the reviewer's improved draft). An entry left empty changes nothing;
+  taken and its fuzzy flag cleared (an entry confirmed word for word as the English gets the
+  ``same-as-english`` flag: the reviewer says so on purpose). An entry still fuzzy in the
+  returned file keeps its flag (its text is taken as the reviewer's improved draft). An entry
+  left empty changes nothing;
 - the reviewer and the date go into the header (``Last-Translator``, ``PO-Revision-Date`` and a
   ``Reviewed-by:`` line once nothing is fuzzy, else ``Partly-reviewed-by:`` with the count);
 - a catalog marked ``Needs-native-translation:`` keeps the mark unless the returned file's header
@@ -36,7 +39,7 @@ from typing import Any
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po, write_po
 
-from campaigns.copy.check import LIMIT_NOTE, PLACEHOLDER, check_catalog
+from campaigns.copy.check import LIMIT_NOTE, PLACEHOLDER, SAME_AS_ENGLISH, check_catalog
 from campaigns.copy.i18n import (
     DOMAINS,
     LOCALES,
@@ -63,6 +66,11 @@ DOMAIN_MARK = "Counterflow-Domain:"
 
 def _key(message: Message) -> tuple[str | None, str]:
     return (message.context, str(message.id if isinstance(message.id, str) else message.id[0]))
+
+
+def _ids(message: Message) -> tuple[str, ...]:
+    i = message.id
+    return tuple(str(x) for x in i) if isinstance(i, tuple | list) else (str(i),)
 
 
 def _text(message: Message) -> tuple[str, ...]:
@@ -350,6 +358,7 @@ def import_pack(
              (_key(m) for m in returned if m.id) if (ctx, mid) not in known]  # fmt: skip
     problems = list(stale)
     confirmed = drafts = 0
+    touched: set[tuple[str, str]] = set()
     for message in current:
         if not message.id:
             continue
@@ -361,6 +370,8 @@ def import_pack(
                 f"{_key(message)[1][:40]!r}: {len(_text(back))} plural forms, the catalog has {len(_text(message))}"
             )
             continue
+        if _text(back) != _text(message) or not back.fuzzy:
+            touched.add((message.context or "", _key(message)[1]))
         message.string = back.string
         if back.fuzzy:
             drafts += 1
@@ -369,6 +380,8 @@ def import_pack(
             confirmed += 1
             message.flags.discard("fuzzy")
             message.previous_id = []
+            if _text(message) == _ids(message):  # confirmed as it is in English: on purpose
+                message.flags.add(SAME_AS_ENGLISH)
     # the same checks as `locales check`, on the merged catalog in a scratch copy
     with tempfile.TemporaryDirectory() as scratch:
         scratch_root = Path(scratch)
@@ -376,7 +389,10 @@ def import_pack(
         target.parent.mkdir(parents=True)
         target.write_bytes(_po_bytes(current))
         shutil.copy(pot_path(root=root, domain=domain), pot_path(root=scratch_root, domain=domain))
-        problems += [p.line() for p in check_catalog(code, domain=domain, root=scratch_root)]
+        found = check_catalog(code, domain=domain, root=scratch_root)
+    # the reviewer answers for what the file changed or confirmed (and the header), not for the
+    # drafts they left alone
+    problems += [p.line() for p in found if not p.msgid or (p.context, p.msgid) in touched]
     if problems:
         raise _refuse(path, problems)
     still = sum(1 for m in current if m.id and m.fuzzy and not is_variant(m.context))

@@ -146,3 +146,18 @@ def test_an_old_or_foreign_file_is_refused(tmp_path: Path, root: Path) -> None:
         import_pack(tmp_path / "fr-preview.html", reviewer="Someone", root=root)
     with pytest.raises(CounterflowError, match="reviewer was empty"):
         import_pack(returned, reviewer=" ", root=root)
+
+
+def test_pidgin_confirmed_as_english_on_purpose_and_drafts_left_alone(tmp_path: Path, root: Path) -> None:
+    """A reviewer who confirms "Sponsored" as it is says so on purpose (the flag is set); a draft
+    they left alone is not theirs to answer for, so its problems do not refuse the file."""
+    export_pack("pcm", out_dir=tmp_path, root=root)
+    _edit(tmp_path / "pcm-messages.po", {("preview", "Sponsored"): None})
+    done = import_pack(tmp_path / "pcm-messages.po", reviewer="Ngozi Okafor", root=root)
+    assert done.confirmed == 1
+    sponsored = load_catalog("pcm", root=root).get("Sponsored", context="preview")
+    assert sponsored is not None and not sponsored.fuzzy and "same-as-english" in sponsored.flags
+    # the tip form's "Language", identical to English, stays a draft the reviewer did not touch
+    export_pack("pcm", out_dir=tmp_path / "again", root=root)
+    done = import_pack(tmp_path / "again" / "pcm-tipform.po", reviewer="Ngozi Okafor", root=root)
+    assert done.confirmed == 0 and done.still_fuzzy > 0
