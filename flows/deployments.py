@@ -21,6 +21,11 @@ from intel.settings import Settings
 #: flow name -> (deployment name, cron or None for on demand, description)
 SCHEDULES: dict[str, tuple[str, str | None, str]] = {
     "ingest": ("ingest-on-demand", None, "Import a file of reports, an article or a feed."),
+    "ingest files": (
+        "ingest-files-on-demand",
+        None,
+        "Import many files, or a folder's files: read on a Dask cluster, stored file by file.",
+    ),
     "hotspots": (
         "hotspots-nightly",
         "0 2 * * *",
@@ -54,6 +59,7 @@ WEEKLY_LOOP = "weekly loop"
 #: on-demand deployment -> the parameters a run must give (its flow's required parameters)
 RUN_PARAMETERS: dict[str, tuple[str, ...]] = {
     "ingest-on-demand": ("path",),
+    "ingest-files-on-demand": ("paths",),
     "plan-on-demand": ("plan",),
     "publish-on-demand": ("campaign_id",),
     "loop-on-demand": ("reports_file", "plan", "approval_grant", "analyst", "route"),

@@ -20,6 +20,7 @@ from prefect.cache_policies import NONE
 
 from flows import steps
 from flows.evaluation import backtest_flow
+from flows.imports import ingest_files_flow
 from flows.session import flow_session
 from flows.templates import PlanTemplate
 from intel.errors import CommandHint, CounterflowError
@@ -568,6 +569,7 @@ def weekly_loop_flow(
 
 ALL_FLOWS: list[Flow[Any, Any]] = [
     ingest_flow,
+    ingest_files_flow,
     hotspots_flow,
     plan_flow,
     publish_flow,

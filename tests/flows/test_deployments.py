@@ -20,6 +20,7 @@ FLOWS = Path(__file__).resolve().parents[2] / "flows"
 #: an example value for each parameter a run of an on-demand deployment gives
 EXAMPLES: dict[str, Any] = {
     "path": "reports.csv",
+    "paths": ["incoming"],
     "plan": {"name": "A campaign", "author": "amara", "budget": 900.0},
     "campaign_id": 1,
     "reports_file": "reports.csv",
@@ -104,6 +105,7 @@ def test_the_deployments_carry_their_schedules(deployments):
     crons = {d.name: [s.schedule.cron for s in d.schedules] for d in deployments}
     assert crons == {
         "ingest-on-demand": [],
+        "ingest-files-on-demand": [],
         "hotspots-nightly": ["0 2 * * *"],
         "plan-on-demand": [],
         "publish-on-demand": [],
