@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
     from flows.steps.figures import histogram, movement
     from flows.steps.intel import import_files, ingest, ingest_prepared, prepare_ingest
-    from flows.steps.overlay import about, backdrop_for, overlay, purge_overlays, write_outputs
+    from flows.steps.overlays import about, backdrop_for, overlay, purge_overlays, write_outputs
     from flows.steps.returns import feedback, outcomes
 
 #: Where each step lives.
@@ -36,11 +36,11 @@ _MODULES = {
     "load_reports": "analysis",
     "movement": "figures",
     "outcomes": "returns",
-    "about": "overlay",
-    "backdrop_for": "overlay",
-    "overlay": "overlay",
-    "purge_overlays": "overlay",
-    "write_outputs": "overlay",
+    "about": "overlays",
+    "backdrop_for": "overlays",
+    "overlay": "overlays",
+    "purge_overlays": "overlays",
+    "write_outputs": "overlays",
     "plan": "campaigns",
     "plan_summary": "campaigns",
     "publish": "campaigns",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 
-from flows.steps.overlay import _transaction_backdrop, about
+from flows.steps.overlays import _transaction_backdrop, about
 from hotspots.overlay import score_sites
 from hotspots.overlay_outputs import Backdrop, overlay_map, overlay_png, overlay_xlsx
 from hotspots.overlay_transactions import score_transactions

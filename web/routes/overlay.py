@@ -1,7 +1,7 @@
 """Partner overlays in the browser: upload a file of sites or transactions, read the ranked
 result with its map, download it.
 
-The upload goes through the same step as ``counterflow overlay`` (``flows.steps.overlay``). The
+The upload goes through the same step as ``counterflow overlay`` (``flows.steps.overlays``). The
 uploaded file is deleted as soon as it is scored. The result is kept in the partner tables for
 its owner (``intel.partner_store``: the owner, or an admin, reads it; anyone else is told it is
 not here) until the purge after ``partner_keep_days``; or, when the partner ticks "don't keep",
@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from flows import steps
-from flows.steps.overlay import KINDS
+from flows.steps.overlays import KINDS
 from intel.csvsafe import frame_to_csv
 from intel.errors import CounterflowError
 from intel.hotspot_store import list_runs
