@@ -22,8 +22,9 @@ over five years, several sources and exploitation types), then measures on fresh
   pandas.to_sql into that same table).
 
 With ``--database-url`` (a PostgreSQL server), the whole path alone runs against a fresh database
-made on that server for the run and dropped after it (rows go in through ``COPY``; duplicates are
-linked in one ``UPDATE`` at the end): rows/s and the process's peak memory.
+made on that server for the run and dropped after it (rows go in through ``COPY`` with ids drawn
+from the report sequence first, so duplicates link in the ``COPY`` itself): rows/s and the
+process's peak memory.
 
 Prints rows/s and the ratio to pandas.to_sql measured in the same run, and checks both against
 the targets: 250,000 rows/s for the store write and 100,000 for the whole path, set where

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -207,6 +208,24 @@ def build(settings: Settings, *, reports: int, campaigns: int, seed: int = 5) ->
     return ids  # type: ignore[return-value]
 
 
+def _store(root: Path, *, reports: int, campaigns: int) -> tuple[Settings, dict[str, int]]:
+    """A store built by :func:`build` in ``root``, or the one a previous run kept there."""
+    kept = root / "ids.json"
+    if kept.exists():
+        ids = json.loads(kept.read_text())
+        settings = Settings(
+            environment="test", home=root / "store", database_url=f"sqlite:///{root / 'store' / 'store.db'}"
+        )
+        print(f"reusing the store kept in {root} ({ids.pop('reports'):,} reports)", flush=True)
+        return settings, ids
+    root.mkdir(parents=True, exist_ok=True)
+    settings = fresh_store(root, "store")
+    print(f"building the store ({reports:,} reports, {campaigns} campaigns)", flush=True)
+    ids = build(settings, reports=reports, campaigns=campaigns)
+    kept.write_text(json.dumps({**ids, "reports": reports}))
+    return settings, ids
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -243,11 +262,15 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--campaigns", type=int, default=100)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the store in this folder and keep it; a later run with the same folder reuses it",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pages-bench-") as tmp:
-        settings = fresh_store(Path(tmp), "store")
-        print(f"building the store ({args.reports:,} reports, {args.campaigns} campaigns)", flush=True)
-        ids = build(settings, reports=args.reports, campaigns=args.campaigns)
+    with tempfile.TemporaryDirectory(prefix="pages-bench-") as scratch:
+        tmp = str(args.keep or scratch)
+        settings, ids = _store(Path(tmp), reports=args.reports, campaigns=args.campaigns)
         port = _free_port()
         env = dict(
             os.environ,

@@ -8,8 +8,10 @@ Fills a store with generated reports (three in ten corroborate an earlier one, a
 that its peak resident memory is its own:
 
 * row objects: the read before this bench (SQLAlchemy rows into ``DataFrame.from_records``);
-* load_reports: the driver's tuples turned into the frame column by column;
-* floor: the driver alone fetching the same rows and columns (no frame at all).
+* load_reports: today's read (Arrow columns through the ADBC driver, ``intel.columnar``);
+* floor: the session's driver alone fetching the same rows and columns as tuples (no frame).
+
+``store_growth_bench.py`` measures the steps after the read as well, and the ADBC floor.
 
 Prints seconds, peak RSS above the process at rest, and the ratio to the row-object read.
 With ``--database-url`` the store is a fresh database made on that PostgreSQL server for the run
@@ -78,7 +80,7 @@ def measure(way: str, url: str, home: Path) -> None:
                 return None
 
             store._frame = grab  # only to get the statement load_reports sends
-            store.load_reports(s)
+            store.load_reports(s, columnar=False)
             store._frame = real
             t0 = time.perf_counter()
             if way == "old":
@@ -131,7 +133,7 @@ def main() -> None:
             engine_name = url.split(":", 1)[0].split("+")[0]
             print(f"\n{n:,} stored reports on {engine_name} ({out['new']['rows']:,} incidents read)")
             print(f"{'read':<44} {'seconds':>8} {'peak MB':>8} {'vs row objects':>15}")
-            for label, way in (("row objects (before: from_records)", "old"), ("load_reports (columns from the driver)", "new"),
+            for label, way in (("row objects (before: from_records)", "old"), ("load_reports (Arrow through ADBC)", "new"),
                                ("floor (driver fetchall alone)", "floor")):  # fmt: skip
                 r = out[way]
                 print(

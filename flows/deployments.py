@@ -21,6 +21,11 @@ from intel.settings import Settings
 #: flow name -> (deployment name, cron or None for on demand, description)
 SCHEDULES: dict[str, tuple[str, str | None, str]] = {
     "ingest": ("ingest-on-demand", None, "Import a file of reports, an article or a feed."),
+    "ingest files": (
+        "ingest-files-on-demand",
+        None,
+        "Import many files, or a folder's files: read on a Dask cluster, stored file by file.",
+    ),
     "hotspots": (
         "hotspots-nightly",
         "0 2 * * *",
@@ -36,6 +41,11 @@ SCHEDULES: dict[str, tuple[str, str | None, str]] = {
     # The whole loop on a file needs a plan and a grant that no schedule can invent: on demand.
     # The weekly loop runs per saved plan template (flows/templates.py), see build_deployments.
     "loop": ("loop-on-demand", None, "The whole loop on a reports file, with a plan."),
+    "purge partner overlays": (
+        "purge-partner-overlays-daily",
+        "30 1 * * *",
+        "Every night: delete partners' overlays kept longer than COUNTERFLOW_PARTNER_KEEP_DAYS.",
+    ),
     "backtest": (
         "backtest-on-demand",
         None,
@@ -49,6 +59,7 @@ WEEKLY_LOOP = "weekly loop"
 #: on-demand deployment -> the parameters a run must give (its flow's required parameters)
 RUN_PARAMETERS: dict[str, tuple[str, ...]] = {
     "ingest-on-demand": ("path",),
+    "ingest-files-on-demand": ("paths",),
     "plan-on-demand": ("plan",),
     "publish-on-demand": ("campaign_id",),
     "loop-on-demand": ("reports_file", "plan", "approval_grant", "analyst", "route"),

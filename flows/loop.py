@@ -20,6 +20,7 @@ from prefect.cache_policies import NONE
 
 from flows import steps
 from flows.evaluation import backtest_flow
+from flows.imports import ingest_files_flow
 from flows.session import flow_session
 from flows.templates import PlanTemplate
 from intel.errors import CommandHint, CounterflowError
@@ -378,6 +379,19 @@ def publish_flow(
     return {"approval": decided, "schedule": scheduled, "publish": published}
 
 
+@task(name="purge partner overlays", cache_policy=NONE)
+def purge_overlays_task(home: str, database_url: str | None = None) -> dict[str, int]:
+    """Delete the partner overlays older than the retention setting."""
+    with flow_session(home, database_url) as (s, settings):
+        return steps.purge_overlays(s, settings=settings)
+
+
+@flow(name="purge partner overlays")
+def purge_overlays_flow(home: str = "counterflow-data", database_url: str | None = None) -> dict[str, int]:
+    """Delete partners' overlays (records and results) kept longer than ``partner_keep_days``."""
+    return purge_overlays_task(home, database_url)
+
+
 @flow(name="feedback")
 def feedback_flow(
     campaign_id: int | None = None,
@@ -555,6 +569,7 @@ def weekly_loop_flow(
 
 ALL_FLOWS: list[Flow[Any, Any]] = [
     ingest_flow,
+    ingest_files_flow,
     hotspots_flow,
     plan_flow,
     publish_flow,
@@ -562,4 +577,5 @@ ALL_FLOWS: list[Flow[Any, Any]] = [
     loop_flow,
     weekly_loop_flow,
     backtest_flow,
+    purge_overlays_flow,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlmodel import Session, col
 
 from intel.models import Report, Source
+
+log = logging.getLogger(__name__)
 
 GRADES = "ABCDEF"
 
@@ -112,6 +115,42 @@ def _frame(session: Session, stmt: Select[Any], columns: dict[str, str]) -> pd.D
     return pd.DataFrame(data, columns=list(columns))
 
 
+def _arrow_reports(session: Session, stmt: Select[Any]) -> pd.DataFrame | None:
+    """The rows of ``stmt`` (every report column but ``corroboration``) through the ADBC driver,
+    with ``corroboration`` counted from a second query in the same snapshot; ``None`` when the
+    session's view needs its own connection, or the driver cannot be used."""
+    from intel import columnar
+
+    source = columnar.arrow_source(session)
+    if source is None:
+        return None
+    counts = (
+        select(col(Report.duplicate_of), func.count())
+        .where(col(Report.duplicate_of).is_not(None))
+        .group_by(col(Report.duplicate_of))
+        .order_by(col(Report.duplicate_of))
+    )
+    try:
+        rows, dups = columnar.fetch_tables(
+            source, [columnar.compile_sql(session, stmt), columnar.compile_sql(session, counts)]
+        )
+    except Exception as exc:  # a driver or server that will not serve this read: the session reads
+        log.warning(
+            "reading reports through the session's connection: ADBC read failed (%s)", type(exc).__name__
+        )
+        return None
+    columns = {c: t for c, t in REPORT_COLUMNS.items() if c != "corroboration"}
+    df = columnar.to_frame(rows, columns)
+    del rows
+    ids = df["id"].to_numpy()
+    dup_ids = dups.column(0).to_numpy().astype("int64")
+    dup_counts = dups.column(1).to_numpy().astype("int64")
+    pos = np.minimum(np.searchsorted(dup_ids, ids), max(len(dup_ids) - 1, 0))
+    found = (dup_ids[pos] == ids) if len(dup_ids) else np.zeros(len(ids), dtype=bool)
+    df["corroboration"] = np.where(found, dup_counts[pos] if len(dup_ids) else 0, 0) + 1
+    return df
+
+
 def empty_report_frame() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REPORT_COLUMNS.items()})
 
@@ -125,8 +164,14 @@ def load_reports(
     min_reliability: str | None = None,
     include_duplicates: bool = False,
     include_aggregates: bool = False,
+    columnar: bool = True,
 ) -> pd.DataFrame:
     """Reports as a frame with ``REPORT_COLUMNS``, one row per incident by default.
+
+    The rows come as Arrow columns through the ADBC driver when a fresh connection sees what the
+    session sees (``intel.columnar.arrow_source``: nothing written and left uncommitted in the
+    session); otherwise, and with ``columnar=False``, through the session's own connection. Both
+    give the same frame.
 
     Parameters
     ----------
@@ -141,17 +186,8 @@ def load_reports(
     include_aggregates
         Also return statistical aggregates (e.g. UNODC counts), which are not incidents.
     """
-    dup = Report.__table__.alias("dup")  # type: ignore[attr-defined]
-    corroboration = (
-        select(func.count()).select_from(dup).where(dup.c.duplicate_of == Report.id).scalar_subquery()  # type: ignore[arg-type]
-    )
     cols = [getattr(Report, c) for c in REPORT_COLUMNS if c not in _SOURCE_COLUMNS]
-    stmt = select(
-        *cols,
-        col(Source.kind).label("source_kind"),
-        col(Source.name).label("source"),
-        (corroboration + 1).label("corroboration"),
-    ).outerjoin(  # type: ignore[attr-defined]
+    stmt = select(*cols, col(Source.kind).label("source_kind"), col(Source.name).label("source")).outerjoin(
         Source, col(Source.id) == col(Report.source_id)
     )
     if since is not None:
@@ -164,8 +200,14 @@ def load_reports(
         stmt = stmt.where(Report.duplicate_of.is_(None))  # type: ignore[union-attr]
     if not include_aggregates:
         stmt = stmt.where(Report.is_aggregate.is_(False))  # type: ignore[attr-defined]
-    df = _frame(session, stmt, REPORT_COLUMNS)
+    df = _arrow_reports(session, stmt) if columnar else None
     if df is None:
+        dup = Report.__table__.alias("dup")  # type: ignore[attr-defined]
+        corroboration = (
+            select(func.count()).select_from(dup).where(dup.c.duplicate_of == Report.id).scalar_subquery()  # type: ignore[arg-type]
+        )
+        df = _frame(session, stmt.add_columns((corroboration + 1).label("corroboration")), REPORT_COLUMNS)
+    if df is None or df.empty:
         return empty_report_frame()
     if types:
         wanted = set(types)

@@ -119,9 +119,13 @@ TABLE: dict[str, Access] = {
     # partner overlays: a partner's only pages; a result is its owner's alone (checked by the route)
     "GET /overlay": OVERLAY_USERS,
     "POST /overlay": OVERLAY_USERS,
-    "GET /overlay/{result_id}": OVERLAY_USERS,
-    "GET /overlay/{result_id}/ranked.csv": OVERLAY_USERS,
-    "GET /overlay/{result_id}/summary.csv": OVERLAY_USERS,
+    "GET /overlay/{key}": OVERLAY_USERS,
+    "GET /overlay/{key}/ranked.csv": OVERLAY_USERS,
+    "GET /overlay/{key}/ranked.xlsx": OVERLAY_USERS,
+    "GET /overlay/{key}/summary.csv": OVERLAY_USERS,
+    "GET /overlay/{key}/map": OVERLAY_USERS,
+    "GET /overlay/{key}/map.png": OVERLAY_USERS,
+    "POST /overlay/{key}/delete": OVERLAY_USERS,
 }
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
-from campaigns.feedback.outcomes import campaign_outcomes
+from campaigns.feedback.outcomes import Outcomes, campaign_outcomes
 from intel.models import AdSet, Asset, Campaign, Metric, Report, Target, Tip
 from intel.roles import ACTIONABLE_STATUSES
 
@@ -80,7 +80,11 @@ class MonthFigures:
 def figures_of(session: Session, campaign: Campaign, *, today: dt.date | None = None) -> CampaignFigures:
     """One campaign's portfolio row, from its outcomes."""
     assert campaign.id is not None
-    out = campaign_outcomes(session, campaign_id=campaign.id, today=today)
+    return _figures(campaign, campaign_outcomes(session, campaign_id=campaign.id, today=today))
+
+
+def _figures(campaign: Campaign, out: Outcomes) -> CampaignFigures:
+    assert campaign.id is not None
     t = out.totals
     return CampaignFigures(
         campaign_id=campaign.id,
@@ -102,16 +106,21 @@ def figures_of(session: Session, campaign: Campaign, *, today: dt.date | None = 
     )
 
 
-def _grouped(session: Session, model: Any, *columns: Any) -> dict[int, tuple[Any, ...]]:
-    rows = session.exec(
-        select(col(model.campaign_id), *columns).group_by(col(model.campaign_id))  # type: ignore[call-overload]
-    ).all()
-    return {row[0]: tuple(row[1:]) for row in rows}
+def _grouped(
+    session: Session, model: Any, *columns: Any, campaign_id: int | None = None
+) -> dict[int, tuple[Any, ...]]:
+    stmt = select(col(model.campaign_id), *columns).group_by(col(model.campaign_id))  # type: ignore[call-overload]
+    if campaign_id is not None:
+        stmt = stmt.where(col(model.campaign_id) == campaign_id)
+    return {row[0]: tuple(row[1:]) for row in session.exec(stmt).all()}
 
 
-def fingerprints(session: Session, *, today: dt.date) -> dict[int, tuple[Any, ...]]:
-    """Per campaign, a summary of everything its outcomes are computed from (a handful of
-    grouped queries, whatever the number of campaigns)."""
+def fingerprints(
+    session: Session, *, today: dt.date, campaign_id: int | None = None
+) -> dict[int, tuple[Any, ...]]:
+    """Per campaign (or only ``campaign_id``), a summary of everything its outcomes are
+    computed from (a handful of grouped queries, whatever the number of campaigns)."""
+    one = {"campaign_id": campaign_id}
     metrics = _grouped(
         session,
         Metric,
@@ -123,10 +132,11 @@ def fingerprints(session: Session, *, today: dt.date) -> dict[int, tuple[Any, ..
         func.sum(Metric.spend),
         func.sum(Metric.conversions),
         func.sum(Metric.video_p100),
+        **one,
     )
     actionable = case((col(Tip.status).in_([str(s) for s in ACTIONABLE_STATUSES]), 1), else_=0)
     tips = _grouped(
-        session, Tip, func.count(), func.max(Tip.id), func.sum(actionable), func.max(Tip.triaged_at)
+        session, Tip, func.count(), func.max(Tip.id), func.sum(actionable), func.max(Tip.triaged_at), **one
     )
     targets = _grouped(
         session,
@@ -135,13 +145,17 @@ def fingerprints(session: Session, *, today: dt.date) -> dict[int, tuple[Any, ..
         func.max(Target.id),
         func.sum(Target.population),
         func.sum(Target.radius_km),
+        **one,
     )
-    assets = _grouped(session, Asset, func.count(), func.max(Asset.id))
-    adsets = _grouped(session, AdSet, func.count(), func.max(AdSet.id))
+    assets = _grouped(session, Asset, func.count(), func.max(Asset.id), **one)
+    adsets = _grouped(session, AdSet, func.count(), func.max(AdSet.id), **one)
     newest_report = session.exec(select(func.max(Report.id))).one()
     reports = session.exec(select(func.count()).select_from(Report)).one()
     out: dict[int, tuple[Any, ...]] = {}
-    for c in session.exec(select(Campaign)).all():
+    campaigns = (
+        select(Campaign) if campaign_id is None else select(Campaign).where(Campaign.id == campaign_id)
+    )
+    for c in session.exec(campaigns).all():
         assert c.id is not None
         out[c.id] = (
             c.name,
@@ -183,11 +197,13 @@ class FiguresCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: dict[tuple[str, int], tuple[tuple[Any, ...], CampaignFigures]] = {}
+        self._outcomes: dict[tuple[str, int], tuple[tuple[Any, ...], Outcomes]] = {}
         self._workers: dict[str, threading.Thread] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._outcomes.clear()
 
     def _fresh(self, store: str, campaign_id: int, fp: tuple[Any, ...]) -> CampaignFigures | None:
         with self._lock:
@@ -200,9 +216,10 @@ class FiguresCache:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:  # deleted meanwhile
             return
-        figures = figures_of(session, campaign, today=day)
+        out = campaign_outcomes(session, campaign_id=campaign_id, today=day)
         with self._lock:
-            self._kept[(store, campaign_id)] = (fp, figures)
+            self._kept[(store, campaign_id)] = (fp, _figures(campaign, out))
+            self._outcomes[(store, campaign_id)] = (fp, out)
 
     def _work(self, engine: Any, store: str, stale: list[tuple[int, tuple[Any, ...]]], day: dt.date) -> None:
         with Session(engine) as session:
@@ -218,7 +235,7 @@ class FiguresCache:
         campaigns whose inputs changed."""
         day = today or dt.date.today()
         engine = session.get_bind()
-        store = str(getattr(engine, "url", engine))
+        store = _store_key(session)
         prints = fingerprints(session, today=day)
         started = time.perf_counter()
         stale: list[tuple[int, tuple[Any, ...]]] = []
@@ -241,12 +258,34 @@ class FiguresCache:
         with self._lock:
             for key in [k for k in self._kept if k[0] == store and k[1] not in prints]:  # deleted since
                 del self._kept[key]
+                self._outcomes.pop(key, None)
         rows = [f for cid, fp in prints.items() if (f := self._fresh(store, cid, fp)) is not None]
         return Portfolio(rows=rows, pending=len(prints) - len(rows), total=len(prints))
+
+    def outcomes(self, session: Session, *, campaign_id: int, today: dt.date | None = None) -> Outcomes:
+        """One campaign's outcomes (as ``campaign_outcomes``), worked out again only when what
+        they are computed from changed (the outcome page is opened far more often than that)."""
+        day = today or dt.date.today()
+        store = _store_key(session)
+        fp = fingerprints(session, today=day, campaign_id=campaign_id).get(campaign_id)
+        with self._lock:
+            kept = self._outcomes.get((store, campaign_id))
+        if fp is not None and kept is not None and kept[0] == fp:
+            return kept[1]
+        if fp is None:  # no such campaign: the same error as campaign_outcomes
+            return campaign_outcomes(session, campaign_id=campaign_id, today=day)
+        self._compute(session, store, campaign_id, fp, day)
+        with self._lock:
+            return self._outcomes[(store, campaign_id)][1]
 
     def figures(self, session: Session, *, today: dt.date | None = None) -> list[CampaignFigures]:
         """Every campaign's figures, all worked out before it returns."""
         return self.portfolio(session, today=today).rows
+
+
+def _store_key(session: Session) -> str:
+    engine = session.get_bind()
+    return str(getattr(engine, "url", engine))
 
 
 CACHE = FiguresCache()

@@ -5,8 +5,10 @@ Coordinates are EPSG:4326; a target's radius is drawn in metres on the sphere by
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import folium
 
@@ -84,6 +86,63 @@ def targets_map(
     fit(m, points)  # open on the route and the targets
     folium.LayerControl(collapsed=True).add_to(m)
     return m
+
+
+class _Drawn(NamedTuple):
+    """What the map shows of a target: a hashable copy, so a rendered map can be kept."""
+
+    name: str
+    country: str
+    radius_km: float
+    languages: str | None
+    population: int
+    reach_estimate: int
+    timezone: str
+    lat: float
+    lon: float
+    is_eu: bool
+
+
+class _DrawnRoute(NamedTuple):
+    name: str
+    waypoints: str  # JSON, sorted keys
+    corridor_km: float
+
+    @property
+    def stops(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.waypoints))
+
+
+def targets_map_html(targets: Sequence[Target], *, route: Route | None = None) -> str:
+    """The whole page of :func:`targets_map`, rendered once for the same targets and route.
+
+    A campaign's map is opened far more often than its targets change, and folium takes tens of
+    milliseconds to render one; the page is kept (the last 64 drawn) under everything it shows,
+    so an edited target or route draws a new one.
+    """
+    drawn = tuple(
+        _Drawn(
+            t.name, t.country, float(t.radius_km), t.languages, int(t.population), int(t.reach_estimate),
+            t.timezone, float(t.lat), float(t.lon), bool(t.is_eu),
+        )
+        for t in targets
+    )  # fmt: skip
+    way = (
+        None
+        if route is None
+        else _DrawnRoute(route.name, json.dumps(route.waypoints, sort_keys=True), float(route.corridor_km))
+    )
+    return _rendered(drawn, way)
+
+
+@lru_cache(maxsize=64)
+def _rendered(drawn: tuple[_Drawn, ...], route: _DrawnRoute | None) -> str:
+    shown = (
+        None
+        if route is None
+        else Route(name=route.name, waypoints=route.stops, corridor_km=route.corridor_km)
+    )
+    return str(targets_map(drawn, route=shown).get_root().render())  # type: ignore[arg-type]
 
 
 def _circle(colour: str) -> str:

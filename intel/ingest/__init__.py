@@ -12,9 +12,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from intel.ingest.service import ImportSummary, add_reports, ingest_file, ingest_frame, list_rejects
+    from intel.ingest.service import (
+        ImportSummary,
+        PreparedFile,
+        add_reports,
+        ingest_file,
+        ingest_frame,
+        list_rejects,
+        prepare_file,
+        store_prepared,
+    )
 
-__all__ = ["ImportSummary", "add_reports", "ingest_file", "ingest_frame", "list_rejects"]
+__all__ = [
+    "ImportSummary",
+    "PreparedFile",
+    "add_reports",
+    "ingest_file",
+    "ingest_frame",
+    "list_rejects",
+    "prepare_file",
+    "store_prepared",
+]
 
 
 def __getattr__(name: str) -> Any:

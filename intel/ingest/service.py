@@ -33,6 +33,7 @@ from intel.ingest.dedup import Deduper
 from intel.ingest.prepare import (
     Prepared,
     Preparer,
+    _close,
     as_objects,
     parallel_worth_it,
     pick_delimiter,
@@ -305,6 +306,16 @@ def _store(run: _Run, prep: Prepared) -> None:
         run.next_id += len(out)
         out.insert(0, "id", ids)
         refs = ids.astype(object)
+    elif run.session.connection().dialect.name == "postgresql":
+        # ids drawn from the table's sequence (safe beside other writers): a duplicate links to its
+        # incident's id in the COPY itself, instead of an UPDATE of every duplicate afterwards
+        drawn = run.session.connection().execute(
+            text("SELECT nextval(pg_get_serial_sequence('report', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(out)},
+        )
+        ids = np.sort(np.fromiter(drawn.scalars(), dtype=np.int64, count=len(out)))
+        out.insert(0, "id", ids)
+        refs = ids.astype(object)
     dup = np.full(len(out), None, dtype=object)
     if run.deduper is not None:
         dup = run.deduper.assign(out, np.ones(len(out), bool), refs)
@@ -331,6 +342,27 @@ def _large(run: _Run, consumed: int) -> bool:
     return run.summary.rows_read * run.total_bytes / consumed >= BULK_ROWS
 
 
+def _default_kind(spec: Spec, source_kind: str | None) -> str:
+    return grading.check_source_kind(source_kind or spec.source_kind or "spreadsheet")
+
+
+def _default_name(spec: Spec, file_name: str, source_name: str | None) -> str:
+    return source_name or spec.source_name or Path(file_name).name
+
+
+def _preparer(
+    spec: Spec, file_name: str, source_kind: str | None, source_name: str | None, simulated: bool
+) -> Preparer:
+    """The store-free steps of one file's import, with its defaults for rows without a source."""
+    return Preparer(
+        spec=spec,
+        file_name=file_name,
+        default_kind=_default_kind(spec, source_kind),
+        default_name=_default_name(spec, file_name, source_name),
+        simulated=simulated,
+    )
+
+
 def _run_batches(
     session: Session,
     *,
@@ -354,7 +386,7 @@ def _run_batches(
     prepare_elsewhere: Callable[[Preparer], Iterator[Prepared]] | None = None,
 ) -> ImportSummary:
     started = time.perf_counter()
-    default_kind = grading.check_source_kind(source_kind or spec.source_kind or "spreadsheet")
+    default_kind = _default_kind(spec, source_kind)
     batch = ImportBatch(file_name=file_name, sha256=sha256, spec=spec.name, source_kind=default_kind)
     session.add(batch)
     session.flush()
@@ -373,7 +405,7 @@ def _run_batches(
         batch=batch,
         file_name=file_name,
         default_kind=default_kind,
-        default_name=source_name or spec.source_name or Path(file_name).name,
+        default_name=_default_name(spec, file_name, source_name),
         deduper=deduper,
         index=_StoreIndex(session, batch.id, deduper),
         sources=_Sources(session),
@@ -383,13 +415,7 @@ def _run_batches(
         collect=collect,
         total_bytes=total_bytes,
     )
-    preparer = Preparer(
-        spec=spec,
-        file_name=file_name,
-        default_kind=run.default_kind,
-        default_name=run.default_name,
-        simulated=mark_simulated,
-    )
+    preparer = _preparer(spec, file_name, source_kind, source_name, mark_simulated)
     ok = False
     try:
         prepared = (
@@ -459,6 +485,139 @@ def _resolve_spec(spec: str | Spec, settings: Settings) -> Spec:
     return spec if isinstance(spec, Spec) else load_spec(spec, home=settings.home)
 
 
+def _bar(file_name: str, total: int | None) -> Any:
+    """A progress bar on standard error: bytes of a CSV, records of other formats."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, unit="B", unit_scale=True, desc=f"ingest {file_name}", file=sys.stderr, leave=False
+    )
+
+
+def _existing(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(
+            f"file {str(path)!r} does not exist", "check the path (it is relative to the current folder)"
+        )
+    return p
+
+
+def _already_imported(session: Session, sha: str, spec_name: str, file_name: str) -> ImportSummary | None:
+    """Take the file's lock (see :func:`hold_file_digest`), then the summary of its finished
+    import with this spec, if there is one."""
+    hold_file_digest(session, sha)
+    done = session.exec(
+        select(ImportBatch).where(
+            ImportBatch.sha256 == sha, ImportBatch.spec == spec_name, ImportBatch.status == "done"
+        )
+    ).first()
+    if done is not None and done.id is not None:
+        return ImportSummary(import_id=done.id, file_name=file_name, spec=spec_name, already_imported=True)
+    return None
+
+
+def _read_as(p: Path, spec: Spec) -> tuple[str, Spec]:
+    """The file's format, and the spec with the delimiter its header is split by."""
+    fmt = detect_format(p, spec.format)
+    declared = spec.delimiter
+    if fmt == "csv":
+        splits = header_cells(p, encoding=spec.encoding, delimiters=(declared, *DELIMITERS))
+        found = pick_delimiter(spec, p.name, splits)
+        if found != declared:
+            log.info("%s: read %r-separated (spec %s says %r)", p.name, found, spec.name, declared)
+            spec = replace(spec, delimiter=found)
+    return fmt, spec
+
+
+@dataclass
+class PreparedFile:
+    """A file read and prepared away from the store (:func:`prepare_file`, e.g. by a task on
+    another process): all :func:`store_prepared` needs to store it as :func:`ingest_file` would."""
+
+    file_name: str
+    sha256: str
+    spec: Spec  # with the delimiter the header is split by
+    declared_delimiter: str
+    source_kind: str | None
+    source_name: str | None
+    batches: list[Prepared]
+    total_bytes: int | None
+
+
+def prepare_file(
+    path: str | Path,
+    *,
+    spec: str | Spec = "reports",
+    source_kind: str | None = None,
+    source_name: str | None = None,
+    settings: Settings | None = None,
+    simulated: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> PreparedFile:
+    """Read, map, validate, geocode and fingerprint one file, touching no database: the part of
+    :func:`ingest_file` that runs anywhere. A bad header is refused here, as there."""
+    settings = settings or get_settings()
+    p = _existing(path)
+    declared = _resolve_spec(spec, settings)
+    fmt, the_spec = _read_as(p, declared)
+    preparer = _preparer(the_spec, p.name, source_kind, source_name, simulated)
+    batches = read_batches(
+        p, fmt=fmt, delimiter=the_spec.delimiter, encoding=the_spec.encoding, batch_size=batch_size
+    )
+    try:
+        prepared = [preparer.prepare(raw) for raw in batches]
+    finally:
+        _close(batches)
+    return PreparedFile(
+        file_name=p.name,
+        sha256=file_sha256(p),
+        spec=the_spec,
+        declared_delimiter=declared.delimiter,
+        source_kind=source_kind,
+        source_name=source_name,
+        batches=prepared,
+        total_bytes=p.stat().st_size if fmt == "csv" else None,
+    )
+
+
+def store_prepared(
+    session: Session,
+    prepared: PreparedFile,
+    *,
+    settings: Settings | None = None,
+    dedup: bool | None = None,
+    radius_km: float = 5.0,
+    window_days: int = 14,
+    on_batch: Callable[[ImportSummary], None] | None = None,
+    simulated: bool = False,
+    progress: bool = False,
+) -> ImportSummary:
+    """Store a file :func:`prepare_file` prepared, in the caller's transaction, exactly as
+    :func:`ingest_file` would have stored it (the same file lock, already-imported check,
+    de-duplication against the store, rejects and summary), with a progress bar of the writes
+    when asked. Nothing is committed."""
+    settings = settings or get_settings()
+    done = _already_imported(session, prepared.sha256, prepared.spec.name, prepared.file_name)
+    if done is not None:
+        return done
+    bar = _bar(prepared.file_name, prepared.total_bytes) if progress else None
+    try:
+        summary = _run_batches(
+            session, batches=iter(()), spec=prepared.spec, file_name=prepared.file_name,
+            sha256=prepared.sha256, source_kind=prepared.source_kind, source_name=prepared.source_name,
+            settings=settings, dedup=dedup, radius_km=radius_km, window_days=window_days, progress=bar,
+            on_batch=on_batch, mark_simulated=simulated, total_bytes=prepared.total_bytes,
+            prepare_elsewhere=lambda _: iter(prepared.batches),
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    if prepared.spec.delimiter != prepared.declared_delimiter:
+        summary.delimiter = (prepared.spec.delimiter, prepared.declared_delimiter)
+    return summary
+
+
 def ingest_file(
     session: Session,
     *,
@@ -505,29 +664,14 @@ def ingest_file(
         rejects file is. Nothing is committed: the caller's session scope commits.
     """
     settings = settings or get_settings()
-    p = Path(path)
-    if not p.is_file():
-        raise NotFound(
-            f"file {str(path)!r} does not exist", "check the path (it is relative to the current folder)"
-        )
+    p = _existing(path)
     the_spec = _resolve_spec(spec, settings)
-    sha = file_sha256(p)
-    hold_file_digest(session, sha)
-    done = session.exec(
-        select(ImportBatch).where(
-            ImportBatch.sha256 == sha, ImportBatch.spec == the_spec.name, ImportBatch.status == "done"
-        )
-    ).first()
-    if done is not None and done.id is not None:
-        return ImportSummary(import_id=done.id, file_name=p.name, spec=the_spec.name, already_imported=True)
-    fmt = detect_format(p, the_spec.format)
     declared = the_spec.delimiter
-    if fmt == "csv":
-        splits = header_cells(p, encoding=the_spec.encoding, delimiters=(declared, *DELIMITERS))
-        found = pick_delimiter(the_spec, p.name, splits)
-        if found != declared:
-            log.info("%s: read %r-separated (spec %s says %r)", p.name, found, the_spec.name, declared)
-            the_spec = replace(the_spec, delimiter=found)
+    sha = file_sha256(p)
+    done = _already_imported(session, sha, the_spec.name, p.name)
+    if done is not None:
+        return done
+    fmt, the_spec = _read_as(p, the_spec)
     elsewhere: Callable[[Preparer], Iterator[Prepared]] | None = None
     batches: Iterator[RawBatch] = iter(())
     if parallel_worth_it(p.stat().st_size):
@@ -540,14 +684,7 @@ def ingest_file(
         batches = read_batches(
             p, fmt=fmt, delimiter=the_spec.delimiter, encoding=the_spec.encoding, batch_size=batch_size
         )
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        total = p.stat().st_size if fmt == "csv" else None
-        bar = tqdm(
-            total=total, unit="B", unit_scale=True, desc=f"ingest {p.name}", file=sys.stderr, leave=False
-        )
+    bar = _bar(p.name, p.stat().st_size if fmt == "csv" else None) if progress else None
     try:
         summary = _run_batches(
             session, batches=batches, spec=the_spec, file_name=p.name, sha256=sha, source_kind=source_kind,

@@ -20,6 +20,7 @@ FLOWS = Path(__file__).resolve().parents[2] / "flows"
 #: an example value for each parameter a run of an on-demand deployment gives
 EXAMPLES: dict[str, Any] = {
     "path": "reports.csv",
+    "paths": ["incoming"],
     "plan": {"name": "A campaign", "author": "amara", "budget": 900.0},
     "campaign_id": 1,
     "reports_file": "reports.csv",
@@ -94,7 +95,9 @@ def test_every_deployment_validates_its_parameters(deployments, sqlite_settings)
         with pytest.raises(ParameterTypeError):
             fl.validate_parameters(stored)
         assert all(name in (d.description or "") for name in needed), d.description
-    assert scheduled == {"hotspots-nightly", "feedback-daily", "loop-weekly-east", "loop-weekly-west"}
+    assert scheduled == {
+        "hotspots-nightly", "feedback-daily", "loop-weekly-east", "loop-weekly-west", "purge-partner-overlays-daily"
+    }  # fmt: skip
     assert set(RUN_PARAMETERS) == {d.name for d in deployments} - scheduled
 
 
@@ -102,12 +105,14 @@ def test_the_deployments_carry_their_schedules(deployments):
     crons = {d.name: [s.schedule.cron for s in d.schedules] for d in deployments}
     assert crons == {
         "ingest-on-demand": [],
+        "ingest-files-on-demand": [],
         "hotspots-nightly": ["0 2 * * *"],
         "plan-on-demand": [],
         "publish-on-demand": [],
         "feedback-daily": ["0 6 * * *"],
         "loop-on-demand": [],
         "backtest-on-demand": [],
+        "purge-partner-overlays-daily": ["30 1 * * *"],
         "loop-weekly-east": ["30 4 * * 3"],
         "loop-weekly-west": ["0 3 * * 1"],
     }

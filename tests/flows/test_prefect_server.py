@@ -56,6 +56,11 @@ def test_the_readme_gives_the_team_commands() -> None:
         "prefect deployment run publish/publish-on-demand --param campaign_id=ID",
         "counterflow approve ID --as NAME",
     ]
+    assert readme_block("team dask commands") == [
+        "dask scheduler",
+        "dask worker tcp://HOST:8786",
+        "counterflow ingest FOLDER",
+    ]
 
 
 def _free_port() -> int:
@@ -99,6 +104,15 @@ class Team:
 
     def tails(self) -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for _, log in self.long)
+
+    def end(self, proc: subprocess.Popen[bytes]) -> None:
+        """Stop one of the processes (its whole group), as an operator stops a service."""
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
     def stop(self) -> None:
         for proc, _ in reversed(self.long):
@@ -155,6 +169,52 @@ def _wait_state(api: str, run_id: str, want: str, team: Team, seconds: float = 2
     raise AssertionError(f"flow run {run_id} is {state.get('name')}, not {want}\n{team.tails()}")
 
 
+def _team_env(tmp_path: Path, prefect_database: str) -> tuple[str, dict[str, str]]:
+    """The API address, and the environment of every team process: the README's settings."""
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    bin_dir = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "COUNTERFLOW_"))}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        # the README's settings table
+        PREFECT_API_DATABASE_CONNECTION_URL=prefect_database,
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=str(port),
+        PREFECT_API_URL=api,
+        COUNTERFLOW_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}",
+        COUNTERFLOW_HOME=str(tmp_path / "home"),
+        # quicker for a test: no UI, no analytics, workers that look for work every 2 s
+        PREFECT_SERVER_UI_ENABLED="false",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_WORKER_QUERY_SECONDS="2",
+        PREFECT_LOGGING_LEVEL="INFO",
+        COUNTERFLOW_ENVIRONMENT="test",
+    )
+    return api, env
+
+
+def _server_up(team: Team, server: str, api: str, name: str) -> subprocess.Popen[bytes]:
+    """Start the server and wait for its health check; skip (or, in CI, fail) if it never answers."""
+    proc = team.start(server, name)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if httpx.get(f"{api}/health", timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            why = (
+                f"`{server}` did not start ({'exited' if proc.poll() is not None else 'no answer in 180 s'})"
+            )
+            if os.environ.get("COUNTERFLOW_REQUIRE_PREFECT_SERVER"):
+                pytest.fail(f"{why}\n{team.tails()}")
+            pytest.skip(f"{why}; its log ends: {team.tails()[-500:]}")
+        time.sleep(1)
+
+
 def test_a_team_server_with_workers_runs_the_deployments_and_waits_for_approval(
     prefect_database: str, tmp_path: Path
 ) -> None:
@@ -167,47 +227,14 @@ def test_a_team_server_with_workers_runs_the_deployments_and_waits_for_approval(
     from sandbox.scenario import write_scenario_csv
     from tests.factories import PASSWORD, make_users
 
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    home = tmp_path / "home"
-    store = f"sqlite:///{tmp_path / 'store.db'}"
-    bin_dir = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "COUNTERFLOW_"))}
-    env.update(
-        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-        PREFECT_HOME=str(tmp_path / "prefect-home"),
-        # the README's settings table
-        PREFECT_API_DATABASE_CONNECTION_URL=prefect_database,
-        PREFECT_SERVER_API_HOST="127.0.0.1",
-        PREFECT_SERVER_API_PORT=str(port),
-        PREFECT_API_URL=api,
-        COUNTERFLOW_DATABASE_URL=store,
-        COUNTERFLOW_HOME=str(home),
-        # quicker for a test: no UI, no analytics, workers that look for work every 2 s
-        PREFECT_SERVER_UI_ENABLED="false",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_WORKER_QUERY_SECONDS="2",
-        PREFECT_LOGGING_LEVEL="INFO",
-        COUNTERFLOW_ENVIRONMENT="test",
-    )
+    api, env = _team_env(tmp_path, prefect_database)
+    home = Path(env["COUNTERFLOW_HOME"])
+    store = env["COUNTERFLOW_DATABASE_URL"]
     server, pool, upgrade, deploy, worker = readme_block("team commands")
     run_hotspots, run_publish, approve = readme_block("team run commands")
     team = Team(env, tmp_path)
     try:
-        proc = team.start(server, "server")
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{api}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                why = f"`{server}` did not start ({'exited' if proc.poll() is not None else 'no answer in 180 s'})"
-                if os.environ.get("COUNTERFLOW_REQUIRE_PREFECT_SERVER"):
-                    pytest.fail(f"{why}\n{team.tails()}")
-                pytest.skip(f"{why}; its log ends: {team.tails()[-500:]}")
-            time.sleep(1)
+        _server_up(team, server, api, "server")
         team.run(pool)
         team.run(upgrade)
 
@@ -276,3 +303,99 @@ def dt_today(days: int) -> Any:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)
+
+
+def _scheduled(api: str, deployment_id: str) -> dict[str, str]:
+    """The deployment's scheduled flow runs on the server: id -> expected start time."""
+    found = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+        },
+        timeout=30,
+    )
+    found.raise_for_status()
+    return {r["id"]: r["expected_start_time"] for r in found.json()}
+
+
+def test_a_server_restart_loses_no_scheduled_run(prefect_database: str, tmp_path: Path) -> None:
+    """Deploy with schedules, let the server schedule the nightly runs, stop the server and start
+    it again on the same database: every scheduled run is still there, once."""
+    api, env = _team_env(tmp_path, prefect_database)
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "2"  # schedule soon after the deploy
+    server, pool, _, deploy, _ = readme_block("team commands")
+    team = Team(env, tmp_path)
+    try:
+        first = _server_up(team, server, api, "server")
+        team.run(pool)
+        team.run(deploy)
+        nightly = httpx.get(f"{api}/deployments/name/hotspots/hotspots-nightly", timeout=10).json()
+        before: dict[str, str] = {}
+        deadline = time.monotonic() + 120
+        while len(before) < 3:  # the scheduler keeps at least three runs ahead
+            assert time.monotonic() < deadline, f"no runs scheduled\n{team.tails()}"
+            time.sleep(1)
+            before = _scheduled(api, nightly["id"])
+        # the nightly runs: 02:00 each, on days that follow one another
+        assert all(t[11:19] == "02:00:00" for t in before.values()), before
+        team.end(first)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{api}/health", timeout=2)
+        _server_up(team, server, api, "server-again")
+        after = _scheduled(api, nightly["id"])
+        assert {k: after[k] for k in before} == before  # every run, at its time
+        assert len(set(after.values())) == len(after)  # and none twice
+        assert (
+            httpx.get(f"{api}/deployments/name/hotspots/hotspots-nightly", timeout=10).json()["id"]
+            == nightly["id"]
+        )
+    finally:
+        team.stop()
+    assert all(proc.poll() is not None for proc, _ in team.long)
+
+
+def test_the_readme_dask_commands_import_a_folder_on_a_dask_worker(
+    prefect_database: str, tmp_path: Path
+) -> None:
+    """A Dask scheduler and a worker (as on a second machine) started with the README's commands;
+    `counterflow ingest FOLDER` with COUNTERFLOW_DASK_ADDRESS prepares the files on that worker
+    and stores them, reporting to the team's Prefect server."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 8786)) == 0:
+            pytest.skip("port 8786 (the Dask scheduler's) is taken on this machine")
+    api, env = _team_env(tmp_path, prefect_database)
+    env["COUNTERFLOW_DASK_ADDRESS"] = "tcp://127.0.0.1:8786"
+    server, _, upgrade, _, _ = readme_block("team commands")
+    scheduler, dask_worker, ingest = readme_block("team dask commands")
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    header = "date,place,country,exploitation,source_kind,source\n"
+    (folder / "a.csv").write_text(header + "2023-03-01,Sabha,LY,sexual,news,Libya Observer\n")
+    (folder / "b.csv").write_text(
+        header + "2023-03-08,Sabha,LY,sexual,ngo_report,Alarm Phone\n2023-03-02,Agadez,NE,sexual,news,RFI\n"
+    )
+    team = Team(env, tmp_path)
+    try:
+        _server_up(team, server, api, "server")
+        team.run(upgrade)
+        team.start(scheduler, "dask-scheduler")
+        worker_log = tmp_path / "dask-worker.log"
+        team.start(dask_worker.replace("HOST", "127.0.0.1"), "dask-worker")
+        deadline = time.monotonic() + 120
+        while b"Registered to" not in worker_log.read_bytes():
+            assert time.monotonic() < deadline, team.tails()
+            time.sleep(1)
+        out = team.run(ingest.replace("FOLDER", str(folder)))
+        assert "2 files: 3 reports stored" in out and "merged as duplicates:   1" in out, out
+        # the files were prepared on the Dask worker, each task reporting to the Prefect server
+        assert worker_log.read_text(errors="replace").count("Finished in state Completed") >= 2, team.tails()
+        runs = httpx.post(
+            f"{api}/task_runs/filter",
+            json={"task_runs": {"name": {"like_": "prepare file"}}},
+            timeout=30,
+        ).json()
+        assert sorted(r["state"]["type"] for r in runs) == ["COMPLETED", "COMPLETED"]
+    finally:
+        team.stop()
+    assert all(proc.poll() is not None for proc, _ in team.long)

@@ -146,3 +146,20 @@ def test_the_web_reaches_use_cases_only_through_the_steps(path: Path) -> None:
         if name == banned or name.startswith(banned + ".")
     )
     assert not bad, f"{path.relative_to(ROOT)} imports {bad}: call the step of flows.steps instead"
+
+
+def test_every_step_is_listed_once_and_found_where_it_is_said_to_live():
+    """The steps load lazily (flows/steps/__init__.py): a step missing from the table of where
+    each lives, or listed in the wrong module, would fail only when first called."""
+    import importlib
+
+    assert set(steps._MODULES) == set(steps.__all__)
+    for name, module in steps._MODULES.items():
+        assert callable(getattr(importlib.import_module(f"flows.steps.{module}"), name)), name
+
+
+def test_no_step_module_is_named_like_a_step():
+    """Importing ``flows.steps.x`` binds ``x`` on the package to the module: a step called like
+    its module would then be the module, not the function, once anything imported it."""
+    modules = {p.stem for p in (ROOT / "flows" / "steps").glob("*.py")}
+    assert not modules & set(steps.__all__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from intel.db import session_scope
 from intel.models import Report, Source
@@ -10,7 +11,9 @@ from intel.store import REPORT_COLUMNS, load_reports
 
 
 def _add(session, **kw):
-    base = dict(observed_on=dt.date(2022, 1, 1), country="NG", lat=6.3, lon=5.6, fingerprint=str(kw))
+    base: dict[str, Any] = dict(
+        observed_on=dt.date(2022, 1, 1), country="NG", lat=6.3, lon=5.6, fingerprint=str(kw)
+    )
     base.update(kw)
     r = Report(**base)
     session.add(r)
@@ -56,7 +59,7 @@ def _row_object_frame(session, **filters):
 
     store._frame = spy
     try:
-        store.load_reports(session, **filters)
+        store.load_reports(session, columnar=False, **filters)
     finally:
         store._frame = real
     rows = session.connection().execute(captured["stmt"]).all()
@@ -72,12 +75,14 @@ def _row_object_frame(session, **filters):
     return df.astype({c: t for c, t in REPORT_COLUMNS.items() if t != "object"})
 
 
-def test_columns_read_from_the_driver_equal_the_row_object_frame(engine, monkeypatch):
-    """Column by column, dtypes and missing values included, on both engines; read two rows at a
-    time, so that the frame is put together from several chunks."""
+def test_columns_read_from_the_driver_equal_the_row_object_frame(engine, monkeypatch, caplog):
+    """Column by column, dtypes and missing values included, on both engines, through the session's
+    connection (two rows at a time, so that the frame is put together from several chunks) and as
+    Arrow columns through the ADBC driver."""
     import pandas as pd
 
     import intel.store as store
+    from intel import columnar
 
     monkeypatch.setattr(store, "_CHUNK_ROWS", 2)
 
@@ -99,10 +104,58 @@ def test_columns_read_from_the_driver_equal_the_row_object_frame(engine, monkeyp
             {"since": dt.date(2020, 1, 1), "min_reliability": "C"},
             {"since": dt.date(2030, 1, 1)},
         ):
-            got, want = load_reports(s, **filters), _row_object_frame(s, **filters)
-            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            want = _row_object_frame(s, **filters)
+            pd.testing.assert_frame_equal(load_reports(s, columnar=False, **filters), want, check_exact=True)
+            pd.testing.assert_frame_equal(load_reports(s, **filters), want, check_exact=True)
         full = load_reports(s, include_duplicates=True, include_aggregates=True).set_index("id")
+        assert columnar.arrow_source(s) is not None
+    assert "ADBC read failed" not in caplog.text
     # worked by hand: the incident and its two corroborations, the unsourced row, the aggregate
     assert full.loc[a.id, "corroboration"] == 3 and bool(full.loc[a.id, "simulated"])
     assert full["source"].tolist().count("unknown source") == 2
     assert full["lat"].isna().sum() == 1 and full.loc[a.id, "observed_on"] == pd.Timestamp("2022-01-01")
+
+
+def test_arrow_read_fixes_types_when_the_first_rows_are_null(engine, caplog):
+    """The SQLite ADBC driver guesses a column's type from the rows it has seen: 1,500 reports
+    without an admin area, then one with it, must still give a text column; a column with no value
+    at all (destination) is objects, as the row-object frame has it; both engines."""
+    import pandas as pd
+
+    from intel import columnar
+
+    with session_scope(engine) as s:
+        src = Source(kind="news", name="Vanguard", reliability="C")
+        s.add(src)
+        s.flush()
+        s.add_all(
+            Report(observed_on=dt.date(2022, 1, 1 + i % 28), country="NG", lat=6.0 + i / 1e4, lon=5.6,
+                   fingerprint=f"f{i}", source_id=src.id, reliability="C")
+            for i in range(1500)
+        )  # fmt: skip
+        s.flush()
+        last = _add(s, admin1="Edo", origin="NG", reliability="B", source_id=src.id)
+    with session_scope(engine) as s:
+        assert columnar.arrow_source(s) is not None  # the Arrow read is the one under test
+        got = load_reports(s)
+        want = _row_object_frame(s)
+    assert "ADBC read failed" not in caplog.text  # no fall-back to the session's connection
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert len(got) == 1501 and got["admin1"].isna().sum() == 1500
+    assert got.set_index("id").loc[last.id, "admin1"] == "Edo"
+    assert got["destination"].dtype == object and got["destination"].isna().all()
+
+
+def test_uncommitted_reports_are_read_through_the_session(engine):
+    """A fresh connection cannot see what the session wrote and has not committed: then the
+    session's own connection reads, and the new report is in the frame; once committed, Arrow."""
+    from intel import columnar
+
+    with session_scope(engine) as s:
+        assert columnar.arrow_source(s) is not None  # nothing written yet
+        a = _add(s, reliability="C", exploitation="sexual")
+        assert columnar.arrow_source(s) is None
+        assert load_reports(s)["id"].tolist() == [a.id]
+    with session_scope(engine) as s:
+        assert load_reports(s)["id"].tolist() == [a.id]
+        assert columnar.arrow_source(s) is not None

@@ -60,7 +60,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str
         "token": "no-such-link",
         "import_id": "1",
         "job_id": "no-such-job",
-        "result_id": "no-such-result",
+        "key": "no-such-result",
     }
     return client, params
 

@@ -168,6 +168,25 @@ def test_a_new_tip_is_counted_at_once_though_figures_are_kept(
     assert after[store["B"]].cost_per_actionable_tip == pytest.approx(120.0)
 
 
+def test_a_campaigns_outcomes_are_kept_until_a_new_tip_changes_them(
+    any_store: tuple[Engine, dict[str, int]],
+) -> None:
+    from intel.errors import NotFound
+
+    engine, store = any_store
+    with Session(engine) as s:
+        first = CACHE.outcomes(s, campaign_id=store["B"])
+        assert CACHE.outcomes(s, campaign_id=store["B"]) is first  # kept, not worked out again
+        assert first.to_dict() == campaign_outcomes(s, campaign_id=store["B"]).to_dict()
+        s.add(Tip(campaign_id=store["B"], text_encrypted=b"x", status="actionable"))
+        s.commit()
+        after_tip = CACHE.outcomes(s, campaign_id=store["B"])
+        assert after_tip is not first and after_tip.totals["tips"] == first.totals["tips"] + 1
+        assert CACHE.outcomes(s, campaign_id=store["A"]) is CACHE.outcomes(s, campaign_id=store["A"])
+        with pytest.raises(NotFound):
+            CACHE.outcomes(s, campaign_id=999_999)
+
+
 def _cells(html: str, table: str) -> list[list[str]]:
     body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
     return [

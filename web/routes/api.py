@@ -125,9 +125,9 @@ def api_tips(session: SessionDep, user: UserDep, status: str | None = None) -> l
 @router.get("/outcomes/{campaign_id}")
 def api_outcomes(session: SessionDep, user: UserDep, campaign_id: RowId) -> dict[str, Any]:
     """A campaign's outcome metrics (``simulated`` says whether demo data is behind them)."""
-    from campaigns.feedback.outcomes import campaign_outcomes
+    from campaigns.feedback.portfolio import CACHE
 
-    return campaign_outcomes(session, campaign_id=campaign_id).to_dict()
+    return CACHE.outcomes(session, campaign_id=campaign_id).to_dict()
 
 
 @router.get("/campaigns/{campaign_id}/tips")

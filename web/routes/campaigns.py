@@ -186,10 +186,10 @@ def campaign(
 @router.get("/campaigns/{campaign_id}/map", response_class=HTMLResponse)
 def campaign_map(session: SessionDep, user: UserDep, campaign_id: RowId) -> HTMLResponse:
     """The targets on the route, as a full page (embedded by the campaign page); nothing remote."""
-    from campaigns.plan.maps import map_rows, targets_map
+    from campaigns.plan.maps import map_rows, targets_map_html
 
     targets, route = map_rows(session, campaign_id=campaign_id)
-    return HTMLResponse(targets_map(targets, route=route).get_root().render())
+    return HTMLResponse(targets_map_html(targets, route=route))
 
 
 @router.post("/campaigns/{campaign_id}/approve")

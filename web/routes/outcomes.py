@@ -23,9 +23,9 @@ def _none(v: object) -> float | None:
 @router.get("/outcomes/{campaign_id}", response_class=HTMLResponse)
 def outcomes(request: Request, session: SessionDep, user: UserDep, campaign_id: RowId) -> HTMLResponse:
     """A campaign's outcome metrics with charts."""
-    from campaigns.feedback.outcomes import campaign_outcomes  # pandas: imported on first use
+    from campaigns.feedback.portfolio import CACHE  # pandas: imported on first use
 
-    out = campaign_outcomes(session, campaign_id=campaign_id)
+    out = CACHE.outcomes(session, campaign_id=campaign_id)
     rows = out.to_dict()["rows"]
     labels = [f"{r['target']} · {r['locale']}" for r in rows]
     sim = out.simulated

@@ -108,3 +108,23 @@ def test_the_campaign_map_has_a_legend_town_labels_and_opens_on_route_and_target
     assert [float(b) for b in bounds] == pytest.approx([6.34 - 0.5, 5.62 - 0.5, 41.9 + 0.5, 12.5 + 0.5])
     only_nigeria = targets_map([uromi]).get_root().render()
     assert "EU/EEA (no 13-17" not in only_nigeria and "route:" not in only_nigeria  # only what is drawn
+
+
+def test_a_kept_campaign_map_is_drawn_again_when_a_target_or_the_route_changes():
+    from campaigns.plan.maps import targets_map_html
+    from intel.models import Route
+
+    route = Route(
+        name="Benin City > Rome", corridor_km=100.0,
+        waypoints=[{"name": "Benin City", "lat": 6.34, "lon": 5.62}, {"name": "Rome", "lat": 41.9, "lon": 12.48}],
+    )  # fmt: skip
+    uromi = _target("Uromi", 6.7, 6.33)
+    first = targets_map_html([uromi], route=route)
+    assert targets_map_html([_target("Uromi", 6.7, 6.33)], route=route) is first  # kept, not drawn again
+    assert "Uromi: 10 km" in first and "route: Benin City &gt; Rome" in first.replace("\\u003e", ">")
+    wider = _target("Uromi", 6.7, 6.33)
+    wider.radius_km = 25
+    assert "Uromi: 25 km" in targets_map_html([wider], route=route)
+    route.corridor_km = 50.0
+    assert "corridor, 50 km either side" in targets_map_html([uromi], route=route).replace("\\u003c", "<")
+    assert "route:" not in targets_map_html([uromi])
