@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from campaigns.policy import Finding, campaign_findings, refusals
 from intel.errors import Conflict, CounterflowError, NotFound
@@ -239,6 +240,13 @@ async def create_campaign(
 ) -> Response:
     """Plan the draft (``flows.steps.plan``) and open it; bad input shows the form again (422)."""
     form = await _form(request)
+    # the step's database work runs in the thread pool, never on the event loop
+    return await run_in_threadpool(_create_campaign, form, request, session, settings, user)
+
+
+def _create_campaign(
+    form: Any, request: Request, session: Session, settings: Settings, user: Any
+) -> Response:
     run = _run_of(form, session)
     read = read_plan(form)
     if read.errors:
@@ -268,6 +276,13 @@ async def plan_preflight(
 ) -> HTMLResponse:
     """The preflight findings of the plan form as it stands (HTML fragment); nothing is saved."""
     form = await _form(request)
+    # the step's database work runs in the thread pool, never on the event loop
+    return await run_in_threadpool(_plan_preflight, form, request, session, settings, user)
+
+
+def _plan_preflight(
+    form: Any, request: Request, session: Session, settings: Settings, user: Any
+) -> HTMLResponse:
     run = _run_of(form, session)
     read = read_plan(form)
     if read.errors:
@@ -334,9 +349,16 @@ async def edit_campaign(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, campaign_id: RowId
 ) -> Response:
     """Save the edit through ``flows.steps.edit`` (as ``counterflow campaign edit``)."""
+    form = await _form(request)
+    # the step's database work runs in the thread pool, never on the event loop
+    return await run_in_threadpool(_edit_campaign, form, request, session, settings, user, campaign_id)
+
+
+def _edit_campaign(
+    form: Any, request: Request, session: Session, settings: Settings, user: Any, campaign_id: int
+) -> Response:
     from flows import steps
 
-    form = await _form(request)
     campaign = _campaign(session, campaign_id)
     _editable(campaign)
     read = read_edit(form, campaign)
@@ -369,9 +391,16 @@ async def edit_preflight(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, campaign_id: RowId
 ) -> HTMLResponse:
     """The preflight findings of the edit form as it stands (HTML fragment); nothing is saved."""
+    form = await _form(request)
+    # the step's database work runs in the thread pool, never on the event loop
+    return await run_in_threadpool(_edit_preflight, form, request, session, settings, user, campaign_id)
+
+
+def _edit_preflight(
+    form: Any, request: Request, session: Session, settings: Settings, user: Any, campaign_id: int
+) -> HTMLResponse:
     from flows import steps
 
-    form = await _form(request)
     campaign = _campaign(session, campaign_id)
     read = read_edit(form, campaign)
     errors = {k: v for k, v in read.errors.items() if k != "form"}
