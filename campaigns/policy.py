@@ -318,7 +318,7 @@ def local_today(now: dt.datetime, zones: list[str]) -> tuple[dt.date, str]:
 
 
 #: Statuses of a campaign whose posts have not gone out: a start in the past is refused.
-NOT_STARTED = ("draft", "approved")
+NOT_STARTED = ("draft", "submitted", "approved")
 
 
 def check_dates(campaign: Campaign, targets: Sequence[Target], now: dt.datetime) -> list[Finding]:

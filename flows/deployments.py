@@ -41,6 +41,11 @@ SCHEDULES: dict[str, tuple[str, str | None, str]] = {
     # The whole loop on a file needs a plan and a grant that no schedule can invent: on demand.
     # The weekly loop runs per saved plan template (flows/templates.py), see build_deployments.
     "loop": ("loop-on-demand", None, "The whole loop on a reports file, with a plan."),
+    "purge partner overlays": (
+        "purge-partner-overlays-daily",
+        "30 1 * * *",
+        "Every night: delete partners' overlays kept longer than COUNTERFLOW_PARTNER_KEEP_DAYS.",
+    ),
     "backtest": (
         "backtest-on-demand",
         None,

@@ -379,6 +379,19 @@ def publish_flow(
     return {"approval": decided, "schedule": scheduled, "publish": published}
 
 
+@task(name="purge partner overlays", cache_policy=NONE)
+def purge_overlays_task(home: str, database_url: str | None = None) -> dict[str, int]:
+    """Delete the partner overlays older than the retention setting."""
+    with flow_session(home, database_url) as (s, settings):
+        return steps.purge_overlays(s, settings=settings)
+
+
+@flow(name="purge partner overlays")
+def purge_overlays_flow(home: str = "counterflow-data", database_url: str | None = None) -> dict[str, int]:
+    """Delete partners' overlays (records and results) kept longer than ``partner_keep_days``."""
+    return purge_overlays_task(home, database_url)
+
+
 @flow(name="feedback")
 def feedback_flow(
     campaign_id: int | None = None,
@@ -564,4 +577,5 @@ ALL_FLOWS: list[Flow[Any, Any]] = [
     loop_flow,
     weekly_loop_flow,
     backtest_flow,
+    purge_overlays_flow,
 ]

@@ -11,7 +11,13 @@ Each site gets, from a stored hotspot run and the US Department of Labor's 2022 
   run with ``bin`` > 0, at its stored point, the weighted centre of its reports); 0 when the
   site's own cell is one;
 - whether its country and good are listed for forced labour or child labour (a good listed for
-  its inputs counts through the input's country).
+  its inputs counts through the input's country);
+- ``country_hotspots`` and ``country_forecast``: the run's significant cells in the site's
+  country and the forecast summed over the country's cells. These are the only hotspot figures
+  a site placed only to its country gets: its place supports no finer answer;
+- ``types_nearby``: the exploitation types of the reports within ``NEARBY_KM`` (50 km) of the
+  centre of the site's 0.1-degree square (at most 8 km from the site), or in its country for a site placed only to its country, counted by type, a count under
+  ``k`` (11, as in every partner export) shown as ``<k``. Never a report, a place or a date.
 
 **The score** (0 to 100) is a weighted sum, each part in the output with its words:
 
@@ -60,6 +66,9 @@ WEIGHTS: dict[str, float] = {
 }
 #: Distance at which ``near_hotspot`` is worth half its points.
 HALF_KM = 50.0
+#: Radius of ``types_nearby``, from the centre of the site's square of ``GRID_DEG`` degrees.
+NEARBY_KM = 50.0
+GRID_DEG = 0.1
 #: Trend classes that count as rising.
 RISING = frozenset({"new hot spot", "consecutive hot spot", "intensifying hot spot"})
 #: Said with every output.
@@ -75,7 +84,8 @@ READ_AS = "risk indicator for due diligence, not an accusation"
 SITE_COLUMNS = ["id", "line", "lat", "lon", "country", "good", "sector", "precision", "place"]
 SCORED_COLUMNS = [
     "rank", "id", "score", "country", "country_name", "good", "sector", "place", "precision",
-    "cell", "bin", "forecast", "trend", "nearest_km", "dol_forced_labour", "dol_child_labour",
+    "lat", "lon", "cell", "bin", "forecast", "trend", "nearest_km", "country_hotspots", "country_forecast",
+    "types_nearby", "dol_forced_labour", "dol_child_labour",
     *(f"points_{k}" for k in WEIGHTS), "reasons", "line", "read_as",
 ]  # fmt: skip
 
@@ -118,13 +128,91 @@ def _forecast_of(reasons: object) -> float:
     return float("nan")
 
 
+def _chord(km: float) -> float:
+    return float(2.0 * np.sin(km / EARTH_RADIUS_KM / 2.0))
+
+
+def types_nearby(sites: pd.DataFrame, reports: pd.DataFrame | None, *, k: int) -> list[str]:
+    """Per site, the exploitation types of the reports within ``NEARBY_KM`` of its ``GRID_DEG``
+    square's centre (placed sites) or in its country (sites placed only to their country), as "label n; label <k", most first.
+
+    >>> reps = pd.DataFrame({"lat": [6.3] * 12 + [9.0], "lon": [5.6] * 13, "country": ["NG"] * 13,
+    ...                      "exploitation": ["sexual"] * 12 + ["forced_labour"]})
+    >>> s = pd.DataFrame({"lat": [6.31, np.nan, 30.0], "lon": [5.6, np.nan, 5.6], "country": ["NG", "NG", "LY"]})
+    >>> types_nearby(s, reps, k=11)
+    ['sexual exploitation 12', 'sexual exploitation 12; forced labour <11', '']
+    """
+    from intel.taxonomy import term
+
+    n = len(sites)
+    if reports is None or reports.empty or n == 0:
+        return [""] * n
+    reps = reports[["lat", "lon", "country", "exploitation"]].copy()
+    reps["type"] = reps["exploitation"].fillna("").astype(str).str.split("|")
+    reps = reps.explode("type")
+    reps = reps[reps["type"] != ""]
+    lat = sites["lat"].to_numpy(float)
+    lon = sites["lon"].to_numpy(float)
+    placed = ~(np.isnan(lat) | np.isnan(lon))
+    # counted from the centre of the site's GRID_DEG square (at most 8 km off), or for its
+    # country: every site of one square (one country) shares one look-up and one wording, and a
+    # count never pins a site closer than its square
+    cols = round(360 / GRID_DEG) + 1  # a square's key: (row + half the rows) * cols + col + half the cols
+    row = np.round(lat[placed] / GRID_DEG).astype(np.int64) + round(90 / GRID_DEG)
+    cell_key = row * cols + np.round(lon[placed] / GRID_DEG).astype(np.int64) + round(180 / GRID_DEG)
+    squares, square_of = np.unique(cell_key, return_inverse=True)
+    countries, country_of = np.unique(
+        sites["country"].fillna("").astype(str).to_numpy()[~placed], return_inverse=True
+    )
+    centres = unit_xyz(
+        (squares // cols - round(90 / GRID_DEG)) * GRID_DEG,
+        (squares % cols - round(180 / GRID_DEG)) * GRID_DEG,
+    )
+    labels: list[str] = []
+    columns: list[np.ndarray] = []  # per type: the count of each square, then of each country
+    for code, group in reps.groupby("type"):
+        pts = group.dropna(subset=["lat", "lon"])
+        per_square = np.zeros(len(squares), dtype=np.int64)
+        if len(squares) and len(pts):
+            tree = cKDTree(unit_xyz(pts["lat"].to_numpy(float), pts["lon"].to_numpy(float)))
+            per_square = np.asarray(tree.query_ball_point(centres, r=_chord(NEARBY_KM), return_length=True))
+        per_country = pd.Series(countries).map(group["country"].value_counts()).fillna(0).to_numpy(np.int64)
+        both = np.concatenate([per_square, per_country])
+        if both.any():
+            try:
+                labels.append(term("exploitation", str(code)).label)
+            except Exception:  # a code the taxonomy no longer has keeps its code
+                labels.append(str(code))
+            columns.append(both)
+    if not labels:
+        return [""] * n
+
+    def words(row: list[int]) -> str:
+        order = sorted(((c, lb) for c, lb in zip(row, labels, strict=True) if c > 0), reverse=True)
+        return "; ".join(f"{lb} {c if c >= k else f'<{k}'}" for c, lb in order)
+
+    said = np.array([words(r) for r in np.column_stack(columns).tolist()], dtype=object)
+    key = np.empty(n, dtype=np.int64)
+    key[placed] = square_of.reshape(-1)
+    key[~placed] = len(squares) + country_of.reshape(-1)
+    out: list[str] = said[key].tolist()
+    return out
+
+
 def score_sites(
-    sites: pd.DataFrame, cells: pd.DataFrame, *, resolution: int | None, run_id: int | None = None
+    sites: pd.DataFrame,
+    cells: pd.DataFrame,
+    *,
+    resolution: int | None,
+    run_id: int | None = None,
+    reports: pd.DataFrame | None = None,
+    k: int = 11,
 ) -> Overlay:
     """Score each site against a run's stored cells (``intel.hotspot_store.load_run``'s frame).
 
     ``resolution`` is the run's H3 resolution; a run of places (no resolution) is refused.
-    Sites come ranked, highest score first (ties by id).
+    ``reports`` (``intel.store.load_reports``'s frame) gives ``types_nearby``, counts under
+    ``k`` suppressed. Sites come ranked, highest score first (ties by id).
     """
     if resolution is None:
         raise CounterflowError(
@@ -155,10 +243,22 @@ def score_sites(
     inside = bins > 0
     nearest = np.where(inside, 0.0, nearest)
     rising = np.array([isinstance(t, str) and t in RISING for t in trends], dtype=bool)
+    cell_country = cells["country"] if "country" in cells else pd.Series("", index=cells.index)
+    by_country = pd.DataFrame(
+        {"country": cell_country.fillna("").astype(str), "hot": cells["bin"] > 0,
+         "fc": cells["reasons"].map(_forecast_of) if "reasons" in cells else np.nan}
+    ).groupby("country").agg(hot=("hot", "sum"), fc=("fc", "sum"))  # fmt: skip
+    site_country = sites["country"].fillna("").astype(str)
+    country_hot = site_country.map(by_country["hot"]).fillna(0).astype(int).to_numpy()
+    country_fc = site_country.map(by_country["fc"]).fillna(0.0).round(2).to_numpy(float)
+    nearby = types_nearby(sites, reports, k=k)
 
     pairs = [
         (c if isinstance(c, str) else "", g if isinstance(g, str) else "")
-        for c, g in zip(sites["country"], sites["good"], strict=True)
+        # plain object arrays: iterating a pandas string column goes element by element through Arrow
+        for c, g in zip(
+            sites["country"].to_numpy(dtype=object), sites["good"].to_numpy(dtype=object), strict=True
+        )
     ]
     known = {(c, g): listing(c, g) if c and g else None for c, g in set(pairs)}  # once per distinct pair
     listings = [known[p] for p in pairs]
@@ -186,10 +286,17 @@ def score_sites(
     reasons = []
     rows = zip(pairs, placed.tolist(), inside.tolist(), bins.tolist(), nearest.tolist(), rising.tolist(),
                trends.tolist(), forecasts.tolist(), strict=True)  # fmt: skip
-    for pair, at, hot_here, b, km, up, trend, fc in rows:  # plain Python values: fast per site
-        words = [said[pair]]
+    extra = zip(country_hot.tolist(), country_fc.tolist(), nearby, strict=True)
+    for (pair, at, hot_here, b, km, up, trend, fc), (c_hot, c_fc, near) in zip(rows, extra, strict=True):
+        words = [said[pair]]  # plain Python values: fast per site
         if not at:
-            words.append("placed only to its country: no hotspot cell, distance or trend")
+            words.append(
+                f"placed only to its country: no hotspot cell, distance or trend; {c_hot} significant "
+                f"hotspot cell(s) in {country_name(pair[0]) if pair[0] else 'its country'}, "
+                f"forecast {c_fc:g} reports there"
+            )
+            if near:
+                words.append(f"reported in the country: {near}")
         else:
             if hot_here:
                 words.append(f"inside a significant hotspot (Gi* bin {b})")
@@ -203,6 +310,8 @@ def score_sites(
                 words.append(f"trend here: {trend}")
             if fc == fc:
                 words.append(f"forecast here: {fc:g} reports")
+            if near:
+                words.append(f"reported within {NEARBY_KM:g} km: {near}")
         reasons.append("; ".join(words))
 
     out = pd.DataFrame(
@@ -215,11 +324,16 @@ def score_sites(
             "sector": sites["sector"].fillna("").to_numpy(),
             "place": sites["place"].fillna("").to_numpy(),
             "precision": sites["precision"].to_numpy(),
+            "lat": lat,
+            "lon": lon,
             "cell": site_cells,
             "bin": np.where(placed, bins, 0),
             "forecast": forecasts,
             "trend": [t if isinstance(t, str) else "" for t in trends],
             "nearest_km": np.round(nearest, 1),
+            "country_hotspots": country_hot,
+            "country_forecast": country_fc,
+            "types_nearby": nearby,
             "dol_forced_labour": forced,
             "dol_child_labour": child,
             **{f"points_{k}": np.round(v, 2) for k, v in points.items()},

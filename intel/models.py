@@ -253,7 +253,7 @@ class Campaign(SQLModel, table=True):
     name: str
     route_id: int | None = Field(default=None, foreign_key="route.id")
     hotspot_run_id: int | None = Field(default=None, foreign_key="hotspotrun.id")
-    status: str = "draft"  # draft, approved, scheduled, published, finished
+    status: str = "draft"  # draft, submitted, approved, scheduled, published, finished
     author: str
     approved_by: str | None = None
     approved_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
@@ -425,3 +425,37 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = _json()
 
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+
+# --- partner overlays --------------------------------------------------------------
+
+
+class PartnerUpload(SQLModel, table=True):
+    """One overlay a partner ran: whose it is, what it held, its summary and rejects.
+
+    Partner rows never enter the intelligence tables; these two tables hold them for their owner
+    only, and ``counterflow overlay purge`` deletes them after ``partner_keep_days``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # the unguessable name of the result in its address
+    owner_id: int = Field(foreign_key="user.id", index=True)  # the partner account that uploaded it
+    kind: str  # sites or transactions
+    file_name: str
+    run_id: int | None = None  # the hotspot run sites were scored against
+    created_at: dt.datetime = _ts(index=True)
+    n_records: int = 0
+    summary: list[dict[str, Any]] = _json([])
+    rejects: list[list[Any]] = _json([])  # [line, id, reason]
+    notes: list[str] = _json([])
+
+
+class PartnerRecord(SQLModel, table=True):
+    """One scored record of a partner's upload: its rank, score and the whole ranked row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    upload_id: int = Field(foreign_key="partnerupload.id", index=True)
+    rank: int
+    record_id: str
+    score: float
+    row: dict[str, Any] = _json()

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import MultiFernet
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from intel import tipkeys
@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     """OpenID Connect client secret (never logged)."""
     oidc_username_claim: str = "preferred_username"
     """Claim of the ID token that names the counterflow user (who must exist in the store)."""
+    partner_keep_days: int = Field(default=30, ge=1)
+    """Days a partner's overlay (its records and scored results) is kept before ``counterflow
+    overlay purge`` (and the daily purge deployment) deletes it."""
 
     @field_validator("home", "tip_key_file")
     @classmethod

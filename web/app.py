@@ -34,6 +34,7 @@ from web.routes import (
     home,
     hotspots,
     imports,
+    manage,
     outcomes,
     overlay,
     portfolio,
@@ -159,6 +160,7 @@ def create_app(
         hotspots,
         imports,
         figures,
+        manage,  # before campaigns: /campaigns/new is not a campaign id
         campaigns,
         tips,
         outcomes,

@@ -36,7 +36,11 @@ MAX_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="the id of a row, from a list page")]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_db)]
+#: ``scope="function"``: the session commits when the route returns, before the response goes
+#: out. With FastAPI's default for ``yield`` dependencies it committed after the response was
+#: sent, so a browser that followed a post's redirect at once could read the store before the
+#: commit (an import's result page answered 404, a review not yet recorded).
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_optional_user(request: Request, session: SessionDep) -> User | None:

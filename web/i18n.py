@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +28,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from campaigns.copy.i18n import FORMAT_FALLBACK, direction, format_number, formatting_locale
+from campaigns.copy.messages import is_variant
 
 DOMAIN = "tipform"
 LOCALES: tuple[str, ...] = ("en", "pcm", "yo", "ig", "ha", "bin", "ar", "it", "fr")
@@ -77,7 +79,9 @@ def _is_reviewed(code: str, _version: tuple[str, float]) -> bool:
     catalog = _catalog(code)
     if catalog is None:
         return False
-    messages = [m for m in catalog if m.id]
+    # gendered variants are optional (an empty one gives the neutral text) and a fuzzy one is
+    # never compiled in: the catalog's review is that of its neutral messages
+    messages = [m for m in catalog if m.id and not is_variant(m.context)]
     return bool(messages) and all(
         not m.fuzzy and (all(m.string) if isinstance(m.string, tuple | list) else bool(m.string))
         for m in messages
@@ -105,6 +109,24 @@ def _translations(code: str, _version: tuple[str, float]) -> gettext.NullTransla
     write_mo(buf, catalog, use_fuzzy=False)
     buf.seek(0)
     return gettext.GNUTranslations(buf)
+
+
+def gendered_gettext(code: str, gender: str | None) -> Callable[[str], str]:
+    """``gettext`` for a tip-form locale that prefers the ``gender`` variant of a message (context
+    ``feminine`` or ``masculine``) and falls back to the neutral message (``None``: neutral).
+
+    >>> gendered_gettext("en", "feminine")("Send")
+    'Send'
+    """
+    tr = translations(code)
+    if gender is None:
+        return tr.gettext
+
+    def pick(message: str) -> str:
+        found = tr.pgettext(gender, message)
+        return found if found != message else tr.gettext(message)
+
+    return pick
 
 
 def translations(code: str) -> gettext.NullTranslations:

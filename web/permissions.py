@@ -42,6 +42,9 @@ Access = _Public | frozenset[Role]
 #: Who imports files and runs hotspots: analysts and admins.
 ANALYSTS: Final = frozenset({Role.ANALYST, Role.ADMIN})
 
+#: Who plans, edits, reviews copy, submits and publishes campaigns: campaign managers and admins.
+MANAGERS: Final = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN})
+
 TABLE: dict[str, Access] = {
     # public: home, the tip form and its API, signing in and out, setting a password
     "GET /": PUBLIC,
@@ -85,6 +88,20 @@ TABLE: dict[str, Access] = {
     "GET /api/hotspots/{run_id}": STAFF,
     "GET /api/campaigns": STAFF,
     "GET /api/campaigns/{campaign_id}": STAFF,
+    # the campaign manager's work: plan, edit, review copy, submit, publish (the steps check the rest)
+    "GET /campaigns/new": MANAGERS,
+    "POST /campaigns": MANAGERS,
+    "POST /campaigns/preflight": MANAGERS,  # findings of a form as it stands; nothing saved
+    "GET /campaigns/{campaign_id}/edit": MANAGERS,
+    "POST /campaigns/{campaign_id}/edit": MANAGERS,
+    "POST /campaigns/{campaign_id}/preflight": MANAGERS,
+    "GET /campaigns/{campaign_id}/copy": STAFF,
+    "GET /campaigns/{campaign_id}/copy/{locale}": STAFF,
+    "POST /campaigns/{campaign_id}/copy/{locale}/review": MANAGERS,
+    "GET /campaigns/{campaign_id}/schedule": STAFF,
+    "GET /campaigns/{campaign_id}/schedule.ics": STAFF,
+    "POST /campaigns/{campaign_id}/submit": MANAGERS,
+    "POST /campaigns/{campaign_id}/publish": MANAGERS,
     # approving (never one's own campaign: checked by the approval itself)
     "POST /campaigns/{campaign_id}/approve": APPROVING_ROLES,
     # tips: text and triage for tip readers, aggregated counts for more
@@ -102,9 +119,13 @@ TABLE: dict[str, Access] = {
     # partner overlays: a partner's only pages; a result is its owner's alone (checked by the route)
     "GET /overlay": OVERLAY_USERS,
     "POST /overlay": OVERLAY_USERS,
-    "GET /overlay/{result_id}": OVERLAY_USERS,
-    "GET /overlay/{result_id}/ranked.csv": OVERLAY_USERS,
-    "GET /overlay/{result_id}/summary.csv": OVERLAY_USERS,
+    "GET /overlay/{key}": OVERLAY_USERS,
+    "GET /overlay/{key}/ranked.csv": OVERLAY_USERS,
+    "GET /overlay/{key}/ranked.xlsx": OVERLAY_USERS,
+    "GET /overlay/{key}/summary.csv": OVERLAY_USERS,
+    "GET /overlay/{key}/map": OVERLAY_USERS,
+    "GET /overlay/{key}/map.png": OVERLAY_USERS,
+    "POST /overlay/{key}/delete": OVERLAY_USERS,
 }
 
 

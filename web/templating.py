@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from web.readable import detail_text, reasons_text, word
 
@@ -43,6 +45,17 @@ def _when(value: dt.datetime | dt.date | None) -> str:
     return value.isoformat()
 
 
+#: Runs of digits (with the signs and spaces of a phone number) that keep their order in RTL text.
+_NUMBER = re.compile(r"\+?\d[\d\s().-]*\d|\d")
+
+
+def _bdi(value: Any) -> Markup:
+    """Text (escaped) with every number isolated in ``<bdi>``, so it reads the same inside
+    right-to-left copy: ``"Call +218 91 000"`` -> ``Call <bdi>+218 91 000</bdi>``."""
+    text = str(escape("" if value is None else value))
+    return Markup(_NUMBER.sub(lambda m: f"<bdi>{m.group(0)}</bdi>", text))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -57,6 +70,7 @@ def environment() -> Environment:
     env.filters["reasons"] = reasons_text
     env.filters["detail"] = detail_text
     env.filters["word"] = word
+    env.filters["bdi"] = _bdi
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return env
 

@@ -1,7 +1,10 @@
 """The public tip form's messages and its per-client rate limit.
 
 Every user-visible string of the form is a gettext message of the ``tipform`` domain (see
-``web.i18n``); this module is where they are extracted from.
+``web.i18n``); this module is where they are extracted from. A message whose note says it
+"addresses the reader" also has feminine and masculine variants (contexts ``feminine``,
+``masculine``): a form reached from a campaign for women only speaks to a woman where the
+catalog has the variant, and falls back to the neutral message where it has not.
 """
 
 from __future__ import annotations
@@ -23,39 +26,60 @@ def N_(message: str) -> str:
 
 
 MESSAGES: dict[str, str] = {
-    # TRANSLATORS: heading of the public anonymous tip form
-    "title": N_("Report what you know"),
+    # TRANSLATORS: heading of the public tip form (the page every campaign link opens); read by
+    # people at risk and those who worry about them. At most 40 characters. The ads' link text
+    # says the same words: keep them the same as there. Addresses the reader.
+    "title": N_("Tell us privately"),
+    # TRANSLATORS: first paragraph of the tip form; read by people at risk and those who worry
+    # about them. At most 250 characters. The reader may write about themselves or about others.
+    # Addresses the reader.
     "intro": N_(
-        "Tell us what you saw or heard about people being tricked, moved or forced to work. "
-        "You do not need to give your name."
+        "Tell us what is happening to you, or what you saw or heard about people being tricked, "
+        "moved or forced to work. You do not have to give your name."
     ),
-    # TRANSLATORS: a promise to the person sending the tip; keep it exact
+    # TRANSLATORS: a promise to the person sending the tip, under the intro; keep its meaning
+    # exact (nothing stronger, nothing weaker). At most 250 characters. "IP address" may stay in
+    # English if your readers know it so. Addresses the reader.
     "privacy": N_(
-        "This form is anonymous: it sets no cookies and does not record your IP address. "
+        "This form is private: it sets no cookies and does not record your IP address. "
         "Do not write your own name or phone number unless you want to be contacted."
     ),
-    # TRANSLATORS: label of the tip text box
+    # TRANSLATORS: label of the tip's text box on the tip form. At most 40 characters.
     "what": N_("What happened?"),
+    # TRANSLATORS: label of the optional place box on the tip form. At most 60 characters.
     "where": N_("Where did it happen? (town or area, optional)"),
-    # TRANSLATORS: button that sends the tip
+    # TRANSLATORS: button that sends the tip. At most 20 characters.
     "send": N_("Send"),
+    # TRANSLATORS: heading of the thank-you page after a tip is sent. At most 60 characters.
     "thanks": N_("Thank you. Your tip has been received."),
-    "next": N_("Trained staff will read it. If someone is in danger now, call the local emergency number."),
+    # TRANSLATORS: on the thank-you page; read by the person who sent the tip, who may be in
+    # danger. At most 160 characters. Do not add advice to call the police or an emergency
+    # number: the helpline is named just below. Addresses the reader.
+    "next": N_(
+        "Trained staff will read it. If you or someone else is in danger now, contact the helpline below."
+    ),
+    # TRANSLATORS: link back to an empty tip form, on the thank-you page. At most 30 characters.
     "again": N_("Send another tip"),
-    # TRANSLATORS: error when the tip text is empty
+    # TRANSLATORS: error on the tip form when the tip text is empty. At most 80 characters.
     "empty": N_("Please write what happened before sending."),
-    # TRANSLATORS: error; %(length)s and %(limit)s are numbers
+    # TRANSLATORS: error on the tip form; %(length)s and %(limit)s are numbers: keep both
+    # exactly. At most 120 characters.
     "too_long": N_("Your tip is %(length)s characters long. Please keep it under %(limit)s characters."),
+    # TRANSLATORS: error on the tip form when too many tips arrive at once. At most 120 characters.
     "busy": N_("Too many tips are arriving right now. Please wait a minute and send it again."),
-    # TRANSLATORS: heading above a form error
+    # TRANSLATORS: heading above an error on the tip form. At most 40 characters.
     "problem": N_("There is a problem with your tip"),
-    # TRANSLATORS: label of the language switcher
+    # TRANSLATORS: label of the language menu of the tip form. At most 20 characters.
     "language": N_("Language"),
+    # TRANSLATORS: error on the tip form when the place cannot be read. At most 100 characters.
     "bad_location": N_("The location is not valid. Leave it empty or give a town name."),
-    # TRANSLATORS: under the form and on the thank-you page; %(org)s is the organisation that receives tips
+    # TRANSLATORS: under the tip form and on the thank-you page; %(org)s is the organisation that
+    # receives tips: keep %(org)s exactly. At most 80 characters.
     "received_by": N_("Your tip goes to %(org)s."),
-    # TRANSLATORS: %(helpline)s is the country's anti-trafficking helpline, e.g. "NAPTIP 627"
-    "helpline": N_("To talk to someone now, call %(helpline)s."),
+    # TRANSLATORS: under the tip form and on the thank-you page; %(helpline)s is the country's
+    # anti-trafficking helpline with its number, e.g. "NAPTIP 627": keep %(helpline)s exactly and
+    # never write a number yourself. At most 80 characters. Addresses the reader.
+    "helpline": N_("To talk to someone now, contact %(helpline)s."),
 }
 
 

@@ -11,6 +11,12 @@ the campaign opted in for a dry run.
 Tracking codes: ``cf{campaign}-{target}-{locale}-{adset}{family letter}`` with the ids in base 36,
 URL-safe, at most 24 characters (the target part is left out if the ids are long); unique because
 ad set ids are. The link is ``{settings.public_base_url}/t/{code}``: the localised tip form.
+
+Words for the audience: a campaign that speaks to women only (``audience["genders"] ==
+["women"]``) gets the feminine variants of the messages that address the reader, one that speaks
+to men only the masculine ones; a catalog without the variant gives the neutral message
+(``campaigns.copy.messages.Gendered``). The helpline is named in the asset's language
+(``[XX.names]`` in ``locales/helplines.toml``), then its number.
 """
 
 from __future__ import annotations
@@ -31,7 +37,14 @@ from campaigns.copy.i18n import (
     isolate,
 )
 from campaigns.copy.localedata import helpline_for
-from campaigns.copy.messages import DEFAULT_DEADLINE_DAYS, FAMILIES, family_copy, preview_words
+from campaigns.copy.messages import (
+    DEFAULT_DEADLINE_DAYS,
+    FAMILIES,
+    Gendered,
+    audience_gender,
+    family_copy,
+    preview_words,
+)
 from intel.csvsafe import csv_writer
 from intel.errors import CounterflowError
 from intel.models import AdSet, Asset, Campaign, Target
@@ -80,10 +93,10 @@ def asset_values(
     """The fields of one asset (pure: reads the catalogs, writes nothing)."""
     assert campaign.id is not None and target.id is not None and adset.id is not None
     locale = adset.locale
-    t = get_translations(locale, use_fuzzy=True)
+    t = Gendered(get_translations(locale, use_fuzzy=True), audience_gender(campaign.audience))
     copy = family_copy(t, family, days=days)
     helpline = helpline_for(target.country)
-    display = helpline.display if helpline is not None else ""
+    display = helpline.display_in(locale) if helpline is not None else ""
     values = {"helpline": display, "n": format_number(days, locale)}
     rtl = direction(locale) == "rtl"
     if rtl:  # numbers and names keep their own direction inside right-to-left copy

@@ -18,6 +18,9 @@ checked before a reviewer reads it; untranslated messages are ``locales status``
                  "800 290 290" as "290 290 800". Placeholders are isolated when they are filled.
 ``untranslated`` the text is the English text (letters, not only placeholders), in a locale
                  other than English, unless the message carries the ``same-as-english`` flag.
+``helpline``     (``locales/helplines.toml``) an entry with neither a number nor an address and
+                 no ``needs_number = true`` mark (copy that says "call" with nothing to dial), or
+                 one with no name in a language of its country's targets.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
@@ -33,12 +37,12 @@ from babel.messages.plurals import PLURALS
 from campaigns.copy.i18n import DOMAINS, LOCALES, direction, load_catalog, po_path
 
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
-LIMIT_NOTE = re.compile(r"at most (\d+) characters")
+LIMIT_NOTE = re.compile(r"at most (\d+) characters", re.IGNORECASE)
 ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")
 NUMBER_OR_URL = re.compile(r"https?://\S+|www\.\S+|\d[\d\s.,/-]*\d|\d")
 SAME_AS_ENGLISH = "same-as-english"
 SOURCE = "en"
-RULES = ("placeholder", "plural", "length", "bidi", "untranslated")
+RULES = ("placeholder", "plural", "length", "bidi", "untranslated", "helpline")
 
 
 @dataclass(frozen=True)
@@ -159,4 +163,30 @@ def check_all(
         for domain in domains:
             if po_path(code, root=root, domain=domain).exists():
                 out.extend(check_catalog(code, domain=domain, root=root))
+    return out
+
+
+def check_helplines(data: dict[str, Any] | None = None) -> list[Problem]:
+    """The problems of the helplines file (``data``: its parsed TOML; default the packaged one).
+
+    Each entry needs a number (``phone``) or an address (``url``), or says ``needs_number =
+    true`` (preflight then warns on every asset of that country), and a name (``[XX.names]``) in
+    English and in every local language of its country.
+    """
+    from campaigns.copy.localedata import helplines_data, local_languages
+
+    out: list[Problem] = []
+    for country, entry in sorted((data if data is not None else helplines_data()).items()):
+        label = f"helpline {country} {entry.get('name', '')!r}"
+        reasons = []
+        if not (entry.get("phone") or entry.get("url") or entry.get("needs_number")):
+            reasons.append(
+                "neither a number nor an address to reach: add `phone` or `url` with its source, "
+                "or mark `needs_number = true`"
+            )
+        names = entry.get("names", {})
+        missing = [code for code in dict.fromkeys(["en", *local_languages(country)]) if not names.get(code)]
+        if missing:
+            reasons.append(f"no name in {', '.join(missing)}: add them under [{country}.names]")
+        out += [Problem("", "helplines", country, label, "helpline", reason) for reason in reasons]
     return out

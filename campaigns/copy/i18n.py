@@ -162,7 +162,9 @@ def get_translations(code: str, *, use_fuzzy: bool = False) -> Translations:
 
 @lru_cache(maxsize=64)
 def _fuzzy_families(code: str, _version: float) -> frozenset[str]:
-    return frozenset(msg.context or "" for msg in load_catalog(code) if msg.id and msg.fuzzy)
+    from campaigns.copy.messages import family_of
+
+    return frozenset(family_of(msg.context) for msg in load_catalog(code) if msg.id and msg.fuzzy)
 
 
 def fuzzy_families(code: str) -> frozenset[str]:
@@ -214,13 +216,26 @@ def _complete(message: object) -> bool:
 def coverage(
     code: str, *, template: Catalog | None = None, root: Path | None = None, domain: str = DOMAIN
 ) -> list[Coverage]:
-    """Coverage per family of one locale against the template (``messages.pot``)."""
+    """Coverage per family of one locale against the template (``messages.pot``).
+
+    Gendered variants (contexts ``<family>/feminine``, ``<family>/masculine``) are optional: a
+    language that addresses everyone alike leaves them empty, so they are not counted here; but a
+    variant that has a draft (fuzzy) translation counts as fuzzy in its family, since an audience
+    of one gender would be shown that draft.
+    """
+    from collections import Counter
+
+    from campaigns.copy.messages import family_of, is_variant
+
     template = template or load_template(root=root, domain=domain)
     catalog = load_catalog(code, root=root, domain=domain)
     families: dict[str, list[object]] = {}
     for msg in template:
-        if msg.id:
+        if msg.id and not is_variant(msg.context):
             families.setdefault(msg.context or "", []).append(msg)
+    drafted_variants = Counter(
+        family_of(m.context) for m in catalog if m.id and is_variant(m.context) and m.fuzzy and _complete(m)
+    )
     result = []
     for family, msgs in sorted(families.items()):
         translated = fuzzy = 0
@@ -233,7 +248,9 @@ def coverage(
             translated += 1
             if found.fuzzy:
                 fuzzy += 1
-        result.append(Coverage(code, family, len(msgs), translated, fuzzy, missing))
+        result.append(
+            Coverage(code, family, len(msgs), translated, fuzzy + drafted_variants[family], missing)
+        )
     return result
 
 
@@ -305,44 +322,102 @@ def review(
     return cleared
 
 
-def extract_template() -> Catalog:
-    """Extract the campaign copy (``campaigns/copy/messages.py``) with Babel's default keywords."""
-    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+SOURCES: dict[str, tuple[str, dict[str, object]]] = {
+    "messages": ("campaigns/copy/messages.py", {"pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}),
+    "tipform": ("web/tipform.py", {"N_": None}),
+}
+"""Where each domain's messages are written (relative to the project) and the extraction keywords."""
 
-    source = Path(__file__).parent / "messages.py"
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def _variant_note(gender: str) -> str:
+    who = "women and girls" if gender == "feminine" else "men and boys"
+    return (
+        f"TRANSLATORS: {gender} variant, used when the campaign speaks to {who} only. Translate it "
+        "only where your language addresses them differently from the neutral text (French "
+        "'inquiète', an Arabic feminine imperative, Hausa 'ki'); otherwise leave it empty and the "
+        "neutral text is used."
+    )
+
+
+def extract_template(domain: str = DOMAIN) -> Catalog:
+    """Extract a domain's messages from their source with their translator notes.
+
+    ``messages``: ``campaigns/copy/messages.py`` (Babel's default keywords); ``tipform``:
+    ``web/tipform.py`` (``N_``). A message whose note says "addresses the reader" also gets its
+    gendered variants: contexts ``<family>/feminine`` and ``<family>/masculine``, or
+    ``feminine`` and ``masculine`` for a message without a family (the tip form).
+    """
+    from babel.messages.extract import extract_from_file
+
+    from campaigns.copy.messages import ADDRESSES_READER, GENDERS, VARIANT_SEP
+
+    relative, keywords = SOURCES[check_domain(domain)]
     catalog = Catalog(project="counterflow", version="0.1", msgid_bugs_address="", charset="utf-8")
     for lineno, message, comments, context in extract_from_file(
-        "python", source, keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=False
+        "python",
+        _project_root() / relative,
+        keywords=keywords,  # type: ignore[arg-type]
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=False,
     ):
-        catalog.add(
-            message, None, [("campaigns/copy/messages.py", lineno)], auto_comments=comments, context=context
-        )
+        where = [(relative, lineno)]
+        catalog.add(message, None, where, auto_comments=comments, context=context)
+        if ADDRESSES_READER in " ".join(comments).lower():
+            for gender in GENDERS:
+                notes = [*comments, _variant_note(gender)]
+                variant = VARIANT_SEP.join((context, gender)) if context else gender
+                catalog.add(message, None, where, auto_comments=notes, context=variant)
     return catalog
 
 
-def write_template(*, root: Path | None = None) -> Path:
-    """Write ``messages.pot`` from the sources; returns its path."""
-    path = pot_path(root=root)
+def write_template(*, root: Path | None = None, domain: str = DOMAIN) -> Path:
+    """Write a domain's ``.pot`` from the sources; returns its path."""
+    path = pot_path(root=root, domain=domain)
     with path.open("wb") as fh:
-        write_po(fh, extract_template(), width=100, omit_header=False)
+        write_po(fh, extract_template(domain), width=100, omit_header=False)
     return path
 
 
-def update_catalogs(*, root: Path | None = None) -> dict[str, int]:
+SOURCE_LOCALE = "en"
+"""The language the messages are written in: its catalog mirrors the source."""
+
+
+def update_catalogs(*, root: Path | None = None, domain: str = DOMAIN) -> dict[str, int]:
     """Merge the template into every catalog (like ``pybabel update``); returns new messages per locale.
 
-    New messages arrive untranslated (``locales status`` shows them missing, preflight refuses
-    them); changed ones are matched fuzzily and so need review again.
+    A message whose English changed is matched to its old translation and marked fuzzy (the old
+    English kept as ``#| msgid``), so it needs review again; a new message arrives untranslated.
+    Never is a changed or new message left reviewed. The English catalog mirrors the source (its
+    text *is* the source, reviewed where the source is).
     """
-    template = load_template(root=root)
+    from campaigns.copy.messages import is_variant
+
     added: dict[str, int] = {}
     for code in LOCALES:
-        catalog = load_catalog(code, root=root)
+        template = load_template(root=root, domain=domain)  # Catalog.update shares its messages
+        catalog = load_catalog(code, root=root, domain=domain)
         before = {(m.context, str(m.id)) for m in catalog if m.id}
         catalog.update(template, update_header_comment=False)
+        for msg in catalog:
+            if is_variant(msg.context) and (msg.context, str(msg.id)) not in before:
+                # a new gendered variant starts empty (the neutral text is used), never as a
+                # fuzzy copy of the neutral translation
+                msg.string = ("",) * len(msg.string) if isinstance(msg.string, tuple | list) else ""
+                msg.flags.discard("fuzzy")
+                msg.previous_id = []
+        if code == SOURCE_LOCALE:
+            for msg in catalog:
+                if msg.id:
+                    msg.string = msg.id
+                    msg.flags.discard("fuzzy")
+                    msg.previous_id = []
         added[code] = len({(m.context, str(m.id)) for m in catalog if m.id} - before)
-        with po_path(code, root=root).open("wb") as fh:
-            write_po(fh, catalog, width=100, ignore_obsolete=False)
+        with po_path(code, root=root, domain=domain).open("wb") as fh:
+            write_po(fh, catalog, width=100, ignore_obsolete=False, include_previous=True)
     _translations.cache_clear()
     _fuzzy_families.cache_clear()
     return added

@@ -6,8 +6,8 @@ Data only (TOML); this module reads it once per process.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -141,6 +141,30 @@ class Helpline:
     url: str = ""
     source: str = ""
     checked: str = ""
+    names: Mapping[str, str] = field(default_factory=dict)
+    needs_number: bool = False
+
+    def name_in(self, locale: str) -> str:
+        """The helpline's name in a language (``[XX.names]``), else its English name, else ``name``."""
+        return self.names.get(locale) or self.names.get("en") or self.name
+
+    def display_in(self, locale: str) -> str:
+        """What the copy shows in a language: the local name and the number (or address) to reach.
+
+        In right-to-left text the number or address is put in a left-to-right isolate, so that
+        "800 290 290" is not shown as "290 290 800" beside an Arabic name.
+
+        >>> helpline_for("IT").display_in("it")
+        'Numero Verde Antitratta 800 290 290'
+        """
+        from campaigns.copy.i18n import direction, isolate
+
+        reach = self.phone or self.url
+        if not reach:
+            return self.name_in(locale)
+        if direction(locale) == "rtl":
+            reach = isolate(reach, ltr=True)
+        return f"{self.name_in(locale)} {reach}"
 
     @property
     def unverified_because(self) -> str:
@@ -148,7 +172,8 @@ class Helpline:
         return ", ".join(
             what
             for what, ok in (
-                ("no number or address", bool(self.phone or self.url)),
+                ("needs a number (nothing to dial or open yet)", not self.needs_number),
+                ("no number or address", bool(self.phone or self.url) or self.needs_number),
                 ("no source", bool(self.source)),
                 ("no check date", bool(self.checked)),
                 ("marked 'to verify'", self.marked_verified),
@@ -176,4 +201,11 @@ def helpline_for(country: str) -> Helpline | None:
         url=str(entry.get("url", "")),
         source=str(entry.get("source", "")),
         checked=str(entry.get("checked", "")),
+        names={str(k): str(v) for k, v in entry.get("names", {}).items()},
+        needs_number=bool(entry.get("needs_number", False)),
     )
+
+
+def known_helpline_countries() -> list[str]:
+    """The countries ``locales/helplines.toml`` lists a helpline for."""
+    return sorted(helplines_data())

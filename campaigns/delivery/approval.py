@@ -14,6 +14,9 @@ from intel.roles import APPROVING_ROLES, role_names
 
 log = logging.getLogger(__name__)
 
+#: A draft its manager handed to an approver (``Campaign.status``); an edit makes it a draft again.
+SUBMITTED = "submitted"
+
 
 def _same_person(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
@@ -72,7 +75,7 @@ def approve_campaign(
     assert_approvable(campaign_findings(session, campaign, now=now), campaign_id)
     campaign.approved_by = approver
     campaign.approved_at = now or utcnow()
-    if campaign.status == "draft":
+    if campaign.status in ("draft", SUBMITTED):
         campaign.status = "approved"
     session.add(campaign)
     session.add(
@@ -97,3 +100,40 @@ def require_approved(campaign: Campaign) -> None:
             f"a user other than {campaign.author}, with an approving role, must approve it first",
             hint=CommandHint("approve", f"{campaign.id} --as NAME"),
         )
+
+
+def submit_campaign(
+    session: Session, *, campaign_id: int, by: str, now: dt.datetime | None = None
+) -> Campaign:
+    """Hand a draft to the approvers (status ``submitted``, audited as "campaign.submitted").
+
+    Refused for a campaign that is not a draft (409) and while any preflight refusal stands,
+    with the same rule and words as an approval (:func:`campaigns.policy.assert_approvable`).
+    """
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(
+            f"campaign {campaign_id} does not exist",
+            "list the campaigns to find its id",
+            hint=CommandHint("campaigns"),
+        )
+    if campaign.status != "draft":
+        raise Conflict(
+            f"campaign {campaign_id} is {campaign.status}, not a draft: only a draft is submitted for approval",
+            "nothing to submit; edit the campaign to make it a draft again",
+        )
+    assert_approvable(campaign_findings(session, campaign, now=now), campaign_id)
+    campaign.status = SUBMITTED
+    session.add(campaign)
+    session.add(
+        AuditEvent(
+            actor=by,
+            action="campaign.submitted",
+            object_type="campaign",
+            object_id=campaign_id,
+            detail={"author": campaign.author},
+        )
+    )
+    session.flush()
+    log.info("campaign %s submitted for approval by %s", campaign_id, by)
+    return campaign

@@ -3,13 +3,14 @@
 Who: the campaign's author, or a campaign manager (each proves who they are to a face first).
 What: ``paid_for_by``, ``dsa_beneficiary``, ``dsa_payor`` are set as given (an empty DSA field
 takes a new ``paid_for_by``, as when planning). A change of budget,
-dates, languages, ages, genders, or a dropped target **re-plans the ad sets** of the targets that
-remain (the same rules as the planner: :func:`campaigns.plan.planner.adset_specs` and the budget
+dates, languages, ages, genders, a dropped target, a target added by hand or two targets merged
+(:mod:`campaigns.plan.targets`), or languages chosen for one target (kept by later re-plans)
+**re-plans the ad sets** of the targets that remain (the same rules as the planner: :func:`campaigns.plan.planner.adset_specs` and the budget
 split of :mod:`campaigns.plan.budget`), and their assets are made again; slots that were
 scheduled are removed (schedule again). A target the budget dropped at planning time does not
 come back: plan again for that.
-An approved (or scheduled) campaign goes back to draft: its approval is withdrawn and an
-``AuditEvent`` ("campaign.approval_withdrawn") records who approved it and what changed; every
+A submitted campaign goes back to draft (submit it again); so does an approved (or scheduled)
+one: its approval is withdrawn and an ``AuditEvent`` ("campaign.approval_withdrawn") records who approved it and what changed; every
 edit is recorded as "campaign.edited". A campaign with anything sent, measured or tipped is
 refused: plan a new one.
 """
@@ -23,6 +24,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from campaigns import crud
+from campaigns.copy.i18n import LOCALES
 from campaigns.plan.budget import min_daily_budget
 from campaigns.plan.planner import (
     GENDER_IDS,
@@ -33,6 +35,7 @@ from campaigns.plan.planner import (
     teen_eu_note,
 )
 from campaigns.plan.reach import estimate_reach
+from campaigns.plan.targets import NewTarget, added_target, merge_into
 from campaigns.policy import TEEN_MAX, local_today
 from intel.errors import CommandHint, Conflict, CounterflowError, Forbidden
 from intel.models import (
@@ -43,6 +46,7 @@ from intel.models import (
     Delivery,
     Metric,
     ScheduledPost,
+    Target,
     Tip,
     User,
 )
@@ -68,9 +72,14 @@ class Edit:
     ages: str | None = None
     genders: str | None = None
     drop_targets: list[int] = field(default_factory=list)
+    add_targets: list[NewTarget] = field(default_factory=list)
+    #: ``(keep, absorbed)`` target ids: the first grows to cover the second, which goes
+    merge_targets: list[tuple[int, int]] = field(default_factory=list)
+    #: target id -> the languages chosen for it (kept by later re-plans instead of the audience's)
+    target_languages: dict[int, list[str]] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return all(v in (None, []) for v in vars(self).values())
+        return all(v in (None, [], {}) for v in vars(self).values())
 
 
 def _may_edit(session: Session, campaign: Campaign, editor: str) -> None:
@@ -104,6 +113,47 @@ def _text(value: str) -> str:
     if not text:
         raise CounterflowError("an organisation name was empty", "give the organisation's full name")
     return text
+
+
+CHOSEN = "languages_chosen"
+
+
+def chosen_languages(target: Target) -> list[str] | None:
+    """The languages chosen for this target by hand (a note on it), if any."""
+    return next((list(n["languages"]) for n in target.notes or [] if n.get("rule") == CHOSEN), None)
+
+
+def _choose_languages(
+    campaign_id: int,
+    edit: Edit,
+    by_id: dict[int | None, Target],
+    gone: set[int],
+    editor: str,
+    changes: dict[str, list[Any]],
+) -> None:
+    """Record the languages chosen per target (a note each); the re-plan makes their ad sets."""
+    old: dict[str, list[str]] = {}
+    new: dict[str, list[str]] = {}
+    for tid, langs in edit.target_languages.items():
+        target = by_id.get(tid)
+        if target is None or tid in gone:
+            raise CounterflowError(
+                f"campaign {campaign_id} keeps no target {tid} to choose languages for",
+                "choose languages for one of the targets that stay",
+            )
+        unknown = [code for code in langs if code not in LOCALES]
+        if unknown or not langs:
+            raise CounterflowError(
+                f"the languages for {target.name} were {', '.join(langs) or '(none)'}",
+                f"give at least one of the languages with a catalog: {', '.join(LOCALES)}",
+            )
+        before = target.languages.split("|") if target.languages else []
+        if langs != before:
+            old[target.name], new[target.name] = before, list(langs)
+            notes = [n for n in target.notes or [] if n.get("rule") != CHOSEN]
+            target.notes = [*notes, {"rule": CHOSEN, "languages": list(langs), "by": editor}]
+    if new:
+        changes["target_languages"] = [old, new]
 
 
 def edit_campaign(
@@ -155,7 +205,16 @@ def edit_campaign(
             f"campaign {campaign_id} has no target {', '.join(map(str, unknown))}",
             f"name one of its targets: {', '.join(f'{t.id} ({t.name})' for t in targets)}",
         )
-    remaining = [t for t in targets if t.id not in set(edit.drop_targets)]
+    for pair in edit.merge_targets:
+        wrong = [i for i in pair if i not in by_id or i in edit.drop_targets]
+        if wrong or pair[0] == pair[1]:
+            raise CounterflowError(
+                f"targets {pair[0]} and {pair[1]} cannot be merged in campaign {campaign_id}",
+                "name two different targets that stay: "
+                + ", ".join(f"{t.id} ({t.name})" for t in targets if t.id not in edit.drop_targets),
+            )
+    gone = set(edit.drop_targets) | {b for _, b in edit.merge_targets}
+    remaining = [t for t in targets if t.id not in gone]
     if not remaining:
         raise CounterflowError(
             f"dropping targets {', '.join(map(str, edit.drop_targets))} would leave campaign {campaign_id} without targets",
@@ -207,12 +266,38 @@ def edit_campaign(
             [f"{t.id} ({t.name})" for t in targets if t.id in set(edit.drop_targets)],
             None,
         ]
+    _choose_languages(campaign_id, edit, by_id, gone, editor, changes)
+    merge_notes = [merge_into(by_id[a], by_id[b], audience) for a, b in edit.merge_targets]
+    if merge_notes:
+        changes["targets_merged"] = [
+            [f"{by_id[b].name} into {by_id[a].name}" for a, b in edit.merge_targets],
+            None,
+        ]
+    added = [added_target(campaign_id, new, audience) for new in edit.add_targets]
+    if added:
+        changes["targets_added"] = [[f"{t.name} ({t.radius_km:g} km)" for t in added], None]
+        for t in added:
+            session.add(t)
+        session.flush()
+        remaining += added
     if not changes:
         raise CounterflowError(
             f"campaign {campaign_id} already has these values: nothing changed",
             "name a value that differs from the campaign's",
         )
-    replan = bool({"budget", "starts_on", "ends_on", "audience", "targets_dropped"} & set(changes))
+    replan = bool(
+        {
+            "budget",
+            "starts_on",
+            "ends_on",
+            "audience",
+            "targets_dropped",
+            "targets_merged",
+            "targets_added",
+            "target_languages",
+        }
+        & set(changes)
+    )
     budget_notes: list[dict[str, Any]] = []
     if replan:
         min_daily_budget(campaign.currency, campaign.objective)
@@ -226,12 +311,12 @@ def edit_campaign(
             session.delete(adset)
         session.flush()
         for t in targets:
-            if t.id in set(edit.drop_targets):
+            if t.id in gone:
                 session.delete(t)
         session.flush()
         rows = []
         for t in remaining:
-            langs = audience.languages_at(t.country, t.admin1)
+            langs = chosen_languages(t) or audience.languages_at(t.country, t.admin1)
             t.languages = "|".join(langs)
             if "audience" in changes:
                 t.reach_estimate = estimate_reach(
@@ -275,7 +360,8 @@ def edit_campaign(
             if campaign.hotspot_run_id is not None
             else []
         )
-        campaign.plan_notes = kept_notes + teen_notes + budget_notes + pick_notes
+        added_notes = [n for t in added for n in t.notes or []]
+        campaign.plan_notes = kept_notes + teen_notes + budget_notes + pick_notes + merge_notes + added_notes
         campaign.special_ad_category_country = sorted({t.country for t in kept_targets})
     withdrawn = campaign.approved_by
     if withdrawn or campaign.status in ("approved", "scheduled"):
@@ -303,6 +389,9 @@ def edit_campaign(
             )
         ).all():
             session.delete(post)
+    if campaign.status == "submitted":
+        campaign.status = "draft"  # the approvers saw another campaign: submit it again
+        changes["status"] = ["submitted", "draft"]
     session.add(campaign)
     session.add(
         AuditEvent(

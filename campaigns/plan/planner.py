@@ -347,15 +347,26 @@ def store_adsets(
     budget: float,
 ) -> list[dict[str, Any]]:
     """Split ``budget`` over the targets' ad sets (:func:`campaigns.plan.budget.allocate`) and
-    store them; a target the budget cannot fund is deleted. Returns the budget's findings."""
+    store them; a target the budget cannot fund is deleted. Returns the budget's findings.
+
+    A target added by hand (no hotspot) scores as the mean of the others' hotspot scores, so
+    that its reach weighs like an average hotspot's rather than nothing."""
     assert campaign.id is not None
-    shares = []
-    for target, specs in rows:
+    scores = []
+    for target, _ in rows:
         hotspot = session.get(Hotspot, target.hotspot_id) if target.hotspot_id is not None else None
-        score = hotspot_score(hotspot)[0] if hotspot is not None else 0.0
-        shares.append(
-            TargetShare(target.name, score, target.reach_estimate, [_adset_label(s) for s in specs])
+        scores.append(hotspot_score(hotspot)[0] if hotspot is not None else None)
+    known = [x for x in scores if x is not None and x > 0]
+    mean = sum(known) / len(known) if known else 0.0
+    shares = [
+        TargetShare(
+            target.name,
+            mean if score is None else score,
+            target.reach_estimate,
+            [_adset_label(s) for s in specs],
         )
+        for (target, specs), score in zip(rows, scores, strict=True)
+    ]
     days = run_days(campaign.starts_on, campaign.ends_on)
     alloc = allocate(
         shares, budget=budget, currency=campaign.currency, days=days, objective=campaign.objective

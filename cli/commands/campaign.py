@@ -6,6 +6,7 @@ import typer
 
 from cli.app import app
 from cli.tools import parse_date as _date
+from intel.errors import CounterflowError
 
 campaign_app = typer.Typer(help="One campaign: edit it before it goes out.", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
@@ -31,6 +32,19 @@ def edit(
     ages: str | None = typer.Option(None, help="Age range MIN-MAX within 13-65."),
     genders: str | None = typer.Option(None, help="all, women or men."),
     drop_target: list[int] = typer.Option([], "--drop-target", help="Target id to drop (repeatable)."),
+    add_target: list[str] = typer.Option(
+        [],
+        "--add-target",
+        help="A target to add, 'PLACE@KM' (a town, or 'lat, lon'; radius 10 km without @KM); repeatable.",
+    ),
+    merge: list[str] = typer.Option(
+        [], "--merge", help="'KEEP_ID,ABSORBED_ID': the first target grows to cover the second (repeatable)."
+    ),
+    target_languages: list[str] = typer.Option(
+        [],
+        "--target-languages",
+        help="'TARGET_ID=en,ha': that target's own languages, kept by later edits (repeatable).",
+    ),
 ) -> None:
     """Edit a campaign that has not gone out; an approved campaign goes back to draft (audited).
     Prints what changed, the targets and budget, and the preflight run again."""
@@ -60,6 +74,9 @@ def edit(
             ages=ages,
             genders=genders,
             drop_targets=drop_target,
+            add_targets=[_added(text) for text in add_target],
+            merge_targets=[_pair(text) for text in merge],
+            target_languages=dict(_chosen(text) for text in target_languages),
         )
     typer.echo(f"campaign {campaign_id} edited by {editor.name}:")
     for name, (old, new) in done["changes"].items():
@@ -73,3 +90,33 @@ def edit(
     echo_plan(done)
     typer.echo("")
     echo_findings([Finding.from_dict(f) for f in done["findings"]], allow_fuzzy=done["allow_fuzzy"])
+
+
+def _added(text: str) -> tuple[str, float]:
+    """``--add-target 'PLACE@KM'`` as (place, radius in km)."""
+    place, _, km = text.rpartition("@") if "@" in text else (text, "", "10")
+    try:
+        return place.strip(), float(km)
+    except ValueError:
+        raise CounterflowError(
+            f"--add-target was {text!r}", "write it as PLACE@KM, e.g. 'Sabha, Libya@15' or '6.34, 5.62@10'"
+        ) from None
+
+
+def _pair(text: str) -> tuple[int, int]:
+    """``--merge KEEP_ID,ABSORBED_ID`` as two target ids."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise CounterflowError(f"--merge was {text!r}", "write two target ids, e.g. --merge 3,5")
+    return int(parts[0]), int(parts[1])
+
+
+def _chosen(text: str) -> tuple[int, list[str]]:
+    """``--target-languages TARGET_ID=en,ha`` as (target id, codes)."""
+    tid, _, codes = text.partition("=")
+    langs = [c.strip() for c in codes.split(",") if c.strip()]
+    if not tid.strip().isdigit() or not langs:
+        raise CounterflowError(
+            f"--target-languages was {text!r}", "write a target id and its language codes, e.g. 3=en,ha"
+        )
+    return int(tid), langs

@@ -263,7 +263,8 @@ def locales_status() -> None:
     template = load_template()
     tip_template = load_template(domain="tipform")
     rows = []
-    untranslated = []
+    untranslated: list[str] = []
+    drafts: list[str] = []
     for code in LOCALES:
         reviewer = reviewer_of(load_catalog(code)) or "-"
         tip_reviewer = reviewer_of(load_catalog(code, domain="tipform")) or "-"
@@ -277,10 +278,17 @@ def locales_status() -> None:
         why = needs_native_translation(load_catalog(code))
         if why or all(c.translated == 0 for c, _ in found):
             untranslated.append(f"{code} ({why or 'no translation'})")
+        elif any(c.fuzzy or c.missing for c, _ in found):
+            drafts.append(code)
     typer.echo(_table(["locale", "family", "translated", "coverage", "fuzzy", "state", "reviewed by"], rows))
     typer.echo(f"\nthe public tip form shows: {', '.join(reviewed_locales())} (reviewed catalogs only)")
     if untranslated:
         typer.echo(f"needs a native translation, not review: {'; '.join(untranslated)}")
+    if drafts:
+        typer.echo(
+            f"drafts awaiting a native reviewer: {', '.join(drafts)} "
+            "(export a pack, review, import: see the README's section on translations)"
+        )
 
 
 @locales_app.command("compile")
@@ -323,12 +331,14 @@ def locales_check(
 ) -> None:
     """Check catalogs: placeholders, plural forms against CLDR, length limits, numbers in
     right-to-left text, text left in English. Exit 1 while any problem stands."""
-    from campaigns.copy.check import RULES, check_all
+    from campaigns.copy.check import RULES, check_all, check_helplines
     from campaigns.copy.i18n import DOMAINS, LOCALES, check_domain, check_locale
 
     chosen = tuple(check_locale(c) for c in codes) if codes else LOCALES
     domains = DOMAINS if domain == "all" else (check_domain(domain),)
     problems = check_all(chosen, domains=domains, root=folder)
+    if not codes and folder is None:
+        problems += check_helplines()
     for p in problems:
         typer.echo(p.line())
     if problems:
@@ -340,9 +350,46 @@ def locales_check(
 
 @locales_app.command("extract")
 def locales_extract() -> None:
-    """Re-extract the campaign copy into locales/messages.pot and merge it into every catalog."""
-    from campaigns.copy.i18n import update_catalogs, write_template
+    """Re-extract the campaign copy and the tip form into locales/*.pot and merge them into every
+    catalog (changed messages become fuzzy, new ones arrive untranslated)."""
+    from campaigns.copy.i18n import DOMAINS, update_catalogs, write_template
 
-    typer.echo(f"wrote {write_template().name}")
-    for code, n in update_catalogs().items():
-        typer.echo(f"{code}: {n} new messages" if n else f"{code}: up to date")
+    for domain in DOMAINS:
+        typer.echo(f"wrote {write_template(domain=domain).name}")
+        for code, n in update_catalogs(domain=domain).items():
+            typer.echo(f"{code} {domain}: {n} new messages" if n else f"{code} {domain}: up to date")
+
+
+@locales_app.command("export")
+def locales_export(
+    locale: str = typer.Argument(..., help="Catalog code, e.g. ha."),
+    out: Path = typer.Option(Path("."), "--out", help="Folder for the pack (default: here)."),
+    fmt: str = typer.Option("po", "--format", help="po, or xliff (XLIFF 1.1, for reading and CAT tools)."),
+) -> None:
+    """Write a reviewer's pack: the catalogs (contexts, notes, length limits) and an HTML preview
+    of every message in place."""
+    from campaigns.copy.pack import export_pack
+
+    for path in export_pack(locale, out_dir=out, fmt=fmt):
+        typer.echo(f"wrote {path}")
+    typer.echo("return the reviewed .po files with: counterflow locales import FILE --reviewer NAME")
+
+
+@locales_app.command("import")
+def locales_import(
+    file: Path = typer.Argument(..., help="A reviewed .po from a pack."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Full name of the native speaker who reviewed it."),
+    date: str | None = typer.Option(None, "--date", help="Day of the review, YYYY-MM-DD (default: today)."),
+) -> None:
+    """Merge a reviewed .po: refused with its problems listed if it fails the checks; entries the
+    file does not mark fuzzy are confirmed, the reviewer and date go into the header."""
+    from campaigns.copy.pack import import_pack
+    from cli.tools import parse_date
+
+    done = import_pack(file, reviewer=reviewer, on=parse_date(date, "--date"))
+    typer.echo(
+        f"{done.locale} ({done.domain}): {done.confirmed} confirmed, {done.drafts} kept as drafts; "
+        f"{done.still_fuzzy} messages still fuzzy"
+    )
+    if done.still_fuzzy:
+        typer.echo("the catalog stays a draft until every message is confirmed")

@@ -37,10 +37,20 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("hotspot-run", "/hotspots/{run}"),
         ("tips", "/tips"),
         ("tip", "/tips/{tip}"),
+        ("imports", "/imports"),
+        ("hotspots-new", "/hotspots/new"),
+        ("figures", "/figures"),
     ],
-    "campaign_manager": [("campaigns", "/campaigns"), ("campaign", "/campaigns/{campaign}")],
+    "campaign_manager": [
+        ("campaigns", "/campaigns"),
+        ("campaign", "/campaigns/{campaign}"),
+        ("plan", "/campaigns/new?run={run}"),
+        ("copy", "/campaigns/{campaign}/copy"),
+        ("schedule", "/campaigns/{campaign}/schedule"),
+    ],
     "director": [("portfolio", "/portfolio"), ("outcomes", "/outcomes/{campaign}")],
     "admin": [("admin", "/admin")],
+    "partner": [("overlay", "/overlay")],
 }
 USER_PREFIX = "screenshots-"
 CHROMIUM_ARGS = [

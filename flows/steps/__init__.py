@@ -14,10 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flows.steps.analysis import compare, hotspots, load_reports, run_hotspots
-    from flows.steps.campaigns import approve, edit, insights, plan, plan_summary, publish, schedule
+    from flows.steps.campaigns import (
+        approve,
+        edit,
+        insights,
+        plan,
+        plan_summary,
+        publish,
+        review_copy,
+        schedule,
+        submit,
+    )
     from flows.steps.figures import histogram, movement
     from flows.steps.intel import import_files, ingest, ingest_prepared, prepare_ingest
-    from flows.steps.overlay import overlay
+    from flows.steps.overlays import about, backdrop_for, overlay, purge_overlays, write_outputs
     from flows.steps.returns import feedback, outcomes
 
 #: Where each step lives.
@@ -36,10 +46,16 @@ _MODULES = {
     "load_reports": "analysis",
     "movement": "figures",
     "outcomes": "returns",
-    "overlay": "overlay",
+    "about": "overlays",
+    "backdrop_for": "overlays",
+    "overlay": "overlays",
+    "purge_overlays": "overlays",
+    "write_outputs": "overlays",
     "plan": "campaigns",
     "plan_summary": "campaigns",
     "publish": "campaigns",
+    "review_copy": "campaigns",
+    "submit": "campaigns",
     "run_hotspots": "analysis",
     "schedule": "campaigns",
 }
@@ -58,13 +74,19 @@ __all__ = [
     "load_reports",
     "movement",
     "outcomes",
+    "about",
+    "backdrop_for",
     "overlay",
+    "purge_overlays",
+    "write_outputs",
     "plan",
     "plan_summary",
     "prepare_ingest",
     "publish",
+    "review_copy",
     "run_hotspots",
     "schedule",
+    "submit",
 ]
 
 

@@ -140,12 +140,16 @@ def edit(
     ages: str | None = None,
     genders: str | None = None,
     drop_targets: list[int] | None = None,
+    add_targets: list[tuple[str, float]] | None = None,
+    merge_targets: list[tuple[int, int]] | None = None,
+    target_languages: dict[int, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Edit a campaign that has not gone out, as ``editor`` (its author or a campaign manager,
     who proved who they are); see :mod:`campaigns.plan.edit`. An approved campaign goes back to
     draft (the withdrawal is audited). Returns what changed, whether an approval was withdrawn,
     and the plan's summary with the preflight run again."""
     from campaigns.plan.edit import Edit, edit_campaign
+    from campaigns.plan.targets import NewTarget
 
     was_approved = _approved_by(session, campaign_id)
     campaign, changes, _ = edit_campaign(
@@ -165,6 +169,9 @@ def edit(
             ages=ages,
             genders=genders,
             drop_targets=list(drop_targets or []),
+            add_targets=[NewTarget(place, radius) for place, radius in add_targets or []],
+            merge_targets=list(merge_targets or []),
+            target_languages=dict(target_languages or {}),
         ),
     )
     assert campaign.id is not None
@@ -189,6 +196,31 @@ def approve(
 
     c = approve_campaign(session, campaign_id=campaign_id, approver=approver, now=now)
     return {"campaign_id": c.id, "approved_by": c.approved_by, "approved_at": str(c.approved_at)}
+
+
+def submit(session: Session, *, campaign_id: int, by: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Hand a draft to the approvers (see :func:`campaigns.delivery.approval.submit_campaign`):
+    refused while a preflight refusal stands, as an approval is."""
+    from campaigns.delivery.approval import submit_campaign
+
+    c = submit_campaign(session, campaign_id=campaign_id, by=by, now=now)
+    return {"campaign_id": c.id, "status": c.status, "submitted_by": by}
+
+
+def review_copy(
+    session: Session, *, campaign_id: int, locale: str, reviewer: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Record ``reviewer``'s check of one locale's copy of the campaign (see
+    :mod:`campaigns.copy.review`); the catalog's own review (``locales review``) is unchanged."""
+    from campaigns.copy.review import record_review
+
+    event = record_review(session, campaign_id=campaign_id, locale=locale, reviewer=reviewer, now=now)
+    return {
+        "campaign_id": campaign_id,
+        "locale": locale,
+        "reviewed_by": event.actor,
+        "reviewed_at": str(event.at),
+    }
 
 
 CALENDAR_SHOWN = 20

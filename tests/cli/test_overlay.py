@@ -71,7 +71,7 @@ def test_overlay_ranks_the_sites_writes_safe_files_and_stores_nothing(
         )
     assert main(["overlay", str(path), "--kind", "sites"]) == 0  # the latest run by default
     out = capsys.readouterr().out
-    assert f"hotspot run {run_id}: 2 site(s) scored, 1 row(s) rejected" in out
+    assert f"hotspot run {run_id}: 2 sites scored, 1 row(s) rejected" in out
     assert "rejected line 4 (id bad): country 'Narnia' is not a known country" in out
     assert "never an accusation" in out
     with (tmp_path / "sites-ranked.csv").open(encoding="utf-8") as fh:
@@ -113,6 +113,8 @@ def test_overlay_errors_say_what_to_do(
     assert main(["overlay", str(path), "--run", "999"]) == 2
     assert "hotspot run 999 does not exist" in capsys.readouterr().err
     assert main(["overlay", str(path), "--kind", "transactions"]) == 2
-    assert "overlay kind 'transactions' is not supported yet" in capsys.readouterr().err
+    assert "sites.csv has no column 'date', 'amount', 'currency'" in capsys.readouterr().err
+    assert main(["overlay", str(path), "--kind", "ships"]) == 2
+    assert "overlay kind 'ships' is not one this reads" in capsys.readouterr().err
     assert main(["overlay", str(tmp_path / "nope.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from cli.app import app
 from cli.main import main
 from intel.accounts import issue_token
 from intel.db import get_engine, session_scope
+from intel.models import Target
 from intel.settings import Settings, get_settings
 from tests.factories import DEMO_ROUTE, PASSWORD, make_demo_run, make_route, typed, user_with_password
 
@@ -203,6 +204,34 @@ def test_a_draft_is_edited_and_the_hint_names_the_edit(
     assert "150,000.00 USD" in next(x for x in out.splitlines() if x.startswith("total "))
     assert "preflight: passes" in out, [x for x in out.splitlines() if "REFUSE" in x]
     assert main(["schedule", "1"]) == 0
+
+
+def test_a_target_is_added_by_hand_and_merged_on_the_command_line(
+    store: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same edit step as the web's plan and edit forms: a point 0.1 degree north of Benin
+    City (11.12 km) added with 12 km, then merged into Benin City (12 km): 11.12 + 12 = 23.1 km."""
+    assert main([*PLAN, "--paid-for-by", "Counterflow NGO", "--allow-fuzzy"]) == 0
+    capsys.readouterr()
+    assert main(["campaign", "edit", "1", "--as", "ana", "--add-target", "6.438, 5.626@12"]) == 0
+    out = capsys.readouterr().out
+    assert "  targets_added: ['6.438, 5.626 (near Uselu) (12 km)']" in out
+    with session_scope(get_engine(store)) as session:
+        ids = {t.name: t.id for t in session.exec(select(Target).where(Target.campaign_id == 1)).all()}
+    added = next(i for name, i in ids.items() if name.startswith("6.438"))
+    assert main(["campaign", "edit", "1", "--as", "ana", "--merge", f"{ids['Benin City']},{added}"]) == 0
+    assert "  targets_merged: ['6.438, 5.626 (near Uselu) into Benin City']" in capsys.readouterr().out
+    assert main(["campaign", "edit", "1", "--as", "ana", "--merge", "1"]) == 2
+    assert "--merge was '1'" in capsys.readouterr().err
+    assert main(["campaign", "edit", "1", "--as", "ana", "--add-target", "Springfield"]) == 2
+    assert "Springfield (Missouri, United States)" in capsys.readouterr().err
+    assert (
+        main(["campaign", "edit", "1", "--as", "ana", "--target-languages", f"{ids['Benin City']}=en,ha"])
+        == 0
+    )
+    assert "  target_languages: {'Benin City':" in capsys.readouterr().out
+    assert main(["campaign", "edit", "1", "--as", "ana", "--target-languages", "en,ha"]) == 2
+    assert "--target-languages was 'en,ha'" in capsys.readouterr().err
 
 
 def test_only_the_author_or_a_campaign_manager_may_edit(

@@ -50,7 +50,8 @@ def test_it_shoots_every_page_per_role_at_both_widths(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     pages = ["home", "welcome", "signin", "tip-form", "hotspots", "hotspot-run", "tips", "tip"]
-    pages += ["campaigns", "campaign", "portfolio", "outcomes", "admin"]
+    pages += ["imports", "hotspots-new", "figures", "campaigns", "campaign", "plan", "copy", "schedule"]
+    pages += ["portfolio", "outcomes", "admin", "overlay"]
     files = sorted(out.glob("*.png"))
     assert len(files) == 2 * len(pages), [f.name for f in files]
     for f in files:

@@ -95,7 +95,9 @@ def test_every_deployment_validates_its_parameters(deployments, sqlite_settings)
         with pytest.raises(ParameterTypeError):
             fl.validate_parameters(stored)
         assert all(name in (d.description or "") for name in needed), d.description
-    assert scheduled == {"hotspots-nightly", "feedback-daily", "loop-weekly-east", "loop-weekly-west"}
+    assert scheduled == {
+        "hotspots-nightly", "feedback-daily", "loop-weekly-east", "loop-weekly-west", "purge-partner-overlays-daily"
+    }  # fmt: skip
     assert set(RUN_PARAMETERS) == {d.name for d in deployments} - scheduled
 
 
@@ -110,6 +112,7 @@ def test_the_deployments_carry_their_schedules(deployments):
         "feedback-daily": ["0 6 * * *"],
         "loop-on-demand": [],
         "backtest-on-demand": [],
+        "purge-partner-overlays-daily": ["30 1 * * *"],
         "loop-weekly-east": ["30 4 * * 3"],
         "loop-weekly-west": ["0 3 * * 1"],
     }

@@ -156,3 +156,10 @@ def test_every_step_is_listed_once_and_found_where_it_is_said_to_live():
     assert set(steps._MODULES) == set(steps.__all__)
     for name, module in steps._MODULES.items():
         assert callable(getattr(importlib.import_module(f"flows.steps.{module}"), name)), name
+
+
+def test_no_step_module_is_named_like_a_step():
+    """Importing ``flows.steps.x`` binds ``x`` on the package to the module: a step called like
+    its module would then be the module, not the function, once anything imported it."""
+    modules = {p.stem for p in (ROOT / "flows" / "steps").glob("*.py")}
+    assert not modules & set(steps.__all__)

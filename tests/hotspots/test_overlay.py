@@ -80,13 +80,13 @@ def test_hand_made_sites_score_as_worked_out() -> None:
     assert by.loc["S1", "nearest_km"] == 0.0 and by.loc["S1", "points_in_hotspot"] == 25.0
     assert by.loc["S2", "points_near_hotspot"] == pytest.approx(3.75, abs=0.005)
     assert by.loc["S1", "forecast"] == 4.2 and by.loc["S1", "trend"] == "intensifying hot spot"
-    assert math.isnan(by.loc["S2", "forecast"]) and by.loc["S2", "bin"] == 0
+    assert math.isnan(float(by.loc["S2", "forecast"])) and by.loc["S2", "bin"] == 0  # type: ignore[arg-type]
     assert by.loc["S5", "bin"] == -2 and by.loc["S3", "trend"] == "no pattern detected"
     assert by["dol_forced_labour"].to_dict() == {"S1": True, "S2": False, "S3": False, "S4": True,
                                                  "S5": False, "S6": False}  # fmt: skip
     assert by["dol_child_labour"].to_dict() == {"S1": True, "S2": True, "S3": False, "S4": True,
                                                 "S5": True, "S6": False}  # fmt: skip
-    assert np.isnan(by.loc["S4", "nearest_km"]) and by.loc["S4", "cell"] == ""
+    assert math.isnan(float(by.loc["S4", "nearest_km"])) and by.loc["S4", "cell"] == ""  # type: ignore[arg-type]
     assert (got.sites["read_as"] == READ_AS).all() and got.notes == []
 
 
@@ -102,7 +102,7 @@ def test_the_reasons_say_why_in_words() -> None:
     )
     assert "Lithium-Ion Batteries from China is on the DoL 2022 list for its input Cobalt ore" in by["S5"]
     assert "in a significant cold spot (Gi* bin -2)" in by["S5"]
-    assert by["S4"].endswith("placed only to its country: no hotspot cell, distance or trend")
+    assert "placed only to its country: no hotspot cell, distance or trend" in by["S4"]
     assert by["S3"].startswith("Textiles from Nigeria is not on the DoL 2022 list")
     assert by["S6"].startswith("no good given")
     assert "never an accusation" in DISCLAIMER
@@ -143,3 +143,44 @@ def test_a_run_without_significant_hotspots_gives_no_hotspot_points() -> None:
 def test_a_run_of_places_is_refused() -> None:
     with pytest.raises(CounterflowError, match="ranks places, not H3 cells"):
         score_sites(SITES, _run(), resolution=None, run_id=3)
+
+
+def test_site_details_at_the_precision_the_site_supports() -> None:
+    """The run's cells now carry countries: H and Q in NG, C in NE. Reports: 12 sexual
+    exploitation at H's point, 3 forced labour 0.3 deg (33 km) north of H, 20 forced labour
+    at C (500 km away), all in NG except the 20 in NE."""
+    run = _run()
+    run["country"] = ["NG", "NG", "NE"]
+    run["reasons"] = pd.Series([{"forecast": 4.2}, {"forecast": 1.3}, {}], dtype=object)
+    reports = pd.DataFrame(
+        {
+            "lat": [6.30] * 12 + [6.60] * 3 + [11.00] * 20,
+            "lon": [5.60] * 35,
+            "country": ["NG"] * 15 + ["NE"] * 20,
+            "exploitation": ["sexual"] * 12 + ["forced_labour"] * 3 + ["forced_labour"] * 20,
+        }
+    )
+    two = _sites([("pt", 6.30, 5.60, "NG", "Cocoa", ""), ("ng", math.nan, math.nan, "NG", "Cocoa", "")])
+    by = score_sites(two, run, resolution=RES, reports=reports, k=11).sites.set_index("id")
+    # the point: its cell's figures; within 50 km: 12 sexual, 3 forced labour (< 11)
+    assert by.loc["pt", "cell"] != "" and by.loc["pt", "forecast"] == 4.2
+    assert by.loc["pt", "types_nearby"] == "sexual exploitation 12; forced labour <11"
+    # the country-only site: no cell, the country's figures: 1 significant cell (H), 4.2 + 1.3
+    assert by.loc["ng", "cell"] == "" and math.isnan(float(by.loc["ng", "forecast"]))  # type: ignore[arg-type]
+    assert (by.loc["ng", "country_hotspots"], by.loc["ng", "country_forecast"]) == (1, 5.5)
+    assert by.loc["ng", "types_nearby"] == "sexual exploitation 12; forced labour <11"
+    assert "1 significant hotspot cell(s) in Nigeria, forecast 5.5 reports there" in str(
+        by.loc["ng", "reasons"]
+    )
+    assert "20" not in str(by.loc["ng", "types_nearby"])  # the 20 in Niger are not Nigeria's
+
+
+def test_types_nearby_south_and_west_of_zero() -> None:
+    """12 reports in Lima (-12.05, -77.04); a site 7 km away counts them, one at (12, 77) not."""
+    from hotspots.overlay import types_nearby
+
+    reps = pd.DataFrame(
+        {"lat": [-12.05] * 12, "lon": [-77.04] * 12, "country": ["PE"] * 12, "exploitation": ["sexual"] * 12}
+    )
+    s = pd.DataFrame({"lat": [-12.0, 12.0], "lon": [-77.0, 77.0], "country": ["PE", "IN"]})
+    assert types_nearby(s, reps, k=11) == ["sexual exploitation 12", ""]

@@ -1,4 +1,6 @@
-"""Fixtures for the web tests: an app on a store with users, a hotspot run and a campaign."""
+"""Fixtures for the web tests: an app on a store with users, a hotspot run and a campaign; a live
+server on a fresh store with one person per role, and one Chromium per module (helpers in
+``tests/web/journey.py``)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from intel.settings import Settings
 from tests.factories import Seeded, seed
+from tests.web.journey import CHROMIUM_ARGS, Live, add_people, serve
 from web import i18n
 from web.app import create_app
 
@@ -45,3 +49,21 @@ def reviewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         review(code, reviewer="Test Reviewer", root=root, domain="tipform")
     monkeypatch.setattr(i18n, "ROOT", root)
     return root
+
+
+@pytest.fixture
+def live_store(settings: Settings, engine: Engine) -> Iterator[Live]:
+    """The real app served by uvicorn on a fresh store (SQLite, then PostgreSQL) where one person
+    of each role (``tests.web.journey.PEOPLE``) has a password, and nothing else is stored."""
+    add_people(engine)
+    with serve(create_app(settings)) as base:
+        yield Live(base=base, settings=settings, engine=engine)
+
+
+@pytest.fixture(scope="module")
+def module_browser(chromium_path: str) -> Iterator[Browser]:
+    """One headless Chromium for every test of a module (each test opens its own contexts)."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

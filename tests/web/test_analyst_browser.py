@@ -4,20 +4,18 @@ run hotspots for a route twice and read what changed."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser
 from sqlalchemy import Engine
 
 from intel.settings import Settings
 from tests.factories import PASSWORD, Seeded, clusters, seed, store_reports
+from tests.web.journey import serve
 from tests.web.test_analyst_pages import HANDMADE
-from tests.web.test_browser import _free_port, browser  # noqa: F401  (Chromium)
+from tests.web.test_browser import browser  # noqa: F401  (Chromium)
 from tests.web.test_pages_browser import _watch
 from web.app import create_app
 
@@ -32,22 +30,8 @@ def live_background(settings: Settings, engine: Engine) -> Iterator[tuple[str, S
     store_reports(engine, clusters([(16.97, 7.99, 30), (32.89, 13.19, 20), (6.34, 5.62, 12)], seed=3))
     app = create_app(settings)
     app.state.import_inline_bytes = 0
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", seeded
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as base:
+        yield base, seeded
 
 
 def test_the_analyst_imports_a_file_and_runs_hotspots_in_the_browser(

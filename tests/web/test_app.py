@@ -395,3 +395,34 @@ def test_ids_beyond_the_stores_integers_are_refused_not_a_crash(engine: Engine, 
             r = c.get(f"{path}?page=4611686018427387904", headers=as_user(c, "root"))
             assert r.status_code == 400 and "use page between 1 and 1,000,000" in unescape(r.text), path
         assert c.get(f"/campaigns/{cid}?page=1000000", headers=as_user(c, "root")).status_code == 200
+
+
+def test_a_post_is_committed_before_its_response_goes_out(
+    sqlite_settings: Settings, sqlite_engine: Engine, seeded: Seeded
+) -> None:
+    """A browser follows a post's redirect as soon as the response starts: by then the route's
+    writes must be in the store (they were committed after the response was sent, and a page
+    opened at once sometimes missed them)."""
+    from starlette.types import Message, Receive, Scope, Send
+
+    app = create_app(sqlite_settings)
+    cid = seeded.rows.campaign.id
+    seen: list[tuple[int, int]] = []  # (status, reviews in the store) when each response starts
+
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                with sqlite_engine.connect() as conn:  # another connection: sees only what is committed
+                    n = conn.execute(
+                        text("SELECT count(*) FROM auditevent WHERE action = 'campaign.copy_reviewed'")
+                    ).scalar_one()
+                seen.append((message["status"], n))
+            await send(message)
+
+        await app(scope, receive, watch)
+
+    headers = as_user(TestClient(app), "cam")  # a session in the app's store
+    with TestClient(watched) as c:
+        r = c.post(f"/campaigns/{cid}/copy/en/review", headers=headers, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    assert seen == [(303, 1)]

@@ -2,60 +2,30 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, text
 
 from intel.settings import Settings
 from tests.factories import PASSWORD, Seeded, seed
+from tests.web.journey import CHROMIUM_ARGS, free_port, no_outside_requests, serve
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS
 SECRET = "رأيت رجلاً يأخذ جوازات سفر الفتيات في سوق الجمعة"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_free_port = free_port  # other browser modules import these two from here
+_no_outside_requests = no_outside_requests
 
 
 @pytest.fixture
 def live(sqlite_settings: Settings, sqlite_engine: Engine) -> Iterator[tuple[str, Seeded]]:
     seeded = seed(sqlite_engine)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(sqlite_settings), host="127.0.0.1", port=port, access_log=False, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", seeded
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(sqlite_settings)) as base:
+        yield base, seeded
 
 
 @pytest.fixture
@@ -64,20 +34,6 @@ def browser(chromium_path: str) -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=chromium_path, args=ARGS)
         yield b
         b.close()
-
-
-def _no_outside_requests(page, base: str) -> list[str]:  # type: ignore[no-untyped-def]
-    outside: list[str] = []
-
-    def check(route, request) -> None:  # type: ignore[no-untyped-def]
-        if request.url.startswith(base) or request.url.startswith(("data:", "about:")):
-            route.continue_()
-        else:
-            outside.append(request.url)
-            route.abort()
-
-    page.route("**/*", check)
-    return outside
 
 
 def _sign_in(page, base: str, name: str, path: str) -> None:  # type: ignore[no-untyped-def]

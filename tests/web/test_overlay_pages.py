@@ -114,3 +114,103 @@ def test_bad_uploads_say_what_to_do(client: tuple[TestClient, int]) -> None:
     assert r.status_code == 404 and "hotspot run 999 does not exist" in r.text  # type: ignore[attr-defined]
     r = _upload(c, "pia", SITES, run="latest; drop")
     assert r.status_code == 400  # type: ignore[attr-defined]
+
+
+TX = (
+    "id,date,amount,currency,sender_place,sender_country,receiver_place,receiver_country\n"
+    "A,2025-03-01,250,EUR,,NG,,IT\n"
+    "B,2025-03-02,90,EUR,,NG,,FR\n"
+)
+
+
+def test_a_partner_overlays_transactions_and_gets_the_map_and_downloads(
+    client: tuple[TestClient, int], sqlite_settings: Settings
+) -> None:
+    from tests.factories import reports, store_reports
+
+    c, _ = client
+    # NG -> IT: 12 reports, all in the last year: 30 known flow + 25 * 12 / 100 = 3 volume + 20 rising
+    engine = c.app.state.engine  # type: ignore[attr-defined]
+    store_reports(engine, reports([{"observed_on": "2025-05-01", "origin": "NG", "destination": "IT"}] * 12))
+    headers = as_user(c, "pia")
+    r = c.post(
+        "/overlay", headers=headers, data={"csrf_token": headers["X-CSRF-Token"], "kind": "transactions"},
+        files={"file": ("tx.csv", TX.encode(), "text/csv")}, follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:300]
+    where = r.headers["location"]
+    page = c.get(where, headers=as_user(c, "pia"))
+    assert page.status_code == 200 and "2 transactions scored" in page.text
+    assert re.findall(r'<td class="num">(\d+\.\d)</td>', page.text)[:2] == ["53.0", "0.0"]
+    assert f'src="{where}/map"' in page.text and "Summary per corridor" in page.text
+    the_map = c.get(where + "/map", headers=as_user(c, "pia"))
+    assert the_map.status_code == 200 and "NG -&gt; IT: 12 reports" in the_map.text
+    png = c.get(where + "/map.png", headers=as_user(c, "pia"))
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    book = c.get(where + "/ranked.xlsx", headers=as_user(c, "pia"))
+    assert book.status_code == 200 and book.content[:2] == b"PK"
+    # kept in the partner tables, for pia
+    from intel.models import PartnerUpload
+
+    with Session(c.app.state.engine) as s:  # type: ignore[attr-defined]
+        kept = s.exec(select(PartnerUpload)).one()
+        assert (kept.kind, kept.n_records, kept.key) == ("transactions", 2, where.rsplit("/", 1)[1])
+
+
+def test_who_may_read_a_kept_result(client: tuple[TestClient, int]) -> None:
+    """Its owner and an admin; another partner, an analyst, a director: not there (404)."""
+    from tests.factories import user_with_password
+
+    c, run_id = client
+    with Session(c.app.state.engine) as s:  # type: ignore[attr-defined]
+        user_with_password(s, "pat", "partner")
+        s.commit()
+    where = _upload(c, "pia", SITES, run=str(run_id)).headers["location"]  # type: ignore[attr-defined]
+    for suffix in ("", "/ranked.csv", "/ranked.xlsx", "/summary.csv", "/map", "/map.png"):
+        assert c.get(where + suffix, headers=as_user(c, "root")).status_code == 200, suffix
+        for who in ("pat", "ana"):
+            r = c.get(where + suffix, headers=as_user(c, who))
+            assert r.status_code == 404 and "is not here" in r.text, (who, suffix)
+    assert c.get(where, headers=as_user(c, "dina")).status_code == 403  # a director may not open overlays
+    form = c.get("/overlay", headers=as_user(c, "pat"))
+    assert where not in form.text  # pat's list holds only pat's results
+    assert where in c.get("/overlay", headers=as_user(c, "pia")).text
+    for who in ("pat", "ana"):  # nor may they delete it
+        h = as_user(c, who)
+        r = c.post(
+            where + "/delete", headers=h, data={"csrf_token": h["X-CSRF-Token"]}, follow_redirects=False
+        )
+        assert r.status_code == 404
+    h = as_user(c, "pia")
+    r = c.post(where + "/delete", headers=h, data={"csrf_token": h["X-CSRF-Token"]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/overlay"
+    assert c.get(where, headers=as_user(c, "pia")).status_code == 404  # gone, with its records
+    assert c.get(where, headers=as_user(c, "root")).status_code == 404
+    from intel.models import PartnerRecord
+
+    with Session(c.app.state.engine) as s:  # type: ignore[attr-defined]
+        assert s.exec(select(func.count()).select_from(PartnerRecord)).one() == 0
+
+
+def test_dont_keep_sends_the_workbook_back_and_stores_nothing(client: tuple[TestClient, int]) -> None:
+    from openpyxl import load_workbook
+
+    from intel.models import PartnerRecord, PartnerUpload
+
+    c, run_id = client
+    headers = as_user(c, "pia")
+    r = c.post(
+        "/overlay", headers=headers,
+        data={"csrf_token": headers["X-CSRF-Token"], "run": str(run_id), "dont_keep": "1"},
+        files={"file": ("sites.csv", SITES.encode(), "text/csv")}, follow_redirects=False,
+    )  # fmt: skip
+    assert (
+        r.status_code == 200
+        and r.headers["content-disposition"] == 'attachment; filename="sites-ranked.xlsx"'
+    )
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    ranked = list(book["ranked"].iter_rows(values_only=True))
+    assert ranked[1][1] == '\'=HYPERLINK("http://x")' and ranked[1][2] == 100.0  # a formula neutralised
+    with Session(c.app.state.engine) as s:  # type: ignore[attr-defined]
+        assert s.exec(select(func.count()).select_from(PartnerUpload)).one() == 0
+        assert s.exec(select(func.count()).select_from(PartnerRecord)).one() == 0

@@ -56,10 +56,11 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str
         "campaign_id": str(seeded.rows.campaign.id),
         "tip_id": "1",
         "code": code,
+        "locale": "en",
         "token": "no-such-link",
         "import_id": "1",
         "job_id": "no-such-job",
-        "result_id": "no-such-result",
+        "key": "no-such-result",
     }
     return client, params
 

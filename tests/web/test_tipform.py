@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from campaigns.copy.messages import is_variant
 from intel.models import Tip
 from intel.settings import Settings
 from tests.factories import Seeded
@@ -32,7 +33,10 @@ def test_every_catalog_compiles_and_covers_the_form(code: str) -> None:
         template = read_po(fh)
     assert {m.id for m in catalog if m.id} == {m.id for m in template if m.id} == set(MESSAGES.values())
     if code != "bin":  # no Edo translation yet
-        assert all(m.string for m in catalog if m.id), f"{code} has untranslated messages"
+        # gendered variants are optional: an empty one gives the neutral message
+        assert all(m.string for m in catalog if m.id and not is_variant(m.context)), (
+            f"{code} has untranslated messages"
+        )
 
 
 def test_only_reviewed_catalogs_reach_the_public() -> None:
@@ -219,16 +223,16 @@ def test_the_form_and_thanks_name_who_receives_the_tip_and_the_helpline(
     for page in (f"/t/{code}", f"/t/{code}/thanks"):
         text = unescape(client.get(page).text).replace("<bdi>", "").replace("</bdi>", "")
         assert "Your tip goes to Safe Passage NGO." in text
-        assert "To talk to someone now, call NAPTIP 627." in text  # Nigeria's helpline, verified
+        assert "To talk to someone now, contact NAPTIP 627." in text  # Nigeria's helpline, verified
     # Libya's contact is not verified (no number): no helpline is shown rather than a name to call
     code = seeded.rows.assets[(tripoli.id, "ar")].tracking_code
     text = unescape(client.get(f"/t/{code}?lang=en").text).replace("<bdi>", "").replace("</bdi>", "")
-    assert "Your tip goes to Safe Passage NGO." in text and "call" not in text.split("Your tip goes to")[1]
+    assert "Your tip goes to Safe Passage NGO." in text and "contact" not in text.split("Your tip goes to")[1]
     # in the visitor's language, with the helpline of the country of their browser's language tag
     text = unescape(client.get("/tip/thanks", headers={"Accept-Language": "it-IT,it;q=0.9"}).text)
-    assert "chiama il <bdi>800 290 290</bdi>." in text
+    assert "contatta <bdi>Numero Verde Antitratta 800 290 290</bdi>." in text  # named in Italian
     text = text.replace("<bdi>", "").replace("</bdi>", "")
-    assert "Per parlare subito con qualcuno, chiama il 800 290 290." in text
+    assert "Per parlare subito con qualcuno, contatta Numero Verde Antitratta 800 290 290." in text
     assert 'class="received-by"' not in text  # no campaign link: no organisation to name
 
 
@@ -238,8 +242,51 @@ def test_numbers_and_names_keep_their_direction_in_arabic(reviewed: Path, client
     r = client.get("/tip?lang=ar", headers={"Accept-Language": "ar-IT"})
     assert '<html lang="ar" dir="rtl">' in r.text
     line = re.search(r'<p class="helpline">(.*?)</p>', r.text)
-    assert line is not None and "<bdi>800 290 290</bdi>" in line.group(1)
+    # the helpline named in Arabic, its number isolated left to right inside the <bdi>
+    assert (
+        line is not None
+        and "<bdi>الرقم الأخضر لمكافحة الاتجار \u2066800 290 290\u2069</bdi>" in line.group(1)
+    )
     # the bidirectional algorithm keeps the groups in order once isolated (<bdi> is FSI ... PDI)
     text = unescape(line.group(1)).replace("<bdi>", "\u2068").replace("</bdi>", "\u2069")
     assert "800 290 290" in get_display(text, base_dir="R")
-    assert "290 290 800" in get_display(text.replace("\u2068", "").replace("\u2069", ""), base_dir="R")
+    bare = text.replace("\u2068", "").replace("\u2069", "").replace("\u2066", "")
+    assert "290 290 800" in get_display(bare, base_dir="R")
+
+
+def test_the_form_speaks_to_people_about_themselves_and_sends_no_one_to_an_emergency_number(
+    reviewed: Path, client: TestClient
+) -> None:
+    page = unescape(client.get("/tip?lang=en").text)
+    assert "<h1>Tell us privately</h1>" in page  # what every ad's link text promises
+    assert "Tell us what is happening to you, or what you saw or heard" in page
+    thanks = unescape(client.get("/tip/thanks?lang=en").text)
+    assert "contact the helpline below" in thanks and "emergency" not in thanks
+    # the Italian privacy promise, once reviewed: "you do not have to", not "you must not"
+    italian = unescape(client.get("/tip?lang=it").text)
+    assert "Non è necessario dare il tuo nome." in italian and "Non devi" not in italian
+
+
+def test_a_campaign_for_women_gets_a_form_that_speaks_to_a_woman(
+    reviewed: Path, client: TestClient, seeded: Seeded, sqlite_engine: Engine
+) -> None:
+    from intel.models import Campaign
+
+    _, tripoli = seeded.rows.targets
+    code = seeded.rows.assets[(tripoli.id, "ar")].tracking_code
+
+    def heading(genders: list[str]) -> str:
+        with Session(sqlite_engine) as s:
+            campaign = s.get(Campaign, seeded.rows.campaign.id)
+            assert campaign is not None
+            campaign.audience = {**campaign.audience, "genders": genders}
+            s.add(campaign)
+            s.commit()
+        found = re.search(r"<h1>(.*?)</h1>", client.get(f"/t/{code}?lang=ar").text)
+        assert found is not None
+        return found.group(1)
+
+    assert heading(["women"]) == "أخبرينا بسرّية"  # the feminine imperative
+    assert heading([]) == "أخبرنا بسرّية"  # everyone: the neutral message
+    # a form without a campaign link speaks to anyone
+    assert "<h1>أخبرنا بسرّية</h1>" in client.get("/tip?lang=ar").text

@@ -60,7 +60,7 @@ def portfolio(request: Request, session: SessionDep, user: UserDep, page: int = 
                 ("ctr", _("Click-through per month"), "%", 2),
                 ("tips_per_100k", _("Tips per 100k reached, per month"), "", 1),
                 ("cost_per_actionable_tip", _("Cost per actionable tip, per month"), "", 2),
-                ("did", _("Change in reports at targeted hotspots (mean), per month"), "", 2),
+                ("did", _("Change at targeted hotspots (mean), per month"), "", 2),
             )
         ),
     ]

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from campaigns.copy.localedata import helpline_for
+from campaigns.copy.messages import audience_gender
 from campaigns.feedback.tips import TipInvalid, submit_tip
 from intel.models import Asset, Campaign, Target
 from web import i18n
@@ -68,35 +69,41 @@ def _region(accept_language: str | None) -> str | None:
     return None
 
 
-def _contact(request: Request, session: SessionDep, code: str | None) -> dict[str, str | None]:
-    """Who receives the tip and the helpline to call, for the page (``org``, ``helpline``).
+def _contact(
+    request: Request, session: SessionDep, code: str | None, locale: str = "en"
+) -> dict[str, str | None]:
+    """Who receives the tip, the helpline to call and whom the campaign speaks to, for the page
+    (``org``, ``helpline``, ``gender``: the grammatical gender of the campaign's audience).
 
     Behind a campaign link: the campaign's organisation ("Paid for by") and the helpline of its
     target's country. Without one: the helpline of the country of the browser's language tag
-    (``en-NG``), if any. Only a verified helpline is shown (a number a person can call)."""
+    (``en-NG``), if any. Only a verified helpline is shown (a number a person can call), named in
+    the page's language."""
     country: str | None = None
     org: str | None = None
+    gender: str | None = None
     if code:
         row = session.exec(
-            select(Campaign.paid_for_by, Target.country)
+            select(Campaign.paid_for_by, Target.country, Campaign.audience)
             .join(Asset, col(Asset.campaign_id) == col(Campaign.id))
             .join(Target, col(Target.id) == col(Asset.target_id))
             .where(Asset.tracking_code == code)
         ).first()
         if row is not None:
-            org, country = row
+            org, country, audience = row
+            gender = audience_gender(audience)
     if country is None:
         country = _region(request.headers.get("accept-language"))
     helpline = helpline_for(country) if country else None
     return {
         "org": org or None,
-        "helpline": helpline.display if helpline is not None and helpline.verified else None,
+        "helpline": helpline.display_in(locale) if helpline is not None and helpline.verified else None,
+        "gender": gender,
     }
 
 
-def _texts(locale: str) -> Texts:
-    tr = i18n.translations(locale)
-    return Texts(tr.gettext, lambda v: i18n.format_number(v, locale))
+def _texts(locale: str, gender: str | None = None) -> Texts:
+    return Texts(i18n.gendered_gettext(locale, gender), lambda v: i18n.format_number(v, locale))
 
 
 def _page(
@@ -107,13 +114,15 @@ def _page(
     status: int = 200,
     **context: object,
 ) -> HTMLResponse:
+    contact = context.get("contact")
+    gender = contact.get("gender") if isinstance(contact, dict) else None
     response = render(
         request,
         template,
         status=status,
         locale=locale,
         dir=i18n.direction(locale),
-        t=_texts(locale),
+        t=_texts(locale, gender),
         _=i18n.translations(locale).gettext,
         languages=[(c, LANGUAGE_NAMES[c]) for c in i18n.reviewed_locales()],
         **context,
@@ -141,7 +150,7 @@ def _form(request: Request, session: SessionDep, code: str | None, lang: str | N
         text="",
         place="",
         error=None,
-        contact=_contact(request, session, code),
+        contact=_contact(request, session, code, locale),
     )
 
 
@@ -169,7 +178,7 @@ def _submit(
             text=text,
             place=place,
             error=texts.busy,
-            contact=_contact(request, session, code),
+            contact=_contact(request, session, code, locale),
         )
 
     if not limiter(request).admit(address):
@@ -192,7 +201,7 @@ def _submit(
             text=text,
             place=place,
             error=message,
-            contact=_contact(request, session, code),
+            contact=_contact(request, session, code, locale),
         )
     if not limiter(request).spend(address):
         session.rollback()
@@ -232,7 +241,7 @@ def tip_thanks(request: Request, session: SessionDep, code: str, lang: str | Non
         "tip_thanks.html",
         locale=locale,
         again=f"/t/{code}?lang={locale}",
-        contact=_contact(request, session, code),
+        contact=_contact(request, session, code, locale),
     )
 
 
@@ -264,5 +273,5 @@ def tip_thanks_plain(request: Request, session: SessionDep, lang: str | None = N
         "tip_thanks.html",
         locale=locale,
         again=f"/tip?lang={locale}",
-        contact=_contact(request, session, None),
+        contact=_contact(request, session, None, locale),
     )

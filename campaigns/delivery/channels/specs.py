@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from campaigns.copy.messages import organic_text
 from intel.models import AdSet, Asset, Campaign, ScheduledPost, Target
 
 Window = tuple[int, int]
@@ -260,7 +261,7 @@ def build_specs(rows: CampaignRows, *, page_id: str, now: dt.datetime | None = N
         target = rows.targets[asset.target_id]
         adset = adsets.get(asset.adset_id) if asset.adset_id else None
         at = post.publish_at if post.publish_at.tzinfo else post.publish_at.replace(tzinfo=dt.UTC)
-        message = f"{asset.headline}\n\n{asset.body}"
+        message = organic_text(asset.headline, asset.body)
         if asset.helpline:
             message += f"\n{asset.helpline}"
         message += f"\n{asset.link}"  # also makes the message unique per asset: reconciliation matches on it

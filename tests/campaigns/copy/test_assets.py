@@ -71,13 +71,21 @@ def test_assets_in_all_nine_locales(engine: Engine, settings: Settings) -> None:
         assert a.fuzzy is (a.locale != "en")
         assert "{" not in a.body + a.headline + a.description
         country = by_target[a.target_id].country
-        number = {"NG": "NAPTIP 627", "IT": "800 290 290"}[country]
-        assert a.helpline == (f"\u2068{number}\u2069" if a.direction == "rtl" else number)
+        # the helpline's name in the asset's language, then its number; in Arabic the number is
+        # isolated left to right inside the isolated name
+        shown = {
+            ("NG", False): "NAPTIP 627",
+            ("NG", True): "\u2068NAPTIP \u2066627\u2069\u2069",
+            ("IT", False): "Numero Verde Antitratta 800 290 290",
+            ("IT", True): "\u2068الرقم الأخضر لمكافحة الاتجار \u2066800 290 290\u2069\u2069",
+        }[(country, a.direction == "rtl")]
+        assert a.helpline == shown
         if a.family == "where_to_get_help":
-            assert a.helpline in a.body and a.helpline in a.description
+            assert a.helpline in a.body
+        assert a.description == "Tell us privately" or a.locale != "en"  # what the link opens
         assert not [f for f in check_asset(campaign, a) if f.level == "refuse"], a
     en = next(a for a in assets if a.locale == "en" and a.family == "recruitment_fraud")
-    assert en.body.startswith("Offered a job in Europe? Check before you travel.")
+    assert en.body.startswith("Traffickers promise good work abroad, then keep your passport")
     yo = next(a for a in assets if a.locale == "yo" and a.family == "know_the_signs")
     assert "Ọjọ́ 3 péré" in yo.body
     # every locale is reported, reviewed English passes and the drafts are refused
@@ -213,11 +221,13 @@ def test_the_italian_helpline_keeps_its_order_in_arabic_copy(settings: Settings)
     kw: dict[str, Any] = {"campaign": campaign, "target": rome, "settings": settings}
     ar = asset_values(adset=adsets["ar"], family="where_to_get_help", **kw)
     body = str(ar["body"])
-    assert f"{FSI}800 290 290{PDI}" in body and ar["helpline"] == f"{FSI}800 290 290{PDI}"
+    name = "الرقم الأخضر لمكافحة الاتجار"  # the helpline's Arabic name, not its Latin letters
+    assert ar["helpline"] == f"{FSI}{name} {LRI}800 290 290{PDI}{PDI}" and str(ar["helpline"]) in body
     assert "800 290 290" in get_display(body)
-    assert "290 290 800" in get_display(body.replace(FSI, "").replace(PDI, ""))  # what the isolates prevent
+    bare = body.replace(FSI, "").replace(LRI, "").replace(PDI, "")
+    assert "290 290 800" in get_display(bare)  # what the isolates prevent
     signs = asset_values(adset=adsets["ar"], family="know_the_signs", **kw)
     assert f"{LRI}3{PDI}" in str(signs["body"])
     # left-to-right copy is left as it is
     it = asset_values(adset=adsets["it"], family="where_to_get_help", **kw)
-    assert FSI not in str(it["body"]) and it["helpline"] == "800 290 290"
+    assert FSI not in str(it["body"]) and it["helpline"] == "Numero Verde Antitratta 800 290 290"
