@@ -80,6 +80,7 @@ def measure(way: str, url: str, home: Path) -> dict[str, float]:
         if way == "floor":
             from intel import columnar
 
+            columnar.SQLITE_THROUGH_ADBC = True  # the floor: the driver alone, in a process of its own
             source = columnar.arrow_source(s)
             assert source is not None
             sql = _statement(s)

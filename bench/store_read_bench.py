@@ -8,7 +8,8 @@ Fills a store with generated reports (three in ten corroborate an earlier one, a
 that its peak resident memory is its own:
 
 * row objects: the read before this bench (SQLAlchemy rows into ``DataFrame.from_records``);
-* load_reports: today's read (Arrow columns through the ADBC driver, ``intel.columnar``);
+* load_reports: today's read (Arrow columns through the ADBC driver on PostgreSQL, the row tuples
+  on SQLite: ``intel.columnar``);
 * floor: the session's driver alone fetching the same rows and columns as tuples (no frame).
 
 ``store_growth_bench.py`` measures the steps after the read as well, and the ADBC floor.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from hotspots.params import HotspotParams
 from hotspots.pipeline import analyse
@@ -11,6 +12,15 @@ from intel import columnar
 from intel.db import session_scope
 from intel.store import load_reports
 from tests.factories import clusters, store_reports
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_through_adbc(monkeypatch):
+    """The Arrow read is under test on SQLite too (the product keeps it for PostgreSQL only: see
+    ``intel.columnar.SQLITE_THROUGH_ADBC``)."""
+    from intel import columnar
+
+    monkeypatch.setattr(columnar, "SQLITE_THROUGH_ADBC", True)
 
 
 def test_the_same_route_is_ranked_from_either_read(engine) -> None:
