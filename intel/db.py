@@ -7,6 +7,7 @@ borrow it. The schema is created and changed only through Alembic migrations.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -114,9 +115,21 @@ def migrate(engine: Engine) -> None:
     _migrated.add(key)
 
 
-def _heads() -> set[str] | None:
-    """The newest revisions of ``migrations/versions``, read from each file's ``revision`` and
-    ``down_revision`` literals; ``None`` when a file does not state them that way."""
+_HEADS_LOCK = threading.Lock()
+
+
+def _heads() -> frozenset[str] | None:
+    """The newest revisions of ``migrations/versions`` (see :func:`_read_heads`), read once per
+    process and by one thread at a time: CPython 3.11's ``ast.parse`` fails with "AST constructor
+    recursion depth mismatch" when threads parse at once (flows open stores in parallel tasks)."""
+    with _HEADS_LOCK:
+        return _read_heads()
+
+
+@lru_cache(maxsize=1)
+def _read_heads() -> frozenset[str] | None:
+    """The newest revisions, read from each migration file's ``revision`` and ``down_revision``
+    literals; ``None`` when a file does not state them that way."""
     import ast
 
     revisions: set[str] = set()
@@ -145,7 +158,7 @@ def _heads() -> set[str] | None:
             parents.update(parent)
         elif parent is not None:
             return None
-    return revisions - parents or None
+    return frozenset(revisions - parents) or None
 
 
 def _is_current(engine: Engine) -> bool:
