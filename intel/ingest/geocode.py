@@ -279,8 +279,15 @@ def geocode(values: pd.DataFrame, reasons: np.ndarray, *, require_location: bool
         # the nearest town names a place known to a district or better (a district's nearest town is
         # a fair label); a region gets no town's name, a country or open water not even a region's
         ranks = rank[rows]
-        town_ok = unnamed & (ranks <= PlacePrecision.DISTRICT.rank)
-        area_ok = unnamed & (ranks <= PlacePrecision.REGION.rank)
+        # only a town of the report's own country: across a border the nearest town labels the
+        # wrong side ("Ciudad Juárez, Chihuahua" on a point in El Paso, Texas, that is in the US)
+        same = np.fromiter(
+            (c == nc for c, nc in zip(countries[rows].tolist(), near_country.tolist(), strict=True)),
+            dtype=bool,
+            count=len(rows),
+        )
+        town_ok = unnamed & same & (ranks <= PlacePrecision.DISTRICT.rank)
+        area_ok = unnamed & same & (ranks <= PlacePrecision.REGION.rank)
         names[rows[town_ok]] = near_name[town_ok]
         admin1[rows[area_ok]] = near_admin[area_ok]
         v["country"], v["place"], v["admin1"] = (_obj(a, v.index) for a in (countries, names, admin1))

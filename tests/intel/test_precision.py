@@ -232,3 +232,22 @@ def test_a_point_in_a_border_town_takes_the_towns_country(sqlite_settings, tmp_p
         ingest_file(s, path=path, settings=sqlite_settings)
         report = s.exec(select(Report)).one()
     assert (report.place, report.country) == ("Heroica Matamoros", "MX")
+
+
+def test_a_point_across_the_border_from_the_nearest_town_is_not_named_after_it():
+    """A real IOM row: a canal in El Paso, Texas (31.7536, -106.4173), its country given as the
+    US. The nearest town of the gazetteer is Ciudad Juárez, Mexico, across the river: the report
+    stays in the US and carries no Mexican town or state as its place."""
+    import numpy as np
+    import pandas as pd
+
+    from intel.ingest.geocode import geocode
+
+    rows = pd.DataFrame(
+        {"lat": [31.753616299345, 31.753616299345], "lon": [-106.41725898467, -106.41725898467],
+         "place": [None, None], "country": ["US", "MX"], "admin1": [None, None]}
+    )  # fmt: skip
+    out = geocode(rows, np.array([None, None], dtype=object), require_location=True)
+    assert out["country"].tolist() == ["US", "MX"]
+    assert out["place"].tolist() == [None, "Ciudad Juárez"]  # the town labels its own country only
+    assert out["admin1"].tolist() == [None, "Chihuahua"]
