@@ -59,8 +59,15 @@ def _words_country(v: pd.DataFrame, rows: np.ndarray) -> list[str | None]:
     ("..., Nuevo Laredo, Mexico": MX); never a guess (``intel.countries``)."""
     from intel.gazetteer import country_from_text
 
-    col = "location" if "location" in v else "place"
-    texts = v[col].to_numpy(dtype=object)[rows] if col in v else np.full(len(rows), None, dtype=object)
+    none = np.full(len(rows), None, dtype=object)
+    loc = v["location"].to_numpy(dtype=object)[rows] if "location" in v else none
+    place = v["place"].to_numpy(dtype=object)[rows] if "place" in v else none
+    # ``location`` where the row has one, else ``place`` (as ``_texts``): a spec's empty location
+    # column must not hide the country the place's words name
+    texts = np.array(
+        [a if isinstance(a, str) and a else b for a, b in zip(loc.tolist(), place.tolist(), strict=True)],
+        dtype=object,
+    )
     out: list[str | None] = []
     for text in texts.tolist():
         last = text.rsplit(",", 1)[-1].strip() if isinstance(text, str) and "," in text else ""

@@ -251,3 +251,29 @@ def test_a_point_across_the_border_from_the_nearest_town_is_not_named_after_it()
     assert out["country"].tolist() == ["US", "MX"]
     assert out["place"].tolist() == [None, "Ciudad Juárez"]  # the town labels its own country only
     assert out["admin1"].tolist() == [None, "Chihuahua"]
+
+
+def test_the_country_a_place_names_decides_at_the_border_when_the_location_column_is_empty(
+    sqlite_settings, tmp_path
+):
+    """The same El Paso canal through a plain file: the point lies within 10 km of Ciudad Juárez,
+    whose country the town rule would give; the place's last words name the USA and the country
+    shapes put the point there too, so it is in the US (the spec's empty ``location`` column
+    once hid the place's words and the report landed in Mexico)."""
+    from sqlmodel import select
+
+    from intel.db import get_engine, session_scope
+    from intel.ingest import ingest_file
+    from intel.models import Report
+
+    path = tmp_path / "el-paso.csv"
+    path.write_text(
+        "date,lat,lon,place\n"
+        '2019-05-01,31.753616299345,-106.41725898467,"Canal next to the César Chávez Border Highway by '
+        'Fonseca Drive, El Paso, El Paso County, Texas, USA"\n',
+        encoding="utf-8",
+    )
+    with session_scope(get_engine(sqlite_settings)) as s:
+        ingest_file(s, path=path, settings=sqlite_settings)
+        report = s.exec(select(Report)).one()
+    assert report.country == "US"
