@@ -141,13 +141,18 @@ def _sqlite_path(settings: Settings) -> Path:
     return Path(database).expanduser().resolve()
 
 
+#: Tables of the store's own bookkeeping, not of its data: the migration revision and what names
+#: the store's state for its report snapshot (``intel.snapshot``).
+BOOKKEEPING_TABLES = frozenset(("alembic_version", "store_revision", "store_change"))
+
+
 def store_rows(settings: Settings) -> int:
-    """How many rows the store holds, in every table but the migration revision (0: empty)."""
+    """How many rows the store holds, in every table but its bookkeeping (0: empty)."""
     if settings.is_sqlite and not _sqlite_path(settings).exists():
         return 0
     engine = make_engine(settings.db_url)
     try:
-        names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
+        names = [n for n in inspect(engine).get_table_names() if n not in BOOKKEEPING_TABLES]
         with engine.connect() as conn:
             return sum(
                 conn.execute(select(func.count()).select_from(text(_quoted(engine, n)))).scalar_one()
@@ -318,6 +323,10 @@ def _restore_sqlite(settings: Settings, source: Path) -> tuple[str, int]:
         live = sqlite3.connect(store, timeout=30)
         try:
             copy.backup(live)  # replaces every page of the store, under its write lock
+            # a new name for this state: rows added after a restore must not name the state a
+            # snapshot was made for before it (the store's revision token: intel.snapshot)
+            live.execute("INSERT OR REPLACE INTO store_revision (id, token) VALUES (1, random())")
+            live.commit()
             tips = live.execute("SELECT count(*) FROM tip").fetchone()[0]
         finally:
             live.close()

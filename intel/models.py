@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -459,3 +459,30 @@ class PartnerRecord(SQLModel, table=True):
     record_id: str
     score: float
     row: dict[str, Any] = _json()
+
+
+# --- the store's own bookkeeping -------------------------------------------------
+
+
+class StoreRevision(SQLModel, table=True):
+    """SQLite: one row whose ``token`` a trigger sets to a random number whenever a report or a
+    source is changed or deleted, or a source added (``intel.snapshot``). Added reports are seen
+    from the report table's row count and highest id instead: a trigger per added row would
+    slow a bulk import by a fifth."""
+
+    __tablename__ = "store_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
+
+
+class StoreChange(SQLModel, table=True):
+    """PostgreSQL: a row with a random ``token`` per statement that writes reports or sources,
+    added by statement-level triggers (``intel.snapshot``): the committed changes a reader sees
+    are its rows, so their count and the sum of their tokens name that state of the store.
+    Rows are only ever added; adding one takes no lock another writer waits on."""
+
+    __tablename__ = "store_change"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    token: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]

@@ -156,10 +156,74 @@ def _arrow_reports(session: Session, stmt: Select[Any], columns: dict[str, str])
     ids = df["id"].to_numpy()
     dup_ids = dups.column(0).to_numpy().astype("int64")
     dup_counts = dups.column(1).to_numpy().astype("int64")
-    pos = np.minimum(np.searchsorted(dup_ids, ids), max(len(dup_ids) - 1, 0))
-    found = (dup_ids[pos] == ids) if len(dup_ids) else np.zeros(len(ids), dtype=bool)
-    df["corroboration"] = np.where(found, dup_counts[pos] if len(dup_ids) else 0, 0) + 1
+    df["corroboration"] = _corroboration(ids, dup_ids, dup_counts)
     return df
+
+
+def _snapshot_reports(
+    session: Session,
+    columns: dict[str, str],
+    *,
+    since: dt.date | None,
+    until: dt.date | None,
+    min_reliability: str | None,
+    include_duplicates: bool,
+    include_aggregates: bool,
+) -> pd.DataFrame | None:
+    """The reports ``load_reports`` would read, from the store's columnar snapshot
+    (``intel.snapshot``): filtered and cast in Arrow, no Python object per row; ``None`` when
+    the session's view is not served from a snapshot."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from intel import columnar, snapshot
+
+    table = snapshot.reports(session)
+    if table is None:
+        return None
+    wanted = [c for c in columns if c != "corroboration"]
+    everything = table
+    if include_duplicates or include_aggregates:
+        keep = pa.array(np.ones(table.num_rows, dtype=bool))
+        if not include_duplicates:
+            keep = pc.and_(keep, pc.is_null(table["duplicate_of"]))
+        if not include_aggregates:
+            keep = pc.and_(keep, pc.invert(table["is_aggregate"]))
+        table = table.filter(keep).sort_by("id")
+    else:  # the incidents lead the snapshot: a slice, no copy
+        table = table.slice(0, snapshot.incident_count(table))
+    keep = None
+    stamp = pa.timestamp("ns")
+    if since is not None:
+        keep = pc.greater_equal(table["observed_on"], pa.scalar(dt.datetime.combine(since, dt.time()), stamp))
+    if until is not None:
+        late = pc.less_equal(table["observed_on"], pa.scalar(dt.datetime.combine(until, dt.time()), stamp))
+        keep = late if keep is None else pc.and_(keep, late)
+    if min_reliability is not None:
+        grades = pa.array(list(GRADES[: GRADES.index(min_reliability.upper()) + 1]))
+        graded = pc.is_in(table["reliability"], value_set=grades)
+        keep = graded if keep is None else pc.and_(keep, graded)
+    rows = table.select(wanted)
+    if keep is not None:
+        rows = rows.filter(keep)
+    if rows.num_rows == 0:
+        return pd.DataFrame()  # no such report: the caller's empty frame
+    df = columnar.to_frame(rows, {c: columns[c] for c in wanted})
+    del rows
+    if "corroboration" in columns:
+        linked = everything["duplicate_of"].drop_null().to_numpy()
+        dup_ids, dup_counts = np.unique(linked, return_counts=True)  # sorted
+        df["corroboration"] = _corroboration(df["id"].to_numpy(), dup_ids, dup_counts)
+    return df
+
+
+def _corroboration(ids: np.ndarray, dup_ids: np.ndarray, dup_counts: np.ndarray) -> np.ndarray:
+    """1 + how many reports name each of ``ids`` as the incident they duplicate (``dup_ids``
+    sorted, with their ``dup_counts``)."""
+    if not len(dup_ids):
+        return np.ones(len(ids), dtype="int64")
+    pos = np.minimum(np.searchsorted(dup_ids, ids), len(dup_ids) - 1)
+    return np.where(dup_ids[pos] == ids, dup_counts[pos], 0) + 1
 
 
 def empty_report_frame(columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -177,15 +241,18 @@ def load_reports(
     include_duplicates: bool = False,
     include_aggregates: bool = False,
     columnar: bool = True,
+    snapshot: bool = True,
     columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Reports as a frame with ``REPORT_COLUMNS`` (or only ``columns``), one row per incident by
     default.
 
-    The rows come as Arrow columns through the ADBC driver when a fresh connection sees what the
-    session sees (``intel.columnar.arrow_source``: nothing written and left uncommitted in the
-    session); otherwise, and with ``columnar=False``, through the session's own connection. Both
-    give the same frame.
+    The rows come as Arrow columns from the store's columnar snapshot (``intel.snapshot``: a file
+    of every report row for the state of the store the session sees, made by the first read
+    after a change) when the session has written nothing it has not committed; else through the
+    ADBC driver where a fresh connection sees what the session sees (PostgreSQL:
+    ``intel.columnar.arrow_source``); otherwise, and with ``columnar=False``, through the
+    session's own connection. All give the same frame.
 
     Parameters
     ----------
@@ -220,7 +287,14 @@ def load_reports(
         stmt = stmt.where(Report.duplicate_of.is_(None))  # type: ignore[union-attr]
     if not include_aggregates:
         stmt = stmt.where(Report.is_aggregate.is_(False))  # type: ignore[attr-defined]
-    df = _arrow_reports(session, stmt, wanted) if columnar else None
+    df = None
+    if columnar and snapshot:
+        df = _snapshot_reports(
+            session, wanted, since=since, until=until, min_reliability=min_reliability,
+            include_duplicates=include_duplicates, include_aggregates=include_aggregates,
+        )  # fmt: skip
+    if columnar and df is None:
+        df = _arrow_reports(session, stmt, wanted)
     if df is None and "corroboration" not in wanted:
         df = _frame(session, stmt, wanted)
     elif df is None:

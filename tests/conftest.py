@@ -24,6 +24,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# PostgreSQL stores' report snapshots (intel.snapshot): this run's own folder, not the user's cache
+os.environ.setdefault("COUNTERFLOW_SNAPSHOT_DIR", tempfile.mkdtemp(prefix="counterflow-snapshots-"))
 
 import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402

@@ -1,0 +1,356 @@
+"""The report table as Arrow columns in a file, kept for the state of the store it holds.
+
+Reading a million reports through a database driver costs seconds however it is done (SQLite's
+Python driver makes an object of every value; the ADBC drivers convert row by row in C, and the
+SQLite one cannot share a process with the store's own connections: ``intel.columnar``). The
+analyses read the same reports again and again between imports, so ``intel.store.load_reports``
+reads them from a snapshot: an uncompressed Arrow IPC file of every report row (the columns of
+``SNAPSHOT_COLUMNS``), mapped into memory, filtered and cast in Arrow. It is made by the first
+read after the store changed, in one read-only transaction, and named for the state it holds:
+
+* SQLite: the ``store_revision`` token (a trigger sets it to a random number whenever a report
+  is changed or deleted, or a source added, changed or deleted), the report table's row count
+  and highest id (which every added report changes), and the schema's migration;
+* PostgreSQL: the count and the sum of the random tokens of ``store_change`` (a statement
+  trigger adds one per statement that writes reports or sources) and the migration.
+
+A reader whose own transaction holds writes it has not committed is not served from a snapshot
+(it would not see them); nor is one whose triggers are missing (a migration that rebuilt the
+table): both read the store as before. The files live beside an SQLite store
+(``store.db.snapshots/``) or, for PostgreSQL, in the user's cache folder, private to the user
+(folders 0700, files 0600), with only the newest state kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+#: Bumped when the file's layout or the meaning of a column changes: older files are not read.
+FORMAT = 1
+
+#: The columns of a snapshot with their frame dtypes (``intel.store.REPORT_COLUMNS`` but the
+#: corroboration count, which is counted from ``duplicate_of``): one row per report row.
+SNAPSHOT_COLUMNS: dict[str, str] = {
+    "id": "int64",
+    "observed_on": "datetime64[ns]",
+    "lat": "float64",
+    "lon": "float64",
+    "place": "object",
+    "admin1": "object",
+    "country": "object",
+    "place_precision": "object",
+    "date_precision": "object",
+    "role": "object",
+    "origin": "object",
+    "transit": "object",
+    "destination": "object",
+    "exploitation": "object",
+    "recruitment": "object",
+    "control": "object",
+    "transport": "object",
+    "reliability": "object",
+    "credibility": "int64",
+    "victim_count": "int64",
+    "is_aggregate": "bool",
+    "simulated": "bool",
+    "source_kind": "object",
+    "source": "object",
+    "duplicate_of": "Int64",
+}
+_FROM_SOURCE = ("source_kind", "source")
+
+SQLITE_TRIGGERS = (
+    "store_revision_report_update",
+    "store_revision_report_delete",
+    "store_revision_source_insert",
+    "store_revision_source_update",
+    "store_revision_source_delete",
+)
+PG_TRIGGERS = ("store_change_report", "store_change_source")
+
+#: Rows fetched from SQLite's driver at a time while a snapshot is made.
+_CHUNK_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where a session's store is (``kind`` sqlite or postgresql) and its snapshot folder."""
+
+    kind: str
+    folder: Path
+    sqlite_path: Path | None = None
+    pg_uri: str | None = None  # the ADBC address, with any password: never log it
+
+
+def _private_folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def cache_dir() -> Path:
+    """The folder of PostgreSQL stores' snapshots: ``COUNTERFLOW_SNAPSHOT_DIR``, or the user's
+    cache folder."""
+    if os.environ.get("COUNTERFLOW_SNAPSHOT_DIR"):
+        return Path(os.environ["COUNTERFLOW_SNAPSHOT_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "counterflow" / "snapshots"
+
+
+def store_of(session: Session) -> Store | None:
+    """The session's store, or ``None`` for an engine a snapshot is not kept for (in-memory
+    SQLite, engines other than SQLite and PostgreSQL)."""
+    url = session.connection().engine.url
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:") or "mode=memory" in str(url):
+            return None
+        path = Path(database).resolve()
+        return Store("sqlite", path.with_name(path.name + ".snapshots"), sqlite_path=path)
+    if backend == "postgresql":
+        where = f"{url.host or 'local'}:{url.port or 5432}/{url.database or ''}/{url.username or ''}"
+        digest = hashlib.sha256(where.encode()).hexdigest()[:16]
+        return Store(
+            "postgresql",
+            cache_dir() / f"pg-{digest}",
+            pg_uri=url.set(drivername="postgresql").render_as_string(hide_password=False),
+        )
+    return None
+
+
+def _quiet(session: Session, kind: str) -> bool:
+    """Whether the session's transaction holds no write of its own (it sees what is committed)."""
+    conn = session.connection()
+    if kind == "sqlite":
+        # pysqlite opens a transaction only before a write
+        return not conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+    return conn.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is None
+
+
+def _key_sql(kind: str) -> str:
+    if kind == "sqlite":
+        names = ", ".join(f"'{n}'" for n in SQLITE_TRIGGERS)
+        return (
+            "SELECT (SELECT token FROM store_revision WHERE id = 1), (SELECT count(*) FROM report), "
+            "(SELECT max(id) FROM report), (SELECT group_concat(version_num) FROM alembic_version), "
+            f"(SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names}))"
+        )
+    names = ", ".join(f"'{n}'" for n in PG_TRIGGERS)
+    return (
+        "SELECT (SELECT count(*) FROM store_change), (SELECT coalesce(sum(token), 0) FROM store_change)::text, "
+        "(SELECT string_agg(version_num, ',') FROM alembic_version), "
+        f"(SELECT count(*) FROM pg_trigger WHERE tgname IN ({names}) AND tgenabled <> 'D')"
+    )
+
+
+def _key(kind: str, row: tuple[Any, ...] | list[Any]) -> str | None:
+    """The name of the state ``row`` (the answer to ``_key_sql``) describes; ``None`` when the
+    triggers that keep the name honest are not all there."""
+    *state, triggers = row
+    wanted = len(SQLITE_TRIGGERS) if kind == "sqlite" else len(PG_TRIGGERS)
+    if triggers != wanted or state[0] is None:
+        return None
+    text = "|".join(str(v) for v in (FORMAT, kind, *state, *SNAPSHOT_COLUMNS))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def current_key(session: Session, store: Store) -> str | None:
+    """The name of the state the session sees, or ``None`` when it cannot be named (writes of
+    its own not committed, triggers missing, a store not yet migrated)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not _quiet(session, store.kind):
+        return None
+    try:
+        row = session.connection().exec_driver_sql(_key_sql(store.kind)).one()
+    except DBAPIError:  # no revision tables yet
+        return None
+    return _key(store.kind, tuple(row))
+
+
+def _data_sql() -> str:
+    """Every report row, in id order, with the columns of ``SNAPSHOT_COLUMNS`` in order."""
+    named = {"source_kind": "s.kind", "source": "s.name"}
+    select = ", ".join(named.get(c, f"r.{c}") for c in SNAPSHOT_COLUMNS)
+    return f"SELECT {select} FROM report AS r LEFT OUTER JOIN source AS s ON s.id = r.source_id ORDER BY r.id"
+
+
+def _arrow_type(dtype: str) -> pa.DataType:
+    import pyarrow as pa
+
+    if dtype.startswith("datetime64"):
+        return pa.timestamp("ns")
+    return {"int64": pa.int64(), "Int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}.get(
+        dtype, pa.string()
+    )
+
+
+def schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([(c, _arrow_type(t)) for c, t in SNAPSHOT_COLUMNS.items()])
+
+
+def _cast(table: pa.Table) -> pa.Table:
+    """``table`` (the columns of ``SNAPSHOT_COLUMNS`` in order) with the snapshot's types."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = []
+    for column, field in zip(table.columns, schema(), strict=True):
+        if column.type != field.type:
+            if pa.types.is_null(column.type):
+                column = pa.nulls(len(column), field.type)
+            elif pa.types.is_boolean(field.type) and not pa.types.is_integer(column.type):
+                column = pc.cast(pc.cast(column, pa.int64()), field.type)
+            else:
+                column = pc.cast(column, field.type)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema())
+
+
+def _read_sqlite(path: Path) -> tuple[str | None, pa.Table | None]:
+    """The store's state name and every report row, read in one transaction through the same
+    SQLite library as the store's own connections (never a second copy of it: ``intel.columnar``)."""
+    import sqlite3
+
+    import numpy as np
+    import pyarrow as pa
+
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        conn.execute("BEGIN")
+        key = _key("sqlite", conn.execute(_key_sql("sqlite")).fetchone())
+        if key is None:
+            return None, None
+        cursor = conn.execute(_data_sql())
+        names = list(SNAPSHOT_COLUMNS)
+        batches = []
+        while part := cursor.fetchmany(_CHUNK_ROWS):
+            chunk = np.array(part, dtype=object)
+            del part
+            arrays = [pa.array(chunk[:, i], from_pandas=True) for i in range(len(names))]
+            batches.append(_cast(pa.Table.from_arrays(arrays, names=names)))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    if not batches:
+        return key, schema().empty_table()
+    return key, pa.concat_tables(batches).combine_chunks()
+
+
+def _read_postgresql(uri: str) -> tuple[str | None, pa.Table | None]:
+    """The store's state name and every report row, both in one repeatable-read snapshot, as
+    Arrow through the ADBC driver."""
+    from intel.columnar import ArrowSource, fetch_tables
+
+    state, table = fetch_tables(ArrowSource("postgresql", uri), [_key_sql("postgresql"), _data_sql()])
+    key = _key("postgresql", [state.column(i)[0].as_py() for i in range(state.num_columns)])
+    if key is None:
+        return None, None
+    return key, _cast(table.rename_columns(list(SNAPSHOT_COLUMNS)))
+
+
+def incidents_first(table: pa.Table) -> pa.Table:
+    """``table`` (in id order) with its incidents (neither a duplicate nor an aggregate) first and
+    the other rows after them, each part in id order; the schema's ``incidents`` metadata says
+    how many lead, so the common read (incidents only) is a slice, not a copy."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    incident = pc.and_(pc.is_null(table["duplicate_of"]), pc.invert(table["is_aggregate"]))
+    mask = incident.to_numpy(zero_copy_only=False)
+    order = np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
+    ordered = table.take(order) if len(order) and (order != np.arange(len(order))).any() else table
+    return ordered.replace_schema_metadata({"incidents": str(int(mask.sum()))})
+
+
+def incident_count(table: pa.Table) -> int:
+    """How many rows lead ``table`` as incidents (see ``incidents_first``)."""
+    return int((table.schema.metadata or {})[b"incidents"])
+
+
+def _write(folder: Path, key: str, table: pa.Table) -> Path:
+    """Write ``table`` as the snapshot ``key`` (atomically: a reader sees all of it or nothing),
+    and remove the snapshots of older states."""
+    import pyarrow as pa
+
+    _private_folder(folder)
+    final = folder / f"reports-{key}.arrow"
+    fd, tmp = tempfile.mkstemp(prefix=".reports-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
+            writer.write_table(table, max_chunksize=1 << 20)
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in folder.glob("reports-*.arrow"):
+        if old != final:
+            old.unlink(missing_ok=True)
+    return final
+
+
+def _open(path: Path) -> pa.Table | None:
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(path), "r") as source:
+            table = pa.ipc.open_file(source).read_all()
+    except FileNotFoundError:
+        return None
+    except (OSError, pa.ArrowInvalid) as exc:  # a damaged file is made again
+        log.warning("report snapshot %s unreadable (%s): making it again", path.name, type(exc).__name__)
+        path.unlink(missing_ok=True)
+        return None
+    if table.schema != schema() or b"incidents" not in (table.schema.metadata or {}):
+        return None
+    return table
+
+
+def reports(session: Session) -> pa.Table | None:
+    """Every report row of the store as the session sees it, as Arrow columns
+    (``SNAPSHOT_COLUMNS``; incidents first: ``incidents_first``), from the snapshot of that state, made now if there is none; ``None``
+    when the session's view cannot be served from a snapshot (see the module's notes)."""
+    store = store_of(session)
+    if store is None:
+        return None
+    key = current_key(session, store)
+    if key is None:
+        return None
+    path = store.folder / f"reports-{key}.arrow"
+    table = _open(path)
+    if table is not None:
+        return table
+    try:
+        if store.kind == "sqlite":
+            assert store.sqlite_path is not None
+            made, table = _read_sqlite(store.sqlite_path)
+        else:
+            assert store.pg_uri is not None
+            made, table = _read_postgresql(store.pg_uri)
+    except Exception as exc:  # a driver or server that will not serve this read: the caller reads
+        log.warning("report snapshot not made: %s", type(exc).__name__)
+        return None
+    if made is None or table is None:
+        return None
+    table = incidents_first(table)
+    try:
+        _write(store.folder, made, table)
+    except OSError as exc:  # a read-only or full disk: the table read is still good for this call
+        log.warning("report snapshot not kept: %s", exc.strerror or type(exc).__name__)
+    # another writer committed between the two reads: what was read is not the session's state
+    return table if made == key else None
