@@ -80,6 +80,11 @@ SQLITE_TRIGGERS = (
 )
 PG_TRIGGERS = ("store_change_report", "store_change_source")
 
+#: SQLite: a store of this many report rows or more has its snapshot made in a child process
+#: through the ADBC driver (about 3x faster at 1M rows than the store's own driver, which makes
+#: a Python object of every value; starting the child costs about half a second).
+CHILD_READS_SQLITE_FROM = 100_000
+
 #: Rows fetched from SQLite's driver at a time while a snapshot is made.
 _CHUNK_ROWS = 65_536
 
@@ -170,15 +175,20 @@ def _key(kind: str, row: tuple[Any, ...] | list[Any]) -> str | None:
 def current_key(session: Session, store: Store) -> str | None:
     """The name of the state the session sees, or ``None`` when it cannot be named (writes of
     its own not committed, triggers missing, a store not yet migrated)."""
+    return _current(session, store)[0]
+
+
+def _current(session: Session, store: Store) -> tuple[str | None, int]:
+    """``current_key`` and, on SQLite, how many report rows the store holds (0 on PostgreSQL)."""
     from sqlalchemy.exc import DBAPIError
 
     if not _quiet(session, store.kind):
-        return None
+        return None, 0
     try:
-        row = session.connection().exec_driver_sql(_key_sql(store.kind)).one()
+        row = tuple(session.connection().exec_driver_sql(_key_sql(store.kind)).one())
     except DBAPIError:  # no revision tables yet
-        return None
-    return _key(store.kind, tuple(row))
+        return None, 0
+    return _key(store.kind, row), int(row[1] or 0) if store.kind == "sqlite" else 0
 
 
 def _data_sql() -> str:
@@ -250,6 +260,51 @@ def _read_sqlite(path: Path) -> tuple[str | None, pa.Table | None]:
     if not batches:
         return key, schema().empty_table()
     return key, pa.concat_tables(batches).combine_chunks()
+
+
+def _read_sqlite_adbc(path: Path) -> tuple[str | None, pa.Table | None]:
+    """As ``_read_sqlite``, through the ADBC driver (Arrow, no Python object per value): only
+    ever in a process of its own (``_made_by_a_child``), since the driver links a second copy of
+    SQLite, whose locks would drop the store connections' locks in a shared process."""
+    import adbc_driver_sqlite.dbapi as driver
+
+    with driver.connect(path.resolve().as_uri()) as conn:  # autocommit off: one read transaction
+        with conn.cursor() as cur:
+            cur.execute(_key_sql("sqlite"))
+            key = _key("sqlite", cur.fetchone() or ())
+            if key is None:
+                return None, None
+            # the driver fixes a column's type from the rows it has seen: let it see them all
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
+            cur.execute(_data_sql())
+            table = cur.fetch_arrow_table()
+        conn.rollback()
+    return key, _cast(table.rename_columns(list(SNAPSHOT_COLUMNS)))
+
+
+def _made_by_a_child(path: Path, folder: Path) -> str | None:
+    """Make the snapshot of the SQLite store ``path`` in a child process (``python -m
+    intel.snapshot``), which reads it through the ADBC driver and writes it into ``folder``; the
+    name of the state it wrote, or ``None`` when it could not (the caller then reads in-process)."""
+    import subprocess
+    import sys
+
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "intel.snapshot", str(path), str(folder)],
+            capture_output=True, text=True, timeout=3600, check=False,
+            cwd=Path(__file__).resolve().parent.parent,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("report snapshot: no child process (%s): reading in this one", type(exc).__name__)
+        return None
+    lines = child.stdout.strip().splitlines()
+    if child.returncode != 0 or not lines or not lines[-1].startswith("made "):
+        last = (child.stderr.strip().splitlines() or ["no message"])[-1]
+        log.warning("report snapshot: the child process failed (%s): reading in this one", last[:200])
+        return None
+    made = lines[-1].split()[1]
+    return None if made == "-" else made
 
 
 def _read_postgresql(uri: str) -> tuple[str | None, pa.Table | None]:
@@ -328,13 +383,20 @@ def reports(session: Session) -> pa.Table | None:
     store = store_of(session)
     if store is None:
         return None
-    key = current_key(session, store)
+    key, rows = _current(session, store)
     if key is None:
         return None
     path = store.folder / f"reports-{key}.arrow"
     table = _open(path)
     if table is not None:
         return table
+    if store.kind == "sqlite" and rows >= CHILD_READS_SQLITE_FROM:
+        assert store.sqlite_path is not None
+        made = _made_by_a_child(store.sqlite_path, store.folder)
+        if made is not None:
+            table = _open(store.folder / f"reports-{made}.arrow")
+            if table is not None:
+                return table if made == key else None
     try:
         if store.kind == "sqlite":
             assert store.sqlite_path is not None
@@ -354,3 +416,24 @@ def reports(session: Session) -> pa.Table | None:
         log.warning("report snapshot not kept: %s", exc.strerror or type(exc).__name__)
     # another writer committed between the two reads: what was read is not the session's state
     return table if made == key else None
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m intel.snapshot STORE FOLDER``: make the snapshot of the SQLite store file
+    ``STORE`` in ``FOLDER``; prints ``made KEY`` (``made -`` when the store cannot be named)."""
+    import sys
+
+    path, folder = Path(argv[0]), Path(argv[1])
+    made, table = _read_sqlite_adbc(path)
+    if made is None or table is None:
+        sys.stdout.write("made -\n")
+        return 0
+    _write(folder, made, incidents_first(table))
+    sys.stdout.write(f"made {made}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))
