@@ -77,6 +77,13 @@ def measure(way: str, url: str, home: Path) -> dict[str, float]:
     engine = get_engine(settings)
     with session_scope(engine) as s:
         s.connection().exec_driver_sql("SELECT 1")
+        if way == "forget":  # no snapshot of the store's state
+            from intel import snapshot
+
+            store = snapshot.store_of(s)
+            assert store is not None
+            shutil.rmtree(store.folder, ignore_errors=True)
+            return {"seconds": 0.0}
         if way == "floor":
             from intel import columnar
 
@@ -108,12 +115,17 @@ def measure(way: str, url: str, home: Path) -> dict[str, float]:
             df["source"] = df["source"].fillna("unknown source")
             df = df.astype({c: t for c, t in store.REPORT_COLUMNS.items() if t != "object"})
             return {"seconds": time.perf_counter() - t0, "rows": len(df)}
+        from intel import snapshot
         from intel.store import load_reports
 
+        if way == "make":  # the first read after a change: the snapshot is made
+            store = snapshot.store_of(s)
+            assert store is not None
+            shutil.rmtree(store.folder, ignore_errors=True)
         t0 = time.perf_counter()
         reports = load_reports(s)
         took = {"read": time.perf_counter() - t0, "rows": len(reports)}
-        if way == "read":
+        if way in ("read", "make"):
             return {"seconds": took["read"], "rows": took["rows"]}
         from hotspots.params import HotspotParams
         from hotspots.pipeline import analyse
@@ -232,25 +244,31 @@ def bench_one(engine_name: str, n: int, args: argparse.Namespace) -> None:
         filled = time.perf_counter() - t0
         me = [sys.executable, __file__]
         rows = []
-        for label, way in (("floor (ADBC driver alone, Arrow)", "floor"), ("row objects (before)", "old"),
-                           ("store read (load_reports, Arrow)", "read"), ("ranking (Gi*, route)", "rank"),
-                           ("map (HTML written)", "map")):  # fmt: skip
-            rows.append((label, run_child([*me, "--measure", way, url, str(root)])))
-        env = {**os.environ, "COUNTERFLOW_HOME": str(root), "COUNTERFLOW_DATABASE_URL": url}
+        env = {**os.environ, "COUNTERFLOW_HOME": str(root), "COUNTERFLOW_DATABASE_URL": url,
+               "COUNTERFLOW_SNAPSHOT_DIR": str(root / "pg-snapshots")}  # fmt: skip
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed command has its bytecode cached
+        for label, way in (("floor (ADBC driver alone, Arrow)", "floor"), ("row objects (before)", "old"),
+                           ("snapshot made (first read after a change)", "make"),
+                           ("store read (snapshot current)", "read"), ("ranking (Gi*, route)", "rank"),
+                           ("map (HTML written)", "map")):  # fmt: skip
+            rows.append((label, run_child([*me, "--measure", way, url, str(root)], env=env)))
         for method in args.methods.split(","):
             run_child([*me, "--command", method], env=env)  # warm the bytecode cache and the OS cache
+            forget = [*me, "--measure", "forget", url, str(root)]
+            run_child(forget, env=env)  # as after an import: no snapshot of this state yet
             r = run_child([*me, "--command", method], env=env)
-            rows.append((f"whole command, --method {method}", {**r, "seconds": r["wall"]}))
+            rows.append((f"whole command, {method}, after a change", {**r, "seconds": r["wall"]}))
+            r = run_child([*me, "--command", method], env=env)
+            rows.append((f"whole command, {method}", {**r, "seconds": r["wall"]}))
         old = dict(rows)["row objects (before)"]["seconds"]
-        incidents = dict(rows)["store read (load_reports, Arrow)"].get("rows", 0)
+        incidents = dict(rows)["store read (snapshot current)"].get("rows", 0)
         print(f"\n{n:,} stored reports on {engine_name} ({int(incidents):,} incidents read; store filled in "
               f"{filled:.0f} s; load average {load_average()})")  # fmt: skip
-        print(f"{'step':<40} {'seconds':>8} {'process CPU s':>14} {'peak MB':>8} {'vs row objects':>15}")
+        print(f"{'step':<44} {'seconds':>8} {'process CPU s':>14} {'peak MB':>8} {'vs row objects':>15}")
         for label, r in rows:
-            ratio = f"{old / r['seconds']:>14.2f}x" if label.split()[0] in ("floor", "row", "store") else ""
+            ratio = f"{old / r['seconds']:>14.2f}x" if label.split()[0] in ("floor", "row", "store", "snapshot") else ""
             print(
-                f"{label:<40} {r['seconds']:>8.2f} {r['cpu']:>14.2f} {r.get('peak', float('nan')):>8.0f} {ratio}"
+                f"{label:<44} {r['seconds']:>8.2f} {r['cpu']:>14.2f} {r.get('peak', float('nan')):>8.0f} {ratio}"
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)
