@@ -37,10 +37,16 @@ def feeds(precision: np.ndarray, resolution: int) -> np.ndarray:
     >>> feeds(np.array(["point", "town", "district", "country"], dtype=object), 5).tolist()
     [True, True, False, False]
     """
-    finest = np.array(
-        [FINEST_RESOLUTION.get(p, 15) if isinstance(p, str) else 15 for p in precision], dtype=np.int64
-    )
-    return finest >= resolution
+    return _finest(precision) >= resolution
+
+
+def _finest(precision: np.ndarray) -> np.ndarray:
+    """``FINEST_RESOLUTION`` of each precision (15, a point's, for an unknown or missing one),
+    looked up once per distinct value rather than once per report."""
+    import pandas as pd
+
+    values = pd.Series(np.asarray(precision, dtype=object), copy=False)
+    return values.map(FINEST_RESOLUTION).fillna(15).to_numpy(np.int64)
 
 
 def supported_resolution(precision: np.ndarray, *, share: float = 0.5) -> int | None:
@@ -51,11 +57,7 @@ def supported_resolution(precision: np.ndarray, *, share: float = 0.5) -> int | 
     >>> supported_resolution(np.array(["town", "town", "point"], dtype=object))
     6
     """
-    finest = np.sort(
-        np.array(
-            [FINEST_RESOLUTION.get(p, 15) if isinstance(p, str) else 15 for p in precision], dtype=np.int64
-        )
-    )[::-1]
+    finest = np.sort(_finest(precision))[::-1]
     if not len(finest):
         return None
     return int(finest[max(int(np.ceil(share * len(finest))) - 1, 0)])

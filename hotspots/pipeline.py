@@ -265,8 +265,12 @@ def _place_precision(reports: pd.DataFrame) -> np.ndarray:
     """Each report's place precision; a frame without the column (or a blank) counts as points."""
     if "place_precision" not in reports:
         return np.full(len(reports), "point", dtype=object)
-    p = reports["place_precision"].to_numpy(dtype=object)
-    return np.where(pd.isna(p) | (p == ""), "point", p).astype(object)
+    # through the distinct values: one text object per precision, shared by every report of it
+    # (an object of its own per report cost 40 MB and 0.1 s at 700k reports)
+    cat = reports["place_precision"].astype("category")
+    names = ["point" if c == "" else c for c in cat.cat.categories]
+    lookup = np.array([*names, "point"], dtype=object)  # a missing value's code, -1, is the last
+    return lookup[cat.cat.codes.to_numpy()]
 
 
 def _no_cells(reports: pd.DataFrame, inside: np.ndarray, has_xy: np.ndarray, route: RouteSpec | None) -> None:
