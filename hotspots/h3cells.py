@@ -45,8 +45,9 @@ def _finest(precision: np.ndarray) -> np.ndarray:
     looked up once per distinct value rather than once per report."""
     import pandas as pd
 
-    values = pd.Series(np.asarray(precision, dtype=object), copy=False)
-    return values.map(FINEST_RESOLUTION).fillna(15).to_numpy(np.int64)
+    codes, distinct = pd.factorize(np.asarray(precision, dtype=object))  # a missing value: code -1
+    lookup = np.array([*(FINEST_RESOLUTION.get(p, 15) if isinstance(p, str) else 15 for p in distinct), 15])
+    return lookup[codes].astype(np.int64)
 
 
 def supported_resolution(precision: np.ndarray, *, share: float = 0.5) -> int | None:
