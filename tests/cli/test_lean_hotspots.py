@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Top-level packages (and ``folium.plugins``) the gi hotspot command must not import.
 NOT_NEEDED = (
     "prefect", "dask", "distributed", "fastapi", "starlette", "uvicorn", "sklearn", "matplotlib",
-    "geopandas", "esda", "libpysal", "facebook_business", "babel", "openpyxl", "folium.plugins",
+    "geopandas", "esda", "libpysal", "facebook_business", "babel", "openpyxl", "cryptography",
+    "folium.plugins",
 )  # fmt: skip
 
 # The console script's entry (`cli.main:run`), then what was imported and the collector's
