@@ -4,7 +4,8 @@ command compiling every module it imports (no bytecode).
     python bench/cold_start_bench.py                          # a 100k-report SQLite store
     python bench/cold_start_bench.py --reports 1000000 --runs 3
 
-Fills a store of generated reports in a temporary folder (``store_read_bench.fill``), then runs,
+Fills a store of generated reports in a temporary folder (``store_read_bench.fill``, in a process
+of its own), then runs,
 in turn and ``--runs`` times each, in fresh processes:
 
 * no bytecode (the baseline): ``PYTHONDONTWRITEBYTECODE`` with ``PYTHONPYCACHEPREFIX`` set to an
@@ -62,15 +63,17 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="runs of each case (default 3)")
     args = ap.parse_args()
 
-    from store_read_bench import fill
-
     with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
         home, empty = Path(tmp) / "home", Path(tmp) / "no-pycache"
         home.mkdir()
         empty.mkdir()
         url = f"sqlite:///{home / 'store.db'}"
         t = time.perf_counter()
-        fill(url, home, args.reports)
+        # in a process of its own: a child forked from a big process would count its pages
+        subprocess.run(
+            [sys.executable, "-c", f"from store_read_bench import fill; fill({url!r}, {str(home)!r}, {args.reports})"],
+            cwd=HERE, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"},
+        )  # fmt: skip
         print(f"store: {args.reports:,} reports, filled in {time.perf_counter() - t:.0f} s")
         base = {**os.environ, "COUNTERFLOW_HOME": str(home), "COUNTERFLOW_DATABASE_URL": url}
         base.pop("PYTHONPYCACHEPREFIX", None)
