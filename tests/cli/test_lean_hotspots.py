@@ -1,7 +1,8 @@
 """`counterflow hotspots`, run as the console script runs it in a fresh interpreter, loads only
 what scoring a route and drawing its map need (issue 19: the whole cold command in 1.5 s on a
 million reports): no orchestration, web server, machine learning or plotting library, not the
-~40 plugins of ``folium.plugins``, and the process's garbage collector is tuned by ``cli.main``."""
+~40 plugins of ``folium.plugins``; and ``cli.main`` tunes the process's garbage collector and
+turns pydantic's plugin search off."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ NOT_NEEDED = (
     "folium.plugins",
 )  # fmt: skip
 
-# The console script's entry (`cli.main:run`), then what was imported and the collector's
-# thresholds as JSON on the last line, printed at exit (run() ends with sys.exit).
+# The console script's entry (`cli.main:run`), then what was imported, the collector's
+# thresholds and pydantic's plugin switch as JSON on the last line, printed at exit (run() ends
+# with sys.exit).
 PROBE = """
-import atexit, gc, json, sys
-atexit.register(lambda: print(json.dumps({"modules": sorted(sys.modules), "gc": gc.get_threshold()})))
+import atexit, gc, json, os, sys
+atexit.register(lambda: print(json.dumps({
+    "modules": sorted(sys.modules), "gc": gc.get_threshold(), "plugins": os.environ["PYDANTIC_DISABLE_PLUGINS"],
+})))
 sys.argv = ["counterflow", *sys.argv[1:]]
 from cli.main import run
 run()
@@ -50,7 +54,7 @@ def test_a_gi_run_with_its_map_imports_only_what_it_needs(sqlite_settings: Setti
         ),
     )
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"},
         "COUNTERFLOW_HOME": str(sqlite_settings.home),
         "COUNTERFLOW_DATABASE_URL": sqlite_settings.db_url,
         "COUNTERFLOW_ENVIRONMENT": "test",
@@ -67,3 +71,4 @@ def test_a_gi_run_with_its_map_imports_only_what_it_needs(sqlite_settings: Setti
     loaded = [name for name in NOT_NEEDED if name in modules]
     assert not loaded, f"the hotspots command imported {loaded}: import them where they are needed"
     assert tuple(seen["gc"]) == GC_THRESHOLDS
+    assert seen["plugins"] == "__all__"  # no scan of every distribution's entry points
