@@ -9,7 +9,9 @@ Every error a user can fix is a ``CounterflowError``: printed as two lines
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import sys
 
 import typer
@@ -51,8 +53,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: The cyclic garbage collector's thresholds for a ``counterflow`` process: Python's first two
+#: (young objects are collected as often as ever) and a full collection only after 1,000 of the
+#: middle one's instead of 10. A command imports ~1,100 modules and may build a million rows of
+#: objects; with the default the full collections scanned the same long-lived modules, classes
+#: and tables again and again: 0.21 s of `counterflow hotspots` on a million reports (0.13 s of
+#: its imports), 4 full collections, against none (measured with ``gc.callbacks``).
+GC_THRESHOLDS = (700, 10, 1000)
+
+
 def run() -> None:
-    """Console-script wrapper: exit with ``main``'s code."""
+    """Console-script wrapper: exit with ``main``'s code (the process's collector tuned first)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    # pydantic looks for plugins in the entry points of every installed distribution when the
+    # first model is made (30 ms of every command); counterflow has none. PYDANTIC_DISABLE_PLUGINS
+    # set to anything, even empty (then plugins load), is left as it is.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(main())
 
 

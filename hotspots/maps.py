@@ -19,7 +19,10 @@ from typing import Any
 
 import folium
 import pandas as pd
-from folium.plugins import AntPath, PolyLineTextPath
+from folium.elements import JSCSSMixin
+from folium.template import Template
+from folium.utilities import remove_empty
+from folium.vector_layers import BaseMultiLocation, path_options
 
 from hotspots import h3cells
 from hotspots.routes import RouteSpec, corridor_polygon, densify
@@ -68,6 +71,85 @@ def _assets() -> dict[str, str]:
         "antpath_js": (root / "leaflet-ant-path.js").read_text(encoding="utf-8"),
         "textpath_js": (root / "leaflet.textpath.js").read_text(encoding="utf-8"),
     }
+
+
+# The two Leaflet plugins the map draws with, as folium 0.20's ``folium.plugins`` defines them
+# (same names, options and templates, so the same page). They are here because importing any
+# module of ``folium.plugins`` imports all its ~40 plugins and compiles their templates: about
+# 0.1 s of every `counterflow hotspots`. Their scripts are inlined from ``hotspots/static``.
+
+
+class AntPath(JSCSSMixin, BaseMultiLocation):
+    """An animated directional polyline (leaflet-ant-path), as ``folium.plugins.AntPath``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this.get_name() }} = L.polyline.antPath(
+              {{ this.locations|tojson }},
+              {{ this.options|tojavascript }}
+        ).addTo({{this._parent.get_name()}});
+        {% endmacro %}
+        """
+    )
+
+    default_js: list[tuple[str, str]] = []
+
+    def __init__(self, locations: Any, popup: Any = None, tooltip: Any = None, **kwargs: Any) -> None:
+        super().__init__(locations, popup=popup, tooltip=tooltip)
+        self._name = "AntPath"
+        self.options = path_options(line=True, **kwargs)
+        self.options.update(
+            {
+                "paused": kwargs.pop("paused", False),
+                "reverse": kwargs.pop("reverse", False),
+                "hardwareAcceleration": kwargs.pop("hardware_acceleration", False),
+                "delay": kwargs.pop("delay", 400),
+                "dashArray": kwargs.pop("dash_array", [10, 20]),
+                "weight": kwargs.pop("weight", 5),
+                "opacity": kwargs.pop("opacity", 0.5),
+                "color": kwargs.pop("color", "#0000FF"),
+                "pulseColor": kwargs.pop("pulse_color", "#FFFFFF"),
+            }
+        )
+
+
+class PolyLineTextPath(JSCSSMixin, folium.MacroElement):
+    """Text repeated along a polyline (Leaflet.TextPath), as ``folium.plugins.PolyLineTextPath``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this.polyline.get_name() }}.setText(
+                {{ this.text|tojson }},
+                {{ this.options|tojavascript }}
+            );
+        {% endmacro %}
+        """
+    )
+
+    default_js: list[tuple[str, str]] = []
+
+    def __init__(
+        self,
+        polyline: Any,
+        text: str,
+        repeat: bool = False,
+        center: bool = False,
+        below: bool = False,
+        offset: int = 0,
+        orientation: int = 0,
+        attributes: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        self._name = "PolyLineTextPath"
+        self.polyline = polyline
+        self.text = text
+        self.options = remove_empty(
+            repeat=repeat, center=center, below=below, offset=offset, orientation=orientation,
+            attributes=attributes, **kwargs,
+        )  # fmt: skip
 
 
 def offline_map(**kwargs: Any) -> folium.Map:

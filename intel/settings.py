@@ -6,16 +6,18 @@ import ipaddress
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
-from cryptography.fernet import MultiFernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from intel import tipkeys
 from intel.errors import CommandHint, CounterflowError
 from intel.tipkeys import KEY_FILE_NAME, parse_keys
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 PLACEHOLDER_SECRETS = {"", "changeme", "changethis", "secret", "xxx"}
 

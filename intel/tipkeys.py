@@ -20,10 +20,12 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-
-from cryptography.fernet import Fernet, MultiFernet
+from typing import TYPE_CHECKING
 
 from intel.errors import CommandHint, CounterflowError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 KEY_FILE_NAME = "tip.key"
 
@@ -93,6 +95,8 @@ def read_or_create(path: Path) -> list[bytes]:
     """The keys of ``path``; when the file does not exist, one new key, created atomically."""
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from cryptography.fernet import Fernet  # here: 10 ms that reading a store does not need
+
         tmp = _write_new(path.parent, Fernet.generate_key() + b"\n")
         try:
             os.link(tmp, path)  # fails if another process made the key first: theirs is kept
@@ -119,6 +123,8 @@ def read(path: Path) -> list[bytes]:
 def rotate(path: Path) -> list[bytes]:
     """Put a new primary key first in the key file; the older keys stay, to read older tips."""
     keys = read(path)
+    from cryptography.fernet import Fernet
+
     new = [Fernet.generate_key(), *keys]
     tmp = _write_new(path.parent, b"".join(k + b"\n" for k in new))
     os.replace(tmp, path)
@@ -127,4 +133,6 @@ def rotate(path: Path) -> list[bytes]:
 
 
 def multi(keys: list[bytes]) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     return MultiFernet([Fernet(k) for k in keys])

@@ -8,20 +8,32 @@
 # `pip install` outside a virtual environment (PEP 668, as Debian's and Ubuntu's do) is never
 # asked to install anything: uv goes into `.venv-tools/`, and the project itself into `.venv/`.
 # Only the package index is contacted (PyPI, or the index pip is configured to use).
+#
+# `sync`, and a `run` that creates `.venv/`, install with compiled bytecode: uv does not compile
+# by default, and a Python that may not write `__pycache__` (PYTHONDONTWRITEBYTECODE, a read-only
+# install) would otherwise compile every module again in every process, seconds per command.
+# uv compiles what it installs into site-packages; counterflow's own packages are an editable
+# install, so they are compiled here after uv is done. UV_COMPILE_BYTECODE=0 turns both off.
 set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 tools="$root/.venv-tools"
 python=${PYTHON:-python3}
+venv=${UV_PROJECT_ENVIRONMENT:-.venv}
+case "$venv" in /*) ;; *) venv="$root/$venv" ;; esac
+
+compile=
+case "${1-}" in
+    sync) compile=1 ;;
+    run) [ -x "$venv/bin/python" ] || compile=1 ;;
+esac
+case "${UV_COMPILE_BYTECODE-}" in 0 | false | no) compile= ;; esac
 
 if uv --version >/dev/null 2>&1; then
-    exec uv "$@"
-fi
-if "$python" -m uv --version >/dev/null 2>&1; then
-    exec "$python" -m uv "$@"
-fi
-
-if ! "$tools/bin/uv" --version >/dev/null 2>&1; then
+    set -- uv "$@"
+elif "$python" -m uv --version >/dev/null 2>&1; then
+    set -- "$python" -m uv "$@"
+elif ! "$tools/bin/uv" --version >/dev/null 2>&1; then
     if ! command -v "$python" >/dev/null 2>&1; then
         echo "error: no $python found; install Python 3.11 or newer (or set PYTHON to one)" >&2
         exit 2
@@ -45,5 +57,24 @@ if ! "$tools/bin/uv" --version >/dev/null 2>&1; then
         fi
     fi
     "$tools/bin/python" -m pip install --quiet --disable-pip-version-check uv
+    set -- "$tools/bin/uv" "$@"
+else
+    set -- "$tools/bin/uv" "$@"
 fi
-exec "$tools/bin/uv" "$@"
+
+if [ -z "$compile" ]; then
+    exec "$@"
+fi
+UV_COMPILE_BYTECODE=1
+export UV_COMPILE_BYTECODE
+status=0
+"$@" || status=$?
+if [ -x "$venv/bin/python" ]; then
+    set --
+    for init in "$root"/*/__init__.py; do
+        set -- "$@" "$(dirname -- "$init")"
+    done
+    "$venv/bin/python" -m compileall -q "$@" >/dev/null ||
+        echo "warning: could not compile counterflow's modules to bytecode; commands start slower" >&2
+fi
+exit "$status"

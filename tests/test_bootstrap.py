@@ -41,8 +41,8 @@ def clone(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _run(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": str(clone / "bin"), "HOME": str(clone), "LANG": "C.UTF-8"}
+def _run(clone: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": str(clone / "bin"), "HOME": str(clone), "LANG": "C.UTF-8", **extra_env}
     return subprocess.run(
         ["/bin/sh", str(clone / "scripts" / "uv.sh"), *args],
         capture_output=True,
@@ -59,6 +59,66 @@ def test_uses_the_uv_on_path_with_every_argument(clone: Path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "uv called with: run --frozen --no-dev counterflow demo"
     assert not (clone / ".venv-tools").exists()
+
+
+@pytest.fixture
+def installed(clone: Path) -> Path:
+    """``clone`` with two packages, a uv that logs how it was called (a command exits with $UV_EXIT) and
+    a ``.venv/bin/python`` that logs its arguments: what the script asks of each."""
+    for package in ("intel", "hotspots"):
+        (clone / package).mkdir()
+        (clone / package / "__init__.py").write_text("", encoding="utf-8")
+    (clone / "docs").mkdir()  # a folder that is not a package: not compiled
+    log = clone / "calls.log"
+    _executable(
+        clone / "bin" / "uv",
+        f'#!/bin/sh\necho "uv UV_COMPILE_BYTECODE=${{UV_COMPILE_BYTECODE-unset}} $*" >> "{log}"\n'
+        'case "$*" in --version) exit 0 ;; esac\nexit "${UV_EXIT-0}"\n',
+    )
+    (clone / ".venv" / "bin").mkdir(parents=True)
+    _executable(clone / ".venv" / "bin" / "python", f'#!/bin/sh\necho "python $*" >> "{log}"\n')
+    return clone
+
+
+def _calls(clone: Path) -> list[str]:
+    """The calls logged, without the script's ``uv --version`` probe."""
+    lines = (clone / "calls.log").read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if not line.endswith(" --version")]
+
+
+def test_sync_installs_with_bytecode_and_compiles_our_packages(installed: Path):
+    result = _run(installed, "sync", "--frozen", "--no-dev")
+    assert result.returncode == 0, result.stderr
+    assert _calls(installed) == [
+        "uv UV_COMPILE_BYTECODE=1 sync --frozen --no-dev",
+        f"python -m compileall -q {installed}/hotspots {installed}/intel",
+    ]
+
+
+def test_sync_keeps_uvs_exit_code(installed: Path):
+    result = _run(installed, "sync", "--frozen", UV_EXIT="3")
+    assert result.returncode == 3
+    assert _calls(installed)[0] == "uv UV_COMPILE_BYTECODE=1 sync --frozen"
+
+
+def test_run_in_an_installed_project_compiles_nothing(installed: Path):
+    """Every `uv run` with UV_COMPILE_BYTECODE would check all of site-packages again (a second)."""
+    result = _run(installed, "run", "--frozen", "counterflow", "hotspots")
+    assert result.returncode == 0, result.stderr
+    assert _calls(installed) == ["uv UV_COMPILE_BYTECODE=unset run --frozen counterflow hotspots"]
+
+
+def test_the_first_run_installs_with_bytecode(installed: Path):
+    shutil.rmtree(installed / ".venv")
+    result = _run(installed, "run", "--frozen", "--no-dev", "counterflow", "demo")
+    assert result.returncode == 0, result.stderr
+    assert _calls(installed) == ["uv UV_COMPILE_BYTECODE=1 run --frozen --no-dev counterflow demo"]
+
+
+def test_uv_compile_bytecode_0_turns_compiling_off(installed: Path):
+    result = _run(installed, "sync", "--frozen", UV_COMPILE_BYTECODE="0")
+    assert result.returncode == 0, result.stderr
+    assert _calls(installed) == ["uv UV_COMPILE_BYTECODE=0 sync --frozen"]
 
 
 def test_without_ensurepip_it_names_python3_venv_and_leaves_nothing(clone: Path):
