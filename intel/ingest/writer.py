@@ -181,20 +181,140 @@ def insert_reports(session: Session, frame: pd.DataFrame, *, received_at: dt.dat
     dialect, raw = _driver(session)
     if dialect == "sqlite":
         return _sqlite_insert(raw, frame, received_at=received_at)
+    if dialect == "postgresql":
+        return _pg_copy(raw, frame, received_at=received_at)
+    # any other engine: SQLAlchemy Core executemany
+    from sqlalchemy import insert
+
+    from intel.models import Report
+
     rows = report_rows(frame, dialect=dialect, received_at=received_at)
     columns = _columns(frame)
-    names = ", ".join(columns)
-    if dialect == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY report ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:  # any other engine: SQLAlchemy Core executemany
-        from sqlalchemy import insert
-
-        from intel.models import Report
-
-        session.connection().execute(insert(Report), [dict(zip(columns, r, strict=True)) for r in rows])
+    session.connection().execute(insert(Report), [dict(zip(columns, r, strict=True)) for r in rows])
     return len(rows)
+
+
+#: COPY's text format: these characters of a value are written as backslash escapes
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_NULL = "\\N"
+
+
+def _copy_texts(values: list[Any], c: str, lines: pd.Series | None) -> list[str]:
+    """Text values (no missing ones) as COPY text fields: escaped where they need it.
+
+    A NUL character cannot be stored in a PostgreSQL text column: refused with the row's line
+    (the readers reject such a row first, so only a direct caller meets this).
+    """
+    try:
+        joined = "".join(values)
+    except TypeError:  # a value that is no text (a number in a text column): its text, as psycopg
+        values = [v if isinstance(v, str) else str(v) for v in values]
+        joined = "".join(values)
+    if "\x00" in joined:
+        at = next(i for i, v in enumerate(values) if "\x00" in v)
+        where = f"line {lines.iloc[at]}" if lines is not None else f"row {at + 1}"
+        raise CounterflowError(
+            f"report {where} was not stored: its {c} holds a NUL character (\\x00), which is no text",
+            "remove the NUL character from that field",
+        )
+    if any(ch in joined for ch in "\\\t\n\r"):
+        return [v.translate(_COPY_ESCAPES) for v in values]
+    return values
+
+
+def _copy_column(
+    frame: pd.DataFrame, c: str, *, received_at: dt.datetime
+) -> tuple[list[str] | None, str | None]:
+    """One column as COPY text fields: (a field per row, None), or (None, the one field of every
+    row) when the batch holds a single value there. The same values ``write_row`` wrote, whose
+    text PostgreSQL reads back exactly (floats as ``repr``, their shortest exact text)."""
+    n = len(frame)
+    lines = frame.get("line")
+    if c == "received_at":
+        return None, received_at.isoformat()
+    if c == "observed_on":
+        days = frame[c].to_numpy().astype("datetime64[D]")
+        nat = np.isnat(days)
+        if bool(n) and (bool(nat.all()) or (not nat.any() and bool((days == days[0]).all()))):
+            return None, _COPY_NULL if nat[0] else str(days[0])
+        texts = days.astype(str).astype(object)
+        texts[nat] = _COPY_NULL
+        return texts.tolist(), None
+    if c in ("lat", "lon"):
+        arr = frame[c].to_numpy(dtype="float64")
+        nan = np.isnan(arr)
+        if bool(n) and bool(nan.all()):
+            return None, _COPY_NULL
+        # one value (bit for bit: -0.0 == 0.0 but is another value)
+        if bool(n) and not nan.any() and bool((arr.view(np.int64) == arr[:1].view(np.int64)).all()):
+            return None, repr(float(arr[0]))
+        texts = np.array([repr(v) for v in arr.tolist()], dtype=object)
+        texts[nan] = _COPY_NULL
+        return texts.tolist(), None
+    if c in _BOOL_COLUMNS:
+        b = frame[c].to_numpy(dtype=bool)
+        if bool(n) and bool((b == b[0]).all()):
+            return None, "t" if b[0] else "f"
+        return np.where(b, "t", "f").astype(object).tolist(), None
+    column = frame[c]
+    values = column.to_numpy(dtype=object)
+    # the column's own mask (a text column's is kept beside its values): no pass over objects
+    missing = column.isna().to_numpy()
+    if missing.all():
+        return None, _COPY_NULL
+    if c in _INT_COLUMNS:
+        if not missing.any():
+            ints = values.astype(np.int64)
+            if bool((ints == ints[0]).all()):
+                return None, str(int(ints[0]))
+            return [str(v) for v in ints.tolist()], None
+        return [
+            _COPY_NULL if m else str(int(v)) for v, m in zip(values.tolist(), missing.tolist(), strict=True)
+        ], None
+    if missing.any():
+        texts = np.full(n, _COPY_NULL, dtype=object)
+        texts[~missing] = _copy_texts(
+            values[~missing].tolist(), c, None if lines is None else lines[~missing]
+        )
+        return texts.tolist(), None
+    first = values[0]
+    if isinstance(first, str) and bool((values == first).all()):
+        return None, _copy_texts([first], c, lines)[0]
+    return _copy_texts(values.tolist(), c, lines), None
+
+
+def _pg_copy(raw: Any, frame: pd.DataFrame, *, received_at: dt.datetime) -> int:
+    """``COPY report FROM STDIN`` in the text format, the data built a column at a time.
+
+    The columns that vary come first and the ones with a single value in the batch (import,
+    time of receipt, flags, often grades and blanks) after them, joined once into the tail every
+    row ends with: one ``join`` per row instead of psycopg formatting each value of each row.
+    """
+    varying: list[str] = []
+    fields: list[list[str]] = []
+    same: list[str] = []
+    tail: list[str] = []
+    for c in _columns(frame):
+        texts, one = _copy_column(frame, c, received_at=received_at)
+        if texts is None:
+            assert one is not None
+            same.append(c)
+            tail.append(one)  # "" is an empty text, not NULL
+        else:
+            varying.append(c)
+            fields.append(texts)
+    end = "\t".join(tail)
+    n = len(frame)
+    if not fields:
+        data = (end + "\n") * n
+    else:
+        if tail:
+            fields.append([end] * n)
+        data = "\n".join(map("\t".join, zip(*fields, strict=True))) + "\n"
+    names = ", ".join((*varying, *same))
+    with raw.cursor() as cur, cur.copy(f"COPY report ({names}) FROM STDIN") as copy:
+        copy.write(data)
+    return n
 
 
 def insert_rejects(
