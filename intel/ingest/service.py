@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50_000
 #: A CSV import of at least this many rows (estimated from the first batch) into an empty
-#: report table on SQLite builds the report indexes once at the end instead of row by row.
+#: report table builds the report indexes (and on PostgreSQL checks its foreign keys) once at
+#: the end instead of row by row.
 BULK_ROWS = 100_000
 
 
@@ -307,6 +308,10 @@ def _store(run: _Run, prep: Prepared) -> None:
         out.insert(0, "id", ids)
         refs = ids.astype(object)
     elif run.session.connection().dialect.name == "postgresql":
+        if run.suspended is None:
+            run.suspended = (
+                suspend_report_indexes(run.session) if run.index.empty and _large(run, prep.consumed) else []
+            )
         # ids drawn from the table's sequence (safe beside other writers): a duplicate links to its
         # incident's id in the COPY itself, instead of an UPDATE of every duplicate afterwards
         ids = _draw_ids(run.session, len(out))

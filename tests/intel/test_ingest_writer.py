@@ -312,3 +312,116 @@ def test_ids_drawn_for_a_batch_follow_the_sequence_even_with_gaps(postgres_url):
             s.rollback()  # the sequence's increment with it (its values are not transactional)
     finally:
         engine.dispose()
+
+
+def _pg_schema(session) -> list[tuple[str, str]]:
+    """The report table's indexes and foreign keys on PostgreSQL, as their definitions."""
+    from sqlalchemy import text
+
+    return (
+        session.connection()
+        .execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'report' "
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'report'::regclass AND contype = 'f' ORDER BY 1"
+            )
+        )
+        .all()
+    )
+
+
+def test_bulk_load_on_postgresql_checks_keys_and_builds_indexes_at_the_end(
+    engine, settings, tmp_path, monkeypatch
+):
+    import pytest
+
+    from intel.ingest import service
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's bulk load: test_bulk_load_into_empty_store_builds_indexes_at_the_end")
+    monkeypatch.setattr(service, "BULK_ROWS", 1)  # any file counts as a bulk load
+    with session_scope(engine) as s:
+        before = _pg_schema(s)
+    names = [name for name, _ in before]
+    assert "ix_report_fingerprint" in names and "report_source_id_fkey" in names
+    during: list[list[str]] = []
+
+    def look(summary):
+        during.append([name for name, _ in _pg_schema(s)])
+
+    with session_scope(engine) as s:
+        first = ingest_file(
+            s, path=_csv(tmp_path, "a.csv", 60), settings=settings, batch_size=20, on_batch=look
+        )
+    assert first.rows_stored == 60
+    # while the rows stream in, the primary key alone is kept
+    assert during[0] == ["report_pkey"]
+    with session_scope(engine) as s:
+        assert _pg_schema(s) == before
+        during.clear()
+        again = ingest_file(
+            s, path=_csv(tmp_path, "b.csv", 60, offset=100), settings=settings, batch_size=20, on_batch=look
+        )
+    assert again.rows_stored == 60
+    assert all(seen == names for seen in during)  # a store with rows keeps them throughout
+    with session_scope(engine) as s:
+        assert len(s.exec(select(Report)).all()) == 120 and _pg_schema(s) == before
+
+
+def test_bulk_load_on_postgresql_beside_a_reader_keeps_keys_and_indexes(
+    engine, settings, tmp_path, monkeypatch
+):
+    """Another session reading the sources: the import neither waits for it nor makes it wait;
+    it keeps the keys and indexes up to date row by row."""
+    import pytest
+    from sqlalchemy import text
+
+    from intel.ingest import service
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's table locks")
+    monkeypatch.setattr(service, "BULK_ROWS", 1)
+    with session_scope(engine) as s:
+        before = _pg_schema(s)
+    during: list[list[tuple[str, str]]] = []
+    with engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM source")).one()  # its lock lasts to its end
+        with session_scope(engine) as s:
+            summary = ingest_file(
+                s,
+                path=_csv(tmp_path, "a.csv", 60),
+                settings=settings,
+                batch_size=20,
+                on_batch=lambda _: during.append(_pg_schema(s)),
+            )
+        assert reader.execute(text("SELECT count(*) FROM report")).scalar() == 60
+        reader.rollback()
+    assert summary.rows_stored == 60 and during and all(seen == before for seen in during)
+
+
+def test_bulk_load_on_postgresql_killed_mid_file_keeps_keys_and_indexes(
+    engine, settings, tmp_path, monkeypatch
+):
+    import pytest
+
+    from intel.ingest import service
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's: test_bulk_load_killed_mid_file_keeps_indexes_and_nothing_else")
+    monkeypatch.setattr(service, "BULK_ROWS", 1)
+    with session_scope(engine) as s:
+        before = _pg_schema(s)
+
+    def explode(summary):
+        if summary.rows_stored >= 40:
+            raise RuntimeError("killed mid-file")
+
+    path = _csv(tmp_path, "a.csv", 60)
+    with pytest.raises(RuntimeError), session_scope(engine) as s:
+        ingest_file(s, path=path, settings=settings, batch_size=20, on_batch=explode)
+    with session_scope(engine) as s:
+        assert s.exec(select(Report)).all() == [] and _pg_schema(s) == before
+        assert ingest_file(s, path=path, settings=settings, batch_size=20).rows_stored == 60
+    with session_scope(engine) as s:
+        assert _pg_schema(s) == before
