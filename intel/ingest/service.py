@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50_000
 #: A CSV import of at least this many rows (estimated from the first batch) into an empty
-#: report table on SQLite builds the report indexes once at the end instead of row by row.
+#: report table builds the report indexes (and on PostgreSQL checks its foreign keys) once at
+#: the end instead of row by row.
 BULK_ROWS = 100_000
 
 
@@ -307,13 +308,13 @@ def _store(run: _Run, prep: Prepared) -> None:
         out.insert(0, "id", ids)
         refs = ids.astype(object)
     elif run.session.connection().dialect.name == "postgresql":
+        if run.suspended is None:
+            run.suspended = (
+                suspend_report_indexes(run.session) if run.index.empty and _large(run, prep.consumed) else []
+            )
         # ids drawn from the table's sequence (safe beside other writers): a duplicate links to its
         # incident's id in the COPY itself, instead of an UPDATE of every duplicate afterwards
-        drawn = run.session.connection().execute(
-            text("SELECT nextval(pg_get_serial_sequence('report', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(out)},
-        )
-        ids = np.sort(np.fromiter(drawn.scalars(), dtype=np.int64, count=len(out)))
+        ids = _draw_ids(run.session, len(out))
         out.insert(0, "id", ids)
         refs = ids.astype(object)
     dup = np.full(len(out), None, dtype=object)
@@ -333,6 +334,30 @@ def _store(run: _Run, prep: Prepared) -> None:
         out[[c for c in ("id", *REPORT_INSERT_COLUMNS) if c != "received_at" and c in out]],
         received_at=run.received_at,
     )
+
+
+def _draw_ids(session: Session, n: int) -> np.ndarray:
+    """``n`` ids from the report table's sequence, ascending, in one round trip: the first and
+    the last when they follow each other (the rule), all of them only when another writer drew
+    ids meanwhile (one row back instead of ``n``). The sequence is named once, in a sub-query:
+    ``nextval(pg_get_serial_sequence(...))`` looks it up in the catalog for every id (4 s of
+    the server's time for a million ids, against 0.4 s)."""
+    lo, hi, scattered = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT min(id), max(id), CASE WHEN max(id) - min(id) + 1 = count(*) THEN NULL "
+                "ELSE array_agg(id ORDER BY id) END "
+                "FROM (SELECT nextval((SELECT pg_get_serial_sequence('report', 'id')::regclass)) AS id "
+                "FROM generate_series(1, :n)) AS drawn"
+            ),
+            {"n": n},
+        )
+        .one()
+    )
+    if scattered is None:
+        return np.arange(lo, hi + 1, dtype=np.int64)
+    return np.asarray(scattered, dtype=np.int64)
 
 
 def _large(run: _Run, consumed: int) -> bool:
