@@ -10,15 +10,20 @@ resident memory, VmHWM, so that C allocations count):
 
 * floor: the ADBC driver alone fetching the rows and columns ``load_reports`` reads (Arrow, no frame);
 * row objects: the read before the Arrow one (SQLAlchemy rows into ``DataFrame.from_records``);
-* store read: ``intel.store.load_reports`` (Arrow columns through the ADBC driver);
+* snapshot made: ``intel.store.load_reports`` as the first read after a change, which makes the
+  store's columnar snapshot (``intel.snapshot``: an SQLite store's through a child process);
+* store read: ``load_reports`` with the snapshot of the store's state already made;
 * ranking: the Gi* analysis and ranking along the route over the frame read (``hotspots.pipeline.analyse``);
 * map: drawing and writing the HTML map of that ranking;
 * whole command: ``counterflow hotspots --route ...`` in a cold process, run stored and map
-  written, for each ranking method in ``--methods`` (the forecast fits a model, Gi* does not).
+  written, for each ranking method in ``--methods`` (the forecast fits a model, Gi* does not):
+  once as the first command after a change (no snapshot yet) and once with the snapshot made.
 
 Seconds are those of the step alone (whole command: the process from start to exit); process CPU
 is the child process's user + system seconds, its whole life (imports included); peak MB is
-the process's peak, so the ranking's and the map's include the read before them. The ratio is to
+the process's peak, so the ranking's and the map's include the read before them; file-backed MB is
+the part of the resident memory at exit backed by files (RssFile: the libraries' code and the
+mapped snapshot, which the kernel can drop and read again). The ratio is to
 the row-object read. With ``--database-url`` the PostgreSQL store is a fresh database made on that
 server for the run and dropped after it.
 """
@@ -38,6 +43,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROUTE = "Benin City > Agadez > Tripoli"
+
+
+def file_backed_mb() -> float:
+    """This process's resident memory backed by files (RssFile: the libraries' code and the mapped
+    report snapshot, pages the kernel can drop and read again), in MB, now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def peak_mb() -> float:
@@ -169,6 +183,7 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> dict[str, f
     for line in child.stderr.splitlines()[::-1]:
         if line.startswith("BENCH-PEAK-MB "):
             out["peak"] = float(line.split()[1])
+            out["file"] = float(line.split()[2])
             break
     return out
 
@@ -177,7 +192,7 @@ def command_child(method: str) -> None:
     """Child process: the whole ``counterflow hotspots`` command, its peak memory on exit."""
     import atexit
 
-    atexit.register(lambda: print(f"BENCH-PEAK-MB {peak_mb():.0f}", file=sys.stderr))
+    atexit.register(lambda: print(f"BENCH-PEAK-MB {peak_mb():.0f} {file_backed_mb():.0f}", file=sys.stderr))
     sys.argv = ["counterflow", "hotspots", "--route", ROUTE, "--method", method]
     from cli.main import run
 
@@ -210,7 +225,7 @@ def main() -> None:
     if args.measure:
         import atexit
 
-        atexit.register(lambda: print(f"BENCH-PEAK-MB {peak_mb():.0f}", file=sys.stderr))
+        atexit.register(lambda: print(f"BENCH-PEAK-MB {peak_mb():.0f} {file_backed_mb():.0f}", file=sys.stderr))
         sys.path.insert(0, str(HERE.parent))
         print(json.dumps(measure(args.measure[0], args.measure[1], Path(args.measure[2]))))
         return
@@ -264,11 +279,13 @@ def bench_one(engine_name: str, n: int, args: argparse.Namespace) -> None:
         incidents = dict(rows)["store read (snapshot current)"].get("rows", 0)
         print(f"\n{n:,} stored reports on {engine_name} ({int(incidents):,} incidents read; store filled in "
               f"{filled:.0f} s; load average {load_average()})")  # fmt: skip
-        print(f"{'step':<44} {'seconds':>8} {'process CPU s':>14} {'peak MB':>8} {'vs row objects':>15}")
+        print(f"{'step':<44} {'seconds':>8} {'process CPU s':>14} {'peak MB':>8} {'file-backed MB':>15} "
+              f"{'vs row objects':>15}")  # fmt: skip
         for label, r in rows:
             ratio = f"{old / r['seconds']:>14.2f}x" if label.split()[0] in ("floor", "row", "store", "snapshot") else ""
             print(
-                f"{label:<44} {r['seconds']:>8.2f} {r['cpu']:>14.2f} {r.get('peak', float('nan')):>8.0f} {ratio}"
+                f"{label:<44} {r['seconds']:>8.2f} {r['cpu']:>14.2f} {r.get('peak', float('nan')):>8.0f} "
+                f"{r.get('file', float('nan')):>15.0f} {ratio}"
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)
