@@ -191,12 +191,17 @@ def _current(session: Session, store: Store) -> tuple[str | None, int]:
     return _key(store.kind, row), int(row[1] or 0) if store.kind == "sqlite" else 0
 
 
-def _data_sql() -> str:
-    """Every report row (in no set order: ``incidents_first`` orders them), with the columns of
-    ``SNAPSHOT_COLUMNS`` in order."""
+#: SQLite: the rows that are incidents (``incidents_first``).
+_INCIDENT = "r.duplicate_of IS NULL AND r.is_aggregate = 0"
+
+
+def _data_sql(where: str = "", *, by_id: bool = False) -> str:
+    """Every report row (or those ``where`` holds), with the columns of ``SNAPSHOT_COLUMNS`` in
+    order; in no set order unless ``by_id`` (``incidents_first`` orders them)."""
     named = {"source_kind": "s.kind", "source": "s.name"}
     select = ", ".join(named.get(c, f"r.{c}") for c in SNAPSHOT_COLUMNS)
-    return f"SELECT {select} FROM report AS r LEFT OUTER JOIN source AS s ON s.id = r.source_id"
+    sql = f"SELECT {select} FROM report AS r LEFT OUTER JOIN source AS s ON s.id = r.source_id"
+    return sql + (f" WHERE {where}" if where else "") + (" ORDER BY r.id" if by_id else "")
 
 
 def _arrow_type(dtype: str) -> pa.DataType:
@@ -270,6 +275,7 @@ def _read_sqlite_adbc(path: Path) -> tuple[str | None, pa.Table | None]:
     ever in a process of its own (``_made_by_a_child``), since the driver links a second copy of
     SQLite, whose locks would drop the store connections' locks in a shared process."""
     import adbc_driver_sqlite.dbapi as driver
+    import pyarrow as pa
 
     with driver.connect(path.resolve().as_uri()) as conn:  # autocommit off: one read transaction
         with conn.cursor() as cur:
@@ -277,12 +283,16 @@ def _read_sqlite_adbc(path: Path) -> tuple[str | None, pa.Table | None]:
             key = _key("sqlite", cur.fetchone() or ())
             if key is None:
                 return None, None
-            # the driver fixes a column's type from the rows it has seen: let it see them all
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-            cur.execute(_data_sql())
-            table = cur.fetch_arrow_table()
+            parts = []
+            # the incidents, then the other rows, each in id order (a rowid table's own order, no
+            # sort): already as ``incidents_first`` wants them, so no copy to reorder them
+            for where in (_INCIDENT, f"NOT ({_INCIDENT})"):
+                # the driver fixes a column's type from the rows it has seen: let it see them all
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
+                cur.execute(_data_sql(where, by_id=True))
+                parts.append(_cast(cur.fetch_arrow_table().rename_columns(list(SNAPSHOT_COLUMNS))))
         conn.rollback()
-    return key, _cast(table.rename_columns(list(SNAPSHOT_COLUMNS)))
+    return key, pa.concat_tables(parts)
 
 
 def _made_by_a_child(path: Path, folder: Path) -> str | None:
