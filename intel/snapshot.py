@@ -240,9 +240,10 @@ def _cast(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema())
 
 
-def _read_sqlite(path: Path) -> tuple[str | None, pa.Table | None]:
-    """The store's state name and every report row, read in one transaction through the same
-    SQLite library as the store's own connections (never a second copy of it: ``intel.columnar``)."""
+def _read_sqlite(path: Path, *, after: int | None = None) -> tuple[tuple[Any, ...], pa.Table | None]:
+    """The store's state (the answer to ``_key_sql``) and every report row, or only those with an
+    id above ``after``, read in one transaction through the same SQLite library as the store's own
+    connections (never a second copy of it: ``intel.columnar``)."""
     import sqlite3
 
     import numpy as np
@@ -251,10 +252,11 @@ def _read_sqlite(path: Path) -> tuple[str | None, pa.Table | None]:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         conn.execute("BEGIN")
-        key = _key("sqlite", conn.execute(_key_sql("sqlite")).fetchone())
-        if key is None:
-            return None, None
-        cursor = conn.execute(_data_sql())
+        state = tuple(conn.execute(_key_sql("sqlite")).fetchone())
+        if _key("sqlite", state) is None:
+            return state, None
+        where = f"r.id > {int(after)}" if after is not None else ""
+        cursor = conn.execute(_data_sql(where, by_id=True))
         names = list(SNAPSHOT_COLUMNS)
         batches = []
         while part := cursor.fetchmany(_CHUNK_ROWS):
@@ -266,11 +268,11 @@ def _read_sqlite(path: Path) -> tuple[str | None, pa.Table | None]:
     finally:
         conn.close()
     if not batches:
-        return key, schema().empty_table()
-    return key, pa.concat_tables(batches).combine_chunks()
+        return state, schema().empty_table()
+    return state, pa.concat_tables(batches).combine_chunks()
 
 
-def _read_sqlite_adbc(path: Path) -> tuple[str | None, pa.Table | None]:
+def _read_sqlite_adbc(path: Path) -> tuple[tuple[Any, ...], pa.Table | None]:
     """As ``_read_sqlite``, through the ADBC driver (Arrow, no Python object per value): only
     ever in a process of its own (``_made_by_a_child``), since the driver links a second copy of
     SQLite, whose locks would drop the store connections' locks in a shared process."""
@@ -280,9 +282,9 @@ def _read_sqlite_adbc(path: Path) -> tuple[str | None, pa.Table | None]:
     with driver.connect(path.resolve().as_uri()) as conn:  # autocommit off: one read transaction
         with conn.cursor() as cur:
             cur.execute(_key_sql("sqlite"))
-            key = _key("sqlite", cur.fetchone() or ())
-            if key is None:
-                return None, None
+            state = tuple(cur.fetchone() or ())
+            if _key("sqlite", state) is None:
+                return state, None
             parts = []
             # the incidents, then the other rows, each in id order (a rowid table's own order, no
             # sort): already as ``incidents_first`` wants them, so no copy to reorder them
@@ -292,7 +294,7 @@ def _read_sqlite_adbc(path: Path) -> tuple[str | None, pa.Table | None]:
                 cur.execute(_data_sql(where, by_id=True))
                 parts.append(_cast(cur.fetch_arrow_table().rename_columns(list(SNAPSHOT_COLUMNS))))
         conn.rollback()
-    return key, pa.concat_tables(parts)
+    return state, pa.concat_tables(parts)
 
 
 def _made_by_a_child(path: Path, folder: Path) -> str | None:
@@ -320,16 +322,16 @@ def _made_by_a_child(path: Path, folder: Path) -> str | None:
     return None if made == "-" else made
 
 
-def _read_postgresql(uri: str) -> tuple[str | None, pa.Table | None]:
+def _read_postgresql(uri: str) -> tuple[tuple[Any, ...], pa.Table | None]:
     """The store's state name and every report row, both in one repeatable-read snapshot, as
     Arrow through the ADBC driver."""
     from intel.columnar import ArrowSource, fetch_tables
 
-    state, table = fetch_tables(ArrowSource("postgresql", uri), [_key_sql("postgresql"), _data_sql()])
-    key = _key("postgresql", [state.column(i)[0].as_py() for i in range(state.num_columns)])
-    if key is None:
-        return None, None
-    return key, _cast(table.rename_columns(list(SNAPSHOT_COLUMNS)))
+    answer, table = fetch_tables(ArrowSource("postgresql", uri), [_key_sql("postgresql"), _data_sql()])
+    state = tuple(answer.column(i)[0].as_py() for i in range(answer.num_columns))
+    if _key("postgresql", state) is None:
+        return state, None
+    return state, _cast(table.rename_columns(list(SNAPSHOT_COLUMNS)))
 
 
 def incidents_first(table: pa.Table) -> pa.Table:
@@ -345,6 +347,66 @@ def incidents_first(table: pa.Table) -> pa.Table:
     order = np.lexsort((table["id"].to_numpy(), ~mask))
     ordered = table.take(order) if len(order) and (order != np.arange(len(order))).any() else table
     return ordered.replace_schema_metadata({"incidents": str(int(mask.sum()))})
+
+
+def _with_state(table: pa.Table, state: tuple[Any, ...]) -> pa.Table:
+    """``table`` with the state it holds (the answer to ``_key_sql``) in its metadata, so that a
+    later read can tell whether only reports were added since (``_appended``)."""
+    import json
+
+    meta = dict(table.schema.metadata or {})
+    meta[b"state"] = json.dumps(
+        [v if isinstance(v, int | str) or v is None else str(v) for v in state]
+    ).encode()
+    return table.replace_schema_metadata(meta)
+
+
+def _state_of(table: pa.Table) -> tuple[Any, ...] | None:
+    import json
+
+    raw = (table.schema.metadata or {}).get(b"state")
+    return tuple(json.loads(raw)) if raw else None
+
+
+#: An SQLite snapshot is extended, not made again, when at most this many reports were added
+#: since it was made (and nothing else changed); more are read by the child process from scratch.
+APPEND_UP_TO = 100_000
+
+
+def _appended(store: Store, state: tuple[Any, ...]) -> tuple[tuple[Any, ...], pa.Table] | None:
+    """SQLite: the snapshot of ``state`` made from the folder's newest snapshot and the reports
+    added since, when reports were only added (same token, same migration, more rows and a higher
+    id: every change but an added report sets a new token); ``None`` otherwise."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if store.kind != "sqlite" or store.sqlite_path is None:
+        return None
+    found = sorted(store.folder.glob("reports-*.arrow"), key=lambda p: p.stat().st_mtime_ns)
+    old = _open(found[-1]) if found else None
+    before = _state_of(old) if old is not None else None
+    if old is None or before is None or len(before) != len(state):
+        return None
+    token, count, highest, version, _triggers = state
+    old_count, old_highest = int(before[1] or 0), int(before[2] or 0)
+    if (before[0], before[3]) != (token, version) or highest is None:
+        return None
+    if not (count > old_count and highest > old_highest) or count - old_count > APPEND_UP_TO:
+        return None
+    now, added = _read_sqlite(store.sqlite_path, after=old_highest)
+    if added is None or now != state or old_count + added.num_rows != count:
+        return None  # another change came in between: made from scratch instead
+    new_incident = pc.and_(pc.is_null(added["duplicate_of"]), pc.invert(added["is_aggregate"]))
+    n_old = incident_count(old)
+    parts = [
+        old.slice(0, n_old),
+        added.filter(new_incident),
+        old.slice(n_old),
+        added.filter(pc.invert(new_incident)),
+    ]
+    table = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
+    table = table.replace_schema_metadata({"incidents": str(n_old + parts[1].num_rows)})
+    return state, _with_state(table, state)
 
 
 def incident_count(table: pa.Table) -> int:
@@ -405,6 +467,10 @@ def reports(session: Session) -> pa.Table | None:
     table = _open(path)
     if table is not None:
         return table
+    state = _state(session, store)
+    grown = _appended(store, state) if state is not None else None
+    if grown is not None:
+        return _keep(store, key, *grown)
     if store.kind == "sqlite" and rows >= CHILD_READS_SQLITE_FROM:
         assert store.sqlite_path is not None
         made = _made_by_a_child(store.sqlite_path, store.folder)
@@ -415,21 +481,32 @@ def reports(session: Session) -> pa.Table | None:
     try:
         if store.kind == "sqlite":
             assert store.sqlite_path is not None
-            made, table = _read_sqlite(store.sqlite_path)
+            read, table = _read_sqlite(store.sqlite_path)
         else:
             assert store.pg_uri is not None
-            made, table = _read_postgresql(store.pg_uri)
+            read, table = _read_postgresql(store.pg_uri)
     except Exception as exc:  # a driver or server that will not serve this read: the caller reads
         log.warning("report snapshot not made: %s", type(exc).__name__)
         return None
-    if made is None or table is None:
+    if table is None or _key(store.kind, read) is None:
         return None
-    table = incidents_first(table)
+    return _keep(store, key, read, _with_state(incidents_first(table), read))
+
+
+def _state(session: Session, store: Store) -> tuple[Any, ...] | None:
+    """The answer to ``_key_sql`` through the session's connection."""
+    return tuple(session.connection().exec_driver_sql(_key_sql(store.kind)).one())
+
+
+def _keep(store: Store, key: str, read: tuple[Any, ...], table: pa.Table) -> pa.Table | None:
+    """Write ``table`` (the state ``read``) as its snapshot; it is the session's when its name is
+    the session's ``key`` (another writer may have committed between the two reads)."""
+    made = _key(store.kind, read)
+    assert made is not None
     try:
         _write(store.folder, made, table)
     except OSError as exc:  # a read-only or full disk: the table read is still good for this call
         log.warning("report snapshot not kept: %s", exc.strerror or type(exc).__name__)
-    # another writer committed between the two reads: what was read is not the session's state
     return table if made == key else None
 
 
@@ -439,11 +516,12 @@ def _main(argv: list[str]) -> int:
     import sys
 
     path, folder = Path(argv[0]), Path(argv[1])
-    made, table = _read_sqlite_adbc(path)
+    state, table = _read_sqlite_adbc(path)
+    made = _key("sqlite", state)
     if made is None or table is None:
         sys.stdout.write("made -\n")
         return 0
-    _write(folder, made, incidents_first(table))
+    _write(folder, made, _with_state(incidents_first(table), state))
     sys.stdout.write(f"made {made}\n")
     return 0
 

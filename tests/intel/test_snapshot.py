@@ -208,3 +208,37 @@ def test_a_large_sqlite_store_is_read_by_a_child_process(sqlite_engine, monkeypa
         assert _same_as_the_store(s).loc[ids["c"], "place"] == "Kano"
     assert "reading in this one" not in caplog.text  # the child made both
     assert len(_files(sqlite_engine)) == 1
+
+
+def test_an_sqlite_snapshot_grows_by_the_reports_added_since(sqlite_engine, monkeypatch):
+    """Reports only added since the last snapshot: it is extended by them (the same table as one
+    made from scratch, the new incident among the incidents), not made again; any other change, or
+    more reports than ``APPEND_UP_TO``, makes it from scratch."""
+    ids = _seed(sqlite_engine)
+    with session_scope(sqlite_engine) as s:
+        load_reports(s)
+    with session_scope(sqlite_engine) as s:
+        new = _add(s, place="Kano")
+        _add(s, place="Kano", duplicate_of=ids["a"])
+    with session_scope(sqlite_engine) as s:
+        store = snapshot.store_of(s)
+        state = snapshot._state(s, store)
+        grown = snapshot._appended(store, state)
+        assert grown is not None
+        _, scratch = snapshot._read_sqlite(store.sqlite_path)
+        assert grown[1].equals(snapshot.incidents_first(scratch))
+        assert snapshot.incident_count(grown[1]) == 3  # a, c and the new one
+        frame = _same_as_the_store(s)
+    assert frame.loc[ids["a"], "corroboration"] == 3 and frame.loc[new.id, "place"] == "Kano"
+    with session_scope(sqlite_engine) as s:  # a change, not an addition: made from scratch
+        s.connection().execute(text("UPDATE report SET place = 'Lagos' WHERE id = :i"), {"i": ids["c"]})
+    with session_scope(sqlite_engine) as s:
+        assert snapshot._appended(snapshot.store_of(s), snapshot._state(s, snapshot.store_of(s))) is None
+        assert _same_as_the_store(s).loc[ids["c"], "place"] == "Lagos"
+    monkeypatch.setattr(snapshot, "APPEND_UP_TO", 1)
+    with session_scope(sqlite_engine) as s:
+        _add(s, place="Zaria")
+        _add(s, place="Zaria", country="NG")
+    with session_scope(sqlite_engine) as s:
+        assert snapshot._appended(snapshot.store_of(s), snapshot._state(s, snapshot.store_of(s))) is None
+        assert (_same_as_the_store(s)["place"] == "Zaria").sum() == 2
