@@ -185,13 +185,13 @@ def test_rows_added_after_a_restore_are_not_taken_for_the_state_before_it(sqlite
         assert load_reports(s).set_index("id").loc[zinder.id, "place"] == "Zinder"
 
 
-def test_a_large_sqlite_store_is_read_by_a_child_process(sqlite_engine, monkeypatch, caplog):
-    """From ``CHILD_READS_SQLITE_FROM`` rows a child process reads the store through the ADBC
-    driver: the same frame, including a text column whose first 1,500 values are missing (the
-    driver fixes a column's type from the rows it has seen), and every change seen."""
-    monkeypatch.setattr(snapshot, "CHILD_READS_SQLITE_FROM", 0)
-    ids = _seed(sqlite_engine)
-    with session_scope(sqlite_engine) as s:
+def test_a_large_store_is_read_by_a_child_process(engine, monkeypatch, caplog):
+    """From ``CHILD_READS_FROM`` rows a child process reads the store through the ADBC driver,
+    on both engines: the same frame, including a text column whose first 1,500 values are missing
+    (the SQLite driver fixes a column's type from the rows it has seen), and every change seen."""
+    monkeypatch.setattr(snapshot, "CHILD_READS_FROM", 0)
+    ids = _seed(engine)
+    with session_scope(engine) as s:
         s.add_all(
             Report(observed_on=dt.date(2022, 1, 1 + i % 28), country="NG", lat=6.0 + i / 1e4, lon=5.6,
                    fingerprint=f"f{i}", reliability="C")
@@ -199,15 +199,15 @@ def test_a_large_sqlite_store_is_read_by_a_child_process(sqlite_engine, monkeypa
         )  # fmt: skip
         s.flush()
         last = _add(s, admin1="Edo", origin="NG")
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         frame = _same_as_the_store(s)
     assert frame.loc[last.id, "admin1"] == "Edo" and frame["admin1"].isna().sum() == len(frame) - 1
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         s.connection().execute(text("UPDATE report SET place = 'Kano' WHERE id = :i"), {"i": ids["c"]})
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         assert _same_as_the_store(s).loc[ids["c"], "place"] == "Kano"
     assert "reading in this one" not in caplog.text  # the child made both
-    assert len(_files(sqlite_engine)) == 1
+    assert len(_files(engine)) == 1
 
 
 def test_an_sqlite_snapshot_grows_by_the_reports_added_since(sqlite_engine, monkeypatch):
