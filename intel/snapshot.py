@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 #: Bumped when the file's layout or the meaning of a column changes: older files are not read.
 FORMAT = 2
 
-#: The columns of a snapshot with their frame dtypes (``intel.store.REPORT_COLUMNS`` but the
-#: corroboration count, which is counted from ``duplicate_of``): one row per report row.
-SNAPSHOT_COLUMNS: dict[str, str] = {
+#: The columns of a report frame, in order, with their frame dtypes, but the corroboration count
+#: (``intel.store.REPORT_COLUMNS`` adds it; defined here so that the child process that makes a
+#: snapshot does not import pandas and SQLAlchemy for them).
+FRAME_COLUMNS: dict[str, str] = {
     "id": "int64",
     "observed_on": "datetime64[ns]",
     "lat": "float64",
@@ -67,8 +68,11 @@ SNAPSHOT_COLUMNS: dict[str, str] = {
     "simulated": "bool",
     "source_kind": "object",
     "source": "object",
-    "duplicate_of": "Int64",
 }
+
+#: The columns of a snapshot: every frame column but the corroboration count, which is counted
+#: from ``duplicate_of``; one row per report row.
+SNAPSHOT_COLUMNS: dict[str, str] = {**FRAME_COLUMNS, "duplicate_of": "Int64"}
 _FROM_SOURCE = ("source_kind", "source")
 
 SQLITE_TRIGGERS = (

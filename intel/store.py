@@ -14,39 +14,15 @@ from sqlmodel import Session, col
 
 from intel.errors import CounterflowError
 from intel.models import Report, Source
+from intel.snapshot import FRAME_COLUMNS
 
 log = logging.getLogger(__name__)
 
 GRADES = "ABCDEF"
 
 #: The columns of the report frame, in order, with their dtypes. ``hotspots/`` relies on them.
-REPORT_COLUMNS: dict[str, str] = {
-    "id": "int64",
-    "observed_on": "datetime64[ns]",
-    "lat": "float64",
-    "lon": "float64",
-    "place": "object",
-    "admin1": "object",
-    "country": "object",
-    "place_precision": "object",
-    "date_precision": "object",
-    "role": "object",
-    "origin": "object",
-    "transit": "object",
-    "destination": "object",
-    "exploitation": "object",
-    "recruitment": "object",
-    "control": "object",
-    "transport": "object",
-    "reliability": "object",
-    "credibility": "int64",
-    "victim_count": "int64",
-    "is_aggregate": "bool",
-    "simulated": "bool",
-    "source_kind": "object",
-    "source": "object",
-    "corroboration": "int64",
-}
+REPORT_COLUMNS: dict[str, str] = {**FRAME_COLUMNS, "corroboration": "int64"}
+
 #: Columns that come from the source, not the report row.
 _SOURCE_COLUMNS = ("source_kind", "source", "corroboration")
 
