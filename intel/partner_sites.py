@@ -17,13 +17,17 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
 from intel.countries import country_code, country_name
 from intel.errors import CounterflowError, NotFound
+
+T = TypeVar("T")
 
 #: Header names accepted for each field.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -130,87 +134,92 @@ def _number(text: str, what: str, low: float, high: float) -> float:
     return v
 
 
+def read_records(
+    path: Path,
+    columns: Callable[[list[str], str], dict[str, int]],
+    parse: Callable[[Callable[[str], str]], T],
+) -> tuple[list[tuple[str, int, T]], list[tuple[int, str, str]]]:
+    """Each row of a partner's file with something in it, as (id, line, ``parse``'s value):
+    ``columns`` finds the file's columns from its header, ``parse`` reads one row through the
+    cell getter it is given (the text of a named column, stripped). A row whose id is empty or
+    repeats an earlier one, or whose ``parse`` raises ``ValueError``, is rejected with its line,
+    id and reason; no row is dropped without one."""
+    header, rows = _rows(path)
+    cols = columns(header, path.name)
+    seen: dict[str, int] = {}
+    out: list[tuple[str, int, T]] = []
+    rejects: list[tuple[int, str, str]] = []
+    for line, row in rows:
+        if not any(c.strip() for c in row):
+            continue  # a blank line is no record
+
+        def cell(key: str, row: list[str] = row) -> str:
+            i = cols.get(key)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        rid = cell("id")
+        try:
+            if not rid:
+                raise ValueError("id is empty")
+            if rid in seen:
+                raise ValueError(f"id {rid!r} repeats line {seen[rid]}")
+            value = parse(cell)
+        except ValueError as exc:
+            rejects.append((line, rid, str(exc)))
+            continue
+        seen[rid] = line
+        out.append((rid, line, value))
+    return out, rejects
+
+
 def read_sites(path: Path) -> SitesRead:
     """The sites of a partner's file, and the rows it could not use with their reasons."""
     from intel.gazetteer import get_gazetteer
 
-    header, rows = _rows(path)
-    cols = _columns(header, path.name)
     gaz = None
-    seen: dict[str, int] = {}
-    out: list[dict[str, object]] = []
-    rejects: list[tuple[int, str, str]] = []
 
-    def cell(row: list[str], key: str) -> str:
-        i = cols.get(key)
-        return row[i].strip() if i is not None and i < len(row) else ""
-
-    for line, row in rows:
-        if not any(c.strip() for c in row):
-            continue  # a blank line is no site
-        sid = cell(row, "id")
-        try:
-            if not sid:
-                raise ValueError("id is empty")
-            if sid in seen:
-                raise ValueError(f"id {sid!r} repeats line {seen[sid]}")
-            place, lat_t, lon_t, country_t = (
-                cell(row, "place"),
-                cell(row, "lat"),
-                cell(row, "lon"),
-                cell(row, "country"),
-            )
-            good, sector = cell(row, "good"), cell(row, "sector")
-            if not (good or sector):
-                raise ValueError("neither a good nor a sector is given")
-            code = None
-            if country_t:
-                try:
-                    code = country_code(country_t)
-                except CounterflowError as exc:
-                    raise ValueError(f"{exc.problem} ({exc.fix})") from None
-            lat = lon = math.nan
-            precision = "country"
-            if lat_t or lon_t:
-                if not (lat_t and lon_t):
-                    raise ValueError("give both lat and lon, or neither")
-                lat, lon = _number(lat_t, "lat", -90, 90), _number(lon_t, "lon", -180, 180)
-                precision = "point"
-                if code is None:
-                    gaz = gaz or get_gazetteer()
-                    code = gaz.nearest(lat, lon).country
-            elif place:
+    def site(cell: Callable[[str], str]) -> dict[str, object]:
+        nonlocal gaz
+        place, lat_t, lon_t, country_t = cell("place"), cell("lat"), cell("lon"), cell("country")
+        good, sector = cell("good"), cell("sector")
+        if not (good or sector):
+            raise ValueError("neither a good nor a sector is given")
+        code = None
+        if country_t:
+            try:
+                code = country_code(country_t)
+            except CounterflowError as exc:
+                raise ValueError(f"{exc.problem} ({exc.fix})") from None
+        lat = lon = math.nan
+        precision = "country"
+        if lat_t or lon_t:
+            if not (lat_t and lon_t):
+                raise ValueError("give both lat and lon, or neither")
+            lat, lon = _number(lat_t, "lat", -90, 90), _number(lon_t, "lon", -180, 180)
+            precision = "point"
+            if code is None:
                 gaz = gaz or get_gazetteer()
-                try:
-                    match = gaz.resolve_place(place, hint_country=code, warn=False)
-                except CounterflowError as exc:
-                    raise ValueError(f"{exc.problem} ({exc.fix})") from None
-                if code is not None and match.place.country != code:
-                    raise ValueError(
-                        f"place {place!r} is {match.describe()}, not in {country_name(code)} as the country column says"
-                    )
-                lat, lon, code = match.place.lat, match.place.lon, match.place.country
-                precision = match.precision
-                place = match.describe()
-            elif code is None:
-                raise ValueError("no place, lat/lon or country is given")
-        except ValueError as exc:
-            rejects.append((line, sid, str(exc)))
-            continue
-        seen[sid] = line
-        out.append(
-            {
-                "id": sid,
-                "line": line,
-                "lat": lat,
-                "lon": lon,
-                "country": code,
-                "good": good,
-                "sector": sector,
-                "precision": precision,
-                "place": place,
-            }
-        )
+                code = gaz.nearest(lat, lon).country
+        elif place:
+            gaz = gaz or get_gazetteer()
+            try:
+                match = gaz.resolve_place(place, hint_country=code, warn=False)
+            except CounterflowError as exc:
+                raise ValueError(f"{exc.problem} ({exc.fix})") from None
+            if code is not None and match.place.country != code:
+                raise ValueError(
+                    f"place {place!r} is {match.describe()}, not in {country_name(code)} as the country column says"
+                )
+            lat, lon, code = match.place.lat, match.place.lon, match.place.country
+            precision = match.precision
+            place = match.describe()
+        elif code is None:
+            raise ValueError("no place, lat/lon or country is given")
+        return {"lat": lat, "lon": lon, "country": code, "good": good, "sector": sector,
+                "precision": precision, "place": place}  # fmt: skip
+
+    read, rejects = read_records(path, _columns, site)
+    out = [{"id": sid, "line": line, **fields} for sid, line, fields in read]
     sites = pd.DataFrame(out, columns=SITE_COLUMNS)
     sites["lat"] = sites["lat"].astype(float)
     sites["lon"] = sites["lon"].astype(float)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 from intel.countries import country_code, country_name
 from intel.errors import CounterflowError
-from intel.partner_sites import _number, _rows
+from intel.partner_sites import _number, read_records
 
 #: Header names accepted for each field.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -144,36 +145,18 @@ class _Ends:
 
 def read_transactions(path: Path) -> TransactionsRead:
     """The transactions of a partner's file, and the rows it could not use with their reasons."""
-    header, rows = _rows(path)
-    cols = _columns(header, path.name)
     ends = _Ends()
-    seen: dict[str, int] = {}
-    out: list[tuple[object, ...]] = []
-    rejects: list[tuple[int, str, str]] = []
 
-    def cell(row: list[str], key: str) -> str:
-        i = cols.get(key)
-        return row[i].strip() if i is not None and i < len(row) else ""
+    def transaction(cell: Callable[[str], str]) -> tuple[object, ...]:
+        day = _date(cell("date"))
+        amount = _number(cell("amount"), "amount", 0, 1e15)
+        currency = _currency(cell("currency"))
+        sender = ends(cell("sender_place"), cell("sender_country"), "sender")
+        receiver = ends(cell("receiver_place"), cell("receiver_country"), "receiver")
+        return (day, amount, currency, *sender, *receiver)
 
-    for line, row in rows:
-        if not any(c.strip() for c in row):
-            continue  # a blank line is no transaction
-        tid = cell(row, "id")
-        try:
-            if not tid:
-                raise ValueError("id is empty")
-            if tid in seen:
-                raise ValueError(f"id {tid!r} repeats line {seen[tid]}")
-            day = _date(cell(row, "date"))
-            amount = _number(cell(row, "amount"), "amount", 0, 1e15)
-            currency = _currency(cell(row, "currency"))
-            sender = ends(cell(row, "sender_place"), cell(row, "sender_country"), "sender")
-            receiver = ends(cell(row, "receiver_place"), cell(row, "receiver_country"), "receiver")
-        except ValueError as exc:
-            rejects.append((line, tid, str(exc)))
-            continue
-        seen[tid] = line
-        out.append((tid, line, day, amount, currency, *sender, *receiver))
+    read, rejects = read_records(path, _columns, transaction)
+    out = [(tid, line, *fields) for tid, line, fields in read]
     frame = pd.DataFrame(out, columns=TRANSACTION_COLUMNS)
     for c in ("amount", "sender_lat", "sender_lon", "receiver_lat", "receiver_lon"):
         frame[c] = frame[c].astype(float)
